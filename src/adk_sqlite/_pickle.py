@@ -1,0 +1,146 @@
+"""Pickled ``EventActions``, loaded as untrusted input.
+
+The events table keeps ``actions`` as a pickled ``EventActions`` (the layout of
+the seed schema, which ADK's own v0 tables also use). A session database is a
+file people copy around, so bytes read from one may be hostile: unpickling them
+with `pickle.loads` would run whatever callable they name. `loads_actions`
+resolves only the globals an ``EventActions`` can really contain:
+
+* the pydantic models and enums reachable from ``EventActions``'s field
+  annotations (walked once, so the list follows ADK and google-genai as they
+  grow), plus ``AuthConfig``, which ``EventActions`` annotates as ``Any``;
+* a fixed set of inert builtin and stdlib data types.
+
+Anything else (``os.system``, ``builtins.eval``, ``subprocess.Popen``...) is
+refused before it is ever imported or called.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import io
+import pickle
+import typing
+from typing import Any
+
+from google.adk.events.event_actions import EventActions
+from pydantic import BaseModel
+
+__all__ = ["allowed_globals", "dumps_actions", "loads_actions"]
+
+_PROTOCOL = 5
+
+# Builtins and stdlib types whose reconstruction only stores plain data. Each is
+# called (by REDUCE/NEWOBJ) with values built from the same allowlist, so none of
+# them can be steered into running code.
+_INERT_GLOBALS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("builtins", "dict"),
+        ("builtins", "list"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "tuple"),
+        ("builtins", "str"),
+        ("builtins", "bytes"),
+        ("builtins", "bytearray"),
+        ("builtins", "int"),
+        ("builtins", "float"),
+        ("builtins", "bool"),
+        ("builtins", "complex"),
+        ("collections", "OrderedDict"),
+        ("datetime", "date"),
+        ("datetime", "datetime"),
+        ("datetime", "time"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("decimal", "Decimal"),
+        ("uuid", "UUID"),
+    }
+)
+
+
+def _reachable_model_types(roots: list[Any]) -> set[tuple[str, str]]:
+    """Returns (module, qualname) of every model and enum the roots' fields can hold."""
+    found: set[tuple[str, str]] = set()
+    visited: set[int] = set()
+    pending = list(roots)
+    while pending:
+        annotation = pending.pop()
+        if id(annotation) in visited:
+            continue
+        visited.add(id(annotation))
+        arguments = typing.get_args(annotation)
+        if arguments:  # Optional[X], list[X], dict[K, V], X | Y, Literal[...]
+            pending.extend(arguments)
+            continue
+        if not isinstance(annotation, type):
+            continue
+        if issubclass(annotation, BaseModel):
+            found.add((annotation.__module__, annotation.__qualname__))
+            pending.extend(field.annotation for field in annotation.model_fields.values())
+            # Subclasses can stand where the base is annotated.
+            pending.extend(annotation.__subclasses__())
+        elif issubclass(annotation, enum.Enum):
+            found.add((annotation.__module__, annotation.__qualname__))
+    return found
+
+
+@functools.cache
+def allowed_globals() -> frozenset[tuple[str, str]]:
+    """The (module, name) pairs `loads_actions` may resolve, computed once."""
+    # Imported here: the auth models pull in a lot, and only loading needs them.
+    from google.adk.auth.auth_tool import AuthConfig
+
+    return _INERT_GLOBALS | frozenset(_reachable_model_types([EventActions, AuthConfig]))
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in allowed_globals():
+            raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
+        return super().find_class(module, name)
+
+
+class UnsafePickleError(Exception):
+    """Raised by `loads_actions`; the codec turns it into the public error."""
+
+
+def loads_actions(data: bytes) -> EventActions:
+    """Loads a stored actions blob, resolving only allowlisted globals.
+
+    Raises:
+        UnsafePickleError: The blob names a forbidden global, is malformed, or
+            does not hold an ``EventActions``.
+    """
+    try:
+        value = _RestrictedUnpickler(io.BytesIO(data)).load()
+    except pickle.UnpicklingError as exc:
+        raise UnsafePickleError(str(exc)) from exc
+    except Exception as exc:  # truncated or garbled bytes raise many types
+        raise UnsafePickleError(f"malformed pickle ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(value, EventActions):
+        raise UnsafePickleError(f"holds {type(value).__name__}, not EventActions")
+    if value.__dict__.keys() != EventActions.model_fields.keys():
+        # Written by another ADK version: fields were added or removed since.
+        # Re-validating fills defaults and drops what no longer exists.
+        value = EventActions.model_validate(value.__dict__)
+    return value
+
+
+def dumps_actions(actions: EventActions) -> bytes:
+    """Pickles ``actions``, refusing values that `loads_actions` would not load.
+
+    Checking at write time means a session never becomes unreadable because an
+    ``Any``-typed field (``agent_state``, ``set_model_response``...) held an
+    object of some arbitrary class.
+
+    Raises:
+        UnsafePickleError: The actions hold something that cannot be stored safely.
+    """
+    try:
+        data = pickle.dumps(actions, protocol=_PROTOCOL)
+    except Exception as exc:
+        raise UnsafePickleError(f"cannot be pickled ({type(exc).__name__}: {exc})") from exc
+    loads_actions(data)
+    return data

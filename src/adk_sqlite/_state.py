@@ -1,0 +1,129 @@
+"""Pure helpers for ADK's state scopes: split, coerce, merge. No I/O.
+
+ADK state keys carry their scope in a prefix: ``app:`` (every session of the
+app), ``user:`` (every session of one user of the app), ``temp:`` (never
+persisted) and no prefix (this session only). Storage keeps app and user state
+under the bare key; every Session handed back carries the merged view with the
+prefixes restored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from google.adk.sessions.state import State
+from pydantic_core import to_jsonable_python
+
+from .records import StateDelta
+
+__all__ = [
+    "decode_state",
+    "encode_state",
+    "json_safe",
+    "merged_state",
+    "split_state_delta",
+]
+
+_APP = State.APP_PREFIX
+_USER = State.USER_PREFIX
+_TEMP = State.TEMP_PREFIX
+
+_json_encoder = msgspec.json.Encoder()
+_json_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def json_safe(value: Any) -> Any:
+    """Returns ``value`` as plain JSON data, the way ADK's persistent services do.
+
+    Rich values (datetimes, pydantic models, sets) become their JSON form. A value
+    JSON cannot hold at all (a callable, NaN) becomes its ``str()`` instead of
+    failing the whole write: that is ADK's rule for persisted state, and a
+    conversation must not be lost because a tool stored something odd.
+    """
+    try:
+        plain = to_jsonable_python(value)
+    except Exception:  # pydantic raises several types; any of them means "not plain"
+        plain = _coerce_piecewise(value)
+    return _replace_non_finite(plain)
+
+
+def _coerce_piecewise(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(item) for item in value]
+    try:
+        return to_jsonable_python(value)
+    except Exception:
+        return str(value)
+
+
+def _replace_non_finite(value: Any) -> Any:
+    # JSON has no NaN or Infinity; msgspec would silently write null. A string
+    # keeps the information and follows the same rule as any unencodable value.
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {key: _replace_non_finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_non_finite(item) for item in value]
+    return value
+
+
+def split_state_delta(delta: Mapping[str, Any] | None) -> StateDelta:
+    """Splits a prefixed state delta into its scopes, coerced to JSON data.
+
+    ``temp:`` keys are dropped: they never reach storage.
+    """
+    split = StateDelta()
+    if not delta:
+        return split
+    for key, value in delta.items():
+        if key.startswith(_APP):
+            split.app[key[len(_APP) :]] = value
+        elif key.startswith(_USER):
+            split.user[key[len(_USER) :]] = value
+        elif not key.startswith(_TEMP):
+            split.session[key] = value
+    split.app = json_safe(split.app) if split.app else split.app
+    split.user = json_safe(split.user) if split.user else split.user
+    split.session = json_safe(split.session) if split.session else split.session
+    return split
+
+
+def merged_state(
+    session_state: Mapping[str, Any],
+    app_state: Mapping[str, Any],
+    user_state: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Returns the view ADK expects: session keys, then ``app:`` and ``user:`` keys."""
+    merged = dict(session_state)
+    for key, value in app_state.items():
+        merged[_APP + key] = value
+    for key, value in user_state.items():
+        merged[_USER + key] = value
+    return merged
+
+
+def encode_state(state: Mapping[str, Any]) -> str:
+    """Encodes state as JSON text; floats are written shortest-exact (bit-exact)."""
+    return _json_encoder.encode(state).decode()
+
+
+def decode_state(text: str | bytes, *, what: str) -> dict[str, Any]:
+    """Decodes a stored state object, refusing anything but a JSON object.
+
+    Args:
+        text: The stored JSON.
+        what: Names the row in the error, e.g. "session 'abc' state".
+
+    Raises:
+        ValueError: The stored value is not a JSON object.
+    """
+    try:
+        return _json_decoder.decode(text)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"{what} is not a JSON object: {exc}") from exc

@@ -1,0 +1,111 @@
+"""The errors adk-sqlite raises, in one tree.
+
+Every error the library raises on purpose derives from `AdkSqliteError`. The
+errors ADK callers already catch also derive from ADK's own classes, so code
+written against ADK's built-in services keeps working unchanged::
+
+    AdkSqliteError
+    ├── ConfigurationError          (ValueError)  bad table name, owner column, URL
+    ├── SchemaError                               not an adk-sqlite database / incompatible tables
+    │   └── SchemaVersionError                    written by a newer adk-sqlite: refused
+    ├── StoreClosedError            (RuntimeError) the store or service was closed
+    ├── SessionAlreadyExistsError   (adk AlreadyExistsError)
+    ├── SessionNotFoundError        (adk SessionNotFoundError, a ValueError)
+    ├── StaleSessionError           (adk StaleSessionError, a ValueError)
+    ├── DuplicateEventError         (adk AlreadyExistsError) an event id already in the session
+    ├── UnsafePayloadError                         a stored actions blob names a forbidden type
+    └── DatabaseError                              the database itself failed
+        ├── DatabaseLockedError                   busy beyond the busy timeout
+        ├── ReadOnlyDatabaseError                 the file or URL is read-only
+        ├── ConstraintError                       a constraint refused a write (owner column)
+        └── DatabaseUnavailableError              cannot be opened or is not a database
+
+Driver exceptions (``sqlite3.Error``, ``asyncpg`` errors) never escape raw: each
+backend maps them in exactly one place, chaining the original with ``from``.
+"""
+
+from __future__ import annotations
+
+from google.adk.errors import StaleSessionError as _AdkStaleSessionError
+from google.adk.errors.already_exists_error import AlreadyExistsError as _AdkAlreadyExistsError
+from google.adk.errors.session_not_found_error import (
+    SessionNotFoundError as _AdkSessionNotFoundError,
+)
+
+__all__ = [
+    "AdkSqliteError",
+    "ConfigurationError",
+    "ConstraintError",
+    "DatabaseError",
+    "DatabaseLockedError",
+    "DatabaseUnavailableError",
+    "DuplicateEventError",
+    "ReadOnlyDatabaseError",
+    "SchemaError",
+    "SchemaVersionError",
+    "SessionAlreadyExistsError",
+    "SessionNotFoundError",
+    "StaleSessionError",
+    "StoreClosedError",
+    "UnsafePayloadError",
+]
+
+
+class AdkSqliteError(Exception):
+    """The root of every error adk-sqlite raises on purpose."""
+
+
+class ConfigurationError(AdkSqliteError, ValueError):
+    """An option given to a store or service is invalid."""
+
+
+class SchemaError(AdkSqliteError):
+    """The database's tables are not ones this library can use."""
+
+
+class SchemaVersionError(SchemaError):
+    """The database was written by a newer schema than this library knows."""
+
+
+class StoreClosedError(AdkSqliteError, RuntimeError):
+    """The store (or the service over it) was used after ``close()``."""
+
+
+class SessionAlreadyExistsError(AdkSqliteError, _AdkAlreadyExistsError):
+    """A session with this (app_name, user_id, id) already exists."""
+
+
+class SessionNotFoundError(AdkSqliteError, _AdkSessionNotFoundError):
+    """The session does not exist (or belongs to another owner)."""
+
+
+class StaleSessionError(AdkSqliteError, _AdkStaleSessionError):
+    """The session object missed a write made by another writer."""
+
+
+class DuplicateEventError(AdkSqliteError, _AdkAlreadyExistsError):
+    """The session already holds an event with this id; nothing was written."""
+
+
+class UnsafePayloadError(AdkSqliteError):
+    """A stored actions blob names a type outside the allowlist; nothing ran."""
+
+
+class DatabaseError(AdkSqliteError):
+    """The database failed; the original driver error is chained as ``__cause__``."""
+
+
+class DatabaseLockedError(DatabaseError):
+    """The database stayed locked by another writer beyond the busy timeout."""
+
+
+class ReadOnlyDatabaseError(DatabaseError):
+    """The database is read-only (file permissions or a ``mode=ro`` URL)."""
+
+
+class ConstraintError(DatabaseError):
+    """A database constraint refused the write (e.g. the owner column's NOT NULL or FK)."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database cannot be opened, or the file is not a database."""

@@ -1,0 +1,321 @@
+"""SQLite connections: where they point, how they are configured, how work reaches them.
+
+Every aiosqlite connection owns one worker thread. A round trip from the event
+loop to that thread and back costs ~15-130 µs on the machines we measure on,
+far more than the SQL of an append, so each store operation is one Python
+function run *inside* the worker thread (one hop), and concurrent appends are
+grouped into one transaction (`GroupCommitter`).
+
+aiosqlite has no public "run this callable on the connection's thread" call, so
+this module (and only this module) uses its internal ``_execute`` and ``_conn``;
+``tests/unit/test_connection.py`` pins that they exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import aiosqlite
+
+from ..errors import (
+    ConfigurationError,
+    ConstraintError,
+    DatabaseError,
+    DatabaseLockedError,
+    DatabaseUnavailableError,
+    ReadOnlyDatabaseError,
+)
+from . import _sql
+
+__all__ = [
+    "DatabaseTarget",
+    "GroupCommitter",
+    "Synchronous",
+    "open_connection",
+    "parse_database",
+    "run_on_connection",
+    "sqlite_errors",
+]
+
+T = TypeVar("T")
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+Job = Callable[[sqlite3.Connection], Any]
+
+_MEMORY_SPELLINGS = ("", ":memory:")
+_URL_SCHEMES = ("sqlite", "sqlite+aiosqlite")
+# A group-committed transaction holds the write lock; bound how long.
+_MAX_JOBS_PER_TRANSACTION = 256
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Where a store's database lives.
+
+    Attributes:
+        path: The file, or None for a private in-memory database.
+        connect_to: What `sqlite3.connect` receives.
+        uri: Whether ``connect_to`` is a ``file:`` URI (URL query parameters kept).
+        read_only: The URL asked for ``mode=ro``.
+    """
+
+    path: Path | None
+    connect_to: str
+    uri: bool
+    read_only: bool
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def describe(self) -> str:
+        return ":memory:" if self.path is None else str(self.path)
+
+
+def parse_database(database: str | os.PathLike[str]) -> DatabaseTarget:
+    """Understands a path, ``":memory:"``, or a ``sqlite[+aiosqlite]:///`` URL.
+
+    URLs follow SQLAlchemy: ``sqlite:///rel.db`` is relative to the working
+    directory, ``sqlite:////abs.db`` absolute, ``sqlite:///`` and
+    ``sqlite:///:memory:`` in memory; a query string (``?mode=ro``) is kept by
+    opening the file as a ``file:`` URI.
+
+    Raises:
+        ConfigurationError: An unknown URL scheme or a host part.
+    """
+    if isinstance(database, os.PathLike):
+        return DatabaseTarget(Path(database), os.fspath(database), uri=False, read_only=False)
+    if not isinstance(database, str):
+        raise ConfigurationError(f"database={database!r}: expected a path or a sqlite URL")
+    if database in _MEMORY_SPELLINGS:
+        return DatabaseTarget(None, ":memory:", uri=False, read_only=False)
+    scheme, separator, _ = database.partition("://")
+    if not separator or "/" in scheme or "\\" in scheme or len(scheme) < 2:
+        return DatabaseTarget(Path(database), database, uri=False, read_only=False)
+    if scheme not in _URL_SCHEMES:
+        raise ConfigurationError(
+            f"database={database!r}: unsupported URL scheme {scheme!r};"
+            " use a file path or sqlite:///path/to/file.db"
+        )
+    parts = urlsplit(database)
+    if parts.netloc:
+        raise ConfigurationError(
+            f"database={database!r}: a sqlite URL has no host; write sqlite:///relative.db"
+            " or sqlite:////absolute.db"
+        )
+    path = unquote(parts.path)[1:]  # drop the "/" that separates the empty host
+    if path in _MEMORY_SPELLINGS:
+        return DatabaseTarget(None, ":memory:", uri=False, read_only=False)
+    if parts.query:
+        query = parts.query
+        read_only = "mode=ro" in query.split("&")
+        return DatabaseTarget(Path(path), f"file:{path}?{query}", uri=True, read_only=read_only)
+    return DatabaseTarget(Path(path), path, uri=False, read_only=False)
+
+
+@contextlib.contextmanager
+def sqlite_errors(target: DatabaseTarget) -> Iterator[None]:
+    """Maps ``sqlite3`` errors to the public error tree; the one place that does."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, target) from exc
+
+
+def translate_sqlite_error(exc: sqlite3.Error, target: DatabaseTarget) -> DatabaseError:
+    """Returns the public error for a driver error, keyed on its SQLite result code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    where = target.describe()
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseLockedError(f"{where}: database is locked by another writer: {exc}")
+    if primary == sqlite3.SQLITE_READONLY:
+        return ReadOnlyDatabaseError(f"{where}: database is read-only (readonly): {exc}")
+    if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return DatabaseUnavailableError(f"{where}: cannot use this database: {exc}")
+    if primary == sqlite3.SQLITE_CONSTRAINT:
+        return ConstraintError(f"{where}: a constraint refused the write: {exc}")
+    if primary == sqlite3.SQLITE_FULL:
+        return DatabaseError(f"{where}: the disk is full; nothing was written: {exc}")
+    return DatabaseError(f"{where}: {exc}")
+
+
+def _prepare_file(target: DatabaseTarget) -> None:
+    """Creates the database file owner-only (0600): it holds conversations.
+
+    SQLite gives the -wal and -shm files the database file's permissions.
+    """
+    if target.path is None or target.read_only or target.path.exists():
+        return
+    if target.path.parent and not target.path.parent.is_dir():
+        raise DatabaseUnavailableError(
+            f"{target.path}: cannot create the database: folder {target.path.parent} does not exist"
+        )
+    try:
+        descriptor = os.open(target.path, os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise DatabaseUnavailableError(f"{target.path}: cannot create the database: {exc}") from exc
+    os.close(descriptor)
+
+
+def _configure(
+    connection: sqlite3.Connection,
+    target: DatabaseTarget,
+    *,
+    writer: bool,
+    busy_timeout_ms: int,
+    synchronous: Synchronous,
+) -> None:
+    # Pragmas are per connection and set exactly once, here.
+    connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    if target.in_memory:
+        return
+    if writer and not target.read_only:
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise DatabaseUnavailableError(
+                f"{target.describe()}: could not switch to WAL journal mode (got {mode!r})"
+            )
+    connection.execute(f"PRAGMA synchronous = {synchronous}")
+    if not writer:
+        connection.execute("PRAGMA query_only = ON")
+
+
+async def open_connection(
+    target: DatabaseTarget, *, writer: bool, busy_timeout_ms: int, synchronous: Synchronous
+) -> aiosqlite.Connection:
+    """Opens and configures one connection (one worker thread)."""
+    if writer:
+        await asyncio.to_thread(_prepare_file, target)
+
+    def connect() -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
+        # module never opens or commits a transaction behind our back.
+        connection = sqlite3.connect(
+            target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=True
+        )
+        try:
+            _configure(
+                connection,
+                target,
+                writer=writer,
+                busy_timeout_ms=busy_timeout_ms,
+                synchronous=synchronous,
+            )
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    connection = aiosqlite.Connection(connect, iter_chunk_size=64)
+    # A forgotten store must not keep the interpreter from exiting.
+    connection._thread.daemon = True
+    with sqlite_errors(target):
+        return await connection
+
+
+async def run_on_connection(connection: aiosqlite.Connection, job: Callable[..., T]) -> T:
+    """Runs ``job(sqlite3_connection)`` on the connection's worker thread: one hop."""
+    result: T = await connection._execute(job, connection._conn)  # type: ignore[no-untyped-call]
+    return result
+
+
+@dataclass(slots=True)
+class _Pending:
+    job: Job
+    future: asyncio.Future[Any]
+
+
+class GroupCommitter:
+    """Runs write jobs on the writer connection, many to a transaction.
+
+    While one transaction is being written, new jobs queue up; the next
+    transaction takes all of them. Each job runs inside its own SAVEPOINT, so one
+    that fails is rolled back alone and fails alone, while the others commit.
+    Every caller's future resolves only after the COMMIT that made its job
+    durable.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection, target: DatabaseTarget) -> None:
+        self._connection = connection
+        self._target = target
+        self._queue: list[_Pending] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``job`` in a write transaction and returns its result once committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(job, future))
+        if self._drainer is None:
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await future
+
+    async def wait_idle(self) -> None:
+        """Waits until every submitted job has been committed or failed."""
+        while self._drainer is not None:
+            await asyncio.shield(self._drainer)
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                del self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                try:
+                    with sqlite_errors(self._target):
+                        outcomes = await run_on_connection(
+                            self._connection, lambda raw, batch=batch: _run_batch(raw, batch)
+                        )
+                except BaseException as exc:
+                    for pending in batch:
+                        _settle(pending.future, exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for pending, (succeeded, value) in zip(batch, outcomes, strict=True):
+                    if succeeded:
+                        if not pending.future.done():
+                            pending.future.set_result(value)
+                    elif isinstance(value, sqlite3.Error):
+                        _settle(pending.future, translate_sqlite_error(value, self._target))
+                    else:
+                        _settle(pending.future, value)
+        finally:
+            self._drainer = None
+
+
+def _settle(future: asyncio.Future[Any], error: BaseException) -> None:
+    # Never set a result on a future whose caller was cancelled.
+    if not future.done():
+        future.set_exception(error)
+
+
+def _run_batch(connection: sqlite3.Connection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    """Runs on the writer thread: one BEGIN IMMEDIATE ... COMMIT around the batch."""
+    outcomes: list[tuple[bool, Any]] = []
+    connection.execute(_sql.BEGIN_WRITE)
+    try:
+        for pending in batch:
+            connection.execute(_sql.SAVEPOINT)
+            try:
+                value = pending.job(connection)
+            except Exception as exc:
+                connection.execute(_sql.ROLLBACK_TO_SAVEPOINT)
+                connection.execute(_sql.RELEASE_SAVEPOINT)
+                outcomes.append((False, exc))
+            else:
+                connection.execute(_sql.RELEASE_SAVEPOINT)
+                outcomes.append((True, value))
+        connection.execute(_sql.COMMIT)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute(_sql.ROLLBACK)
+        raise
+    return outcomes

@@ -1,0 +1,456 @@
+"""The work of each store operation, run whole on a connection's worker thread.
+
+Each function here takes a plain ``sqlite3.Connection`` and is called on the
+connection's own thread, so an operation crosses from the event loop once.
+Writes run inside the transaction `GroupCommitter` opened (``BEGIN IMMEDIATE``,
+so the write lock is held from the first statement); reads open their own
+``BEGIN`` so that everything they return comes from one snapshot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from .._codec import julian_day_from_unix
+from .._state import decode_state, encode_state
+from ..errors import (
+    ConfigurationError,
+    DuplicateEventError,
+    SchemaError,
+    SchemaVersionError,
+    SessionAlreadyExistsError,
+    SessionNotFoundError,
+    StaleSessionError,
+)
+from ..records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionRecord,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+from . import _sql
+from ._statements import Statements
+
+STALE_MESSAGE = (
+    "session {id!r} was modified in storage after this Session object was read"
+    " (stale session): fetch it again with get_session and retry"
+)
+
+
+# --- schema -------------------------------------------------------------------------
+
+
+def migrate(connection: sqlite3.Connection, statements: Statements) -> int:
+    """Brings this store's tables to the current schema version; returns it.
+
+    Each migration step and its version row commit together. A table set
+    written by a newer library is refused and left untouched.
+    """
+    tables = statements.tables
+    connection.execute(_sql.BEGIN_WRITE)
+    try:
+        connection.execute(_sql.CREATE_SCHEMA_TABLE)
+        row = connection.execute(_sql.SELECT_SCHEMA_VERSION, (tables.sessions,)).fetchone()
+        version = 0 if row is None or row[0] is None else int(row[0])
+        if version > _sql.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"tables {tables.sessions!r}... are at schema version {version}, newer than"
+                f" this adk-sqlite understands ({_sql.SCHEMA_VERSION}): upgrade adk-sqlite;"
+                " the database was not changed"
+            )
+        if version == 0:
+            _refuse_foreign_tables(connection, statements)
+        for next_version in range(version + 1, _sql.SCHEMA_VERSION + 1):
+            for statement in statements.migrations[next_version - 1]:
+                connection.execute(statement)
+            connection.execute(_sql.INSERT_SCHEMA_VERSION, (tables.sessions, next_version))
+        connection.execute(_sql.COMMIT)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute(_sql.ROLLBACK)
+        raise
+    _check_owner_column(connection, statements)
+    return _sql.SCHEMA_VERSION
+
+
+def _refuse_foreign_tables(connection: sqlite3.Connection, statements: Statements) -> None:
+    tables = statements.tables
+    for name in (tables.sessions, tables.events, tables.app_states, tables.user_states):
+        if connection.execute(_sql.SELECT_TABLE_EXISTS, (name,)).fetchone():
+            raise SchemaError(
+                f"table {name!r} exists but was not created by adk-sqlite (no schema version"
+                " is recorded for it): choose other table names or another database file"
+            )
+
+
+def _check_owner_column(connection: sqlite3.Connection, statements: Statements) -> None:
+    columns = {
+        row[0]
+        for row in connection.execute(_sql.SELECT_TABLE_COLUMNS, (statements.tables.sessions,))
+    }
+    owner = statements.owner_column
+    known = {"app_name", "user_id", "id", "state", "create_time", "update_time"}
+    known |= {"create_time_unix", "update_time_unix", "revision"}
+    extra_columns = columns - known
+    if owner is None and extra_columns:
+        raise ConfigurationError(
+            f"table {statements.tables.sessions!r} has an owner column"
+            f" {sorted(extra_columns)[0]!r}: pass owner_id_column to SqliteStore"
+        )
+    if owner is not None and owner.name not in columns:
+        raise ConfigurationError(
+            f"table {statements.tables.sessions!r} was created without the owner column"
+            f" {owner.name!r}; it cannot be added to existing tables"
+        )
+
+
+# --- reads --------------------------------------------------------------------------
+
+
+def _session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
+    return SessionRecord(
+        app_name=app_name,
+        user_id=row[1],
+        id=row[0],
+        state=decode_state(row[2], what=f"session {row[0]!r} state"),
+        create_time=row[3],
+        update_time=row[4],
+        revision=row[5],
+        owner_id=row[6] if len(row) > 6 else None,
+    )
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _event_record(row: tuple[Any, ...]) -> EventRecord:
+    return EventRecord(
+        id=row[0],
+        app_name=row[1],
+        user_id=row[2],
+        session_id=row[3],
+        invocation_id=row[4],
+        author=row[5],
+        timestamp=row[6],
+        actions=row[7],
+        long_running_tool_ids_json=row[8],
+        branch=row[9],
+        content=row[10],
+        grounding_metadata=row[11],
+        custom_metadata=row[12],
+        usage_metadata=row[13],
+        citation_metadata=row[14],
+        input_transcription=row[15],
+        output_transcription=row[16],
+        partial=_flag(row[17]),
+        turn_complete=_flag(row[18]),
+        interrupted=_flag(row[19]),
+        error_code=row[20],
+        error_message=row[21],
+        extra=row[22],
+    )
+
+
+def _owner_params(owner_id: Any) -> tuple[Any, ...]:
+    return () if owner_id is None else (owner_id,)
+
+
+def _state_of(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    row = connection.execute(sql, params).fetchone()
+    return {} if row is None else decode_state(row[0], what=f"state {params!r}")
+
+
+def select_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    if query is None:
+        rows = connection.execute(statements.select_events, key).fetchall()
+        return [_event_record(row) for row in rows]
+    if query.limit == 0:
+        return []
+    after = query.after_timestamp
+    if query.limit is None:
+        if after is None:
+            rows = connection.execute(statements.select_events, key).fetchall()
+        else:
+            rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
+        return [_event_record(row) for row in rows]
+    if after is None:
+        rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
+    else:
+        rows = connection.execute(
+            statements.select_recent_events_after, (*key, after, query.limit)
+        ).fetchall()
+    return [_event_record(row) for row in reversed(rows)]
+
+
+def read_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+    owner_id: Any,
+) -> SessionSnapshot | None:
+    app_name, user_id, _ = key
+    sql = statements.sessions(confined=owner_id is not None)
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        row = connection.execute(sql.select_session, (*key, *_owner_params(owner_id))).fetchone()
+        if row is None:
+            return None
+        return SessionSnapshot(
+            session=_session_record(row, app_name),
+            app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+            user_state=_state_of(connection, statements.select_user_state, (app_name, user_id)),
+            events=select_events(connection, statements, key, query),
+        )
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+def list_sessions(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    app_name: str,
+    user_id: str | None,
+    owner_id: Any,
+) -> SessionListing:
+    sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        if user_id is None:
+            rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
+            user_states = {
+                row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
+                for row in connection.execute(statements.select_user_states_of_app, (app_name,))
+            }
+        else:
+            rows = connection.execute(
+                sql.list_sessions_of_user, (app_name, user_id, *owner)
+            ).fetchall()
+            user_states = {
+                user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
+            }
+        return SessionListing(
+            sessions=[_session_record(row, app_name) for row in rows],
+            app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+            user_states=user_states,
+        )
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+def read_state(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    return _state_of(connection, sql, params)
+
+
+def read_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        return select_events(connection, statements, key, query)
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+# --- writes (inside the GroupCommitter's transaction) ------------------------------------
+
+
+def _merge_scope(
+    connection: sqlite3.Connection,
+    select_sql: str,
+    upsert_sql: str,
+    key: tuple[str, ...],
+    delta: Mapping[str, Any],
+    julian_day: float,
+) -> dict[str, Any]:
+    # Read-modify-write is safe here: BEGIN IMMEDIATE holds the database's write
+    # lock, so no other connection or process can write between the read and the
+    # upsert; merging in Python keeps dict.update semantics and exact floats.
+    state = _state_of(connection, select_sql, key)
+    if delta:
+        state.update(delta)
+        connection.execute(upsert_sql, (*key, encode_state(state), julian_day))
+    return state
+
+
+def create_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    state: StateDelta,
+    create_time: float,
+    owner_id: Any,
+) -> SessionSnapshot:
+    app_name, user_id, session_id = key
+    if connection.execute(statements.unconfined.select_session, key).fetchone() is not None:
+        raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
+    julian_day = julian_day_from_unix(create_time)
+    app_state = _merge_scope(
+        connection,
+        statements.select_app_state,
+        statements.upsert_app_state,
+        (app_name,),
+        state.app,
+        julian_day,
+    )
+    user_state = _merge_scope(
+        connection,
+        statements.select_user_state,
+        statements.upsert_user_state,
+        (app_name, user_id),
+        state.user,
+        julian_day,
+    )
+    owner = () if statements.owner_column is None else (owner_id,)
+    connection.execute(
+        statements.insert_session,
+        (
+            *key,
+            encode_state(state.session),
+            julian_day,
+            julian_day,
+            create_time,
+            create_time,
+            *owner,
+        ),
+    )
+    record = SessionRecord(
+        app_name=app_name,
+        user_id=user_id,
+        id=session_id,
+        state=state.session,
+        create_time=create_time,
+        update_time=create_time,
+        revision=0,
+        owner_id=owner_id,
+    )
+    return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
+
+
+def delete_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    owner_id: Any,
+) -> bool:
+    sql = statements.sessions(confined=owner_id is not None)
+    cursor = connection.execute(sql.delete_session, (*key, *_owner_params(owner_id)))
+    return cursor.rowcount > 0
+
+
+def append_event(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    event: EventRecord,
+    delta: StateDelta,
+    expected: StaleCheck,
+    owner_id: Any,
+) -> AppendResult:
+    key = (event.app_name, event.user_id, event.session_id)
+    sql = statements.sessions(confined=owner_id is not None)
+    row = connection.execute(
+        sql.select_session_for_update, (*key, *_owner_params(owner_id))
+    ).fetchone()
+    if row is None:
+        raise SessionNotFoundError(f"Session {event.session_id} not found.")
+    rowid, stored_state, revision = row
+    _check_not_stale(connection, statements, key, revision, expected)
+
+    julian_day = julian_day_from_unix(event.timestamp)
+    if delta.app:
+        _merge_scope(
+            connection,
+            statements.select_app_state,
+            statements.upsert_app_state,
+            (event.app_name,),
+            delta.app,
+            julian_day,
+        )
+    if delta.user:
+        _merge_scope(
+            connection,
+            statements.select_user_state,
+            statements.upsert_user_state,
+            (event.app_name, event.user_id),
+            delta.user,
+            julian_day,
+        )
+    new_state = None
+    if delta.session:
+        state = decode_state(stored_state, what=f"session {event.session_id!r} state")
+        state.update(delta.session)
+        new_state = encode_state(state)
+    connection.execute(
+        statements.update_session_after_append,
+        (new_state, julian_day, event.timestamp, rowid),
+    )
+    try:
+        connection.execute(statements.insert_event, (*_event_values(event), julian_day))
+    except sqlite3.IntegrityError as exc:
+        if connection.execute(statements.select_event_exists, (*key, event.id)).fetchone():
+            raise DuplicateEventError(
+                f"session {event.session_id!r} already has an event with id {event.id!r};"
+                " nothing was written"
+            ) from exc
+        raise
+    return AppendResult(revision=revision + 1, update_time=event.timestamp)
+
+
+def _check_not_stale(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    revision: int,
+    expected: StaleCheck,
+) -> None:
+    if expected.revision is not None:
+        if expected.revision != revision:
+            raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+        return
+    row = connection.execute(statements.select_last_event_id, key).fetchone()
+    if (None if row is None else row[0]) != expected.last_event_id:
+        raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+
+
+def _event_values(event: EventRecord) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.app_name,
+        event.user_id,
+        event.session_id,
+        event.invocation_id,
+        event.author,
+        event.timestamp,
+        event.actions,
+        event.long_running_tool_ids_json,
+        event.branch,
+        event.content,
+        event.grounding_metadata,
+        event.custom_metadata,
+        event.usage_metadata,
+        event.citation_metadata,
+        event.input_transcription,
+        event.output_transcription,
+        event.partial,
+        event.turn_complete,
+        event.interrupted,
+        event.error_code,
+        event.error_message,
+        event.extra,
+    )

@@ -1,0 +1,358 @@
+"""`SqliteStore`: the `BaseAsyncStore` over SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import warnings
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from .._identifiers import parse_owner_column, validate_identifier
+from ..errors import ConfigurationError, StoreClosedError
+from ..records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+from . import _jobs
+from ._connection import (
+    DatabaseTarget,
+    GroupCommitter,
+    Synchronous,
+    open_connection,
+    parse_database,
+    run_on_connection,
+    sqlite_errors,
+)
+from ._statements import Statements, TableNames, render_statements
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class SqliteStore:
+    """Sessions, events and scoped state in one SQLite database.
+
+    Nothing happens in the constructor: the first operation opens the
+    connections and creates (or migrates) the tables.
+
+    A file database gets one long-lived writer connection (WAL,
+    ``synchronous=NORMAL`` by default, ``busy_timeout``, ``foreign_keys=ON``) and
+    one reader connection, so reads never queue behind writes. ``":memory:"``
+    keeps a single connection for the store's lifetime: its data lives until
+    `close`.
+
+    Args:
+        database: A path, ``":memory:"``, or a ``sqlite:///relative.db``,
+            ``sqlite:////absolute.db`` or ``sqlite+aiosqlite:///...`` URL.
+            A URL's query (``?mode=ro``) is honoured.
+        session_table: Name of the sessions table.
+        events_table: Name of the events table.
+        app_state_table: Name of the ``app:`` state table.
+        user_state_table: Name of the ``user:`` state table.
+        owner_id_column: Optional DDL of an owner (tenant) column added to the
+            sessions table, e.g. ``"tenant_id INTEGER NOT NULL REFERENCES
+            tenants(id) ON DELETE CASCADE"``. See `adk_sqlite.SessionService`'s
+            ``owner_id``.
+        busy_timeout: Seconds a writer waits for another process's write lock
+            before `adk_sqlite.errors.DatabaseLockedError`.
+        synchronous: SQLite's ``synchronous`` level. ``"NORMAL"`` (default) in WAL
+            mode survives a process crash; ``"FULL"`` also survives power loss,
+            at the cost of an fsync per commit.
+
+    Raises:
+        ConfigurationError: An invalid table name, owner column, URL or option.
+    """
+
+    def __init__(
+        self,
+        database: str | os.PathLike[str] = ":memory:",
+        *,
+        session_table: str = "adk_sessions",
+        events_table: str = "adk_events",
+        app_state_table: str = "adk_app_states",
+        user_state_table: str = "adk_user_states",
+        owner_id_column: str | None = None,
+        busy_timeout: float = 30.0,
+        synchronous: Synchronous = "NORMAL",
+    ) -> None:
+        tables = TableNames(
+            sessions=validate_identifier(session_table, option="session_table"),
+            events=validate_identifier(events_table, option="events_table"),
+            app_states=validate_identifier(app_state_table, option="app_state_table"),
+            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        )
+        if (
+            len(
+                {
+                    name.lower()
+                    for name in (
+                        tables.sessions,
+                        tables.events,
+                        tables.app_states,
+                        tables.user_states,
+                    )
+                }
+            )
+            != 4
+        ):
+            raise ConfigurationError("the four table names must be different")
+        if synchronous not in _SYNCHRONOUS_LEVELS:
+            raise ConfigurationError(
+                f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
+            )
+        if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+            raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
+        owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
+        self._target: DatabaseTarget = parse_database(database)
+        self._statements: Statements = render_statements(tables, owner)
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._synchronous: Synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._committer: GroupCommitter | None = None
+        self._open_lock = asyncio.Lock()
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    @property
+    def database(self) -> str:
+        """The database this store uses: a file path or ``":memory:"``."""
+        return self._target.describe()
+
+    @property
+    def has_owner_column(self) -> bool:
+        """Whether the sessions table has an owner (tenant) column."""
+        return self._statements.owner_column is not None
+
+    async def __aenter__(self) -> SqliteStore:
+        await self.create_tables()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def create_tables(self) -> None:
+        """Opens the connections and creates or migrates the tables (idempotent)."""
+        await self._ensure_open()
+
+    async def close(self) -> None:
+        """Waits for pending writes, then closes the connections. Idempotent."""
+        async with self._open_lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._committer is not None:
+                await self._committer.wait_idle()
+            for connection in (self._reader, self._writer):
+                if connection is not None:
+                    await connection.close()
+            self._reader = self._writer = self._committer = None
+
+    def __del__(self) -> None:
+        if self._writer is not None and not self._closed:
+            warnings.warn(
+                f"SqliteStore({self.database!r}) was garbage-collected while open;"
+                " use 'async with' or 'await store.close()'",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    async def _ensure_open(self) -> GroupCommitter:
+        committer = self._committer
+        if committer is not None:
+            return committer
+        async with self._open_lock:
+            if self._closed:
+                raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
+            # Another task may have opened the store while this one waited.
+            return self._committer or await self._open()
+
+    async def _open(self) -> GroupCommitter:
+        writer = await open_connection(
+            self._target,
+            writer=True,
+            busy_timeout_ms=self._busy_timeout_ms,
+            synchronous=self._synchronous,
+        )
+        try:
+            with sqlite_errors(self._target):
+                await run_on_connection(
+                    writer, functools.partial(_jobs.migrate, statements=self._statements)
+                )
+            reader = writer
+            if not self._target.in_memory:
+                reader = await open_connection(
+                    self._target,
+                    writer=False,
+                    busy_timeout_ms=self._busy_timeout_ms,
+                    synchronous=self._synchronous,
+                )
+        except BaseException:
+            await writer.close()
+            raise
+        self._writer, self._reader = writer, reader
+        self._committer = GroupCommitter(writer, self._target)
+        return self._committer
+
+    async def _read(self, job: Callable[..., T]) -> T:
+        await self._ensure_open()
+        reader = self._reader
+        if reader is None:
+            raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
+        with sqlite_errors(self._target):
+            return await run_on_connection(reader, job)
+
+    async def _write(self, job: Callable[..., T]) -> T:
+        committer = await self._ensure_open()
+        return await committer.submit(job)
+
+    def _check_owner(self, owner_id: Any) -> None:
+        if owner_id is not None and self._statements.owner_column is None:
+            raise ConfigurationError(
+                "an owner_id was given but this SqliteStore has no owner_id_column"
+            )
+
+    # --- BaseAsyncStore -------------------------------------------------------------
+
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: StateDelta,
+        create_time: float,
+        owner_id: Any = None,
+    ) -> SessionSnapshot:
+        self._check_owner(owner_id)
+        return await self._write(
+            functools.partial(
+                _jobs.create_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                state=state,
+                create_time=create_time,
+                owner_id=owner_id,
+            )
+        )
+
+    async def read_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        events: EventQuery | None = None,
+        owner_id: Any = None,
+    ) -> SessionSnapshot | None:
+        self._check_owner(owner_id)
+        return await self._read(
+            functools.partial(
+                _jobs.read_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                query=events,
+                owner_id=owner_id,
+            )
+        )
+
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
+    ) -> SessionListing:
+        self._check_owner(owner_id)
+        return await self._read(
+            functools.partial(
+                _jobs.list_sessions,
+                statements=self._statements,
+                app_name=app_name,
+                user_id=user_id,
+                owner_id=owner_id,
+            )
+        )
+
+    async def delete_session(
+        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
+    ) -> bool:
+        self._check_owner(owner_id)
+        return await self._write(
+            functools.partial(
+                _jobs.delete_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                owner_id=owner_id,
+            )
+        )
+
+    async def append_event(
+        self,
+        *,
+        event: EventRecord,
+        delta: StateDelta,
+        expected: StaleCheck,
+        owner_id: Any = None,
+    ) -> AppendResult:
+        self._check_owner(owner_id)
+        return await self._write(
+            functools.partial(
+                _jobs.append_event,
+                statements=self._statements,
+                event=event,
+                delta=delta,
+                expected=expected,
+                owner_id=owner_id,
+            )
+        )
+
+    async def get_events(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        query: EventQuery | None = None,
+    ) -> list[EventRecord]:
+        return await self._read(
+            functools.partial(
+                _jobs.read_events,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                query=query,
+            )
+        )
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        return await self._read(
+            functools.partial(
+                _jobs.read_state, sql=self._statements.select_app_state, params=(app_name,)
+            )
+        )
+
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        return await self._read(
+            functools.partial(
+                _jobs.read_state,
+                sql=self._statements.select_user_state,
+                params=(app_name, user_id),
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.database!r})"

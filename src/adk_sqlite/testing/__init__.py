@@ -1,0 +1,12 @@
+"""Helpers for testing code that uses adk-sqlite, and for running demos offline."""
+
+from __future__ import annotations
+
+from .scripted_model import ScriptedModel, ScriptExhaustedError, call_tool, say
+
+__all__ = [
+    "ScriptExhaustedError",
+    "ScriptedModel",
+    "call_tool",
+    "say",
+]
