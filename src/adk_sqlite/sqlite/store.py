@@ -167,7 +167,8 @@ class SqliteStore:
             self._reader = self._writer = self._committer = None
 
     def __del__(self) -> None:
-        if self._writer is not None and not self._closed:
+        # getattr: __init__ may have raised before these were set.
+        if getattr(self, "_writer", None) is not None and not getattr(self, "_closed", True):
             warnings.warn(
                 f"SqliteStore({self.database!r}) was garbage-collected while open;"
                 " use 'async with' or 'await store.close()'",
