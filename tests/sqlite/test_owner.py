@@ -24,17 +24,23 @@ def tenant_db(db_path: Path) -> Path:
 
 
 async def test_new_sessions_are_stamped_with_the_owner(tenant_db: Path) -> None:
-    async with SessionService(SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=1) as acme:
+    async with SessionService(
+        SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=1
+    ) as acme:
         await acme.create_session(app_name="a", user_id="u", session_id="s1")
     with sqlite3.connect(tenant_db) as connection:
-        assert connection.execute("SELECT id, tenant_id FROM adk_sessions").fetchall() == [("s1", 1)]
+        assert connection.execute("SELECT id, tenant_id FROM adk_sessions").fetchall() == [
+            ("s1", 1)
+        ]
 
 
 async def test_one_owner_never_sees_changes_or_deletes_anothers_session(tenant_db: Path) -> None:
     store = SqliteStore(tenant_db, owner_id_column=OWNER_DDL)
     acme, globex = SessionService(store, owner_id=1), SessionService(store, owner_id=2)
     try:
-        secret = await acme.create_session(app_name="a", user_id="u", session_id="s1", state={"k": 1})
+        secret = await acme.create_session(
+            app_name="a", user_id="u", session_id="s1", state={"k": 1}
+        )
         assert await globex.get_session(app_name="a", user_id="u", session_id="s1") is None
         assert (await globex.list_sessions(app_name="a")).sessions == []
         assert (await globex.list_sessions(app_name="a", user_id="u")).sessions == []
@@ -49,7 +55,9 @@ async def test_one_owner_never_sees_changes_or_deletes_anothers_session(tenant_d
 
 
 async def test_deleting_the_owner_row_cascades_to_sessions_and_events(tenant_db: Path) -> None:
-    async with SessionService(SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=1) as acme:
+    async with SessionService(
+        SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=1
+    ) as acme:
         session = await acme.create_session(app_name="a", user_id="u")
         await acme.append_event(session, Event(author="agent"))
     with sqlite3.connect(tenant_db) as connection:
@@ -60,7 +68,9 @@ async def test_deleting_the_owner_row_cascades_to_sessions_and_events(tenant_db:
 
 
 async def test_an_owner_the_column_refuses_gets_a_constraint_error(tenant_db: Path) -> None:
-    async with SessionService(SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=99) as ghost:
+    async with SessionService(
+        SqliteStore(tenant_db, owner_id_column=OWNER_DDL), owner_id=99
+    ) as ghost:
         with pytest.raises(ConstraintError, match="FOREIGN KEY"):
             await ghost.create_session(app_name="a", user_id="u")
         assert (await ghost.list_sessions(app_name="a")).sessions == []

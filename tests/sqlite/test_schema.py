@@ -31,7 +31,9 @@ async def test_tables_are_created_on_first_use(db_path: Path) -> None:
     assert {"adk_sessions", "adk_events", "adk_app_states", "adk_user_states"} <= tables
 
 
-async def test_events_table_has_the_seed_schema_columns(service: SessionService, db_path: Path) -> None:
+async def test_events_table_has_the_seed_schema_columns(
+    service: SessionService, db_path: Path
+) -> None:
     await service.create_session(app_name="a", user_id="u")
     seed = [
         "id", "session_id", "app_name", "user_id", "invocation_id", "author", "actions",
@@ -51,7 +53,9 @@ async def test_times_are_julian_days_that_sql_can_compare_with_julianday_now(
         (age_days,) = connection.execute(
             "SELECT julianday('now') - update_time FROM adk_sessions"
         ).fetchone()
-        (event_age,) = connection.execute("SELECT julianday('now') - timestamp FROM adk_events").fetchone()
+        (event_age,) = connection.execute(
+            "SELECT julianday('now') - timestamp FROM adk_events"
+        ).fetchone()
         (unix,) = connection.execute("SELECT update_time_unix FROM adk_sessions").fetchone()
     assert 0 <= age_days < 1 / 24
     assert 0 <= event_age < 1 / 24
@@ -66,13 +70,17 @@ async def test_state_is_stored_as_json_text_and_actions_as_a_blob(
         session, Event(author="agent", actions=EventActions(state_delta={"n": 1}))
     )
     with sqlite3.connect(db_path) as connection:
-        (state,) = connection.execute("SELECT json_extract(state, '$.k[1]') FROM adk_sessions").fetchone()
+        (state,) = connection.execute(
+            "SELECT json_extract(state, '$.k[1]') FROM adk_sessions"
+        ).fetchone()
         (kind,) = connection.execute("SELECT typeof(actions) FROM adk_events").fetchone()
     assert state == 2
     assert kind == "blob"
 
 
-async def test_deleting_a_session_cascades_to_its_events(service: SessionService, db_path: Path) -> None:
+async def test_deleting_a_session_cascades_to_its_events(
+    service: SessionService, db_path: Path
+) -> None:
     session = await service.create_session(app_name="a", user_id="u")
     for _ in range(3):
         await service.append_event(session, Event(author="agent"))
@@ -92,7 +100,9 @@ async def test_reopening_a_database_keeps_its_data(db_path: Path) -> None:
     async with SessionService(SqliteStore(db_path)) as service:
         created = await service.create_session(app_name="a", user_id="u", state={"k": 1})
     async with SessionService(SqliteStore(db_path)) as service:
-        assert await service.get_session(app_name="a", user_id="u", session_id=created.id) == created
+        assert (
+            await service.get_session(app_name="a", user_id="u", session_id=created.id) == created
+        )
 
 
 async def test_a_database_from_a_newer_schema_is_refused_and_left_unchanged(db_path: Path) -> None:

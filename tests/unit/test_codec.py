@@ -5,10 +5,10 @@ import pytest
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.genai import types
-from support.events import rich_event
 
 from adk_sqlite._codec import COLUMN_FIELDS, decode_event, encode_event, extra_fields
 from adk_sqlite.errors import UnsafePayloadError
+from support.events import rich_event
 
 
 def _round_trip(event: Event) -> Event:

@@ -33,7 +33,9 @@ def test_validate_identifier_refuses_unsafe_names(name: object) -> None:
 
 
 def test_parse_owner_column_splits_name_and_ddl() -> None:
-    owner = parse_owner_column("tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE")
+    owner = parse_owner_column(
+        "tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE"
+    )
     assert owner.name == "tenant_id"
     assert owner.ddl.endswith("ON DELETE CASCADE")
 

@@ -9,9 +9,11 @@ from adk_sqlite._codec import julian_day_from_unix, unix_from_julian_day
 
 @pytest.mark.parametrize("seconds", [0.0, 1700000000.123, 1730613600.0, 2000000000.5])
 def test_julian_day_matches_sqlite_julianday(seconds: float) -> None:
-    (expected,) = sqlite3.connect(":memory:").execute(
-        "SELECT julianday(?, 'unixepoch')", (seconds,)
-    ).fetchone()
+    (expected,) = (
+        sqlite3.connect(":memory:")
+        .execute("SELECT julianday(?, 'unixepoch')", (seconds,))
+        .fetchone()
+    )
     assert julian_day_from_unix(seconds) == pytest.approx(expected, abs=1e-9)
 
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
-from support.events import rich_actions
 
 from adk_sqlite._codec import decode_event, encode_event
 from adk_sqlite._pickle import UnsafePickleError, allowed_globals, dumps_actions, loads_actions
 from adk_sqlite.errors import UnsafePayloadError
+from support.events import rich_actions
 
 
 class _Reduce:

@@ -193,10 +193,11 @@ async def open_connection(
     target: DatabaseTarget, *, writer: bool, busy_timeout_ms: int, synchronous: Synchronous
 ) -> aiosqlite.Connection:
     """Opens and configures one connection (one worker thread)."""
-    if writer:
-        await asyncio.to_thread(_prepare_file, target)
 
     def connect() -> sqlite3.Connection:
+        # Runs on the connection's own thread, so file creation costs no extra hop.
+        if writer:
+            _prepare_file(target)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
         # module never opens or commits a transaction behind our back.
         connection = sqlite3.connect(

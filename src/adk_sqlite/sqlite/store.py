@@ -175,6 +175,9 @@ class SqliteStore:
                 ResourceWarning,
                 stacklevel=2,
             )
+            # Stop the worker threads; their sqlite3 connections close with them.
+            for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+                connection.stop()
 
     async def _ensure_open(self) -> GroupCommitter:
         committer = self._committer
