@@ -219,8 +219,16 @@ async def open_connection(
     connection = aiosqlite.Connection(connect, iter_chunk_size=64)
     # A forgotten store must not keep the interpreter from exiting.
     connection._thread.daemon = True
-    with sqlite_errors(target):
-        return await connection
+    try:
+        with sqlite_errors(target):
+            return await connection
+    except BaseException:
+        # aiosqlite stops the worker thread when connecting fails; that thread
+        # still reports back to this event loop, so wait for it to finish while
+        # the loop is alive (a closed loop would make it die with an error).
+        while connection._thread.is_alive():
+            await asyncio.sleep(0.001)
+        raise
 
 
 async def run_on_connection(connection: aiosqlite.Connection, job: Callable[..., T]) -> T:

@@ -1,0 +1,1 @@
+"""The ADK session-service contract suite, run over every registered backend."""
