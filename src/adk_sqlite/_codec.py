@@ -21,7 +21,7 @@ from google.adk.events.event_actions import EventActions
 
 from ._pickle import UnsafePickleError, dumps_actions, loads_actions
 from ._state import json_safe
-from .errors import UnsafePayloadError
+from .errors import CorruptRecordError, UnsafePayloadError
 from .records import EventRecord
 
 __all__ = [
@@ -144,7 +144,8 @@ def decode_event(record: EventRecord) -> Event:
 
     Raises:
         UnsafePayloadError: The row's actions blob names a forbidden type or is
-            malformed (nothing from it is executed), or its JSON is invalid.
+            malformed (nothing from it is executed).
+        CorruptRecordError: The row's JSON columns are invalid.
     """
     document: dict[str, Any] = {}
     try:
@@ -174,7 +175,7 @@ def decode_event(record: EventRecord) -> Event:
             document["error_message"] = record.error_message
         event = Event.model_validate_json(_encoder.encode(document))
     except (msgspec.DecodeError, ValueError) as exc:
-        raise UnsafePayloadError(
+        raise CorruptRecordError(
             f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
         ) from exc
     event.actions = _decode_actions(record)

@@ -17,6 +17,7 @@ import msgspec
 from google.adk.sessions.state import State
 from pydantic_core import to_jsonable_python
 
+from .errors import CorruptRecordError
 from .records import StateDelta
 
 __all__ = [
@@ -121,9 +122,9 @@ def decode_state(text: str | bytes, *, what: str) -> dict[str, Any]:
         what: Names the row in the error, e.g. "session 'abc' state".
 
     Raises:
-        ValueError: The stored value is not a JSON object.
+        CorruptRecordError: The stored value is not a JSON object.
     """
     try:
         return _json_decoder.decode(text)
     except msgspec.DecodeError as exc:
-        raise ValueError(f"{what} is not a JSON object: {exc}") from exc
+        raise CorruptRecordError(f"{what} is not a JSON object: {exc}") from exc

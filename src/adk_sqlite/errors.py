@@ -13,7 +13,8 @@ written against ADK's built-in services keeps working unchanged::
     ├── SessionNotFoundError        (adk SessionNotFoundError, a ValueError)
     ├── StaleSessionError           (adk StaleSessionError, a ValueError)
     ├── DuplicateEventError         (adk AlreadyExistsError) an event id already in the session
-    ├── UnsafePayloadError                         a stored actions blob names a forbidden type
+    ├── CorruptRecordError          (ValueError)  a stored row cannot be decoded
+    │   └── UnsafePayloadError                    an actions blob names a forbidden type
     └── DatabaseError                              the database itself failed
         ├── DatabaseLockedError                   busy beyond the busy timeout
         ├── ReadOnlyDatabaseError                 the file or URL is read-only
@@ -36,6 +37,7 @@ __all__ = [
     "AdkSqliteError",
     "ConfigurationError",
     "ConstraintError",
+    "CorruptRecordError",
     "DatabaseError",
     "DatabaseLockedError",
     "DatabaseUnavailableError",
@@ -87,8 +89,17 @@ class DuplicateEventError(AdkSqliteError, _AdkAlreadyExistsError):
     """The session already holds an event with this id; nothing was written."""
 
 
-class UnsafePayloadError(AdkSqliteError):
-    """A stored actions blob names a type outside the allowlist; nothing ran."""
+class CorruptRecordError(AdkSqliteError, ValueError):
+    """A row read from the database cannot be decoded (invalid JSON, wrong shape)."""
+
+
+class UnsafePayloadError(CorruptRecordError):
+    """An actions blob is not a safe ``EventActions`` pickle; nothing in it ran.
+
+    Raised when reading a blob that names a type outside the allowlist or is
+    malformed, and when writing actions that hold a value which could not be
+    loaded back safely (nothing is written then).
+    """
 
 
 class DatabaseError(AdkSqliteError):

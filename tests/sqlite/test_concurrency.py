@@ -159,3 +159,13 @@ async def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(db_path: Path)
             blocker.execute("ROLLBACK")
             blocker.close()
         await service.append_event(session, Event(author="agent"))
+
+
+async def test_a_session_object_from_before_a_delete_is_stale_for_a_recreated_session(
+    service: SessionService,
+) -> None:
+    old = await service.create_session(app_name="a", user_id="u", session_id="s")
+    await service.delete_session(app_name="a", user_id="u", session_id="s")
+    await service.create_session(app_name="a", user_id="u", session_id="s")
+    with pytest.raises(StaleSessionError):
+        await service.append_event(old, Event(author="agent"))

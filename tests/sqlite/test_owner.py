@@ -82,13 +82,18 @@ async def test_an_owner_id_without_an_owner_column_is_a_configuration_error(db_p
             await service.create_session(app_name="a", user_id="u")
 
 
-async def test_opening_owner_tables_without_the_owner_option_is_refused(tenant_db: Path) -> None:
-    async with SqliteStore(tenant_db, owner_id_column=OWNER_DDL):
-        pass
-    store = SqliteStore(tenant_db)
-    with pytest.raises(ConfigurationError, match="owner column 'tenant_id'"):
-        await store.create_tables()
-    await store.close()
+async def test_a_store_without_the_owner_option_sees_every_owner(tenant_db: Path) -> None:
+    store = SqliteStore(tenant_db, owner_id_column=OWNER_DDL)
+    async with SessionService(store, owner_id=1) as acme:
+        await acme.create_session(app_name="a", user_id="u", session_id="s1")
+        await SessionService(store, owner_id=2).create_session(
+            app_name="a", user_id="u", session_id="s2"
+        )
+    async with SessionService(SqliteStore(tenant_db)) as administrator:
+        listed = (await administrator.list_sessions(app_name="a")).sessions
+        assert sorted(session.id for session in listed) == ["s1", "s2"]
+        with pytest.raises(ConstraintError, match="NOT NULL"):
+            await administrator.create_session(app_name="a", user_id="u")
 
 
 async def test_adding_an_owner_column_to_existing_tables_is_refused(db_path: Path) -> None:

@@ -7,7 +7,7 @@ from google.adk.events.event_actions import EventActions
 from google.genai import types
 
 from adk_sqlite._codec import COLUMN_FIELDS, decode_event, encode_event, extra_fields
-from adk_sqlite.errors import UnsafePayloadError
+from adk_sqlite.errors import CorruptRecordError, UnsafePayloadError
 from support.events import rich_event
 
 
@@ -103,5 +103,5 @@ def test_corrupt_content_json_raises_a_clear_error_naming_the_event() -> None:
         session_id="s",
     )
     record.content = '{"parts": [oops'
-    with pytest.raises(UnsafePayloadError, match="'e-7'"):
+    with pytest.raises(CorruptRecordError, match="'e-7'"):
         decode_event(record)

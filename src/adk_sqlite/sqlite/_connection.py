@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import aiosqlite
 
@@ -116,7 +116,9 @@ def parse_database(database: str | os.PathLike[str]) -> DatabaseTarget:
     if parts.query:
         query = parts.query
         read_only = "mode=ro" in query.split("&")
-        return DatabaseTarget(Path(path), f"file:{path}?{query}", uri=True, read_only=read_only)
+        # The path goes into a file: URI, where '?', '#' and '%' have meanings.
+        uri = f"file:{quote(path)}?{query}"
+        return DatabaseTarget(Path(path), uri, uri=True, read_only=read_only)
     return DatabaseTarget(Path(path), path, uri=False, read_only=False)
 
 
@@ -226,7 +228,7 @@ async def open_connection(
         # aiosqlite stops the worker thread when connecting fails; that thread
         # still reports back to this event loop, so wait for it to finish while
         # the loop is alive (a closed loop would make it die with an error).
-        while connection._thread.is_alive():
+        while connection._thread.is_alive():  # noqa: ASYNC110 - a thread has no awaitable end
             await asyncio.sleep(0.001)
         raise
 

@@ -9,6 +9,7 @@ so the write lock is held from the first statement); reads open their own
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,9 @@ from ..records import (
 )
 from . import _sql
 from ._statements import Statements
+
+# Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
+_REVISION_BITS = 52
 
 STALE_MESSAGE = (
     "session {id!r} was modified in storage after this Session object was read"
@@ -95,14 +99,9 @@ def _check_owner_column(connection: sqlite3.Connection, statements: Statements) 
         for row in connection.execute(_sql.SELECT_TABLE_COLUMNS, (statements.tables.sessions,))
     }
     owner = statements.owner_column
-    known = {"app_name", "user_id", "id", "state", "create_time", "update_time"}
-    known |= {"create_time_unix", "update_time_unix", "revision"}
-    extra_columns = columns - known
-    if owner is None and extra_columns:
-        raise ConfigurationError(
-            f"table {statements.tables.sessions!r} has an owner column"
-            f" {sorted(extra_columns)[0]!r}: pass owner_id_column to SqliteStore"
-        )
+    # The other way round is allowed: a store opened without owner_id_column
+    # reads every owner's sessions (an administrator's view); creating one then
+    # fails on the column's own NOT NULL, if it has one.
     if owner is not None and owner.name not in columns:
         raise ConfigurationError(
             f"table {statements.tables.sessions!r} was created without the owner column"
@@ -318,6 +317,9 @@ def create_session(
         julian_day,
     )
     owner = () if statements.owner_column is None else (owner_id,)
+    # A fresh random starting revision: a Session object kept from before a
+    # delete must not match a new session created later under the same id.
+    revision = secrets.randbits(_REVISION_BITS)
     connection.execute(
         statements.insert_session,
         (
@@ -327,6 +329,7 @@ def create_session(
             julian_day,
             create_time,
             create_time,
+            revision,
             *owner,
         ),
     )
@@ -337,7 +340,7 @@ def create_session(
         state=state.session,
         create_time=create_time,
         update_time=create_time,
-        revision=0,
+        revision=revision,
         owner_id=owner_id,
     )
     return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
@@ -423,8 +426,10 @@ def _check_not_stale(
         if expected.revision != revision:
             raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
         return
-    row = connection.execute(statements.select_last_event_id, key).fetchone()
-    if (None if row is None else row[0]) != expected.last_event_id:
+    newest_appended, newest_in_time = connection.execute(
+        statements.select_last_event_ids, key
+    ).fetchone()
+    if expected.last_event_id not in (newest_appended, newest_in_time):
         raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
 
 

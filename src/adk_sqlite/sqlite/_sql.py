@@ -125,7 +125,7 @@ SELECT_SESSION_FOR_UPDATE = (
 INSERT_SESSION = """
 INSERT INTO "{sessions}" (app_name, user_id, id, state, create_time, update_time,
                           create_time_unix, update_time_unix, revision {owner_insert_column})
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0 {owner_insert_value})"""
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ? {owner_insert_value})"""
 UPDATE_SESSION_AFTER_APPEND = """
 UPDATE "{sessions}" SET state = coalesce(?, state), update_time = ?, update_time_unix = ?,
                         revision = revision + 1
@@ -176,9 +176,13 @@ SELECT_RECENT_EVENTS_AFTER = (
 SELECT_EVENT_EXISTS = (
     'SELECT 1 FROM "{events}" WHERE app_name = ? AND user_id = ? AND session_id = ? AND id = ?'
 )
-SELECT_LAST_EVENT_ID = (
-    'SELECT id FROM "{events}" WHERE app_name = ? AND user_id = ? AND session_id = ?'
-    " ORDER BY seq DESC LIMIT 1"
+# The newest event in append order and in read (timestamp) order: a Session
+# object without a revision marker is current when its last event is either.
+SELECT_LAST_EVENT_IDS = (
+    'SELECT (SELECT id FROM "{events}" WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3'
+    " ORDER BY seq DESC LIMIT 1),"
+    ' (SELECT id FROM "{events}" WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3'
+    " ORDER BY timestamp_unix DESC, seq DESC LIMIT 1)"
 )
 
 BEGIN_READ = "BEGIN"

@@ -50,7 +50,7 @@ class Statements:
     select_events_after: str
     select_recent_events: str
     select_recent_events_after: str
-    select_last_event_id: str
+    select_last_event_ids: str
     select_event_exists: str
 
     def sessions(self, *, confined: bool) -> SessionStatements:
@@ -107,6 +107,6 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
         select_events_after=render(_sql.SELECT_EVENTS_AFTER),
         select_recent_events=render(_sql.SELECT_RECENT_EVENTS),
         select_recent_events_after=render(_sql.SELECT_RECENT_EVENTS_AFTER),
-        select_last_event_id=render(_sql.SELECT_LAST_EVENT_ID),
+        select_last_event_ids=render(_sql.SELECT_LAST_EVENT_IDS),
         select_event_exists=render(_sql.SELECT_EVENT_EXISTS),
     )
