@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.sqlite._connection import parse_database
+
+
+def test_aiosqlite_still_has_the_internals_we_run_jobs_through() -> None:
+    # _connection.py runs whole operations on aiosqlite's worker thread through
+    # these two internals; an aiosqlite upgrade that removes them must fail here.
+    assert callable(aiosqlite.Connection._execute)
+    assert isinstance(aiosqlite.Connection._conn, property)
+
+
+@pytest.mark.parametrize("spelling", ["", ":memory:", "sqlite:///", "sqlite:///:memory:"])
+def test_memory_spellings_mean_a_private_in_memory_database(spelling: str) -> None:
+    assert parse_database(spelling).in_memory
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///sessions.db", "sessions.db"),
+        ("sqlite+aiosqlite:///./data/s.db", "./data/s.db"),
+        ("sqlite:////tmp/abs.db", "/tmp/abs.db"),
+        ("sqlite+aiosqlite:////tmp/abs.db", "/tmp/abs.db"),
+        ("./plain/path.db", "./plain/path.db"),
+        ("C:\\x\\y.db", "C:\\x\\y.db"),
+    ],
+)
+def test_urls_and_paths_resolve_like_sqlalchemy(url: str, path: str) -> None:
+    target = parse_database(url)
+    assert target.path == Path(path)
+    assert not target.uri
+
+
+def test_a_query_string_opens_a_file_uri_with_the_path_escaped() -> None:
+    target = parse_database("sqlite:///odd name%.db?mode=ro")
+    assert target.uri
+    assert target.read_only
+    assert target.connect_to == "file:odd%20name%25.db?mode=ro"
+
+
+def test_path_objects_are_accepted() -> None:
+    assert parse_database(Path("x.db")).path == Path("x.db")
+
+
+@pytest.mark.parametrize("url", ["postgresql://localhost/db", "sqlite://host/x.db", "mysql:///x"])
+def test_unsupported_urls_are_configuration_errors(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        parse_database(url)
