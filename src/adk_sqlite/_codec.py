@@ -5,21 +5,30 @@ other metadata as JSON text, ``actions`` as a restricted pickle, flags as
 0/1/NULL) and every field without a column of its own goes, as JSON, into
 ``extra``: a field ADK adds later round-trips with no schema change.
 
-Decoding rebuilds one JSON document from the columns with `msgspec.Raw` (no
-re-parsing of the stored JSON) and validates it once with pydantic in JSON
-mode, which is what keeps bytes (base64 in JSON) and exact floats intact.
+Decoding does not re-validate what pydantic validated when the event was
+built: the common content shapes are rebuilt directly (`_model_builder`), and
+every other JSON column is validated in pydantic's JSON mode, which is what
+keeps bytes (base64 in JSON) and exact floats intact.
+
+``actions`` is NULL when the event carries default (empty) actions: nothing to
+pickle, nothing to unpickle.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
+from google.genai import types
+from pydantic import TypeAdapter
 
-from ._pickle import UnsafePickleError, dumps_actions, loads_actions
+from ._gc import paused_gc
+from ._model_builder import ModelBuilder
+from ._pickle import UnsafePickleError, dumps_actions, loads_actions, needs_load_check
 from ._state import json_safe
 from .errors import CorruptRecordError, UnsafePayloadError
 from .records import EventRecord
@@ -27,6 +36,7 @@ from .records import EventRecord
 __all__ = [
     "COLUMN_FIELDS",
     "decode_event",
+    "decode_events",
     "encode_event",
     "extra_fields",
     "julian_day_from_unix",
@@ -64,7 +74,9 @@ COLUMN_FIELDS: frozenset[str] = frozenset(
 )
 
 _encoder = msgspec.json.Encoder()
+_json_decoder = msgspec.json.Decoder()
 _raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_DEFAULT_ACTIONS = EventActions()
 
 
 def julian_day_from_unix(seconds: float) -> float:
@@ -83,32 +95,50 @@ def extra_fields() -> frozenset[str]:
     return frozenset(Event.model_fields) - COLUMN_FIELDS
 
 
-def encode_event(event: Event, *, app_name: str, user_id: str, session_id: str) -> EventRecord:
+@functools.cache
+def _extra_defaults() -> tuple[tuple[str, Any], ...]:
+    return tuple(
+        (name, Event.model_fields[name].get_default(call_default_factory=True))
+        for name in sorted(extra_fields())
+    )
+
+
+def _annotation(name: str) -> Any:
+    return Event.model_fields[name].annotation
+
+
+@functools.cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(_annotation(name))
+
+
+# --- encoding ---------------------------------------------------------------------------
+
+
+def encode_event(
+    event: Event,
+    *,
+    app_name: str,
+    user_id: str,
+    session_id: str,
+    state_delta: Mapping[str, Any] | None = None,
+) -> EventRecord:
     """Spreads ``event`` over the columns of one events-table row.
 
-    The stored ``state_delta`` is the JSON-safe form that the state tables
-    receive, so the event and the state it produced always agree.
+    Args:
+        event: The event to store.
+        app_name: The session's app.
+        user_id: The session's user.
+        session_id: The session's id.
+        state_delta: The JSON-safe form of ``event.actions.state_delta`` (see
+            `adk_sqlite._state.json_safe`), if the caller already made it. The
+            stored event carries this form, so it always agrees with the state
+            tables that received it.
 
     Raises:
         UnsafePayloadError: The actions hold a value that could not be loaded
             back safely; nothing is written.
     """
-    actions = event.actions
-    if actions.state_delta:
-        actions = actions.model_copy(update={"state_delta": json_safe(actions.state_delta)})
-    try:
-        actions_blob = dumps_actions(actions)
-    except UnsafePickleError as exc:
-        raise UnsafePayloadError(
-            f"event {event.id!r}: its actions cannot be stored safely: {exc}"
-        ) from exc
-
-    model_json: dict[str, str | None] = {}
-    for name in _MODEL_JSON_COLUMNS:
-        value = getattr(event, name)
-        model_json[name] = None if value is None else value.model_dump_json(exclude_none=True)
-
-    extra = event.model_dump_json(include=set(extra_fields()), exclude_defaults=True)
     return EventRecord(
         id=event.id,
         app_name=app_name,
@@ -117,26 +147,81 @@ def encode_event(event: Event, *, app_name: str, user_id: str, session_id: str) 
         invocation_id=event.invocation_id,
         author=event.author,
         timestamp=event.timestamp,
-        actions=actions_blob,
+        actions=_encode_actions(event, state_delta),
         long_running_tool_ids_json=(
             None
             if event.long_running_tool_ids is None
             else _encoder.encode(sorted(event.long_running_tool_ids)).decode()
         ),
         branch=event.branch,
+        content=_model_json(event.content),
+        grounding_metadata=_model_json(event.grounding_metadata),
         custom_metadata=(
             None
             if event.custom_metadata is None
             else _encoder.encode(json_safe(event.custom_metadata)).decode()
         ),
+        usage_metadata=_model_json(event.usage_metadata),
+        citation_metadata=_model_json(event.citation_metadata),
+        input_transcription=_model_json(event.input_transcription),
+        output_transcription=_model_json(event.output_transcription),
         partial=event.partial,
         turn_complete=event.turn_complete,
         interrupted=event.interrupted,
         error_code=event.error_code,
         error_message=event.error_message,
-        extra=None if extra == "{}" else extra,
-        **model_json,
+        extra=_encode_extra(event),
     )
+
+
+def _model_json(value: Any) -> str | None:
+    return None if value is None else str(value.model_dump_json(exclude_none=True))
+
+
+def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes | None:
+    actions = event.actions
+    if actions.state_delta:
+        safe = json_safe(actions.state_delta) if state_delta is None else dict(state_delta)
+        actions = actions.model_copy(update={"state_delta": safe})
+    if actions == _DEFAULT_ACTIONS:
+        return None
+    try:
+        return dumps_actions(actions, check=needs_load_check(actions))
+    except UnsafePickleError as exc:
+        raise UnsafePayloadError(
+            f"event {event.id!r}: its actions cannot be stored safely: {exc}"
+        ) from exc
+
+
+def _encode_extra(event: Event) -> str | None:
+    # Most events leave every extra field at its default: find out cheaply
+    # before asking pydantic to serialise anything.
+    changed = {
+        name
+        for name, default in _extra_defaults()
+        if (value := getattr(event, name)) is not default and value != default
+    }
+    if not changed:
+        return None
+    return event.model_dump_json(include=changed, exclude_defaults=True)
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+_EVENT = ModelBuilder(Event)
+_CONTENT = ModelBuilder(types.Content)
+_PART = ModelBuilder(types.Part)
+_FUNCTION_CALL = ModelBuilder(types.FunctionCall)
+_FUNCTION_RESPONSE = ModelBuilder(types.FunctionResponse)
+_ACTIONS = ModelBuilder(EventActions)
+_SIMPLE_PART_KEYS = frozenset({"text", "thought", "function_call", "function_response"})
+_MODEL_JSON_ADAPTERS = {name: TypeAdapter(_annotation(name)) for name in _MODEL_JSON_COLUMNS}
+
+
+def decode_events(records: list[EventRecord]) -> list[Event]:
+    """Decodes a session's events, with the garbage collector paused (see `_gc`)."""
+    with paused_gc():
+        return [decode_event(record) for record in records]
 
 
 def decode_event(record: EventRecord) -> Event:
@@ -147,44 +232,115 @@ def decode_event(record: EventRecord) -> Event:
             malformed (nothing from it is executed).
         CorruptRecordError: The row's JSON columns are invalid.
     """
-    document: dict[str, Any] = {}
+    values: dict[str, Any] = {
+        "id": record.id,
+        "invocation_id": record.invocation_id,
+        "author": record.author,
+        "timestamp": record.timestamp,
+    }
     try:
         if record.extra is not None:
-            document.update(_raw_object_decoder.decode(record.extra))
-        for name in _MODEL_JSON_COLUMNS:
+            for name, raw in _raw_object_decoder.decode(record.extra).items():
+                if name in Event.model_fields:  # unknown names: ignored, as Event ignores them
+                    values[name] = _field_adapter(name).validate_json(bytes(raw))
+        if record.content is not None:
+            values["content"] = _decode_content(record.content)
+        for name in _MODEL_JSON_COLUMNS[1:]:
             text = getattr(record, name)
             if text is not None:
-                document[name] = msgspec.Raw(text.encode())
+                values[name] = _MODEL_JSON_ADAPTERS[name].validate_json(text)
         if record.custom_metadata is not None:
-            document["custom_metadata"] = msgspec.Raw(record.custom_metadata.encode())
+            values["custom_metadata"] = _json_object(record.custom_metadata)
         if record.long_running_tool_ids_json is not None:
-            document["long_running_tool_ids"] = msgspec.Raw(
-                record.long_running_tool_ids_json.encode()
+            values["long_running_tool_ids"] = set(
+                _json_decoder.decode(record.long_running_tool_ids_json)
             )
-        document["id"] = record.id
-        document["invocation_id"] = record.invocation_id
-        document["author"] = record.author
-        document["timestamp"] = record.timestamp
-        for name in ("branch", "partial", "turn_complete", "interrupted"):
-            value = getattr(record, name)
-            if value is not None:
-                document[name] = value
-        if record.error_code is not None:
-            document["error_code"] = record.error_code
-        if record.error_message is not None:
-            document["error_message"] = record.error_message
-        event = Event.model_validate_json(_encoder.encode(document))
-    except (msgspec.DecodeError, ValueError) as exc:
+    except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise CorruptRecordError(
             f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
         ) from exc
-    event.actions = _decode_actions(record)
-    return event
+    for name in (
+        "branch",
+        "partial",
+        "turn_complete",
+        "interrupted",
+        "error_code",
+        "error_message",
+    ):
+        value = getattr(record, name)
+        if value is not None:
+            values[name] = value
+    values["actions"] = _decode_actions(record)
+    return _EVENT.build(values)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    value = _json_decoder.decode(text)
+    if type(value) is not dict:
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _decode_content(text: str) -> types.Content:
+    raw = _json_decoder.decode(text)
+    content = _simple_content(raw)
+    return content if content is not None else types.Content.model_validate_json(text)
+
+
+def _simple_content(raw: Any) -> types.Content | None:
+    """Builds text / function-call / function-response content; None for other shapes."""
+    if type(raw) is not dict or not raw.keys() <= {"parts", "role"}:
+        return None
+    role = raw.get("role")
+    if role is not None and type(role) is not str:
+        return None
+    if "parts" in raw:
+        if type(raw["parts"]) is not list:
+            return None
+        parts = []
+        for part_data in raw["parts"]:
+            part = _simple_part(part_data)
+            if part is None:
+                return None
+            parts.append(part)
+        raw["parts"] = parts
+    return _CONTENT.build(raw)
+
+
+def _simple_part(raw: Any) -> types.Part | None:
+    if type(raw) is not dict or not raw.keys() <= _SIMPLE_PART_KEYS:
+        return None
+    if "text" in raw and type(raw["text"]) is not str:
+        return None
+    if "thought" in raw and type(raw["thought"]) is not bool:
+        return None
+    if "function_call" in raw:
+        call = _simple_call(raw["function_call"], _FUNCTION_CALL, "args")
+        if call is None:
+            return None
+        raw["function_call"] = call
+    if "function_response" in raw:
+        response = _simple_call(raw["function_response"], _FUNCTION_RESPONSE, "response")
+        if response is None:
+            return None
+        raw["function_response"] = response
+    return _PART.build(raw)
+
+
+def _simple_call(raw: Any, builder: ModelBuilder[Any], payload: str) -> Any:
+    if type(raw) is not dict or not raw.keys() <= {"id", "name", payload}:
+        return None
+    for key in ("id", "name"):
+        if key in raw and type(raw[key]) is not str:
+            return None
+    if payload in raw and type(raw[payload]) is not dict:
+        return None
+    return builder.build(raw)
 
 
 def _decode_actions(record: EventRecord) -> EventActions:
     if record.actions is None:
-        return EventActions()
+        return _ACTIONS.build({})
     try:
         return loads_actions(record.actions)
     except UnsafePickleError as exc:

@@ -128,12 +128,30 @@ def loads_actions(data: bytes) -> EventActions:
     return value
 
 
-def dumps_actions(actions: EventActions) -> bytes:
+# EventActions fields whose type admits arbitrary objects (``Any`` somewhere in
+# it). Every other field is typed down to models, enums and JSON data, which
+# the allowlist covers by construction.
+_FIELDS_HOLDING_ANY = (
+    "agent_state",
+    "requested_auth_configs",
+    "requested_tool_confirmations",
+    "set_model_response",
+    "render_ui_widgets",
+)
+
+
+def needs_load_check(actions: EventActions) -> bool:
+    """Whether ``actions`` holds a field where an arbitrary object could hide."""
+    return any(getattr(actions, name) for name in _FIELDS_HOLDING_ANY)
+
+
+def dumps_actions(actions: EventActions, *, check: bool = True) -> bytes:
     """Pickles ``actions``, refusing values that `loads_actions` would not load.
 
-    Checking at write time means a session never becomes unreadable because an
-    ``Any``-typed field (``agent_state``, ``set_model_response``...) held an
-    object of some arbitrary class.
+    With ``check`` (see `needs_load_check`), the blob is loaded back through the
+    restricted unpickler before it is returned, so a session never becomes
+    unreadable because an ``Any``-typed field held an object of some arbitrary
+    class. ``state_delta`` must already be JSON-safe.
 
     Raises:
         UnsafePickleError: The actions hold something that cannot be stored safely.
@@ -142,5 +160,6 @@ def dumps_actions(actions: EventActions) -> bytes:
         data = pickle.dumps(actions, protocol=_PROTOCOL)
     except Exception as exc:
         raise UnsafePickleError(f"cannot be pickled ({type(exc).__name__}: {exc})") from exc
-    loads_actions(data)
+    if check:
+        loads_actions(data)
     return data

@@ -75,9 +75,9 @@ def _replace_non_finite(value: Any) -> Any:
 
 
 def split_state_delta(delta: Mapping[str, Any] | None) -> StateDelta:
-    """Splits a prefixed state delta into its scopes, coerced to JSON data.
+    """Splits a prefixed state delta into its scopes; ``temp:`` keys are dropped.
 
-    ``temp:`` keys are dropped: they never reach storage.
+    Pass a delta already made JSON-safe by `json_safe`: values are not copied.
     """
     split = StateDelta()
     if not delta:
@@ -89,9 +89,6 @@ def split_state_delta(delta: Mapping[str, Any] | None) -> StateDelta:
             split.user[key[len(_USER) :]] = value
         elif not key.startswith(_TEMP):
             split.session[key] = value
-    split.app = json_safe(split.app) if split.app else split.app
-    split.user = json_safe(split.user) if split.user else split.user
-    split.session = json_safe(split.session) if split.session else split.session
     return split
 
 

@@ -21,8 +21,8 @@ from google.adk.sessions.base_session_service import (
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
-from ._codec import decode_event, encode_event
-from ._state import merged_state, split_state_delta
+from ._codec import decode_events, encode_event
+from ._state import json_safe, merged_state, split_state_delta
 from .errors import SessionAlreadyExistsError
 from .records import EventQuery, SessionRecord, SessionSnapshot, StaleCheck
 from .store import BaseAsyncStore
@@ -98,7 +98,7 @@ class SessionService(BaseSessionService):
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
-            state=split_state_delta(state),
+            state=split_state_delta(json_safe(state) if state else None),
             create_time=platform_time.get_time(),
             owner_id=self._owner_id,
         )
@@ -182,11 +182,17 @@ class SessionService(BaseSessionService):
             return event
         self._apply_temp_state(session, event)
         event = self._trim_temp_delta_state(event)
+        # Coerced once: the stored event and the state tables get the same values.
+        delta = json_safe(event.actions.state_delta) if event.actions.state_delta else None
         result = await self._store.append_event(
             event=encode_event(
-                event, app_name=session.app_name, user_id=session.user_id, session_id=session.id
+                event,
+                app_name=session.app_name,
+                user_id=session.user_id,
+                session_id=session.id,
+                state_delta=delta,
             ),
-            delta=split_state_delta(event.actions.state_delta),
+            delta=split_state_delta(delta),
             expected=_stale_check(session),
             owner_id=self._owner_id,
         )
@@ -234,7 +240,7 @@ def _to_session(snapshot: SessionSnapshot) -> Session:
     return _session_from(
         record,
         merged_state(record.state, snapshot.app_state, snapshot.user_state),
-        [decode_event(event) for event in snapshot.events],
+        decode_events(snapshot.events),
     )
 
 

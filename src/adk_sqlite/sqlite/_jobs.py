@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._codec import julian_day_from_unix
+from .._gc import paused_gc
 from .._state import decode_state, encode_state
 from ..errors import (
     ConfigurationError,
@@ -167,6 +168,16 @@ def _state_of(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...])
 
 
 def select_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    with paused_gc():
+        return _select_events(connection, statements, key, query)
+
+
+def _select_events(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],

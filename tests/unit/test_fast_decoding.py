@@ -1,0 +1,89 @@
+"""The fast decoding path must give exactly what pydantic validation gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.adk.events.event import Event
+from google.genai import types
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adk_sqlite._codec import _decode_content, decode_event, encode_event
+from support.events import rich_event
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+ids = st.none() | st.text(max_size=8)
+function_calls = st.builds(
+    types.FunctionCall,
+    id=ids,
+    name=st.none() | st.text(max_size=8),
+    args=st.none() | st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+)
+function_responses = st.builds(
+    types.FunctionResponse,
+    id=ids,
+    name=st.none() | st.text(max_size=8),
+    response=st.none() | st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+)
+parts = st.one_of(
+    st.builds(types.Part, text=st.text(), thought=st.none() | st.booleans()),
+    st.builds(types.Part, function_call=function_calls),
+    st.builds(types.Part, function_response=function_responses),
+    st.builds(types.Part.from_bytes, data=st.binary(max_size=8), mime_type=st.just("image/png")),
+)
+contents = st.builds(
+    types.Content,
+    role=st.none() | st.sampled_from(["user", "model"]),
+    parts=st.none() | st.lists(parts, max_size=4),
+)
+
+
+def _fields_set_tree(model: Any) -> Any:
+    if isinstance(model, list):
+        return [_fields_set_tree(item) for item in model]
+    if not hasattr(model, "model_fields_set"):
+        return None
+    return (
+        type(model).__name__,
+        sorted(model.model_fields_set),
+        {name: _fields_set_tree(getattr(model, name)) for name in sorted(model.model_fields_set)},
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(contents)
+def test_decoded_content_equals_validated_content(content: types.Content) -> None:
+    text = content.model_dump_json(exclude_none=True)
+    validated = types.Content.model_validate_json(text)
+    decoded = _decode_content(text)
+    assert decoded == validated
+    assert _fields_set_tree(decoded) == _fields_set_tree(validated)
+
+
+@settings(max_examples=100, deadline=None)
+@given(contents, st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_decoded_event_equals_the_event_validated_from_its_json(
+    content: types.Content, timestamp: float
+) -> None:
+    event = Event(id="e", author="agent", invocation_id="i", timestamp=timestamp, content=content)
+    decoded = decode_event(encode_event(event, app_name="a", user_id="u", session_id="s"))
+    assert decoded == event
+    assert decoded == Event.model_validate_json(event.model_dump_json())
+
+
+def test_the_rich_event_decodes_to_what_validation_gives() -> None:
+    event = rich_event()
+    decoded = decode_event(encode_event(event, app_name="a", user_id="u", session_id="s"))
+    assert decoded == Event.model_validate_json(event.model_dump_json())
+    assert decoded.model_fields_set >= {"id", "author", "invocation_id", "timestamp", "actions"}
