@@ -3,8 +3,8 @@
 Every aiosqlite connection owns one worker thread. A round trip from the event
 loop to that thread and back costs ~15-130 µs on the machines we measure on,
 far more than the SQL of an append, so each store operation is one Python
-function run *inside* the worker thread (one hop), and concurrent appends are
-grouped into one transaction (`GroupCommitter`).
+function run *inside* the worker thread (one hop); writes go through
+`_writer.GroupCommitter`.
 
 aiosqlite has no public "run this callable on the connection's thread" call, so
 this module (and only this module) uses its internal ``_execute`` and ``_conn``;
@@ -33,11 +33,10 @@ from ..errors import (
     DatabaseUnavailableError,
     ReadOnlyDatabaseError,
 )
-from . import _sql
 
 __all__ = [
     "DatabaseTarget",
-    "GroupCommitter",
+    "Role",
     "Synchronous",
     "open_connection",
     "parse_database",
@@ -51,8 +50,6 @@ Job = Callable[[sqlite3.Connection], Any]
 
 _MEMORY_SPELLINGS = ("", ":memory:")
 _URL_SCHEMES = ("sqlite", "sqlite+aiosqlite")
-# A group-committed transaction holds the write lock; bound how long.
-_MAX_JOBS_PER_TRANSACTION = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +164,14 @@ def _prepare_file(target: DatabaseTarget) -> None:
     os.close(descriptor)
 
 
+Role = Literal["writer", "reader", "checkpointer"]
+
+
 def _configure(
     connection: sqlite3.Connection,
     target: DatabaseTarget,
     *,
-    writer: bool,
+    role: Role,
     busy_timeout_ms: int,
     synchronous: Synchronous,
 ) -> None:
@@ -180,25 +180,27 @@ def _configure(
     connection.execute("PRAGMA foreign_keys = ON")
     if target.in_memory:
         return
-    if writer and not target.read_only:
+    if role == "writer" and not target.read_only:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode is None or str(mode[0]).lower() != "wal":
             raise DatabaseUnavailableError(
                 f"{target.describe()}: could not switch to WAL journal mode (got {mode!r})"
             )
+        # The checkpointer connection copies the log in the background instead.
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
     connection.execute(f"PRAGMA synchronous = {synchronous}")
-    if not writer:
+    if role == "reader":
         connection.execute("PRAGMA query_only = ON")
 
 
 async def open_connection(
-    target: DatabaseTarget, *, writer: bool, busy_timeout_ms: int, synchronous: Synchronous
+    target: DatabaseTarget, *, role: Role, busy_timeout_ms: int, synchronous: Synchronous
 ) -> aiosqlite.Connection:
     """Opens and configures one connection (one worker thread)."""
 
     def connect() -> sqlite3.Connection:
         # Runs on the connection's own thread, so file creation costs no extra hop.
-        if writer:
+        if role == "writer":
             _prepare_file(target)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
         # module never opens or commits a transaction behind our back.
@@ -209,7 +211,7 @@ async def open_connection(
             _configure(
                 connection,
                 target,
-                writer=writer,
+                role=role,
                 busy_timeout_ms=busy_timeout_ms,
                 synchronous=synchronous,
             )
@@ -237,96 +239,3 @@ async def run_on_connection(connection: aiosqlite.Connection, job: Callable[...,
     """Runs ``job(sqlite3_connection)`` on the connection's worker thread: one hop."""
     result: T = await connection._execute(job, connection._conn)  # type: ignore[no-untyped-call]
     return result
-
-
-@dataclass(slots=True)
-class _Pending:
-    job: Job
-    future: asyncio.Future[Any]
-
-
-class GroupCommitter:
-    """Runs write jobs on the writer connection, many to a transaction.
-
-    While one transaction is being written, new jobs queue up; the next
-    transaction takes all of them. Each job runs inside its own SAVEPOINT, so one
-    that fails is rolled back alone and fails alone, while the others commit.
-    Every caller's future resolves only after the COMMIT that made its job
-    durable.
-    """
-
-    def __init__(self, connection: aiosqlite.Connection, target: DatabaseTarget) -> None:
-        self._connection = connection
-        self._target = target
-        self._queue: list[_Pending] = []
-        self._drainer: asyncio.Task[None] | None = None
-
-    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Runs ``job`` in a write transaction and returns its result once committed."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(job, future))
-        if self._drainer is None:
-            self._drainer = asyncio.ensure_future(self._drain())
-        return await future
-
-    async def wait_idle(self) -> None:
-        """Waits until every submitted job has been committed or failed."""
-        while self._drainer is not None:
-            await asyncio.shield(self._drainer)
-
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
-                del self._queue[:_MAX_JOBS_PER_TRANSACTION]
-                try:
-                    with sqlite_errors(self._target):
-                        outcomes = await run_on_connection(
-                            self._connection, lambda raw, batch=batch: _run_batch(raw, batch)
-                        )
-                except BaseException as exc:
-                    for pending in batch:
-                        _settle(pending.future, exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for pending, (succeeded, value) in zip(batch, outcomes, strict=True):
-                    if succeeded:
-                        if not pending.future.done():
-                            pending.future.set_result(value)
-                    elif isinstance(value, sqlite3.Error):
-                        _settle(pending.future, translate_sqlite_error(value, self._target))
-                    else:
-                        _settle(pending.future, value)
-        finally:
-            self._drainer = None
-
-
-def _settle(future: asyncio.Future[Any], error: BaseException) -> None:
-    # Never set a result on a future whose caller was cancelled.
-    if not future.done():
-        future.set_exception(error)
-
-
-def _run_batch(connection: sqlite3.Connection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-    """Runs on the writer thread: one BEGIN IMMEDIATE ... COMMIT around the batch."""
-    outcomes: list[tuple[bool, Any]] = []
-    connection.execute(_sql.BEGIN_WRITE)
-    try:
-        for pending in batch:
-            connection.execute(_sql.SAVEPOINT)
-            try:
-                value = pending.job(connection)
-            except Exception as exc:
-                connection.execute(_sql.ROLLBACK_TO_SAVEPOINT)
-                connection.execute(_sql.RELEASE_SAVEPOINT)
-                outcomes.append((False, exc))
-            else:
-                connection.execute(_sql.RELEASE_SAVEPOINT)
-                outcomes.append((True, value))
-        connection.execute(_sql.COMMIT)
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute(_sql.ROLLBACK)
-        raise
-    return outcomes

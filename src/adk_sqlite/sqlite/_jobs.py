@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from .._codec import julian_day_from_unix
 from .._gc import paused_gc
@@ -378,13 +378,34 @@ def append_event(
 ) -> AppendResult:
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
-    row = connection.execute(
-        sql.select_session_for_update, (*key, *_owner_params(owner_id))
-    ).fetchone()
-    if row is None:
-        raise SessionNotFoundError(f"Session {event.session_id} not found.")
-    rowid, stored_state, revision = row
-    _check_not_stale(connection, statements, key, revision, expected)
+    owner = _owner_params(owner_id)
+    julian_day = julian_day_from_unix(event.timestamp)
+    if expected.revision is not None and not delta.session:
+        bumped = connection.execute(
+            sql.bump_session_revision,
+            (julian_day, event.timestamp, *key, expected.revision, *owner),
+        ).fetchone()
+        if bumped is None:
+            _raise_not_found_or_stale(connection, sql.select_session_for_update, key, owner)
+        session_key, revision = bumped
+    else:
+        row = connection.execute(sql.select_session_for_update, (*key, *owner)).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"Session {event.session_id} not found.")
+        session_key, stored_state, stored_revision = row
+        _check_not_stale(
+            connection, statements, session_key, stored_revision, expected, event.session_id
+        )
+        new_state = None
+        if delta.session:
+            state = decode_state(stored_state, what=f"session {event.session_id!r} state")
+            state.update(delta.session)
+            new_state = encode_state(state)
+        connection.execute(
+            statements.update_session_after_append,
+            (new_state, julian_day, event.timestamp, session_key),
+        )
+        revision = stored_revision + 1
 
     julian_day = julian_day_from_unix(event.timestamp)
     if delta.app:
@@ -405,43 +426,48 @@ def append_event(
             delta.user,
             julian_day,
         )
-    new_state = None
-    if delta.session:
-        state = decode_state(stored_state, what=f"session {event.session_id!r} state")
-        state.update(delta.session)
-        new_state = encode_state(state)
-    connection.execute(
-        statements.update_session_after_append,
-        (new_state, julian_day, event.timestamp, rowid),
-    )
     try:
-        connection.execute(statements.insert_event, (*_event_values(event), julian_day))
+        connection.execute(
+            statements.insert_event, (*_event_values(event), julian_day, session_key)
+        )
     except sqlite3.IntegrityError as exc:
-        if connection.execute(statements.select_event_exists, (*key, event.id)).fetchone():
+        if connection.execute(statements.select_event_exists, (session_key, event.id)).fetchone():
             raise DuplicateEventError(
                 f"session {event.session_id!r} already has an event with id {event.id!r};"
                 " nothing was written"
             ) from exc
         raise
-    return AppendResult(revision=revision + 1, update_time=event.timestamp)
+    return AppendResult(revision=revision, update_time=event.timestamp)
+
+
+def _raise_not_found_or_stale(
+    connection: sqlite3.Connection,
+    select_sql: str,
+    key: tuple[str, str, str],
+    owner: tuple[Any, ...],
+) -> NoReturn:
+    if connection.execute(select_sql, (*key, *owner)).fetchone() is None:
+        raise SessionNotFoundError(f"Session {key[2]} not found.")
+    raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
 
 
 def _check_not_stale(
     connection: sqlite3.Connection,
     statements: Statements,
-    key: tuple[str, str, str],
+    session_key: int,
     revision: int,
     expected: StaleCheck,
+    session_id: str,
 ) -> None:
     if expected.revision is not None:
         if expected.revision != revision:
-            raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+            raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
         return
     newest_appended, newest_in_time = connection.execute(
-        statements.select_last_event_ids, key
+        statements.select_last_event_ids, (session_key,)
     ).fetchone()
     if expected.last_event_id not in (newest_appended, newest_in_time):
-        raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+        raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:

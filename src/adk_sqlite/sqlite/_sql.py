@@ -35,6 +35,7 @@ SELECT_TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
 # comma, or nothing.
 _CREATE_SESSIONS = """
 CREATE TABLE "{sessions}" (
+    session_key INTEGER PRIMARY KEY,
     app_name TEXT NOT NULL,
     user_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -45,7 +46,7 @@ CREATE TABLE "{sessions}" (
     update_time_unix REAL NOT NULL,
     revision INTEGER NOT NULL DEFAULT 0,
     {owner_column}
-    PRIMARY KEY (app_name, user_id, id)
+    UNIQUE (app_name, user_id, id)
 )"""
 _CREATE_EVENTS = """
 CREATE TABLE "{events}" (
@@ -74,9 +75,9 @@ CREATE TABLE "{events}" (
     output_transcription TEXT,
     extra TEXT,
     timestamp_unix REAL NOT NULL,
-    UNIQUE (app_name, user_id, session_id, id),
-    FOREIGN KEY (app_name, user_id, session_id)
-        REFERENCES "{sessions}" (app_name, user_id, id) ON DELETE CASCADE
+    session_key INTEGER NOT NULL
+        REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
+    UNIQUE (session_key, id)
 )"""
 _CREATE_APP_STATES = """
 CREATE TABLE "{app_states}" (
@@ -104,9 +105,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         'CREATE INDEX "{sessions}_app_update" ON "{sessions}" (app_name, update_time_unix)',
         'CREATE INDEX "{sessions}_update_time" ON "{sessions}" (update_time)',
         _CREATE_EVENTS,
-        'CREATE INDEX "{events}_session_order" ON "{events}"'
-        " (app_name, user_id, session_id, timestamp_unix, seq)",
-        'CREATE INDEX "{events}_timestamp" ON "{events}" (timestamp)',
+        'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
         _CREATE_APP_STATES,
         _CREATE_USER_STATES,
     ),
@@ -120,7 +119,14 @@ SELECT_SESSION = (
     'SELECT {session_columns} FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
 )
 SELECT_SESSION_FOR_UPDATE = (
-    'SELECT rowid, state, revision FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+    'SELECT session_key, state, revision FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+)
+# The common append (the writer holds a revision marker, no session-scope
+# delta) checks staleness and bumps the session in one statement; no row back
+# means "not found or stale", told apart by SELECT_SESSION_FOR_UPDATE.
+BUMP_SESSION_REVISION = (
+    'UPDATE "{sessions}" SET update_time = ?, update_time_unix = ?, revision = revision + 1'
+    " WHERE " + SESSION_KEY + " AND revision = ? {owner_filter} RETURNING session_key, revision"
 )
 INSERT_SESSION = """
 INSERT INTO "{sessions}" (app_name, user_id, id, state, create_time, update_time,
@@ -129,7 +135,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ? {owner_insert_value})"""
 UPDATE_SESSION_AFTER_APPEND = """
 UPDATE "{sessions}" SET state = coalesce(?, state), update_time = ?, update_time_unix = ?,
                         revision = revision + 1
-WHERE rowid = ?"""
+WHERE session_key = ?"""
 DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
 LIST_SESSIONS_OF_APP = (
     'SELECT {session_columns} FROM "{sessions}" WHERE app_name = ? {owner_filter}'
@@ -159,29 +165,29 @@ EVENT_COLUMNS = (
     " partial, turn_complete, interrupted, error_code, error_message, extra"
 )
 INSERT_EVENT = (
-    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp, session_key)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_EVENTS_OF_SESSION = (
-    'SELECT {event_columns} FROM "{events}" WHERE app_name = ? AND user_id = ? AND session_id = ?'
+# Events are found through the session's integer key: the indexes stay small,
+# so an append writes fewer pages than with (app_name, user_id, session_id) keys.
+_SESSION_KEY_OF = (
+    '(SELECT session_key FROM "{sessions}" WHERE app_name = ?1 AND user_id = ?2 AND id = ?3)'
 )
+_EVENTS_OF_SESSION = 'SELECT {event_columns} FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF
 SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
-SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= ? ORDER BY timestamp_unix, seq"
+SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix, seq"
 # Newest first with a LIMIT, reversed in Python: "the n most recent" must not
 # be LIMIT n on an ascending query, which returns the n oldest.
-SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT ?"
+SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT ?4"
 SELECT_RECENT_EVENTS_AFTER = (
-    _EVENTS_OF_SESSION + " AND timestamp_unix >= ? ORDER BY timestamp_unix DESC, seq DESC LIMIT ?"
+    _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?5"
 )
-SELECT_EVENT_EXISTS = (
-    'SELECT 1 FROM "{events}" WHERE app_name = ? AND user_id = ? AND session_id = ? AND id = ?'
-)
+SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
 # The newest event in append order and in read (timestamp) order: a Session
 # object without a revision marker is current when its last event is either.
 SELECT_LAST_EVENT_IDS = (
-    'SELECT (SELECT id FROM "{events}" WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3'
-    " ORDER BY seq DESC LIMIT 1),"
-    ' (SELECT id FROM "{events}" WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3'
+    'SELECT (SELECT id FROM "{events}" WHERE session_key = ?1 ORDER BY seq DESC LIMIT 1),'
+    ' (SELECT id FROM "{events}" WHERE session_key = ?1'
     " ORDER BY timestamp_unix DESC, seq DESC LIMIT 1)"
 )
 

@@ -24,6 +24,7 @@ class SessionStatements:
 
     select_session: str
     select_session_for_update: str
+    bump_session_revision: str
     delete_session: str
     list_sessions_of_app: str
     list_sessions_of_user: str
@@ -83,6 +84,7 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
             select_session_for_update=render(
                 _sql.SELECT_SESSION_FOR_UPDATE, owner_filter=owner_filter
             ),
+            bump_session_revision=render(_sql.BUMP_SESSION_REVISION, owner_filter=owner_filter),
             delete_session=render(_sql.DELETE_SESSION, owner_filter=owner_filter),
             list_sessions_of_app=render(_sql.LIST_SESSIONS_OF_APP, owner_filter=owner_filter),
             list_sessions_of_user=render(_sql.LIST_SESSIONS_OF_USER, owner_filter=owner_filter),

@@ -26,7 +26,7 @@ from ..records import (
 from . import _jobs
 from ._connection import (
     DatabaseTarget,
-    GroupCommitter,
+    Role,
     Synchronous,
     open_connection,
     parse_database,
@@ -34,6 +34,7 @@ from ._connection import (
     sqlite_errors,
 )
 from ._statements import Statements, TableNames, render_statements
+from ._writer import Checkpointer, GroupCommitter, WriteLock
 
 __all__ = ["SqliteStore"]
 
@@ -122,6 +123,8 @@ class SqliteStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._committer: GroupCommitter | None = None
+        self._lock: WriteLock | None = None
+        self._checkpointer: Checkpointer | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
 
@@ -161,10 +164,14 @@ class SqliteStore:
             self._closed = True
             if self._committer is not None:
                 await self._committer.wait_idle()
-            for connection in (self._reader, self._writer):
-                if connection is not None:
-                    await connection.close()
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
+            for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+                await connection.close()
+            if self._lock is not None:
+                self._lock.close()
             self._reader = self._writer = self._committer = None
+            self._lock = self._checkpointer = None
 
     def __del__(self) -> None:
         # getattr: __init__ may have raised before these were set.
@@ -178,6 +185,10 @@ class SqliteStore:
             # Stop the worker threads; their sqlite3 connections close with them.
             for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
                 connection.stop()
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+            if self._lock is not None:
+                self._lock.close()
 
     async def _ensure_open(self) -> GroupCommitter:
         committer = self._committer
@@ -190,31 +201,39 @@ class SqliteStore:
             return self._committer or await self._open()
 
     async def _open(self) -> GroupCommitter:
-        writer = await open_connection(
-            self._target,
-            writer=True,
-            busy_timeout_ms=self._busy_timeout_ms,
-            synchronous=self._synchronous,
-        )
+        writer = await self._connect("writer")
+        connections = [writer]
         try:
             with sqlite_errors(self._target):
                 await run_on_connection(
                     writer, functools.partial(_jobs.migrate, statements=self._statements)
                 )
-            reader = writer
+            reader, lock, checkpointer = writer, None, None
             if not self._target.in_memory:
-                reader = await open_connection(
-                    self._target,
-                    writer=False,
-                    busy_timeout_ms=self._busy_timeout_ms,
-                    synchronous=self._synchronous,
-                )
+                reader = await self._connect("reader")
+                connections.append(reader)
+            if self._target.path is not None and not self._target.read_only:
+                checkpoint_connection = await self._connect("checkpointer")
+                connections.append(checkpoint_connection)
+                checkpointer = Checkpointer(checkpoint_connection, self._target)
+                lock = WriteLock(self._target.path)
+                await run_on_connection(writer, lambda _: lock.open())
         except BaseException:
-            await writer.close()
+            for connection in connections:
+                await connection.close()
             raise
         self._writer, self._reader = writer, reader
-        self._committer = GroupCommitter(writer, self._target)
+        self._lock, self._checkpointer = lock, checkpointer
+        self._committer = GroupCommitter(writer, self._target, lock=lock, checkpointer=checkpointer)
         return self._committer
+
+    async def _connect(self, role: Role) -> aiosqlite.Connection:
+        return await open_connection(
+            self._target,
+            role=role,
+            busy_timeout_ms=self._busy_timeout_ms,
+            synchronous=self._synchronous,
+        )
 
     async def _read(self, job: Callable[..., T]) -> T:
         await self._ensure_open()

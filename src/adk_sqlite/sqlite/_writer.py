@@ -1,0 +1,247 @@
+"""The write path of a SQLite store: group commit, a cross-process lock, checkpoints.
+
+* `GroupCommitter` runs write jobs on the writer connection's thread, as many as
+  are waiting in one ``BEGIN IMMEDIATE ... COMMIT``, each in its own savepoint.
+* `WriteLock` makes adk-sqlite writers in *other processes* queue in the kernel
+  (``flock`` on a ``<database>-lock`` file) instead of in SQLite's busy handler,
+  which sleeps 1, 2, 5 ... 100 ms between retries: with four processes appending
+  to one file those sleeps, not the disk, set the pace. SQLite's own locking
+  still guards the data; the lock only orders adk-sqlite writers fairly.
+* WAL checkpoints run on a separate connection in the background
+  (`Checkpointer`), so a commit never pays for copying the log into the
+  database; the writer's automatic checkpoint is switched off for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from . import _sql
+from ._connection import DatabaseTarget, run_on_connection, sqlite_errors, translate_sqlite_error
+
+__all__ = ["Checkpointer", "GroupCommitter", "WriteLock"]
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+# A group-committed transaction holds the write lock; bound how long.
+_MAX_JOBS_PER_TRANSACTION = 256
+# Commits between background checkpoints (each commit adds a few WAL pages).
+_COMMITS_PER_CHECKPOINT = 200
+
+
+class WriteLock:
+    """An exclusive ``flock`` on ``<database>-lock``, taken around each write transaction.
+
+    Best effort: where the lock file cannot be created (a read-only folder),
+    writers fall back to SQLite's busy timeout alone.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + "-lock")
+        self._descriptor: int | None = None
+
+    def open(self) -> None:
+        with contextlib.suppress(OSError):
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+class Checkpointer:
+    """Copies the WAL into the database from its own connection, off the write path."""
+
+    def __init__(self, connection: aiosqlite.Connection, target: DatabaseTarget) -> None:
+        self._connection = connection
+        self._target = target
+        self._running: asyncio.Task[None] | None = None
+
+    def request(self) -> None:
+        """Starts a passive checkpoint unless one is running."""
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            with sqlite_errors(self._target):
+                await run_on_connection(self._connection, _passive_checkpoint)
+        except Exception:
+            pass  # a checkpoint is an optimisation: the next request retries it
+        finally:
+            self._running = None
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.shield(self._running)
+        await self._connection.close()
+
+    def stop(self) -> None:
+        """Stops the connection's thread without waiting (for ``__del__``)."""
+        self._connection.stop()
+
+
+def _passive_checkpoint(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+@dataclass(slots=True)
+class _Pending:
+    job: Job
+    future: asyncio.Future[Any]
+
+
+class GroupCommitter:
+    """Runs write jobs on the writer connection, many to a transaction.
+
+    While one transaction is being written, new jobs queue up; the next
+    transaction takes all of them. Each job runs inside its own SAVEPOINT, so one
+    that fails is rolled back alone and fails alone, while the others commit.
+    Every caller's future resolves only after the COMMIT that made its job
+    durable.
+    """
+
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        target: DatabaseTarget,
+        *,
+        lock: WriteLock | None = None,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
+        self._connection = connection
+        self._target = target
+        self._lock = lock
+        self._checkpointer = checkpointer
+        self._commits_since_checkpoint = 0
+        self._queue: list[_Pending] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``job`` in a write transaction and returns its result once committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(job, future))
+        if self._drainer is None:
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await future
+
+    async def wait_idle(self) -> None:
+        """Waits until every submitted job has been committed or failed."""
+        while self._drainer is not None:
+            await asyncio.shield(self._drainer)
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                del self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                await self._commit(batch)
+        finally:
+            self._drainer = None
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        lock = self._lock
+        try:
+            with sqlite_errors(self._target):
+                outcomes = await run_on_connection(
+                    self._connection, lambda raw: _run_locked_batch(raw, batch, lock)
+                )
+        except BaseException as exc:
+            for pending in batch:
+                _settle(pending.future, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for pending, (succeeded, value) in zip(batch, outcomes, strict=True):
+            if succeeded:
+                if not pending.future.done():
+                    pending.future.set_result(value)
+            elif isinstance(value, sqlite3.Error):
+                error = translate_sqlite_error(value, self._target)
+                error.__cause__ = value
+                _settle(pending.future, error)
+            else:
+                _settle(pending.future, value)
+        self._commits_since_checkpoint += 1
+        if self._checkpointer and self._commits_since_checkpoint >= _COMMITS_PER_CHECKPOINT:
+            self._commits_since_checkpoint = 0
+            self._checkpointer.request()
+
+
+def _settle(future: asyncio.Future[Any], error: BaseException) -> None:
+    # Never set a result on a future whose caller was cancelled.
+    if not future.done():
+        future.set_exception(error)
+
+
+def _run_locked_batch(
+    connection: sqlite3.Connection, batch: list[_Pending], lock: WriteLock | None
+) -> list[tuple[bool, Any]]:
+    if lock is None:
+        return _run_batch(connection, batch)
+    lock.acquire()
+    try:
+        return _run_batch(connection, batch)
+    finally:
+        lock.release()
+
+
+def _run_batch(connection: sqlite3.Connection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    """Runs on the writer thread: one BEGIN IMMEDIATE ... COMMIT around the batch."""
+    outcomes: list[tuple[bool, Any]] = []
+    connection.execute(_sql.BEGIN_WRITE)
+    try:
+        if len(batch) == 1:
+            # Alone in its transaction, a job needs no savepoint: failing, it
+            # rolls the whole transaction back.
+            try:
+                outcomes.append((True, batch[0].job(connection)))
+            except Exception as exc:
+                if connection.in_transaction:
+                    connection.execute(_sql.ROLLBACK)
+                return [(False, exc)]
+        else:
+            for pending in batch:
+                outcomes.append(_run_in_savepoint(connection, pending.job))
+        connection.execute(_sql.COMMIT)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute(_sql.ROLLBACK)
+        raise
+    return outcomes
+
+
+def _run_in_savepoint(connection: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
+    connection.execute(_sql.SAVEPOINT)
+    try:
+        value = job(connection)
+    except Exception as exc:
+        if not connection.in_transaction:
+            # SQLite rolled the whole transaction back (a full disk, say): the
+            # jobs before this one are undone too, so the batch fails as one.
+            raise
+        connection.execute(_sql.ROLLBACK_TO_SAVEPOINT)
+        connection.execute(_sql.RELEASE_SAVEPOINT)
+        return (False, exc)
+    connection.execute(_sql.RELEASE_SAVEPOINT)
+    return (True, value)
