@@ -136,19 +136,40 @@ class GroupCommitter:
         self._commits_since_checkpoint = 0
         self._queue: list[_Pending] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._leading = False
 
     async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``job`` in a write transaction and returns its result once committed."""
+        if self._drainer is None and not self._leading:
+            return await self._lead(job)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(job, future))
-        if self._drainer is None:
+        if self._drainer is None and not self._leading:
             self._drainer = asyncio.ensure_future(self._drain())
         return await future
 
+    async def _lead(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        # Nothing is being written: this caller commits its own job, without a
+        # drainer task and the extra event-loop turns it costs. Jobs arriving
+        # meanwhile queue up and are handed to a drainer when this one is done
+        # (also when this caller is cancelled half-way).
+        self._leading = True
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        try:
+            await self._commit([_Pending(job, future)])
+        finally:
+            self._leading = False
+            if self._queue and self._drainer is None:
+                self._drainer = asyncio.ensure_future(self._drain())
+        return future.result()
+
     async def wait_idle(self) -> None:
         """Waits until every submitted job has been committed or failed."""
-        while self._drainer is not None:
-            await asyncio.shield(self._drainer)
+        while self._drainer is not None or self._leading:
+            if self._drainer is not None:
+                await asyncio.shield(self._drainer)
+            else:
+                await asyncio.sleep(0.001)
 
     async def _drain(self) -> None:
         try:
