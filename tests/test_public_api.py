@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import adk_sqlite
 from adk_sqlite import errors
 
@@ -21,6 +23,7 @@ EXPECTED_EXPORTS = {
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "PostgresStore",
     "ReadOnlyDatabaseError",
     "SchemaError",
     "SchemaVersionError",
@@ -56,6 +59,20 @@ def test_sqlite_store_satisfies_the_store_protocol() -> None:
     assert isinstance(adk_sqlite.SqliteStore(":memory:"), adk_sqlite.BaseAsyncStore)
 
 
+def test_postgres_store_satisfies_the_store_protocol() -> None:
+    store = adk_sqlite.PostgresStore("postgresql://nobody@127.0.0.1:1/none")
+    assert isinstance(store, adk_sqlite.BaseAsyncStore)
+
+
+def test_lazy_names_are_listed_by_dir() -> None:
+    assert "PostgresStore" in dir(adk_sqlite)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = adk_sqlite.no_such_name  # type: ignore[attr-defined]
+
+
 def test_importing_the_package_pulls_in_no_optional_dependency() -> None:
     code = (
         "import sys, adk_sqlite\n"
@@ -63,3 +80,52 @@ def test_importing_the_package_pulls_in_no_optional_dependency() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# Makes ``import asyncpg`` fail, as on an installation without the postgres extra.
+_WITHOUT_ASYNCPG = (
+    "import sys\n"
+    "class _Blocker:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name == 'asyncpg' or name.startswith('asyncpg.'):\n"
+    "            raise ImportError('blocked for the test: ' + name)\n"
+    "sys.meta_path.insert(0, _Blocker())\n"
+)
+
+
+def _run_without_asyncpg(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_ASYNCPG + code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_package_imports_and_works_without_asyncpg() -> None:
+    result = _run_without_asyncpg(
+        "import asyncio, adk_sqlite\n"
+        "async def main():\n"
+        "    async with adk_sqlite.SessionService(adk_sqlite.SqliteStore(':memory:')) as s:\n"
+        "        await s.create_session(app_name='a', user_id='u')\n"
+        "asyncio.run(main())\n"
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from adk_sqlite import PostgresStore",
+        "import adk_sqlite; adk_sqlite.PostgresStore",
+        "import adk_sqlite.postgres",
+    ],
+)
+def test_postgres_store_without_asyncpg_names_the_pip_command(statement: str) -> None:
+    result = _run_without_asyncpg(statement)
+
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert 'pip install "adk-sqlite[postgres]"' in result.stderr

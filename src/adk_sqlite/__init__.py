@@ -7,11 +7,16 @@ Quick start::
 
     service = SessionService(SqliteStore("./sessions.db"))
     runner = Runner(agent=agent, app_name="support", session_service=service)
+
+`PostgresStore` needs the optional ``postgres`` extra (asyncpg); it is imported
+on first access, so ``import adk_sqlite`` never imports asyncpg.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AdkSqliteError,
@@ -45,6 +50,35 @@ from .service import SessionService
 from .sqlite import SqliteStore
 from .store import BaseAsyncStore
 
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+
+# Public names whose modules load on first access: (module, attribute).
+_LAZY_EXPORTS: dict[str, tuple[str, str]] = {
+    "PostgresStore": ("adk_sqlite.postgres", "PostgresStore"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports an optional part (PostgresStore) when it is first used.
+
+    Raises:
+        ImportError: The part needs an extra that is not installed; the message
+            names the ``pip install`` command.
+    """
+    try:
+        module_name, attribute = _LAZY_EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_EXPORTS})
+
+
 try:
     __version__ = version("adk-sqlite")
 except PackageNotFoundError:  # running from a source tree that was never installed
@@ -63,6 +97,7 @@ __all__ = [
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "PostgresStore",
     "ReadOnlyDatabaseError",
     "SchemaError",
     "SchemaVersionError",

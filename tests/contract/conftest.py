@@ -2,8 +2,11 @@
 
 Every test that takes the ``service`` fixture runs once per entry of `BACKENDS`,
 each time against a fresh, empty service built in the test's own ``tmp_path`` and
-closed after it. A new backend (PostgreSQL, say) joins the suite by adding one
-entry here.
+closed after it. A new backend joins the suite by adding one entry here.
+
+``postgres`` runs against a real server, in a schema of its own per test (see
+`support.postgres`); it is skipped, with the reason, when no server is
+reachable, and fails instead when ``ADK_SQLITE_REQUIRE_POSTGRES=1`` (CI).
 
 ``adk-inmemory`` is ADK's own ``InMemorySessionService``: the reference the
 shared contract is checked against side by side. Tests marked ``ours_only``
@@ -23,6 +26,7 @@ from google.adk.sessions.base_session_service import BaseSessionService
 from google.adk.sessions.in_memory_session_service import InMemorySessionService
 
 from adk_sqlite import SessionService, SqliteStore
+from support.postgres import fresh_schema
 
 BackendFactory = Callable[[Path], AbstractAsyncContextManager[BaseSessionService]]
 
@@ -50,6 +54,20 @@ async def _sqlite_memory(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
 
 
 @asynccontextmanager
+async def _postgres(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
+    async with fresh_schema() as dsn:
+        from adk_sqlite.postgres import PostgresStore
+
+        store = PostgresStore(dsn)
+        service = SessionService(store)
+        try:
+            yield service
+        finally:
+            await service.close()
+            await store.close()
+
+
+@asynccontextmanager
 async def _adk_inmemory(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
     # ADK's in-memory service holds no resources and has no close().
     yield InMemorySessionService()
@@ -58,6 +76,7 @@ async def _adk_inmemory(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
 BACKENDS: dict[str, BackendFactory] = {
     "sqlite-file": _sqlite_file,
     "sqlite-memory": _sqlite_memory,
+    "postgres": _postgres,
     "adk-inmemory": _adk_inmemory,
 }
 

@@ -3,12 +3,16 @@
 The agent is driven by `ScriptedModel`, so the whole ADK stack runs (tool
 calls, state deltas, event appends, history sent back to the model) without a
 network or an API key. The `conversation` fixture holds three turns against a
-SQLite file and closes the service; each test then opens a brand-new service
-over the same file, so everything it sees came from disk.
+database and closes the service; each test then opens a brand-new service
+over the same database, so everything it sees came from storage.
+
+Every test runs on SQLite (a file) and on PostgreSQL (a fresh schema; skipped
+when no server is reachable, see `support.postgres`).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from google.genai import types
 
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.testing import ScriptedModel, call_tool, say
+from support.postgres import fresh_schema
 
 APP = "support"
 USER = "ada"
@@ -91,9 +96,22 @@ def make_runner(service: BaseSessionService, model: ScriptedModel) -> Runner:
     return Runner(agent=make_agent(model), app_name=APP, session_service=service)
 
 
-def open_service(db_path: Path) -> SessionService:
-    """A new service over the SQLite file at ``db_path``, built as users build one."""
-    return SessionService(SqliteStore(db_path))
+OpenService = Callable[[], SessionService]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def open_service(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[OpenService]:
+    """Opens a new service over the test's database each call, built as users build one."""
+    if request.param == "sqlite":
+        db_path = tmp_path / "sessions.db"
+        yield lambda: SessionService(SqliteStore(db_path))
+        return
+    async with fresh_schema() as dsn:
+        from adk_sqlite.postgres import PostgresStore
+
+        yield lambda: SessionService(PostgresStore(dsn))
 
 
 async def run_turn(runner: Runner, user_id: str, session_id: str, text: str) -> list[Event]:
@@ -152,7 +170,8 @@ FIRST_TURNS_TRANSCRIPT = [
 class Conversation:
     """Three turns held with the first service, which is closed by now."""
 
-    db_path: Path
+    open_service: OpenService
+    """Opens a new service over the conversation's database."""
     session_id: str
     yielded: list[Event]
     """Every event the runner yielded, user messages included, in order."""
@@ -161,11 +180,10 @@ class Conversation:
 
 
 @pytest.fixture
-async def conversation(tmp_path: Path) -> Conversation:
-    """Holds `FIRST_TURNS` with a service over a new file, then closes it."""
-    db_path = tmp_path / "sessions.db"
+async def conversation(open_service: OpenService) -> Conversation:
+    """Holds `FIRST_TURNS` with a service over a new database, then closes it."""
     model = ScriptedModel([reply for _, replies in FIRST_TURNS for reply in replies])
-    async with open_service(db_path) as service:
+    async with open_service() as service:
         session = await service.create_session(app_name=APP, user_id=USER)
         async with make_runner(service, model) as runner:
             yielded = []
@@ -175,11 +193,13 @@ async def conversation(tmp_path: Path) -> Conversation:
     # Guards for the scenario itself, so the tests below cannot pass vacuously.
     assert model.remaining == 0
     assert transcript([e.content for e in stored.events if e.content]) == FIRST_TURNS_TRANSCRIPT
-    return Conversation(db_path=db_path, session_id=session.id, yielded=yielded, stored=stored)
+    return Conversation(
+        open_service=open_service, session_id=session.id, yielded=yielded, stored=stored
+    )
 
 
 async def test_every_event_the_runner_yielded_is_stored(conversation: Conversation) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         reopened = await load(service, conversation.session_id)
 
     def identity(event: Event) -> tuple[Any, ...]:
@@ -191,7 +211,7 @@ async def test_every_event_the_runner_yielded_is_stored(conversation: Conversati
 async def test_reopened_service_returns_events_equal_to_the_first_services(
     conversation: Conversation,
 ) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         reopened = await load(service, conversation.session_id)
 
     assert reopened.events == conversation.stored.events
@@ -200,7 +220,7 @@ async def test_reopened_service_returns_events_equal_to_the_first_services(
 async def test_reopened_session_has_function_calls_and_responses_with_matching_ids(
     conversation: Conversation,
 ) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         reopened = await load(service, conversation.session_id)
 
     calls = [call for event in reopened.events for call in event.get_function_calls()]
@@ -220,7 +240,7 @@ async def test_reopened_session_has_function_calls_and_responses_with_matching_i
 async def test_reopened_session_state_has_app_user_and_session_keys_but_no_temp(
     conversation: Conversation,
 ) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         reopened = await load(service, conversation.session_id)
 
     assert reopened.state == EXPECTED_STATE
@@ -230,7 +250,7 @@ async def test_reopened_session_state_has_app_user_and_session_keys_but_no_temp(
 async def test_reopened_service_reads_user_state_without_a_session(
     conversation: Conversation,
 ) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         user_state = await service.get_user_state(app_name=APP, user_id=USER)
 
     assert user_state == {"name": "Ada", "contact": "email"}
@@ -240,7 +260,7 @@ async def test_next_turn_after_reopen_appends_to_the_same_session(
     conversation: Conversation,
 ) -> None:
     model = ScriptedModel([NEXT_REPLY])
-    async with open_service(conversation.db_path) as service, make_runner(service, model) as runner:
+    async with conversation.open_service() as service, make_runner(service, model) as runner:
         new_events = await run_turn(runner, USER, conversation.session_id, NEXT_MESSAGE)
         continued = await load(service, conversation.session_id)
         listing = await service.list_sessions(app_name=APP, user_id=USER)
@@ -259,7 +279,7 @@ async def test_next_turn_after_reopen_sends_the_earlier_turns_to_the_model(
     conversation: Conversation,
 ) -> None:
     model = ScriptedModel([NEXT_REPLY])
-    async with open_service(conversation.db_path) as service, make_runner(service, model) as runner:
+    async with conversation.open_service() as service, make_runner(service, model) as runner:
         await run_turn(runner, USER, conversation.session_id, NEXT_MESSAGE)
 
     (request,) = model.requests
@@ -270,9 +290,9 @@ async def test_state_written_after_reopen_builds_on_the_stored_state(
     conversation: Conversation,
 ) -> None:
     model = ScriptedModel([call_tool("remember", key="city", value="London"), "Noted."])
-    async with open_service(conversation.db_path) as service, make_runner(service, model) as runner:
+    async with conversation.open_service() as service, make_runner(service, model) as runner:
         await run_turn(runner, USER, conversation.session_id, "I live in London.")
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         reopened = await load(service, conversation.session_id)
 
     assert reopened.state == {
@@ -285,7 +305,7 @@ async def test_state_written_after_reopen_builds_on_the_stored_state(
 
 
 async def test_list_sessions_shows_the_session_after_reopen(conversation: Conversation) -> None:
-    async with open_service(conversation.db_path) as service:
+    async with conversation.open_service() as service:
         mine = await service.list_sessions(app_name=APP, user_id=USER)
         everyone = await service.list_sessions(app_name=APP)
         someone_else = await service.list_sessions(app_name=APP, user_id="grace")
@@ -297,8 +317,7 @@ async def test_list_sessions_shows_the_session_after_reopen(conversation: Conver
     assert someone_else.sessions == []
 
 
-async def test_two_users_sessions_stay_separate(tmp_path: Path) -> None:
-    db_path = tmp_path / "sessions.db"
+async def test_two_users_sessions_stay_separate(open_service: OpenService) -> None:
     model = ScriptedModel(
         [
             call_tool("remember", key="name", value="Ada"),
@@ -307,14 +326,14 @@ async def test_two_users_sessions_stay_separate(tmp_path: Path) -> None:
             "Hello Grace.",
         ]
     )
-    async with open_service(db_path) as service:
+    async with open_service() as service:
         ada = await service.create_session(app_name=APP, user_id="ada")
         grace = await service.create_session(app_name=APP, user_id="grace")
         async with make_runner(service, model) as runner:
             await run_turn(runner, "ada", ada.id, "I'm Ada.")
             await run_turn(runner, "grace", grace.id, "I'm Grace.")
 
-    async with open_service(db_path) as service:
+    async with open_service() as service:
         ada_session = await load(service, ada.id, user_id="ada")
         grace_session = await load(service, grace.id, user_id="grace")
         crossed = await service.get_session(app_name=APP, user_id="grace", session_id=ada.id)
@@ -338,17 +357,16 @@ async def test_two_users_sessions_stay_separate(tmp_path: Path) -> None:
     assert crossed is None
 
 
-async def test_two_users_may_use_the_same_session_id(tmp_path: Path) -> None:
-    db_path = tmp_path / "sessions.db"
+async def test_two_users_may_use_the_same_session_id(open_service: OpenService) -> None:
     model = ScriptedModel(["Hi Ada.", "Hi Grace."])
-    async with open_service(db_path) as service:
+    async with open_service() as service:
         for user_id in ("ada", "grace"):
             await service.create_session(app_name=APP, user_id=user_id, session_id="shared-id")
         async with make_runner(service, model) as runner:
             await run_turn(runner, "ada", "shared-id", "Hello, I'm Ada.")
             await run_turn(runner, "grace", "shared-id", "Hello, I'm Grace.")
 
-    async with open_service(db_path) as service:
+    async with open_service() as service:
         ada_session = await load(service, "shared-id", user_id="ada")
         grace_session = await load(service, "shared-id", user_id="grace")
 

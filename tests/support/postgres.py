@@ -1,0 +1,101 @@
+"""A real PostgreSQL server for the tests: one fresh schema per test.
+
+The server is the one ``ADK_SQLITE_TEST_POSTGRES_DSN`` names (default
+``postgresql://postgres@127.0.0.1:5432/postgres``). Each test gets a schema of
+its own, made the connection's ``search_path`` through the URL
+(``?search_path=...``), so every table it creates lands there, and the schema is
+dropped after the test.
+
+When the server cannot be reached the PostgreSQL tests are skipped with the
+reason, unless ``ADK_SQLITE_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which
+turns the skip into a failure: CI never passes without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import NoReturn
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+DSN_VARIABLE = "ADK_SQLITE_TEST_POSTGRES_DSN"
+REQUIRE_VARIABLE = "ADK_SQLITE_REQUIRE_POSTGRES"
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+_problem: list[str | None] = []  # the cached outcome of the first reachability check
+
+
+def base_dsn() -> str:
+    """The server the tests use."""
+    return os.environ.get(DSN_VARIABLE) or DEFAULT_DSN
+
+
+def with_search_path(dsn: str, schema: str) -> str:
+    """``dsn`` with its connections' ``search_path`` set to ``schema`` only."""
+    parts = urlsplit(dsn)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "search_path"]
+    query.append(("search_path", schema))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_database(dsn: str, database: str) -> str:
+    """``dsn`` pointing at another database of the same server."""
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skips the test, or fails it when CI requires PostgreSQL."""
+    message = (
+        f"PostgreSQL tests need a server: {reason}. Point {DSN_VARIABLE} at one"
+        f" (default {DEFAULT_DSN})"
+    )
+    if os.environ.get(REQUIRE_VARIABLE) == "1":
+        pytest.fail(f"{message}; {REQUIRE_VARIABLE}=1 forbids skipping them", pytrace=False)
+    pytest.skip(message)
+
+
+async def _server_problem() -> str | None:
+    if _problem:
+        return _problem[0]
+    try:
+        import asyncpg
+    except ImportError:
+        _problem.append('asyncpg is not installed (pip install -e ".[test]")')
+        return _problem[0]
+    try:
+        connection = await asyncpg.connect(base_dsn(), timeout=5)
+    except Exception as exc:
+        _problem.append(f"cannot connect to {base_dsn()}: {exc!r}")
+    else:
+        await connection.close()
+        _problem.append(None)
+    return _problem[0]
+
+
+async def admin_execute(sql: str) -> None:
+    """Runs one statement on the test server, outside any test schema."""
+    import asyncpg
+
+    connection = await asyncpg.connect(base_dsn(), timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def fresh_schema() -> AsyncIterator[str]:
+    """Creates an empty schema, yields a DSN whose connections use it, then drops it."""
+    problem = await _server_problem()
+    if problem is not None:
+        unavailable(problem)
+    schema = f"adk_test_{uuid.uuid4().hex[:16]}"
+    await admin_execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield with_search_path(base_dsn(), schema)
+    finally:
+        await admin_execute(f'DROP SCHEMA "{schema}" CASCADE')
