@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import struct
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +20,7 @@ from adk_sqlite.errors import (
     ReadOnlyDatabaseError,
 )
 from adk_sqlite.postgres._connection import translate_postgres_error
-from support.postgres import base_dsn, with_database
+from support.postgres import base_dsn, password_refusing_server, with_database
 
 
 async def _first_use(dsn: str) -> None:
@@ -34,7 +32,7 @@ async def _first_use(dsn: str) -> None:
 
 
 async def test_an_unreachable_server_is_unavailable() -> None:
-    with pytest.raises(DatabaseUnavailableError, match="127.0.0.1:1") as excinfo:
+    with pytest.raises(DatabaseUnavailableError, match=r"127\.0\.0\.1:1") as excinfo:
         await _first_use("postgresql://nobody:pw@127.0.0.1:1/nothing")
 
     assert isinstance(excinfo.value.__cause__, OSError)
@@ -63,47 +61,8 @@ async def test_an_unknown_role_is_unavailable(dsn: str) -> None:
 
 @pytest.fixture
 async def password_checking_server() -> AsyncIterator[int]:
-    """A stand-in server that asks for a password and refuses it, as PostgreSQL does.
-
-    The test server trusts every login, so a wrong password is played here at the
-    protocol level: SSL refused, cleartext password requested, SQLSTATE 28P01.
-    """
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                length = struct.unpack("!i", await reader.readexactly(4))[0]
-                body = await reader.readexactly(length - 4)
-                if struct.unpack("!i", body[:4])[0] == 80877103:  # SSLRequest
-                    writer.write(b"N")
-                    continue
-                break
-            writer.write(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
-            await reader.readexactly(1)
-            length = struct.unpack("!i", await reader.readexactly(4))[0]
-            await reader.readexactly(length - 4)
-            fields = b"".join(
-                code + text + b"\0"
-                for code, text in (
-                    (b"S", b"FATAL"),
-                    (b"V", b"FATAL"),
-                    (b"C", b"28P01"),
-                    (b"M", b'password authentication failed for user "ada"'),
-                )
-            )
-            writer.write(b"E" + struct.pack("!i", len(fields) + 5) + fields + b"\0")
-            await writer.drain()
-        except asyncio.IncompleteReadError:
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with password_refusing_server() as port:
+        yield port
 
 
 async def test_a_wrong_password_is_unavailable_and_not_echoed(

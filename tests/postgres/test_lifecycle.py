@@ -154,10 +154,14 @@ async def test_a_store_garbage_collected_while_open_warns(dsn: str) -> None:
     await stores[0].create_tables()
 
     with pytest.warns(ResourceWarning, match="garbage-collected while open"):
-        stores.clear()
-        gc.collect()
+        _drop_and_collect(stores)
     await asyncio.sleep(0.1)
     assert await _connections_of(dsn, name) == 0
+
+
+def _drop_and_collect(stores: list[PostgresStore]) -> None:
+    stores.clear()
+    gc.collect()
 
 
 async def _connections_of(dsn: str, application_name: str) -> int:

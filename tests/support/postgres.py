@@ -13,7 +13,9 @@ turns the skip into a failure: CI never passes without having run them.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import struct
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,3 +101,48 @@ async def fresh_schema() -> AsyncIterator[str]:
         yield with_search_path(base_dsn(), schema)
     finally:
         await admin_execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@asynccontextmanager
+async def password_refusing_server() -> AsyncIterator[int]:
+    """A stand-in server on a free port that asks for a password and refuses it.
+
+    The test server trusts every login, so a wrong password is played here at the
+    protocol level, as PostgreSQL plays it: SSL refused, a cleartext password
+    requested, then an error with SQLSTATE 28P01.
+    """
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                length = struct.unpack("!i", await reader.readexactly(4))[0]
+                body = await reader.readexactly(length - 4)
+                if struct.unpack("!i", body[:4])[0] != 80877103:  # not an SSLRequest
+                    break
+                writer.write(b"N")
+            writer.write(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
+            await reader.readexactly(1)
+            length = struct.unpack("!i", await reader.readexactly(4))[0]
+            await reader.readexactly(length - 4)
+            fields = b"".join(
+                code + text + b"\0"
+                for code, text in (
+                    (b"S", b"FATAL"),
+                    (b"V", b"FATAL"),
+                    (b"C", b"28P01"),
+                    (b"M", b'password authentication failed for user "ada"'),
+                )
+            )
+            writer.write(b"E" + struct.pack("!i", len(fields) + 5) + fields + b"\0")
+            await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
