@@ -12,6 +12,7 @@ from adk_sqlite import errors
 
 EXPECTED_EXPORTS = {
     "AdkSqliteError",
+    "AmbiguousSessionError",
     "AppendResult",
     "BaseAsyncStore",
     "ConfigurationError",
@@ -23,7 +24,9 @@ EXPECTED_EXPORTS = {
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "Instant",
     "PostgresStore",
+    "QueryRefusedError",
     "ReadOnlyDatabaseError",
     "SchemaError",
     "SchemaVersionError",
@@ -40,6 +43,17 @@ EXPECTED_EXPORTS = {
     "StoreClosedError",
     "UnsafePayloadError",
     "__version__",
+    "audit_tool_calls",
+    "backup_database",
+    "check_database",
+    "database_stats",
+    "import_adk_database",
+    "list_session_summaries",
+    "prune_idle_sessions",
+    "prune_old_events",
+    "read_timeline",
+    "run_readonly_query",
+    "vacuum_database",
 }
 
 

@@ -18,8 +18,10 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from .adk_import import import_adk_database
 from .errors import (
     AdkSqliteError,
+    AmbiguousSessionError,
     ConfigurationError,
     ConstraintError,
     CorruptRecordError,
@@ -27,6 +29,7 @@ from .errors import (
     DatabaseLockedError,
     DatabaseUnavailableError,
     DuplicateEventError,
+    QueryRefusedError,
     ReadOnlyDatabaseError,
     SchemaError,
     SchemaVersionError,
@@ -36,6 +39,9 @@ from .errors import (
     StoreClosedError,
     UnsafePayloadError,
 )
+from .inspection import database_stats, list_session_summaries
+from .maintenance import backup_database, check_database
+from .readonly_query import run_readonly_query
 from .records import (
     AppendResult,
     EventQuery,
@@ -46,9 +52,13 @@ from .records import (
     StaleCheck,
     StateDelta,
 )
+from .retention import prune_idle_sessions, prune_old_events, vacuum_database
 from .service import SessionService
 from .sqlite import SqliteStore
 from .store import BaseAsyncStore
+from .timeline import read_timeline
+from .timestamps import Instant
+from .tool_audit import audit_tool_calls
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
@@ -86,6 +96,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "AdkSqliteError",
+    "AmbiguousSessionError",
     "AppendResult",
     "BaseAsyncStore",
     "ConfigurationError",
@@ -97,7 +108,9 @@ __all__ = [
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "Instant",
     "PostgresStore",
+    "QueryRefusedError",
     "ReadOnlyDatabaseError",
     "SchemaError",
     "SchemaVersionError",
@@ -114,4 +127,15 @@ __all__ = [
     "StoreClosedError",
     "UnsafePayloadError",
     "__version__",
+    "audit_tool_calls",
+    "backup_database",
+    "check_database",
+    "database_stats",
+    "import_adk_database",
+    "list_session_summaries",
+    "prune_idle_sessions",
+    "prune_old_events",
+    "read_timeline",
+    "run_readonly_query",
+    "vacuum_database",
 ]

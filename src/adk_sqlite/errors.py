@@ -11,10 +11,12 @@ written against ADK's built-in services keeps working unchanged::
     ├── StoreClosedError            (RuntimeError) the store or service was closed
     ├── SessionAlreadyExistsError   (adk AlreadyExistsError)
     ├── SessionNotFoundError        (adk SessionNotFoundError, a ValueError)
+    ├── AmbiguousSessionError       (ValueError)  a bare session id names several sessions
     ├── StaleSessionError           (adk StaleSessionError, a ValueError)
     ├── DuplicateEventError         (adk AlreadyExistsError) an event id already in the session
     ├── CorruptRecordError          (ValueError)  a stored row cannot be decoded
     │   └── UnsafePayloadError                    an actions blob names a forbidden type
+    ├── QueryRefusedError           (ValueError)  a read-only query tried to write or attach
     └── DatabaseError                              the database itself failed
         ├── DatabaseLockedError                   busy beyond the busy timeout
         ├── ReadOnlyDatabaseError                 the file or URL is read-only
@@ -35,6 +37,7 @@ from google.adk.errors.session_not_found_error import (
 
 __all__ = [
     "AdkSqliteError",
+    "AmbiguousSessionError",
     "ConfigurationError",
     "ConstraintError",
     "CorruptRecordError",
@@ -42,6 +45,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseUnavailableError",
     "DuplicateEventError",
+    "QueryRefusedError",
     "ReadOnlyDatabaseError",
     "SchemaError",
     "SchemaVersionError",
@@ -81,6 +85,10 @@ class SessionNotFoundError(AdkSqliteError, _AdkSessionNotFoundError):
     """The session does not exist (or belongs to another owner)."""
 
 
+class AmbiguousSessionError(AdkSqliteError, ValueError):
+    """A session id given without app and user matches sessions of several apps or users."""
+
+
 class StaleSessionError(AdkSqliteError, _AdkStaleSessionError):
     """The session object missed a write made by another writer."""
 
@@ -100,6 +108,10 @@ class UnsafePayloadError(CorruptRecordError):
     malformed, and when writing actions that hold a value which could not be
     loaded back safely (nothing is written then).
     """
+
+
+class QueryRefusedError(AdkSqliteError, ValueError):
+    """A read-only query tried to write, attach a database or change a setting; nothing ran."""
 
 
 class DatabaseError(AdkSqliteError):
