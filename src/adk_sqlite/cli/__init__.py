@@ -1,0 +1,13 @@
+"""The ``adk-sqlite`` command line: read, audit, back up, prune and import sessions.
+
+Each command is a thin shell over one public library function; this package
+only parses options, renders results (rich tables, or ``--json``) and maps
+errors to exit codes. ``import adk_sqlite`` never imports it (click and rich
+load only when the command line runs).
+"""
+
+from __future__ import annotations
+
+from ._app import main
+
+__all__ = ["main"]

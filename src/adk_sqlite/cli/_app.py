@@ -1,0 +1,73 @@
+"""The ``adk-sqlite`` command group and the registry of its commands.
+
+To add a command, write a module in this package that defines a
+``click.Command`` named ``command`` (over a public library function, with an
+example in its epilog) and append the module to `COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import AdkSqliteError
+from . import (
+    backup,
+    check,
+    import_sessions,
+    prune,
+    query,
+    sessions,
+    show,
+    stats,
+    tools,
+)
+from ._errors import fail
+from ._output import example
+
+# The order here is the order `adk-sqlite --help` lists the commands in.
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    sessions,
+    show,
+    tools,
+    stats,
+    query,
+    check,
+    backup,
+    prune,
+    import_sessions,
+)
+
+
+class _CommandGroup(click.Group):
+    """Lists commands in registration order and turns library errors into exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AdkSqliteError as exc:
+            fail(exc)
+
+
+@click.group(
+    cls=_CommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=example("adk-sqlite sessions sessions.db --app support"),
+)
+@click.version_option(__version__, prog_name="adk-sqlite")
+def main() -> None:
+    """Read, audit, back up, prune and import adk-sqlite session databases.
+
+    DB is a database file (or a sqlite:/// URL; ?mode=ro is honoured). Reading
+    commands open it read-only, so they are safe while agents are writing.
+    """
+
+
+for _module in COMMAND_MODULES:
+    main.add_command(_module.command)

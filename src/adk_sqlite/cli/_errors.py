@@ -1,0 +1,64 @@
+"""Exit codes: each library error maps to one, in this one place.
+
+=====  ==============================================================
+code   meaning
+=====  ==============================================================
+0      success
+1      ``check`` found problems, or another error
+2      usage error: a bad option or argument value
+3      the file is missing or is not a SQLite database
+4      the file is not an adk-sqlite database (or a newer schema)
+5      the database is locked by another writer
+6      the database is read-only
+7      no such session (or the id is ambiguous without --app/--user)
+8      ``query`` refused a statement that would write
+=====  ==============================================================
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import click
+
+from ..errors import (
+    AdkSqliteError,
+    AmbiguousSessionError,
+    ConfigurationError,
+    DatabaseLockedError,
+    DatabaseUnavailableError,
+    QueryRefusedError,
+    ReadOnlyDatabaseError,
+    SchemaError,
+    SessionNotFoundError,
+)
+
+__all__ = ["EXIT_CODES", "EXIT_PROBLEMS_FOUND", "exit_code_for", "fail"]
+
+EXIT_PROBLEMS_FOUND = 1
+
+# Checked in order: the first matching class decides.
+EXIT_CODES: tuple[tuple[type[AdkSqliteError], int], ...] = (
+    (ConfigurationError, 2),
+    (DatabaseUnavailableError, 3),
+    (SchemaError, 4),
+    (DatabaseLockedError, 5),
+    (ReadOnlyDatabaseError, 6),
+    (SessionNotFoundError, 7),
+    (AmbiguousSessionError, 7),
+    (QueryRefusedError, 8),
+)
+
+
+def exit_code_for(error: AdkSqliteError) -> int:
+    """The exit code a library error ends the command with."""
+    for error_type, code in EXIT_CODES:
+        if isinstance(error, error_type):
+            return code
+    return 1
+
+
+def fail(error: AdkSqliteError) -> NoReturn:
+    """Prints ``Error: <message>`` on stderr and exits with the error's code."""
+    click.echo(f"Error: {error}", err=True)
+    raise click.exceptions.Exit(exit_code_for(error))

@@ -1,0 +1,166 @@
+"""How the commands print: rich tables for people, ``--json`` for programs.
+
+``--json`` output is the library's result struct encoded as it is (times as
+``{"unix": ..., "iso": ...}`` objects in UTC), so it is exactly as stable as the
+documented structs. Human output shows times in local time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from ..timestamps import Instant
+
+__all__ = [
+    "busy_timeout_option",
+    "compact_json",
+    "emit_json",
+    "example",
+    "human_bytes",
+    "human_seconds",
+    "json_option",
+    "local_time",
+    "local_zone",
+    "plural",
+    "progress_bar",
+    "shorten",
+    "stdout_console",
+    "timeline_time",
+]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def example(*commands: str) -> str:
+    """The epilog every command ends its ``--help`` with: one or more examples."""
+    title = "Example:" if len(commands) == 1 else "Examples:"
+    lines = "\n".join(f"  {command}" for command in commands)
+    return f"{title}\n\n\b\n{lines}"
+
+
+def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--json`` flag every command shares."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as JSON (see docs/cli.md)."
+    )(function)
+
+
+def busy_timeout_option(default: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--busy-timeout`` option every command shares (seconds to wait for a lock)."""
+    return click.option(
+        "--busy-timeout",
+        type=click.FloatRange(min=0),
+        default=default,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for a lock held by another connection (exit code 5 after).",
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    """``plural(1, "session")`` -> ``"1 session"``; ``plural(2, ...)`` -> ``"2 sessions"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def timeline_time(moment: Instant, previous: Instant | None) -> str:
+    """Local time to the millisecond; the date too when it differs from ``previous``'s."""
+    local = datetime.fromtimestamp(moment.unix).astimezone()
+    clock = local.strftime("%H:%M:%S.%f")[:-3]
+    if previous is not None:
+        before = datetime.fromtimestamp(previous.unix).astimezone()
+        if before.date() == local.date():
+            return clock
+    return f"{local:%Y-%m-%d} {clock}"
+
+
+def stdout_console() -> Console:
+    """A console on the current stdout (looked up per call, so tests can capture it)."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def emit_json(value: Any) -> None:
+    """Prints ``value`` (a result struct) as indented JSON."""
+    click.echo(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
+
+
+def local_time(moment: Instant | None) -> str:
+    """A moment in the local time zone, to the second, for people to read."""
+    if moment is None:
+        return "-"
+    return datetime.fromtimestamp(moment.unix).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_zone() -> str:
+    """The local time zone's abbreviation, for column titles."""
+    return datetime.now().astimezone().strftime("%Z") or "local"
+
+
+def shorten(text: str, limit: int | None) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis; None keeps it whole."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + "…"
+
+
+def compact_json(value: Any) -> str:
+    """One-line JSON for arguments, results and state values."""
+    return msgspec.json.encode(value).decode()
+
+
+def human_bytes(size: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    if size < 1024:
+        return f"{size} B"
+    units = ("KiB", "MiB", "GiB", "TiB")
+    value, index = size / 1024, 0
+    while value >= 1024 and index < len(units) - 1:
+        value, index = value / 1024, index + 1
+    return f"{value:.1f} {units[index]}"
+
+
+def human_seconds(seconds: float | None) -> str:
+    """A duration: ``"85 ms"``, ``"2.41 s"``, ``"-"`` when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, *, enabled: bool = True) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr while long work runs; None when stderr is not a terminal."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update

@@ -1,0 +1,94 @@
+"""``adk-sqlite check``: integrity, foreign keys, schema version, unsafe payloads."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..maintenance import CheckReport, check_database
+from ._errors import EXIT_PROBLEMS_FOUND
+from ._output import busy_timeout_option, emit_json, example, json_option, progress_bar
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+_DETAILS_SHOWN = 20
+
+
+@click.command("check", epilog=example("adk-sqlite check sessions.db || echo 'problems found'"))
+@click.argument("database", metavar="DB")
+@busy_timeout_option(5.0)
+@json_option
+def command(database: str, busy_timeout: float, as_json: bool) -> None:
+    """Check a database and exit 1 if anything is wrong.
+
+    Runs PRAGMA integrity_check and PRAGMA foreign_key_check, reports the
+    schema version, validates every JSON column and loads every event's
+    actions blob with the restricted unpickler (which runs nothing it
+    refuses), listing each event whose actions cannot be loaded safely.
+    """
+    with progress_bar("Checking events", enabled=not as_json) as progress:
+        report = check_database(database, progress=progress, busy_timeout=busy_timeout)
+    if as_json:
+        emit_json(report)
+    else:
+        _render(report)
+    if not report.ok:
+        raise click.exceptions.Exit(EXIT_PROBLEMS_FOUND)
+
+
+def _mark(ok: bool) -> Text:
+    return Text("ok", style="green") if ok else Text("PROBLEM", style="bold red")
+
+
+def _render(report: CheckReport) -> None:
+    out = console()
+    table = Table(title=Text(report.path), title_justify="left")
+    table.add_column("Check")
+    table.add_column("Result")
+    table.add_column("Details", overflow="fold")
+    table.add_row(
+        "integrity_check", _mark(report.integrity == ["ok"]), Text("; ".join(report.integrity[:5]))
+    )
+    table.add_row(
+        "foreign_key_check",
+        _mark(not report.foreign_key_problems),
+        f"{len(report.foreign_key_problems)} rows without a parent",
+    )
+    table.add_row(
+        "schema version",
+        Text("ok", style="green"),
+        f"{report.schema_version} (this adk-sqlite: {report.library_schema_version})",
+    )
+    table.add_row(
+        "JSON columns", _mark(not report.invalid_json), f"{len(report.invalid_json)} invalid"
+    )
+    table.add_row(
+        "actions blobs",
+        _mark(not report.unsafe_actions),
+        f"{report.events_checked} loaded, {len(report.unsafe_actions)} refused",
+    )
+    out.print(table)
+    for problem in report.foreign_key_problems[:_DETAILS_SHOWN]:
+        out.print(Text(f"{problem.table} rowid {problem.rowid}: no row in {problem.parent}"))
+    for bad in report.invalid_json[:_DETAILS_SHOWN]:
+        out.print(Text(f"{bad.table}.{bad.column} of {bad.key}: not valid JSON"))
+    for event in report.unsafe_actions[:_DETAILS_SHOWN]:
+        out.print(
+            Text(
+                f"event {event.event_id} (seq {event.seq}) of session {event.session_id}"
+                f" ({event.app_name}/{event.user_id}): {event.reason}"
+            )
+        )
+    hidden = sum(
+        max(len(items) - _DETAILS_SHOWN, 0)
+        for items in (report.foreign_key_problems, report.invalid_json, report.unsafe_actions)
+    )
+    if hidden:
+        out.print(f"... and {hidden} more (--json lists all)")
+    out.print(
+        Text("No problems found.", style="green")
+        if report.ok
+        else Text("Problems found.", style="bold red")
+    )

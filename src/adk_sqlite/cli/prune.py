@@ -1,0 +1,116 @@
+"""``adk-sqlite prune``: delete idle sessions or old events, optionally VACUUM."""
+
+from __future__ import annotations
+
+import click
+from rich.text import Text
+
+from ..retention import PruneReport, prune_idle_sessions, prune_old_events, vacuum_database
+from ._output import (
+    busy_timeout_option,
+    emit_json,
+    example,
+    human_bytes,
+    json_option,
+    local_time,
+    plural,
+    progress_bar,
+)
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+
+@click.command(
+    "prune",
+    epilog=example(
+        "adk-sqlite prune sessions.db --idle-days 90 --dry-run",
+        "adk-sqlite prune sessions.db --events-older-than 30 --app support --vacuum",
+    ),
+)
+@click.argument("database", metavar="DB")
+@click.option(
+    "--idle-days",
+    type=click.FloatRange(min=0),
+    metavar="N",
+    help="Delete sessions (with their events) not updated for N days.",
+)
+@click.option(
+    "--events-older-than",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Delete events older than DAYS days; their sessions stay.",
+)
+@click.option("--app", "app_name", metavar="APP", help="Only this app's sessions or events.")
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted; change nothing.")
+@click.option("--vacuum", is_flag=True, help="Run VACUUM afterwards to give the space back.")
+@busy_timeout_option(30.0)
+@json_option
+def command(
+    database: str,
+    idle_days: float | None,
+    events_older_than: float | None,
+    app_name: str | None,
+    dry_run: bool,
+    vacuum: bool,
+    busy_timeout: float,
+    as_json: bool,
+) -> None:
+    """Delete idle sessions or old events.
+
+    Give exactly one of --idle-days and --events-older-than. Ages are measured
+    on the Julian-day columns (update_time, timestamp). Deleting a session
+    deletes its events; app: and user: state stays. Deletion runs in batches,
+    each one transaction, so agents writing to the file wait for one batch at
+    most. --dry-run only reads.
+    """
+    if (idle_days is None) == (events_older_than is None):
+        raise click.UsageError("give exactly one of --idle-days and --events-older-than")
+    with progress_bar("Deleting", enabled=not (as_json or dry_run)) as progress:
+        if idle_days is not None:
+            report = prune_idle_sessions(
+                database,
+                idle_days=idle_days,
+                app_name=app_name,
+                dry_run=dry_run,
+                busy_timeout=busy_timeout,
+                progress=progress,
+            )
+        else:
+            assert events_older_than is not None
+            report = prune_old_events(
+                database,
+                older_than_days=events_older_than,
+                app_name=app_name,
+                dry_run=dry_run,
+                busy_timeout=busy_timeout,
+                progress=progress,
+            )
+    if vacuum and not dry_run:
+        report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
+    if as_json:
+        emit_json(report)
+    else:
+        _render(report)
+
+
+def _render(report: PruneReport) -> None:
+    verb = "Would delete" if report.dry_run else "Deleted"
+    scope = "" if report.app_name is None else f" of app {report.app_name!r}"
+    if report.mode == "idle_sessions":
+        text = (
+            f"{verb} {plural(report.sessions_deleted, 'session')}{scope} idle since before"
+            f" {local_time(report.cutoff)}, with {plural(report.events_deleted, 'event')}."
+        )
+    else:
+        text = (
+            f"{verb} {plural(report.events_deleted, 'event')}{scope} older than"
+            f" {local_time(report.cutoff)}, from {plural(report.sessions_affected, 'session')}."
+        )
+    out = console()
+    out.print(Text(text))
+    if report.vacuum is not None:
+        out.print(
+            f"VACUUM: {human_bytes(report.vacuum.bytes_before)} ->"
+            f" {human_bytes(report.vacuum.bytes_after)}"
+        )

@@ -1,0 +1,98 @@
+"""``adk-sqlite sessions``: the sessions, newest activity first."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..inspection import SessionList, list_session_summaries
+from ._output import (
+    busy_timeout_option,
+    emit_json,
+    example,
+    human_bytes,
+    json_option,
+    local_time,
+    local_zone,
+    plural,
+)
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+
+@click.command(
+    "sessions",
+    epilog=example(
+        "adk-sqlite sessions sessions.db --app support --user alice --limit 20",
+    ),
+)
+@click.argument("database", metavar="DB")
+@click.option("--app", "app_name", metavar="APP", help="Only this app's sessions.")
+@click.option("--user", "user_id", metavar="USER", help="Only this user's sessions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many sessions; 0 lists them all.",
+)
+@busy_timeout_option(5.0)
+@json_option
+def command(
+    database: str,
+    app_name: str | None,
+    user_id: str | None,
+    limit: int,
+    busy_timeout: float,
+    as_json: bool,
+) -> None:
+    """List sessions, most recently active first.
+
+    Shows each session's id, app, user, number of events, last update (local
+    time) and the size of its own state (keys, and bytes of JSON).
+    """
+    listing = list_session_summaries(
+        database,
+        app_name=app_name,
+        user_id=user_id,
+        limit=limit or None,
+        busy_timeout=busy_timeout,
+    )
+    if as_json:
+        emit_json(listing)
+    else:
+        _render(listing)
+
+
+def _render(listing: SessionList) -> None:
+    out = console()
+    if not listing.sessions:
+        out.print("No sessions match." if listing.total == 0 else "No sessions shown.")
+        return
+    table = Table(
+        title=None,
+        caption=(
+            f"{len(listing.sessions)} of {listing.total} sessions (--limit 0 lists all)"
+            if len(listing.sessions) < listing.total
+            else plural(listing.total, "session")
+        ),
+    )
+    table.add_column(f"Last update ({local_zone()})", no_wrap=True)
+    table.add_column("App")
+    table.add_column("User")
+    table.add_column("Session", overflow="fold")
+    table.add_column("Events", justify="right")
+    table.add_column("State", justify="right", no_wrap=True)
+    for summary in listing.sessions:
+        keys = "? keys" if summary.state_keys is None else plural(summary.state_keys, "key")
+        table.add_row(
+            local_time(summary.last_update),
+            Text(summary.app_name),
+            Text(summary.user_id),
+            Text(summary.id),
+            str(summary.events),
+            f"{keys}, {human_bytes(summary.state_bytes)}",
+        )
+    out.print(table)

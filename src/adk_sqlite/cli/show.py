@@ -1,0 +1,143 @@
+"""``adk-sqlite show``: one conversation as a readable timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..timeline import Timeline, TimelineEvent, read_timeline
+from ._output import (
+    busy_timeout_option,
+    compact_json,
+    emit_json,
+    example,
+    json_option,
+    local_time,
+    local_zone,
+    plural,
+    shorten,
+    timeline_time,
+)
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+# How much of a text, an argument list or a result the timeline shows without --full.
+_TEXT_LIMIT = 300
+_VALUE_LIMIT = 160
+
+
+@click.command(
+    "show",
+    epilog=example(
+        "adk-sqlite show sessions.db 5f0c3e1a-7b2d-4c89-9e61-2a4b8d7f3c10 --full",
+    ),
+)
+@click.argument("database", metavar="DB")
+@click.argument("session_id", metavar="SESSION_ID")
+@click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
+@click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")
+@click.option("--full", is_flag=True, help="Show texts, arguments and results in full.")
+@busy_timeout_option(5.0)
+@json_option
+def command(
+    database: str,
+    session_id: str,
+    app_name: str | None,
+    user_id: str | None,
+    full: bool,
+    busy_timeout: float,
+    as_json: bool,
+) -> None:
+    """Show a session as a timeline.
+
+    One row per event: its time (local), its author, and what happened: text
+    (truncated unless --full), tool calls with their arguments, tool results,
+    errors, state changes and agent transfers. The session's current state
+    follows. --json always holds everything, untruncated.
+    """
+    timeline = read_timeline(
+        database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
+    )
+    if as_json:
+        emit_json(timeline)
+    else:
+        _render(
+            timeline,
+            text_limit=None if full else _TEXT_LIMIT,
+            value_limit=None if full else _VALUE_LIMIT,
+        )
+
+
+def _render(timeline: Timeline, *, text_limit: int | None, value_limit: int | None) -> None:
+    out = console()
+    header = Text()
+    header.append("Session ", style="bold").append(timeline.id)
+    header.append(f"\napp {timeline.app_name!r}, user {timeline.user_id!r}, ")
+    header.append(f"{plural(len(timeline.events), 'event')}, ")
+    header.append(f"created {local_time(timeline.created)}, ")
+    header.append(f"last update {local_time(timeline.last_update)} ({local_zone()})")
+    out.print(header)
+    table = Table(show_lines=True)
+    table.add_column(f"Time ({local_zone()})", no_wrap=True)
+    table.add_column("Author", no_wrap=True)
+    table.add_column("Event", overflow="fold", ratio=1)
+    previous = None
+    for event in timeline.events:
+        time, previous = timeline_time(event.time, previous), event.time
+        table.add_row(
+            time,
+            Text(event.author),
+            _describe(event, text_limit=text_limit, value_limit=value_limit),
+        )
+    out.print(table)
+    state = Table(title="State", title_justify="left")
+    state.add_column("Key", overflow="fold")
+    state.add_column("Value", overflow="fold")
+    for key, value in timeline.state.items():
+        state.add_row(Text(key), Text(shorten(compact_json(value), value_limit)))
+    out.print(state if timeline.state else Text("State: empty"))
+
+
+def _describe(event: TimelineEvent, *, text_limit: int | None, value_limit: int | None) -> Text:
+    lines: list[Text] = []
+    for text in event.texts:
+        lines.append(Text(shorten(text, text_limit)))
+    for thought in event.thoughts:
+        lines.append(Text(f"(thought) {shorten(thought, text_limit)}", style="dim"))
+    for call in event.tool_calls:
+        lines.append(
+            Text(f"→ {call.name}({shorten(_arguments(call.args), value_limit)})", style="cyan")
+        )
+    for result in event.tool_results:
+        failed = "error" in result.response
+        lines.append(
+            Text(
+                f"{'✗' if failed else '←'} {result.name}: "
+                f"{shorten(compact_json(result.response), value_limit)}",
+                style="red" if failed else "green",
+            )
+        )
+    lines += [Text(part, style="dim") for part in event.other_parts]
+    if event.error is not None:
+        detail = ": ".join(p for p in (event.error.code, event.error.message) if p)
+        lines.append(Text(f"✗ error {detail}", style="bold red"))
+    if event.state_delta:
+        changes = ", ".join(f"{k}={compact_json(v)}" for k, v in event.state_delta.items())
+        lines.append(Text(f"state: {shorten(changes, value_limit)}", style="yellow"))
+    if event.transfer_to_agent is not None:
+        lines.append(Text(f"⇒ transfer to {event.transfer_to_agent}", style="magenta"))
+    if event.escalate:
+        lines.append(Text("↑ escalate", style="magenta"))
+    for name, version in event.artifacts.items():
+        lines.append(Text(f"artifact {name} (version {version})", style="dim"))
+    if event.problem is not None:
+        lines.append(Text(f"! {event.problem}", style="bold red"))
+    return Text("\n").join(lines) if lines else Text("(no content)", style="dim")
+
+
+def _arguments(args: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={compact_json(value)}" for name, value in args.items())

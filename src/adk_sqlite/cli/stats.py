@@ -1,0 +1,95 @@
+"""``adk-sqlite stats``: sessions and events per app and user, sizes, schema version."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..inspection import DatabaseStats, database_stats
+from ._output import (
+    busy_timeout_option,
+    emit_json,
+    example,
+    human_bytes,
+    json_option,
+    local_time,
+    local_zone,
+)
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+# Users listed without --json; the JSON lists every user.
+_USERS_SHOWN = 20
+
+
+@click.command("stats", epilog=example("adk-sqlite stats sessions.db --json"))
+@click.argument("database", metavar="DB")
+@busy_timeout_option(5.0)
+@json_option
+def command(database: str, busy_timeout: float, as_json: bool) -> None:
+    """Show figures about a database.
+
+    Sessions and events per app and per user, events per session
+    (min/median/max), the database and WAL file sizes, free pages, and the
+    schema version.
+    """
+    stats = database_stats(database, busy_timeout=busy_timeout)
+    if as_json:
+        emit_json(stats)
+    else:
+        _render(stats)
+
+
+def _render(stats: DatabaseStats) -> None:
+    out = console()
+    overview = Table(title="Database", title_justify="left", show_header=False)
+    overview.add_column("", style="bold")
+    overview.add_column("")
+    per_session = stats.events_per_session
+    rows: list[tuple[str, str | Text]] = [
+        ("File", Text(stats.path)),
+        (
+            "Schema version",
+            f"{stats.schema_version} (this adk-sqlite: {stats.library_schema_version})",
+        ),
+        ("Size", f"{human_bytes(stats.file_bytes)} + WAL {human_bytes(stats.wal_bytes)}"),
+        ("Pages", f"{stats.page_count} of {human_bytes(stats.page_size)}, {stats.free_pages} free"),
+        ("Sessions", str(stats.sessions)),
+        ("Events", str(stats.events)),
+        (
+            "Events per session",
+            "-"
+            if per_session is None
+            else f"min {per_session.min}, median {per_session.median:g}, max {per_session.max}",
+        ),
+        (f"Oldest last update ({local_zone()})", local_time(stats.oldest_update)),
+        (f"Newest last update ({local_zone()})", local_time(stats.newest_update)),
+    ]
+    for name, value in rows:
+        overview.add_row(name, value)
+    out.print(overview)
+    if not stats.apps:
+        return
+    apps = Table(title="Per app", title_justify="left")
+    for name in ("App", "Users", "Sessions", "Events"):
+        apps.add_column(name, justify="left" if name == "App" else "right")
+    for app in stats.apps:
+        apps.add_row(Text(app.app_name), str(app.users), str(app.sessions), str(app.events))
+    out.print(apps)
+    busiest = sorted(stats.users, key=lambda u: (-u.events, u.app_name, u.user_id))
+    users = Table(
+        title="Per user",
+        title_justify="left",
+        caption=(
+            f"the {_USERS_SHOWN} users with most events of {len(busiest)}; --json lists all"
+            if len(busiest) > _USERS_SHOWN
+            else None
+        ),
+    )
+    for name in ("App", "User", "Sessions", "Events"):
+        users.add_column(name, justify="right" if name in ("Sessions", "Events") else "left")
+    for user in busiest[:_USERS_SHOWN]:
+        users.add_row(Text(user.app_name), Text(user.user_id), str(user.sessions), str(user.events))
+    out.print(users)

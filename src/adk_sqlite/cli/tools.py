@@ -1,0 +1,129 @@
+"""``adk-sqlite tools``: the audit trail of tool calls, and figures per tool."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..tool_audit import ToolAudit, audit_tool_calls
+from ._output import (
+    busy_timeout_option,
+    compact_json,
+    emit_json,
+    example,
+    human_seconds,
+    json_option,
+    local_time,
+    local_zone,
+    shorten,
+)
+from ._output import stdout_console as console
+
+__all__ = ["command"]
+
+_VALUE_LIMIT = 80
+
+
+@click.command(
+    "tools",
+    epilog=example(
+        "adk-sqlite tools sessions.db --tool lookup_order --errors",
+    ),
+)
+@click.argument("database", metavar="DB")
+@click.option("--session", "session_id", metavar="ID", help="Only calls made in this session.")
+@click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
+@click.option("--tool", metavar="NAME", help="Only calls of this tool.")
+@click.option("--errors", "errors_only", is_flag=True, help="List only calls that failed.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="List at most this many calls (the newest); 0 lists all. --json lists all.",
+)
+@busy_timeout_option(5.0)
+@json_option
+def command(
+    database: str,
+    session_id: str | None,
+    app_name: str | None,
+    tool: str | None,
+    errors_only: bool,
+    limit: int,
+    busy_timeout: float,
+    as_json: bool,
+) -> None:
+    """Audit tool calls across all sessions.
+
+    Every call with its arguments, its result or error, and the time from call
+    to response (from event timestamps); then, per tool: calls, errors, error
+    rate, calls without a response, and p50/p95 durations. A call failed when
+    its response has an "error" key or the response event has an error code.
+    """
+    audit = audit_tool_calls(
+        database,
+        session_id=session_id,
+        app_name=app_name,
+        tool=tool,
+        errors_only=errors_only,
+        busy_timeout=busy_timeout,
+    )
+    if as_json:
+        emit_json(audit)
+    else:
+        _render(audit, limit or None)
+
+
+def _render(audit: ToolAudit, limit: int | None) -> None:
+    out = console()
+    if not audit.tools:
+        out.print("No tool calls match.")
+        return
+    shown = audit.calls if limit is None else audit.calls[-limit:]
+    calls = Table(
+        title="Tool calls",
+        title_justify="left",
+        caption=(
+            f"the newest {len(shown)} of {len(audit.calls)} calls (--limit 0 lists all)"
+            if len(shown) < len(audit.calls)
+            else None
+        ),
+    )
+    calls.add_column(f"Called ({local_zone()})", no_wrap=True)
+    calls.add_column("Session", overflow="fold", max_width=12)
+    calls.add_column("Tool")
+    calls.add_column("Arguments", overflow="fold")
+    calls.add_column("Result or error", overflow="fold")
+    calls.add_column("Took", justify="right", no_wrap=True)
+    for call in shown:
+        if call.status == "error":
+            outcome = Text(f"✗ {shorten(call.error or '', _VALUE_LIMIT)}", style="red")
+        elif call.status == "no_response":
+            outcome = Text("no response", style="yellow")
+        else:
+            outcome = Text(shorten(compact_json(call.response), _VALUE_LIMIT))
+        calls.add_row(
+            local_time(call.called_at),
+            Text(call.session_id),
+            Text(call.tool),
+            Text(shorten(compact_json(call.args), _VALUE_LIMIT)),
+            outcome,
+            human_seconds(call.duration_seconds),
+        )
+    out.print(calls if shown else Text("No calls failed."))
+    summary = Table(title="Per tool", title_justify="left")
+    for name in ("Tool", "Calls", "Errors", "Error rate", "No response", "p50", "p95"):
+        summary.add_column(name, justify="left" if name == "Tool" else "right")
+    for stats in audit.tools:
+        summary.add_row(
+            Text(stats.tool),
+            str(stats.calls),
+            str(stats.errors),
+            f"{stats.error_rate:.0%}",
+            str(stats.no_response),
+            human_seconds(stats.p50_seconds),
+            human_seconds(stats.p95_seconds),
+        )
+    out.print(summary)
