@@ -136,9 +136,9 @@ def _event(row: tuple[Any, ...], layout: AdkLayout) -> Event:
 class AdkSource:
     """An ADK session database opened read-only; call its methods off the event loop."""
 
-    def __init__(self, source: str | os.PathLike[str]) -> None:
+    def __init__(self, source: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
         self.target = resolve_file(source)
-        self._connection = connect_read_only(self.target, busy_timeout=5.0)
+        self._connection = connect_read_only(self.target, busy_timeout=busy_timeout)
         try:
             self.layout = _layout(self._connection, self.target)
         except BaseException:

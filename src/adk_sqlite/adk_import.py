@@ -113,6 +113,7 @@ async def import_adk_database(
     destination: str | os.PathLike[str],
     *,
     progress: ProgressCallback | None = None,
+    busy_timeout: float = 30.0,
 ) -> ImportReport:
     """Imports every session, event and state row of an ADK session database.
 
@@ -121,6 +122,7 @@ async def import_adk_database(
             ``DatabaseSessionService`` on SQLite (a path or ``sqlite:///`` URL).
         destination: The adk-sqlite database; created if it does not exist.
         progress: Called with (source events handled, source events in total).
+        busy_timeout: Seconds to wait for a lock on either file.
 
     Raises:
         ConfigurationError: ``source`` and ``destination`` are the same file.
@@ -132,7 +134,7 @@ async def import_adk_database(
     destination_target = parse_database(destination)
     if destination_target.path is None:
         raise ConfigurationError("the import destination must be a file")
-    reader = await asyncio.to_thread(AdkSource, source)
+    reader = await asyncio.to_thread(AdkSource, source, busy_timeout=busy_timeout)
     try:
         assert reader.target.path is not None
         await asyncio.to_thread(_check_destination, destination_target, reader.target.path)
@@ -141,7 +143,7 @@ async def import_adk_database(
             destination=destination_target.describe(),
             layout=reader.layout,
         )
-        async with SqliteStore(destination) as store:
+        async with SqliteStore(destination, busy_timeout=busy_timeout) as store:
             sessions, total = await asyncio.to_thread(reader.sessions)
             handled = 0
             for app_name, user_id, session_id, state_json, create_time in sessions:
@@ -160,7 +162,9 @@ async def import_adk_database(
         app_rows, user_rows = await asyncio.to_thread(reader.scoped_states)
     finally:
         await asyncio.to_thread(reader.close)
-    await asyncio.to_thread(_merge_scoped_states, destination_target, app_rows, user_rows, report)
+    await asyncio.to_thread(
+        _merge_scoped_states, destination_target, app_rows, user_rows, report, busy_timeout
+    )
     return report
 
 
@@ -235,9 +239,10 @@ def _merge_scoped_states(
     app_rows: list[tuple[Any, ...]],
     user_rows: list[tuple[Any, ...]],
     report: ImportReport,
+    busy_timeout: float,
 ) -> None:
     """Merges source ``app:``/``user:`` rows into the destination in one transaction."""
-    connection = connect_for_writing(target, busy_timeout=30.0)
+    connection = connect_for_writing(target, busy_timeout=busy_timeout)
     try:
         with sqlite_errors(target):
             connection.execute("BEGIN IMMEDIATE")

@@ -8,7 +8,7 @@ import click
 from rich.text import Text
 
 from ..adk_import import ImportReport, import_adk_database
-from ._output import emit_json, example, json_option, progress_bar
+from ._output import busy_timeout_option, emit_json, example, json_option, progress_bar
 from ._output import stdout_console as console
 
 __all__ = ["command"]
@@ -22,8 +22,9 @@ _LAYOUT_NAMES = {
 @click.command("import", epilog=example("adk-sqlite import adk_sessions.db sessions.db"))
 @click.argument("source", metavar="SOURCE")
 @click.argument("database", metavar="DB")
+@busy_timeout_option(30.0)
 @json_option
-def command(source: str, database: str, as_json: bool) -> None:
+def command(source: str, database: str, busy_timeout: float, as_json: bool) -> None:
     """Import sessions from a google-adk session database.
 
     SOURCE is a SQLite file written by ADK's SqliteSessionService or by
@@ -33,7 +34,9 @@ def command(source: str, database: str, as_json: bool) -> None:
     already in DB are skipped and new ones appended.
     """
     with progress_bar("Importing events", enabled=not as_json) as progress:
-        report = asyncio.run(import_adk_database(source, database, progress=progress))
+        report = asyncio.run(
+            import_adk_database(source, database, progress=progress, busy_timeout=busy_timeout)
+        )
     if as_json:
         emit_json(report)
     else:
@@ -49,7 +52,7 @@ def _render(report: ImportReport) -> None:
             f" {report.sessions_unchanged} already complete\n"
             f"  events: {report.events_imported} imported,"
             f" {report.events_already_present} already present\n"
-            f"  state rows: {report.app_states_merged} app and {report.user_states_merged}"
-            f" user rows merged, {report.states_kept} kept (newer in DB)"
+            f"  state rows merged: {report.app_states_merged} app, {report.user_states_merged}"
+            f" user; {report.states_kept} kept because they are newer in DB"
         )
     )
