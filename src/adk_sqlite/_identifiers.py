@@ -29,6 +29,7 @@ _SESSION_COLUMNS = frozenset(
         "create_time_unix",
         "update_time_unix",
         "revision",
+        "session_key",
         "rowid",
         "oid",
         "_rowid_",

@@ -177,3 +177,21 @@ async def _connections_of(dsn: str, application_name: str) -> int:
         return count
     finally:
         await connection.close()
+
+
+async def test_a_store_whose_tables_are_refused_keeps_no_connection(dsn: str) -> None:
+    from adk_sqlite.errors import SchemaError
+
+    connection = await asyncpg.connect(dsn)
+    await connection.execute("CREATE TABLE adk_sessions (id INTEGER)")
+    await connection.close()
+    dsn, name = _named(dsn)
+    store = PostgresStore(dsn)
+
+    with pytest.raises(SchemaError):
+        await store.create_tables()
+
+    assert await _connections_of(dsn, name) == 0
+    with pytest.raises(SchemaError):  # a retry opens, and is refused, again
+        await store.create_tables()
+    await store.close()

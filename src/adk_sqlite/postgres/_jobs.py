@@ -313,13 +313,23 @@ async def append_event(
 ) -> AppendResult:
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
     async with connection.transaction():
-        row = await connection.fetchrow(sql.lock_session, *key, *_owner_params(owner_id))
-        if row is None:
-            raise SessionNotFoundError(f"Session {event.session_id} not found.")
-        stored_state, revision = row[0], row[1]
-        await _check_not_stale(connection, statements, key, revision, expected)
-        seq = await connection.fetchval(statements.insert_event, *_event_values(event))
+        if expected.revision is not None and not delta.session:
+            bumped = await connection.fetchrow(
+                sql.bump_session_revision, *key, event.timestamp, expected.revision, *owner
+            )
+            if bumped is None:
+                found = await connection.fetchval(sql.select_session_key, *key, *owner)
+                if found is None:
+                    raise SessionNotFoundError(f"Session {event.session_id} not found.")
+                raise StaleSessionError(STALE_MESSAGE.format(id=event.session_id))
+            session_key, revision = bumped[0], bumped[1]
+        else:
+            session_key, revision = await _lock_and_bump(
+                connection, statements, event, delta, expected, owner
+            )
+        seq = await connection.fetchval(statements.insert_event, *_event_values(event), session_key)
         if seq is None:
             raise DuplicateEventError(
                 f"session {event.session_id!r} already has an event with id {event.id!r};"
@@ -337,31 +347,54 @@ async def append_event(
                 delta.user,
                 event.timestamp,
             )
-        new_state = None
-        if delta.session:
-            state = decode_state(stored_state, what=f"session {event.session_id!r} state")
-            state.update(delta.session)
-            new_state = encode_state(state)
-        new_revision = await connection.fetchval(
-            statements.update_session_after_append, *key, new_state, event.timestamp
-        )
-    return AppendResult(revision=int(new_revision), update_time=event.timestamp)
+    return AppendResult(revision=int(revision), update_time=event.timestamp)
+
+
+async def _lock_and_bump(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    event: EventRecord,
+    delta: StateDelta,
+    expected: StaleCheck,
+    owner: tuple[Any, ...],
+) -> tuple[int, int]:
+    """Locks the session row, checks staleness, merges session state; (key, new revision)."""
+    sql = statements.sessions(confined=bool(owner))
+    row = await connection.fetchrow(
+        sql.lock_session, event.app_name, event.user_id, event.session_id, *owner
+    )
+    if row is None:
+        raise SessionNotFoundError(f"Session {event.session_id} not found.")
+    session_key, stored_state, stored_revision = row[0], row[1], row[2]
+    await _check_not_stale(
+        connection, statements, session_key, event.session_id, stored_revision, expected
+    )
+    new_state = None
+    if delta.session:
+        state = decode_state(stored_state, what=f"session {event.session_id!r} state")
+        state.update(delta.session)
+        new_state = encode_state(state)
+    revision = await connection.fetchval(
+        statements.update_session_after_append, session_key, new_state, event.timestamp
+    )
+    return session_key, revision
 
 
 async def _check_not_stale(
     connection: asyncpg.Connection,
     statements: Statements,
-    key: Key,
+    session_key: int,
+    session_id: str,
     revision: int,
     expected: StaleCheck,
 ) -> None:
     if expected.revision is not None:
         if expected.revision != revision:
-            raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+            raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
         return
-    row = await connection.fetchrow(statements.select_last_event_ids, *key)
+    row = await connection.fetchrow(statements.select_last_event_ids, session_key)
     if expected.last_event_id not in (row[0], row[1]):
-        raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+        raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:

@@ -50,6 +50,7 @@ SELECT_SERVER_ENCODING = "SELECT current_setting('server_encoding')"
 # comma, or nothing.
 _CREATE_SESSIONS = """
 CREATE TABLE "{sessions}" (
+    session_key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     app_name TEXT NOT NULL,
     user_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -60,7 +61,7 @@ CREATE TABLE "{sessions}" (
     update_time_unix DOUBLE PRECISION NOT NULL,
     revision BIGINT NOT NULL DEFAULT 0,
     {owner_column}
-    PRIMARY KEY (app_name, user_id, id)
+    UNIQUE (app_name, user_id, id)
 )"""
 _CREATE_EVENTS = """
 CREATE TABLE "{events}" (
@@ -89,9 +90,8 @@ CREATE TABLE "{events}" (
     output_transcription JSON,
     extra JSON,
     timestamp_unix DOUBLE PRECISION NOT NULL,
-    UNIQUE (app_name, user_id, session_id, id),
-    FOREIGN KEY (app_name, user_id, session_id)
-        REFERENCES "{sessions}" (app_name, user_id, id) ON DELETE CASCADE
+    session_key BIGINT NOT NULL REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
+    UNIQUE (session_key, id)
 )"""
 _CREATE_APP_STATES = """
 CREATE TABLE "{app_states}" (
@@ -119,9 +119,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         'CREATE INDEX "{sessions}_app_update" ON "{sessions}" (app_name, update_time_unix)',
         'CREATE INDEX "{sessions}_update_time" ON "{sessions}" (update_time)',
         _CREATE_EVENTS,
-        'CREATE INDEX "{events}_session_order" ON "{events}"'
-        " (app_name, user_id, session_id, timestamp_unix, seq)",
-        'CREATE INDEX "{events}_timestamp" ON "{events}" ("timestamp")',
+        'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
         _CREATE_APP_STATES,
         _CREATE_USER_STATES,
     ),
@@ -132,6 +130,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # ``format_type`` reports; checked whenever a store opens existing tables.
 EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     "sessions": {
+        "session_key": "bigint",
         "app_name": "text",
         "user_id": "text",
         "id": "text",
@@ -168,6 +167,7 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
         "output_transcription": "json",
         "extra": "json",
         "timestamp_unix": "double precision",
+        "session_key": "bigint",
     },
     "app_states": {
         "app_name": "text",
@@ -192,10 +192,20 @@ SELECT_SESSION = (
     ' FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
 )
 LOCK_SESSION = (
-    'SELECT state, revision FROM "{sessions}" WHERE '
+    'SELECT session_key, state, revision FROM "{sessions}" WHERE '
     + SESSION_KEY
     + " {owner_filter} FOR NO KEY UPDATE"
 )
+# The common append (the writer holds a revision marker, no session-scope
+# delta) checks staleness and bumps the session in one statement: UPDATE waits
+# for a concurrent writer's row lock and re-checks the revision after it. No
+# row back means "not found or stale", told apart by SELECT_SESSION_KEY.
+BUMP_SESSION_REVISION = (
+    'UPDATE "{sessions}" SET update_time = to_timestamp($4), update_time_unix = $4,'
+    " revision = revision + 1 WHERE " + SESSION_KEY + " AND revision = $5 {owner_filter}"
+    " RETURNING session_key, revision"
+)
+SELECT_SESSION_KEY = 'SELECT session_key FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
 INSERT_SESSION = """
 INSERT INTO "{sessions}" (app_name, user_id, id, state, create_time, update_time,
                           create_time_unix, update_time_unix, revision {owner_insert_column})
@@ -203,8 +213,8 @@ VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($5), $5, $5, $6 {owner_in
 ON CONFLICT (app_name, user_id, id) DO NOTHING
 RETURNING revision"""
 UPDATE_SESSION_AFTER_APPEND = (
-    'UPDATE "{sessions}" SET state = coalesce($4::json, state), update_time = to_timestamp($5),'
-    " update_time_unix = $5, revision = revision + 1 WHERE " + SESSION_KEY + " RETURNING revision"
+    'UPDATE "{sessions}" SET state = coalesce($2::json, state), update_time = to_timestamp($3),'
+    " update_time_unix = $3, revision = revision + 1 WHERE session_key = $1 RETURNING revision"
 )
 DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter} RETURNING true"
 # Ties are ordered by code point ("C"), as SQLite orders them, whatever the
@@ -248,14 +258,16 @@ EVENT_COLUMNS = (
 # A duplicate id inserts nothing and returns no row: the caller then raises
 # DuplicateEventError and the whole append rolls back.
 INSERT_EVENT = (
-    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp") VALUES'
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key) VALUES'
     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-    " $20, $21, $22, $23, to_timestamp($7))"
-    " ON CONFLICT (app_name, user_id, session_id, id) DO NOTHING RETURNING seq"
+    " $20, $21, $22, $23, to_timestamp($7), $24)"
+    " ON CONFLICT (session_key, id) DO NOTHING RETURNING seq"
 )
+# Events are found through the session's integer key, which their indexes hold:
+# the entries every append writes are a few bytes instead of three strings.
 _EVENTS_OF_SESSION = (
-    'SELECT {event_columns} FROM "{events}"'
-    " WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
+    'SELECT {event_columns} FROM "{events}" WHERE session_key ='
+    ' (SELECT session_key FROM "{sessions}" WHERE app_name = $1 AND user_id = $2 AND id = $3)'
 )
 SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
 SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= $4 ORDER BY timestamp_unix, seq"
@@ -268,8 +280,7 @@ SELECT_RECENT_EVENTS_AFTER = (
 # The newest event in append order and in read (timestamp) order: a Session
 # object without a revision marker is current when its last event is either.
 SELECT_LAST_EVENT_IDS = (
-    'SELECT (SELECT id FROM "{events}" WHERE app_name = $1 AND user_id = $2 AND session_id = $3'
-    " ORDER BY seq DESC LIMIT 1),"
-    ' (SELECT id FROM "{events}" WHERE app_name = $1 AND user_id = $2 AND session_id = $3'
+    'SELECT (SELECT id FROM "{events}" WHERE session_key = $1 ORDER BY seq DESC LIMIT 1),'
+    ' (SELECT id FROM "{events}" WHERE session_key = $1'
     " ORDER BY timestamp_unix DESC, seq DESC LIMIT 1)"
 )

@@ -33,6 +33,8 @@ class SessionStatements:
 
     select_session: str
     lock_session: str
+    bump_session_revision: str
+    select_session_key: str
     delete_session: str
     list_sessions_of_app: str
     list_sessions_of_user: str
@@ -102,6 +104,8 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
         return SessionStatements(
             select_session=render(_sql.SELECT_SESSION, owner_filter=owner_filter(4)),
             lock_session=render(_sql.LOCK_SESSION, owner_filter=owner_filter(4)),
+            bump_session_revision=render(_sql.BUMP_SESSION_REVISION, owner_filter=owner_filter(6)),
+            select_session_key=render(_sql.SELECT_SESSION_KEY, owner_filter=owner_filter(4)),
             delete_session=render(_sql.DELETE_SESSION, owner_filter=owner_filter(4)),
             list_sessions_of_app=render(_sql.LIST_SESSIONS_OF_APP, owner_filter=owner_filter(2)),
             list_sessions_of_user=render(_sql.LIST_SESSIONS_OF_USER, owner_filter=owner_filter(3)),

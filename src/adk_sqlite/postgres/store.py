@@ -180,29 +180,44 @@ class PostgresStore:
         if pool is not None and not self._closed:
             return pool
         async with self._open_lock:
-            if self._closed:
-                raise StoreClosedError(f"PostgresStore({self.database!r}) is closed")
-            if self._pool is None:
-                assert self._target is not None  # a store given a pool always has one
-                self._pool = await create_pool(
-                    self._target,
-                    min_size=self._pool_sizes[0],
-                    max_size=self._pool_sizes[1],
-                    connect_timeout=self._connect_timeout,
-                    lock_timeout=self._lock_timeout,
-                )
-            return self._pool
+            return await self._open_pool_locked()
+
+    async def _open_pool_locked(self) -> asyncpg.Pool:
+        if self._closed:
+            raise StoreClosedError(f"PostgresStore({self.database!r}) is closed")
+        if self._pool is None:
+            assert self._target is not None  # a store given a pool always has one
+            self._pool = await create_pool(
+                self._target,
+                min_size=self._pool_sizes[0],
+                max_size=self._pool_sizes[1],
+                connect_timeout=self._connect_timeout,
+                lock_timeout=self._lock_timeout,
+            )
+        return self._pool
 
     async def _ready(self) -> asyncpg.Pool:
-        pool = await self._open_pool()
-        if not self._migrated:
-            async with self._open_lock:
-                if not self._migrated:
+        """The pool, with the tables created or migrated once per store."""
+        pool = self._pool
+        if pool is not None and self._migrated and not self._closed:
+            return pool
+        async with self._open_lock:
+            pool = await self._open_pool_locked()
+            if not self._migrated:
+                try:
                     with postgres_errors(self.database):
                         async with pool.acquire() as connection:
                             await migrate(connection, self._statements)
-                    self._migrated = True
-        return pool
+                except BaseException:
+                    # A store whose tables are refused holds no connections: a
+                    # caller that never reaches close() leaks nothing.
+                    if self._owns_pool:
+                        self._pool = None
+                        with postgres_errors(self.database):
+                            await pool.close()
+                    raise
+                self._migrated = True
+            return pool
 
     @contextlib.asynccontextmanager
     async def _connection(self, *, migrated: bool = True) -> AsyncIterator[asyncpg.Connection]:
