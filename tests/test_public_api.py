@@ -24,6 +24,12 @@ EXPECTED_EXPORTS = {
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "ExportConflictError",
+    "ExportError",
+    "ExportProgress",
+    "ExportReport",
+    "ExportTableReport",
+    "ExportVerificationError",
     "Instant",
     "PostgresStore",
     "QueryRefusedError",
@@ -31,6 +37,7 @@ EXPECTED_EXPORTS = {
     "SchemaError",
     "SchemaVersionError",
     "SessionAlreadyExistsError",
+    "SessionChecksum",
     "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",
@@ -47,6 +54,7 @@ EXPECTED_EXPORTS = {
     "backup_database",
     "check_database",
     "database_stats",
+    "export_to_postgres",
     "import_adk_database",
     "list_session_summaries",
     "prune_idle_sessions",
@@ -79,7 +87,7 @@ def test_postgres_store_satisfies_the_store_protocol() -> None:
 
 
 def test_lazy_names_are_listed_by_dir() -> None:
-    assert "PostgresStore" in dir(adk_sqlite)
+    assert {"PostgresStore", "export_to_postgres", "ExportReport"} <= set(dir(adk_sqlite))
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
@@ -124,9 +132,11 @@ def test_package_imports_and_works_without_asyncpg() -> None:
         "    async with adk_sqlite.SessionService(adk_sqlite.SqliteStore(':memory:')) as s:\n"
         "        await s.create_session(app_name='a', user_id='u')\n"
         "asyncio.run(main())\n"
+        "print(adk_sqlite.ExportReport.__name__)\n"
     )
 
     assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ExportReport"
 
 
 @pytest.mark.parametrize(
@@ -142,4 +152,14 @@ def test_postgres_store_without_asyncpg_names_the_pip_command(statement: str) ->
 
     assert result.returncode != 0
     assert "ImportError" in result.stderr
+    assert 'pip install "adk-sqlite[postgres]"' in result.stderr
+
+
+def test_export_without_asyncpg_names_the_pip_command() -> None:
+    result = _run_without_asyncpg(
+        "import asyncio, adk_sqlite\n"
+        "asyncio.run(adk_sqlite.export_to_postgres('x.db', 'postgresql://u@h/d'))\n"
+    )
+
+    assert result.returncode != 0
     assert 'pip install "adk-sqlite[postgres]"' in result.stderr

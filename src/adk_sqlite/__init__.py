@@ -8,8 +8,9 @@ Quick start::
     service = SessionService(SqliteStore("./sessions.db"))
     runner = Runner(agent=agent, app_name="support", session_service=service)
 
-`PostgresStore` needs the optional ``postgres`` extra (asyncpg); it is imported
-on first access, so ``import adk_sqlite`` never imports asyncpg.
+`PostgresStore` and `export_to_postgres` need the optional ``postgres`` extra
+(asyncpg); they are imported on first access, so ``import adk_sqlite`` never
+imports asyncpg.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from .errors import (
     DatabaseLockedError,
     DatabaseUnavailableError,
     DuplicateEventError,
+    ExportConflictError,
+    ExportError,
+    ExportVerificationError,
     QueryRefusedError,
     ReadOnlyDatabaseError,
     SchemaError,
@@ -61,16 +65,28 @@ from .timestamps import Instant
 from .tool_audit import audit_tool_calls
 
 if TYPE_CHECKING:
+    from .export import (
+        ExportProgress,
+        ExportReport,
+        ExportTableReport,
+        SessionChecksum,
+        export_to_postgres,
+    )
     from .postgres import PostgresStore
 
 # Public names whose modules load on first access: (module, attribute).
 _LAZY_EXPORTS: dict[str, tuple[str, str]] = {
     "PostgresStore": ("adk_sqlite.postgres", "PostgresStore"),
+    "export_to_postgres": ("adk_sqlite.export", "export_to_postgres"),
+    "ExportProgress": ("adk_sqlite.export", "ExportProgress"),
+    "ExportReport": ("adk_sqlite.export", "ExportReport"),
+    "ExportTableReport": ("adk_sqlite.export", "ExportTableReport"),
+    "SessionChecksum": ("adk_sqlite.export", "SessionChecksum"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Imports an optional part (PostgresStore) when it is first used.
+    """Imports an optional part (PostgresStore, the export) when it is first used.
 
     Raises:
         ImportError: The part needs an extra that is not installed; the message
@@ -108,6 +124,12 @@ __all__ = [
     "DuplicateEventError",
     "EventQuery",
     "EventRecord",
+    "ExportConflictError",
+    "ExportError",
+    "ExportProgress",
+    "ExportReport",
+    "ExportTableReport",
+    "ExportVerificationError",
     "Instant",
     "PostgresStore",
     "QueryRefusedError",
@@ -115,6 +137,7 @@ __all__ = [
     "SchemaError",
     "SchemaVersionError",
     "SessionAlreadyExistsError",
+    "SessionChecksum",
     "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",
@@ -131,6 +154,7 @@ __all__ = [
     "backup_database",
     "check_database",
     "database_stats",
+    "export_to_postgres",
     "import_adk_database",
     "list_session_summaries",
     "prune_idle_sessions",

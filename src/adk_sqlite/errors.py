@@ -17,6 +17,9 @@ written against ADK's built-in services keeps working unchanged::
     ├── CorruptRecordError          (ValueError)  a stored row cannot be decoded
     │   └── UnsafePayloadError                    an actions blob names a forbidden type
     ├── QueryRefusedError           (ValueError)  a read-only query tried to write or attach
+    ├── ExportError                               export_to_postgres could not finish
+    │   ├── ExportConflictError                   the target changed on its own; nothing written
+    │   └── ExportVerificationError               the target differs from the source after copying
     └── DatabaseError                              the database itself failed
         ├── DatabaseLockedError                   busy beyond the busy timeout
         ├── ReadOnlyDatabaseError                 the file or URL is read-only
@@ -112,6 +115,44 @@ class UnsafePayloadError(CorruptRecordError):
 
 class QueryRefusedError(AdkSqliteError, ValueError):
     """A read-only query tried to write, attach a database or change a setting; nothing ran."""
+
+
+class ExportError(AdkSqliteError):
+    """`adk_sqlite.export_to_postgres` could not finish; the message says why.
+
+    Attributes:
+        sessions: The ``(app_name, user_id, session_id)`` of every session concerned.
+    """
+
+    def __init__(self, message: str, *, sessions: tuple[tuple[str, str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.sessions = sessions
+
+
+class ExportConflictError(ExportError):
+    """A target session holds events its source lacks: it was written to on its own.
+
+    Raised before the export writes anything, so that a conversation continued on
+    the target is never overwritten with the source's older copy.
+    """
+
+
+class ExportVerificationError(ExportError):
+    """After copying, the target's rows or a session's checksum differ from the source's.
+
+    Attributes:
+        report: The `adk_sqlite.ExportReport` of the run, listing what matched.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sessions: tuple[tuple[str, str, str], ...] = (),
+        report: object = None,
+    ) -> None:
+        super().__init__(message, sessions=sessions)
+        self.report = report
 
 
 class DatabaseError(AdkSqliteError):
