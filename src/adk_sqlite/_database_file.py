@@ -31,7 +31,11 @@ __all__ = [
     "SESSIONS_TABLE",
     "USER_STATES_TABLE",
     "SessionDatabase",
+    "check_session_tables",
+    "connect_for_writing",
+    "connect_read_only",
     "open_session_database",
+    "resolve_file",
     "sqlite_errors",
 ]
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +55,13 @@ from ._database_file import (
 )
 from ._state import decode_state, encode_state, split_state_delta
 from .errors import ConfigurationError, SchemaError
+from .maintenance import ProgressCallback
 from .records import EventQuery, StaleCheck, StateDelta
 from .sqlite import SqliteStore
 from .sqlite._connection import DatabaseTarget, parse_database
 
 __all__ = ["AdkLayout", "ImportReport", "detect_adk_layout", "import_adk_database"]
 
-ProgressCallback = Callable[[int, int], None]
 _SELECT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 SELECT_APP_STATE = f"SELECT state, update_time FROM {APP_STATES_TABLE} WHERE app_name = ?"

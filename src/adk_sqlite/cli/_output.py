@@ -24,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..maintenance import ProgressCallback
 from ..timestamps import Instant
 
 __all__ = [
@@ -42,8 +43,6 @@ __all__ = [
     "stdout_console",
     "timeline_time",
 ]
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def example(*commands: str) -> str:
