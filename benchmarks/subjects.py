@@ -25,11 +25,15 @@ APP = "bench"
 TEXT = "The quick brown fox jumps over the lazy dog. " * 5  # ~225 characters
 
 
-def make_event(index: int, *, timestamp: float) -> Event:
-    """The W1 event: author "agent", ~200 characters of text, a delta every 5th."""
+def make_event(index: int, *, timestamp: float, scope: str = "w1") -> Event:
+    """The W1 event: author "agent", ~200 characters of text, a delta every 5th.
+
+    Ids are unique across sessions (``scope`` names the session), as ADK's
+    generated ids are: some peers key events by id alone.
+    """
     actions = EventActions(state_delta={"counter": index}) if index % 5 == 0 else EventActions()
     return Event(
-        id=f"e{index:06d}",
+        id=f"{scope}-e{index:06d}",
         invocation_id=f"inv{index // 10}",
         author="agent",
         timestamp=timestamp,
@@ -48,7 +52,16 @@ class Subject(Protocol):
 
 
 class ServiceSubject:
-    """A BaseSessionService (ours or a peer's)."""
+    """A BaseSessionService (ours or a peer's).
+
+    A service that rejects a legitimate append as stale (the writer holds the
+    session object it was handed, nobody else wrote) gets the session re-read
+    and the append retried once, as a user would have to; each such rejection
+    is counted in ``false_stale`` (over every subject of the process) and
+    reported as a failed check.
+    """
+
+    false_stale = 0
 
     def __init__(self, service: BaseSessionService) -> None:
         self.service = service
@@ -59,7 +72,19 @@ class ServiceSubject:
         )
 
     async def append(self, handle: Session, event: Event) -> None:
-        await self.service.append_event(handle, event)
+        from google.adk.errors import StaleSessionError
+
+        try:
+            await self.service.append_event(handle, event)
+        except StaleSessionError:
+            ServiceSubject.false_stale += 1
+            fresh = await self.service.get_session(
+                app_name=handle.app_name, user_id=handle.user_id, session_id=handle.id
+            )
+            assert fresh is not None
+            handle.__dict__.update(fresh.__dict__)
+            handle._storage_update_marker = fresh._storage_update_marker
+            await self.service.append_event(handle, event)
 
     async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]:
         config = None if recent is None else GetSessionConfig(num_recent_events=recent)

@@ -102,7 +102,8 @@ async def w4(subject: Subject, sessions: int, events: int, checks: list[str]) ->
     async def append_all(index: int) -> None:
         for i in range(events):
             try:
-                await subject.append(handles[index], make_event(i, timestamp=base + i * 0.001))
+                event = make_event(i, timestamp=base + i * 0.001, scope=f"c{index}")
+                await subject.append(handles[index], event)
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}"[:160])
 
@@ -159,7 +160,9 @@ async def _w5_child(backend: str, database: Path, index: int, events: int, go: P
         base = time.time()
         for i in range(events):
             try:
-                await subject.append(handle, make_event(i, timestamp=base + i * 0.001))
+                await subject.append(
+                    handle, make_event(i, timestamp=base + i * 0.001, scope=f"p{index}")
+                )
                 appended += 1
             except Exception as exc:
                 errors += 1
@@ -192,6 +195,11 @@ async def run_in_process(args: argparse.Namespace) -> dict[str, Any]:
     async with open_subject(args.backend, folder / "w4.db") as subject:
         workload = w4(subject, args.concurrent_sessions, args.concurrent_events, checks)
         result.update(await _guarded("W4", workload, checks))
+        false_stale = getattr(subject, "false_stale", 0)
+    if false_stale:
+        checks.append(
+            f"{false_stale} legitimate appends rejected as stale (retried after a re-read)"
+        )
     result["m_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["round_trip_us_end"] = await round_trip_microseconds()
     result["checks"] = checks
