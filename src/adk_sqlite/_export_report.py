@@ -1,9 +1,15 @@
-"""The report types of `adk_sqlite.export_to_postgres` (importable without asyncpg)."""
+"""The report types of `adk_sqlite.export_to_postgres` (importable without asyncpg).
+
+They are msgspec Structs like the library's other results, so
+``msgspec.json.encode(report)`` (and ``adk-sqlite export --json``) gives every
+field as it is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+import msgspec
 
 __all__ = [
     "ExportProgress",
@@ -19,8 +25,7 @@ Phase = Literal["sessions", "events", "verify"]
 SessionKey = tuple[str, str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class ExportProgress:
+class ExportProgress(msgspec.Struct, frozen=True):
     """Where a running export is, as passed to the ``progress`` callback.
 
     Attributes:
@@ -38,8 +43,7 @@ class ExportProgress:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class ExportTableReport:
+class ExportTableReport(msgspec.Struct, frozen=True):
     """What happened to one table.
 
     Attributes:
@@ -55,9 +59,12 @@ class ExportTableReport:
     verified_rows: int
 
 
-@dataclass(frozen=True, slots=True)
-class SessionChecksum:
-    """One session's events as verified: their number and SHA-256 (hex)."""
+class SessionChecksum(msgspec.Struct, frozen=True):
+    """One session's events as verified: their number and SHA-256 (hex).
+
+    The checksum is defined in `adk_sqlite._event_digest` (and in
+    docs/postgresql.md), so it can be recomputed independently.
+    """
 
     app_name: str
     user_id: str
@@ -66,73 +73,48 @@ class SessionChecksum:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class ExportReport:
+class ExportReport(msgspec.Struct, frozen=True):
     """The outcome of `export_to_postgres`.
 
     Attributes:
         source: The SQLite database read.
         target: The PostgreSQL database written (password masked).
         app_name: The app the export was limited to, or None for every app.
+        verified: Whether the target holds every exported row identically
+            (always true for a report `export_to_postgres` returns; a failed
+            verification raises `ExportVerificationError` carrying the report).
         sessions: The sessions table.
         events: The events table.
         app_states: The ``app:`` state table.
         user_states: The ``user:`` state table.
+        mismatched: Sessions ``[app, user, id]`` the target does not hold
+            identically; empty when verified.
         checksums: Every exported session's event count and checksum, as
-            computed on the source and found on the target.
-        mismatched: Sessions (app, user, id) the target does not hold identically;
-            empty when the export is verified.
+            computed on the source and compared with the target's.
         seconds: Wall time of the run.
     """
 
     source: str
     target: str
     app_name: str | None
+    verified: bool
     sessions: ExportTableReport
     events: ExportTableReport
     app_states: ExportTableReport
     user_states: ExportTableReport
-    checksums: tuple[SessionChecksum, ...] = field(repr=False)
     mismatched: tuple[SessionKey, ...]
+    checksums: tuple[SessionChecksum, ...]
     seconds: float
 
     @property
     def tables(self) -> tuple[ExportTableReport, ...]:
         return (self.sessions, self.events, self.app_states, self.user_states)
 
-    @property
-    def verified(self) -> bool:
-        """Whether the target holds every exported row identically."""
-        return not self.mismatched and all(
-            table.verified_rows == table.source_rows for table in self.tables
+    def __repr__(self) -> str:
+        # A report may hold a checksum per session: keep its repr short.
+        return (
+            f"ExportReport(source={self.source!r}, target={self.target!r},"
+            f" app_name={self.app_name!r}, verified={self.verified!r},"
+            f" tables={self.tables!r}, mismatched={len(self.mismatched)},"
+            f" checksums=<{len(self.checksums)} sessions>, seconds={self.seconds:.2f})"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready data."""
-        return {
-            "source": self.source,
-            "target": self.target,
-            "app_name": self.app_name,
-            "verified": self.verified,
-            "seconds": self.seconds,
-            "tables": [
-                {
-                    "table": table.table,
-                    "source_rows": table.source_rows,
-                    "copied_rows": table.copied_rows,
-                    "verified_rows": table.verified_rows,
-                }
-                for table in self.tables
-            ],
-            "mismatched": [list(key) for key in self.mismatched],
-            "checksums": [
-                {
-                    "app_name": checksum.app_name,
-                    "user_id": checksum.user_id,
-                    "session_id": checksum.session_id,
-                    "events": checksum.events,
-                    "sha256": checksum.sha256,
-                }
-                for checksum in self.checksums
-            ],
-        }

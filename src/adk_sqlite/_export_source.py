@@ -16,12 +16,16 @@ import sqlite3
 from collections.abc import AsyncGenerator, Callable, Container, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from ._codec import unix_from_julian_day
+from ._database_file import (
+    SESSIONS_TABLE,
+    check_session_tables,
+    connect_read_only,
+    resolve_file,
+)
 from ._event_digest import SessionDigest, event_row_digest
 from .errors import ConfigurationError, SchemaError, SchemaVersionError
 from .sqlite import SqliteStore
@@ -132,8 +136,9 @@ class SourceSnapshot:
     adk-sqlite tables at a schema version this library reads.
     """
 
-    def __init__(self, tables: SourceTables) -> None:
+    def __init__(self, tables: SourceTables, *, busy_timeout: float = 5.0) -> None:
         self.tables = tables
+        self._busy_timeout = busy_timeout
         self.owner_column = tables.owner_column
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adk-sqlite-export")
         self._connection: sqlite3.Connection | None = None
@@ -181,32 +186,35 @@ class SourceSnapshot:
     def _open(self) -> None:
         path = self.tables.target.path
         assert path is not None  # source_tables refuses in-memory databases
-        uri = f"file:{quote(str(Path(path).absolute()))}?mode=ro"
-        # isolation_level=None: the read transaction below is ours alone.
-        connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        # The command-line tools' helpers: the same checks and messages
+        # (a missing file is never created; the connection cannot write).
+        target = resolve_file(path)
+        connection = connect_read_only(target, busy_timeout=self._busy_timeout)
         self._connection = connection
         connection.execute("BEGIN")
-        self._check_schema(connection)
+        if self.tables.sessions == SESSIONS_TABLE:
+            check_session_tables(connection, target)
+        else:
+            self._check_renamed_tables(connection)
+        self._find_owner_column(connection)
 
-    def _check_schema(self, connection: sqlite3.Connection) -> None:
+    def _check_renamed_tables(self, connection: sqlite3.Connection) -> None:
         where = self.tables.describe()
         if connection.execute(_SELECT_SCHEMA_TABLE).fetchone() is None:
             raise SchemaError(
-                f"{where} is not an adk-sqlite database: it has no {sqlite_sql.SCHEMA_TABLE} table"
+                f"{where}: not an adk-sqlite database (it has no {sqlite_sql.SCHEMA_TABLE} table)"
             )
         row = connection.execute(sqlite_sql.SELECT_SCHEMA_VERSION, (self.tables.sessions,))
         version = row.fetchone()[0]
         if version is None:
-            raise SchemaError(
-                f"{where} holds no adk-sqlite tables named {self.tables.sessions!r}"
-                " (pass a SqliteStore with your table names as the source)"
-            )
+            raise SchemaError(f"{where}: has no adk-sqlite tables named {self.tables.sessions!r}")
         if version > sqlite_sql.SCHEMA_VERSION:
             raise SchemaVersionError(
-                f"{where}: tables {self.tables.sessions!r}... are at schema version {version},"
-                f" newer than this adk-sqlite understands ({sqlite_sql.SCHEMA_VERSION}):"
-                " upgrade adk-sqlite"
+                f"{where}: its tables are at schema version {version}, newer than this"
+                f" adk-sqlite understands ({sqlite_sql.SCHEMA_VERSION}); upgrade adk-sqlite"
             )
+
+    def _find_owner_column(self, connection: sqlite3.Connection) -> None:
         columns = {
             row[0]
             for row in connection.execute(sqlite_sql.SELECT_TABLE_COLUMNS, (self.tables.sessions,))
@@ -214,8 +222,8 @@ class SourceSnapshot:
         extra = sorted(columns - _adk_session_columns(self.tables.sessions))
         if len(extra) > 1:
             raise SchemaError(
-                f"{where}: table {self.tables.sessions!r} has unknown columns {extra}"
-                " (an adk-sqlite sessions table has at most one, its owner column)"
+                f"{self.tables.describe()}: table {self.tables.sessions!r} has unknown columns"
+                f" {extra} (an adk-sqlite sessions table has at most one, its owner column)"
             )
         if self.owner_column is None and extra:
             self.owner_column = extra[0]

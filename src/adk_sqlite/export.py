@@ -105,6 +105,7 @@ async def export_to_postgres(
     app_name: str | None = None,
     batch_size: int = 10_000,
     progress: ProgressCallback | None = None,
+    busy_timeout: float = 5.0,
 ) -> ExportReport:
     """Copies sessions, events and ``app:``/``user:`` state from SQLite into PostgreSQL.
 
@@ -124,6 +125,8 @@ async def export_to_postgres(
         progress: Called with an `ExportProgress` at the start of each phase and
             after each batch, synchronously; an exception it raises stops the
             export (committed batches stay; the next run resumes).
+        busy_timeout: Seconds to wait if the source is locked when it is opened
+            (a WAL database being recovered); reading never waits for writers.
 
     Returns:
         The verified report.
@@ -146,12 +149,14 @@ async def export_to_postgres(
         raise ConfigurationError(f"batch_size={batch_size!r}: expected an integer >= 1")
     if app_name is not None and not isinstance(app_name, str):
         raise ConfigurationError(f"app_name={app_name!r}: expected a string or None")
+    if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+        raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
     tables = source_tables(source)
     store, owns_store = _target_store(target)
     notify = _Progress(progress)
     started = time.perf_counter()
     try:
-        async with SourceSnapshot(tables) as snapshot:
+        async with SourceSnapshot(tables, busy_timeout=busy_timeout) as snapshot:
             if snapshot.owner_column is not None and not store.has_owner_column:
                 raise ConfigurationError(
                     f"the source's sessions have an owner column ({snapshot.owner_column!r});"
@@ -324,43 +329,52 @@ class _ExportRun:
             return digests.get(key, (0, EMPTY_DIGEST)) == source.digest(key)
 
         names = target.table_names
-        return ExportReport(
-            source=source_name,
-            target=target_name,
-            app_name=self.app_name,
-            sessions=ExportTableReport(
+        tables = (
+            ExportTableReport(
                 names.sessions,
                 len(source.sessions),
                 copied.sessions,
                 sum(1 for key, row in source.sessions.items() if sessions.get(key) == row),
             ),
-            events=ExportTableReport(
+            ExportTableReport(
                 names.events,
                 sum(source.digest(key)[0] for key in source.sessions),
                 copied.events,
                 sum(source.digest(key)[0] for key in source.sessions if events_match(key)),
             ),
-            app_states=ExportTableReport(
+            ExportTableReport(
                 names.app_states,
                 len(source.app_states),
                 copied.app_states,
                 sum(1 for app, (s, _) in source.app_states.items() if app_states.get(app) == s),
             ),
-            user_states=ExportTableReport(
+            ExportTableReport(
                 names.user_states,
                 len(source.user_states),
                 copied.user_states,
                 sum(1 for k, (s, _) in source.user_states.items() if user_states.get(k) == s),
             ),
+        )
+        mismatched = tuple(
+            sorted(
+                key
+                for key, row in source.sessions.items()
+                if sessions.get(key) != row or not events_match(key)
+            )
+        )
+        return ExportReport(
+            source=source_name,
+            target=target_name,
+            app_name=self.app_name,
+            verified=not mismatched
+            and all(table.verified_rows == table.source_rows for table in tables),
+            sessions=tables[0],
+            events=tables[1],
+            app_states=tables[2],
+            user_states=tables[3],
+            mismatched=mismatched,
             checksums=tuple(
                 SessionChecksum(*key, *source.digest(key)) for key in sorted(source.sessions)
-            ),
-            mismatched=tuple(
-                sorted(
-                    key
-                    for key, row in source.sessions.items()
-                    if sessions.get(key) != row or not events_match(key)
-                )
             ),
             seconds=time.perf_counter() - started,
         )

@@ -14,6 +14,7 @@ from adk_sqlite import Instant
 from adk_sqlite.adk_import import ImportReport
 from adk_sqlite.cli import main
 from adk_sqlite.cli._errors import EXIT_CODES, EXIT_PROBLEMS_FOUND
+from adk_sqlite.export import ExportReport
 from adk_sqlite.inspection import DatabaseStats, SessionList
 from adk_sqlite.maintenance import BackupReport, CheckReport
 from adk_sqlite.readonly_query import QueryResult
@@ -35,6 +36,7 @@ JSON_RESULTS: dict[str, type[msgspec.Struct]] = {
     "backup": BackupReport,
     "prune": PruneReport,
     "import": ImportReport,
+    "export": ExportReport,
 }
 
 

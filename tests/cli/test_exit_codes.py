@@ -24,6 +24,8 @@ COMMAND_ARGS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
     "backup": lambda db, tmp: ["backup", db, tmp / "copy.db"],
     "prune": lambda db, tmp: ["prune", db, "--idle-days", "30"],
     "import": lambda db, tmp: ["import", db, tmp / "imported.db"],
+    # The source is checked before the server is contacted: none is needed here.
+    "export": lambda db, tmp: ["export", db, "postgresql://nobody@127.0.0.1:1/none"],
 }
 # `import` reads an ADK database, not an adk-sqlite one.
 ADK_SQLITE_READERS = sorted(set(COMMAND_ARGS) - {"import"})

@@ -89,18 +89,28 @@ async def admin_execute(sql: str) -> None:
         await connection.close()
 
 
-@asynccontextmanager
-async def fresh_schema() -> AsyncIterator[str]:
-    """Creates an empty schema, yields a DSN whose connections use it, then drops it."""
+async def create_schema() -> str:
+    """Creates an empty schema (skipping the test without a server); returns its name."""
     problem = await _server_problem()
     if problem is not None:
         unavailable(problem)
     schema = f"adk_test_{uuid.uuid4().hex[:16]}"
     await admin_execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+async def drop_schema(schema: str) -> None:
+    await admin_execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@asynccontextmanager
+async def fresh_schema() -> AsyncIterator[str]:
+    """Creates an empty schema, yields a DSN whose connections use it, then drops it."""
+    schema = await create_schema()
     try:
         yield with_search_path(base_dsn(), schema)
     finally:
-        await admin_execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await drop_schema(schema)
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""The ``adk-sqlite`` command line: read, audit, back up, prune and import sessions.
+"""The ``adk-sqlite`` command line: read, audit, back up, prune, import and export sessions.
 
 Each command is a thin shell over one public library function; this package
 only parses options, renders results (rich tables, or ``--json``) and maps

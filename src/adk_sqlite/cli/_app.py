@@ -17,6 +17,7 @@ from ..errors import AdkSqliteError
 from . import (
     backup,
     check,
+    export,
     import_sessions,
     prune,
     query,
@@ -39,6 +40,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     backup,
     prune,
     import_sessions,
+    export,
 )
 
 
@@ -62,7 +64,7 @@ class _CommandGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="adk-sqlite")
 def main() -> None:
-    """Read, audit, back up, prune and import adk-sqlite session databases.
+    """Read, audit, back up, prune, import and export adk-sqlite session databases.
 
     DB is a database file (or a sqlite:/// URL; ?mode=ro is honoured). Reading
     commands open it read-only, so they are safe while agents are writing.

@@ -12,6 +12,7 @@ code   meaning
 6      the database is read-only
 7      no such session (or the id is ambiguous without --app/--user)
 8      ``query`` refused a statement that would write
+9      ``export``: the target differs from the source, or changed on its own
 =====  ==============================================================
 """
 
@@ -27,6 +28,7 @@ from ..errors import (
     ConfigurationError,
     DatabaseLockedError,
     DatabaseUnavailableError,
+    ExportError,
     QueryRefusedError,
     ReadOnlyDatabaseError,
     SchemaError,
@@ -47,6 +49,7 @@ EXIT_CODES: tuple[tuple[type[AdkSqliteError], int], ...] = (
     (SessionNotFoundError, 7),
     (AmbiguousSessionError, 7),
     (QueryRefusedError, 8),
+    (ExportError, 9),
 )
 
 
