@@ -322,3 +322,13 @@ def test_import_into_itself_is_refused(source: Path) -> None:
 
     assert result.exit_code == 2
     assert "same file" in result.stderr
+
+
+def test_import_into_a_read_only_database_exits_6(source: Path, db_path: Path) -> None:
+    before = sql(db_path, "SELECT count(*) FROM adk_sessions")
+
+    result = run_cli("import", source, f"sqlite:///{db_path}?mode=ro")
+
+    assert result.exit_code == 6
+    assert "read-only" in result.stderr
+    assert sql(db_path, "SELECT count(*) FROM adk_sessions") == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -204,3 +205,16 @@ def test_prune_never_deletes_a_session_of_another_user_that_is_active(db_path: P
 
     assert report.sessions_deleted == 1
     assert sql(db_path, "SELECT user_id FROM adk_sessions ORDER BY user_id") == [(ADA,), (GRACE,)]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to a file without write permission")
+def test_prune_a_file_without_write_permission_exits_6(db_path: Path) -> None:
+    age_session(db_path, TICKET, 40)
+    db_path.chmod(0o444)
+    try:
+        result = run_cli("prune", db_path, "--idle-days", "30")
+    finally:
+        db_path.chmod(0o600)
+
+    assert result.exit_code == 6
+    assert TICKET in _counts(db_path)
