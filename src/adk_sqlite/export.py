@@ -8,9 +8,8 @@ How a run goes:
 
 1. **sessions**: the source is opened read-only, in one read transaction (a
    live writer is never blocked). In one target transaction the tables are
-   created or migrated, the target's per-session event counts and checksums
-   are read, new sessions are inserted and the ``app:`` and ``user:`` state rows
-   written. A session whose target copy holds more events than its source was
+   created or migrated, the target's per-session event counts are read, new
+   sessions are inserted and the ``app:`` and ``user:`` state rows written. A session whose target copy holds more events than its source was
    written to on the target: the run stops with `ExportConflictError` and this
    transaction, the only one so far, rolls back. Refused rows (an owner id the
    owner column rejects) roll it back as well.
@@ -217,7 +216,7 @@ class _ExportRun:
     notify: _Progress
     copied: _Counts = field(default_factory=_Counts)
     existing: dict[SessionKey, tuple[Any, ...]] = field(default_factory=dict)
-    before: dict[SessionKey, tuple[int, str]] = field(default_factory=dict)
+    held: dict[SessionKey, int] = field(default_factory=dict)
 
     async def write_sessions_and_states(self) -> None:
         """One transaction: tables, conflict check, new sessions, state rows."""
@@ -226,8 +225,8 @@ class _ExportRun:
         async with target.transaction():
             await target.prepare()
             self.existing = await target.sessions(self.app_name)
-            self.before = await target.event_digests(self.app_name)
-            _refuse_conflicts(source, self.before)
+            self.held = await target.event_counts(self.app_name)
+            _refuse_conflicts(source, self.held)
             self.copied.sessions = await target.insert_sessions(
                 [row for key, row in source.sessions.items() if key not in self.existing]
             )
@@ -259,12 +258,11 @@ class _ExportRun:
         (if any were needed) are committed.
         """
         source = self.source
-        held = {key: count for key, (count, _) in self.before.items() if key in source.sessions}
         total = sum(source.counts.values())
         done = unreported = 0
         buffer: list[tuple[Any, ...]] = []
         self.notify("events", 0, total)
-        stream = self.snapshot.events(self.app_name, batch_size, source.sessions.keys(), held)
+        stream = self.snapshot.events(self.app_name, batch_size, source.sessions.keys(), self.held)
         async with contextlib.aclosing(stream):
             async for read, rows in stream:
                 buffer.extend(rows)
@@ -292,7 +290,7 @@ class _ExportRun:
         """Brings synced sessions' rows up to date, then compares everything."""
         source, target = self.source, self.target
         self.notify("verify", 0, 2)
-        after = await target.event_digests(self.app_name) if self.copied.events else self.before
+        after = await target.event_digests(self.app_name)
         outdated = [
             row
             for key, row in source.sessions.items()
@@ -380,10 +378,10 @@ class _ExportRun:
         )
 
 
-def _refuse_conflicts(source: _Source, target: Mapping[SessionKey, tuple[int, str]]) -> None:
+def _refuse_conflicts(source: _Source, held: Mapping[SessionKey, int]) -> None:
     ahead = sorted(
         key
-        for key, (events, _) in target.items()
+        for key, events in held.items()
         if key in source.sessions and events > source.counts.get(key, 0)
     )
     if ahead:

@@ -72,7 +72,8 @@ async def test_a_row_changed_while_the_export_runs_is_caught(source_path: Path, 
 
 
 async def test_a_target_event_deleted_by_hand_is_reported(source_path: Path, dsn: str) -> None:
-    # Re-inserted, it would come last in append order, which is part of what is copied.
+    # The export skips as many of a session's events as the target holds: a hole is not
+    # refilled, and the checksum reports it.
     keys = await build_source(source_path, sessions=2, events=4)
     await export_to_postgres(source_path, dsn)
     await _execute(dsn, "DELETE FROM adk_events WHERE id = 's1-e1'")

@@ -46,6 +46,7 @@ class ExportStatements:
     upsert_app_state: str
     upsert_user_state: str
     select_event_digests: str
+    select_event_counts: str
     session_staging_columns: tuple[str, ...]
 
 
@@ -82,6 +83,7 @@ def render_export_statements(statements: Statements) -> ExportStatements:
         upsert_app_state=render(_export_sql.UPSERT_APP_STATE),
         upsert_user_state=render(_export_sql.UPSERT_USER_STATE),
         select_event_digests=render(_export_sql.SELECT_EVENT_DIGESTS),
+        select_event_counts=render(_export_sql.SELECT_EVENT_COUNTS),
         session_staging_columns=_export_sql.SESSION_STAGING_COLUMNS
         + (() if owner is None else ("owner_value",)),
     )
@@ -149,6 +151,10 @@ class TargetTables:
     async def user_states(self, app_name: str | None) -> dict[tuple[str, str], str]:
         rows = await self._connection.fetch(self._sql.select_user_states, app_name)
         return {(row[0], row[1]): row[2] for row in rows}
+
+    async def event_counts(self, app_name: str | None) -> dict[SessionKey, int]:
+        rows = await self._connection.fetch(self._sql.select_event_counts, app_name)
+        return {(row[0], row[1], row[2]): int(row[3]) for row in rows}
 
     async def event_digests(self, app_name: str | None) -> Digests:
         rows = await self._connection.fetch(self._sql.select_event_digests, app_name)

@@ -144,7 +144,14 @@ _ROW_DIGEST = "sha256(" + " || ".join(_digest_field(n, k) for n, k in DIGEST_COL
 
 # Per session: its event count and the digest of its row digests in append order.
 SELECT_EVENT_DIGESTS = (
-    "SELECT app_name, user_id, session_id, count(*),"
-    f" sha256(string_agg({_ROW_DIGEST}, ''::bytea ORDER BY seq))"
-    ' FROM "{events}" AS e WHERE ' + _IN_SCOPE + " GROUP BY app_name, user_id, session_id"
+    "SELECT s.app_name, s.user_id, s.id, count(*),"
+    f" sha256(string_agg({_ROW_DIGEST}, ''::bytea ORDER BY e.seq))"
+    ' FROM "{events}" AS e JOIN "{sessions}" AS s USING (session_key)'
+    " WHERE ($1::text IS NULL OR s.app_name = $1) GROUP BY s.session_key"
+)
+# Per session: its event count alone (no hashing), to compare before copying.
+SELECT_EVENT_COUNTS = (
+    'SELECT s.app_name, s.user_id, s.id, count(*) FROM "{events}" AS e'
+    ' JOIN "{sessions}" AS s USING (session_key)'
+    " WHERE ($1::text IS NULL OR s.app_name = $1) GROUP BY s.session_key"
 )
