@@ -9,8 +9,9 @@ How a run goes:
 1. **sessions**: the source is opened read-only, in one read transaction (a
    live writer is never blocked). In one target transaction the tables are
    created or migrated, the target's per-session event counts are read, new
-   sessions are inserted and the ``app:`` and ``user:`` state rows written. A session whose target copy holds more events than its source was
-   written to on the target: the run stops with `ExportConflictError` and this
+   sessions are inserted and the ``app:`` and ``user:`` state rows written. A
+   session whose target copy holds more events than its source was written to
+   on the target: the run stops with `ExportConflictError` and this
    transaction, the only one so far, rolls back. Refused rows (an owner id the
    owner column rejects) roll it back as well.
 2. **events**: every source event is read once, in append order, and added
