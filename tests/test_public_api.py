@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,7 @@ EXPECTED_EXPORTS = {
     "ExportTableReport",
     "ExportVerificationError",
     "Instant",
+    "PerSessionSqliteStore",
     "PostgresStore",
     "QueryRefusedError",
     "ReadOnlyDatabaseError",
@@ -79,6 +81,12 @@ def test_every_public_error_derives_from_the_root() -> None:
 
 def test_sqlite_store_satisfies_the_store_protocol() -> None:
     assert isinstance(adk_sqlite.SqliteStore(":memory:"), adk_sqlite.BaseAsyncStore)
+
+
+def test_the_per_session_layout_satisfies_the_store_protocol(tmp_path: Path) -> None:
+    store = adk_sqlite.SqliteStore.per_session_files(tmp_path / "sessions")
+    assert isinstance(store, adk_sqlite.PerSessionSqliteStore)
+    assert isinstance(store, adk_sqlite.BaseAsyncStore)
 
 
 def test_postgres_store_satisfies_the_store_protocol() -> None:

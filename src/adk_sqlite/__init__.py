@@ -58,7 +58,7 @@ from .records import (
 )
 from .retention import prune_idle_sessions, prune_old_events, vacuum_database
 from .service import SessionService
-from .sqlite import SqliteStore
+from .sqlite import PerSessionSqliteStore, SqliteStore
 from .store import BaseAsyncStore
 from .timeline import read_timeline
 from .timestamps import Instant
@@ -131,6 +131,7 @@ __all__ = [
     "ExportTableReport",
     "ExportVerificationError",
     "Instant",
+    "PerSessionSqliteStore",
     "PostgresStore",
     "QueryRefusedError",
     "ReadOnlyDatabaseError",

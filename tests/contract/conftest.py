@@ -54,6 +54,17 @@ async def _sqlite_memory(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
 
 
 @asynccontextmanager
+async def _sqlite_per_session(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
+    store = SqliteStore.per_session_files(tmp_path / "agent-sessions")
+    service = SessionService(store)
+    try:
+        yield service
+    finally:
+        await service.close()
+        await store.close()
+
+
+@asynccontextmanager
 async def _postgres(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
     async with fresh_schema() as dsn:
         from adk_sqlite.postgres import PostgresStore
@@ -76,6 +87,7 @@ async def _adk_inmemory(tmp_path: Path) -> AsyncIterator[BaseSessionService]:
 BACKENDS: dict[str, BackendFactory] = {
     "sqlite-file": _sqlite_file,
     "sqlite-memory": _sqlite_memory,
+    "sqlite-per-session": _sqlite_per_session,
     "postgres": _postgres,
     "adk-inmemory": _adk_inmemory,
 }

@@ -8,7 +8,7 @@ import os
 import warnings
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
@@ -35,6 +35,9 @@ from ._connection import (
 )
 from ._statements import Statements, TableNames, render_statements
 from ._writer import Checkpointer, GroupCommitter, WriteLock
+
+if TYPE_CHECKING:
+    from .per_session import PerSessionSqliteStore
 
 __all__ = ["SqliteStore"]
 
@@ -127,6 +130,46 @@ class SqliteStore:
         self._checkpointer: Checkpointer | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+
+    @classmethod
+    def per_session_files(
+        cls,
+        folder: str | os.PathLike[str],
+        *,
+        session_table: str = "adk_sessions",
+        events_table: str = "adk_events",
+        app_state_table: str = "adk_app_states",
+        user_state_table: str = "adk_user_states",
+        owner_id_column: str | None = None,
+        busy_timeout: float = 30.0,
+        synchronous: Synchronous = "NORMAL",
+        max_open_sessions: int = 64,
+        threads: int = 4,
+    ) -> PerSessionSqliteStore:
+        """The other layout: one SQLite file per session in ``folder``, and a catalog.
+
+        Takes the same options as the constructor, plus how many session files
+        stay open (``max_open_sessions``) and how many worker threads run file
+        operations (``threads``). See `adk_sqlite.sqlite.PerSessionSqliteStore`
+        and ``docs/per-session-files.md``::
+
+            store = SqliteStore.per_session_files("./agent-sessions")
+            service = SessionService(store)
+        """
+        from .per_session import PerSessionSqliteStore
+
+        return PerSessionSqliteStore(
+            folder,
+            session_table=session_table,
+            events_table=events_table,
+            app_state_table=app_state_table,
+            user_state_table=user_state_table,
+            owner_id_column=owner_id_column,
+            busy_timeout=busy_timeout,
+            synchronous=synchronous,
+            max_open_sessions=max_open_sessions,
+            threads=threads,
+        )
 
     # --- lifecycle ------------------------------------------------------------------
 
