@@ -1,8 +1,10 @@
 """The work of each store operation, run on one pooled connection.
 
 Writes run in one transaction each (READ COMMITTED is enough: every decision is
-taken under a row lock, ``SELECT ... FOR NO KEY UPDATE`` on the session row,
-so two processes appending to one session queue on the database). Reads that
+taken under the session row's lock, taken by ``SELECT ... FOR NO KEY UPDATE`` or
+by the ``UPDATE ... WHERE revision = $n`` that checks and bumps in one statement
+and re-checks after waiting, so two processes appending to one session queue on
+the database). Reads that
 need several statements run in one REPEATABLE READ READ ONLY transaction, so
 everything they return comes from one snapshot.
 

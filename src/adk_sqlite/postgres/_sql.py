@@ -21,6 +21,9 @@ Types, and why they are not always the obvious ones:
   the API returns and what ordering uses.
 * ``actions`` is ``bytea`` (the pickled ``EventActions``), the flags ``boolean``,
   ``seq`` an identity column giving append order.
+* As on SQLite, events refer to their session by an integer ``session_key``
+  (an identity column of the sessions table): the entries every append adds to
+  the events' indexes are a few bytes instead of three strings.
 """
 
 from __future__ import annotations
