@@ -33,6 +33,7 @@ from .errors import (
     ExportConflictError,
     ExportError,
     ExportVerificationError,
+    InvalidArgumentError,
     QueryRefusedError,
     ReadOnlyDatabaseError,
     SchemaError,
@@ -41,8 +42,10 @@ from .errors import (
     SessionNotFoundError,
     StaleSessionError,
     StoreClosedError,
+    UnencodableValueError,
     UnsafePayloadError,
 )
+from .folder_check import check_session_folder
 from .inspection import database_stats, list_session_summaries
 from .maintenance import backup_database, check_database
 from .readonly_query import run_readonly_query
@@ -58,6 +61,7 @@ from .records import (
 )
 from .retention import prune_idle_sessions, prune_old_events, vacuum_database
 from .service import SessionService
+from .session_folder import list_folder_sessions, query_session_folder, read_folder_timeline
 from .sqlite import PerSessionSqliteStore, SqliteStore
 from .store import BaseAsyncStore
 from .timeline import read_timeline
@@ -131,6 +135,7 @@ __all__ = [
     "ExportTableReport",
     "ExportVerificationError",
     "Instant",
+    "InvalidArgumentError",
     "PerSessionSqliteStore",
     "PostgresStore",
     "QueryRefusedError",
@@ -149,17 +154,22 @@ __all__ = [
     "StaleSessionError",
     "StateDelta",
     "StoreClosedError",
+    "UnencodableValueError",
     "UnsafePayloadError",
     "__version__",
     "audit_tool_calls",
     "backup_database",
     "check_database",
+    "check_session_folder",
     "database_stats",
     "export_to_postgres",
     "import_adk_database",
+    "list_folder_sessions",
     "list_session_summaries",
     "prune_idle_sessions",
     "prune_old_events",
+    "query_session_folder",
+    "read_folder_timeline",
     "read_timeline",
     "run_readonly_query",
     "vacuum_database",

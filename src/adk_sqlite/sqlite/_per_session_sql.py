@@ -74,7 +74,7 @@ CREATE TABLE {PENDING_DELTAS_TABLE} (
 )""",
     ),
 )
-SELECT_TABLE_SET_VERSION = _sql.SELECT_SCHEMA_VERSION
+SELECT_VERSIONS = f"SELECT table_set, max(version) FROM {_sql.SCHEMA_TABLE} GROUP BY table_set"
 
 # --- catalog ------------------------------------------------------------------------
 
@@ -98,6 +98,11 @@ UPDATE_LISTING = f"""
 UPDATE {SESSION_FILES_TABLE}
 SET state = ?, update_time = ?, update_time_unix = ?, revision = ?
 WHERE {_KEY} AND generation = ? AND revision < ?"""
+# Repairs copy a file's listing data over whatever the catalog has.
+SET_LISTING = f"""
+UPDATE {SESSION_FILES_TABLE}
+SET state = ?, update_time = ?, update_time_unix = ?, revision = ?
+WHERE {_KEY} AND generation = ?"""
 UPDATE_SCOPE_REVISION = (
     f"UPDATE {SESSION_FILES_TABLE} SET scope_revision = ? WHERE {_KEY} AND generation = ?"
 )
@@ -126,11 +131,18 @@ INSERT_PENDING_DELTAS = (
 # The newest row stays after it was merged: a reader that compares it with the
 # catalog's scope_revision can tell whether the catalog has caught up.
 DELETE_OLDER_PENDING_DELTAS = f"DELETE FROM {PENDING_DELTAS_TABLE} WHERE revision < ?"
+# An archived file's deltas are all merged: none stays to be merged again if
+# the file is ever put back and adopted.
+DELETE_PENDING_DELTAS = f"DELETE FROM {PENDING_DELTAS_TABLE}"
 SELECT_PENDING_DELTAS_AFTER = (
     f"SELECT revision, app_state_delta, user_state_delta, update_time FROM {PENDING_DELTAS_TABLE}"
     " WHERE revision > ? ORDER BY revision"
 )
 SELECT_NEWEST_PENDING_REVISION = f"SELECT max(revision) FROM {PENDING_DELTAS_TABLE}"
+SELECT_FILE_SESSIONS = (
+    "SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, revision"
+    ' FROM "{sessions}"'
+)
 LIST_ENTRIES = {
     (False, False): LIST_ENTRIES_OF_APP + LISTING_ORDER,
     (False, True): LIST_ENTRIES_OF_APP + OWNER_FILTER + LISTING_ORDER,

@@ -296,10 +296,7 @@ class SessionFolder:
                     return None  # unlinked while we opened it
                 raise
             try:
-                _jobs.migrate(connection, self.statements)
-                migrate_table_set(
-                    connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS
-                )
+                self._bring_up_to_date(connection)
                 row = connection.execute(_psql.SELECT_GENERATION).fetchone()
                 if file_identity(path) != before:
                     connection.close()
@@ -312,6 +309,26 @@ class SessionFolder:
                 raise SchemaError(f"{path}: not a session file of a per-session store")
             return SessionFile(path, connection, before, int(row[0]))
         return None
+
+    def _bring_up_to_date(self, connection: sqlite3.Connection) -> None:
+        """Migrates a session file, unless a read shows both its table sets are current.
+
+        Files are opened far more often than a store is, so the common case
+        costs one read instead of two write transactions.
+        """
+        tables = self.statements.tables
+        try:
+            versions = dict(connection.execute(_psql.SELECT_VERSIONS).fetchall())
+        except sqlite3.OperationalError:
+            versions = {}  # no schema table yet
+        current = versions.get(tables.sessions) == _sql.SCHEMA_VERSION and versions.get(
+            _psql.SESSION_FILE_TABLE
+        ) == len(_psql.SESSION_FILE_MIGRATIONS)
+        if current:
+            _jobs._check_owner_column(connection, self.statements)
+            return
+        _jobs.migrate(connection, self.statements)
+        migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)
 
     def open(self) -> None:
         """Creates the folder (mode 0700) and ``sessions/``, and opens the catalog."""

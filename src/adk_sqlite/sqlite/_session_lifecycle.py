@@ -347,6 +347,7 @@ def _refresh_for_archive(folder: SessionFolder, file: SessionFile, key: Key, own
         if entry is None or entry[1] != file.generation:
             raise not_found(key)
         apply_pending(writer, connection, folder.statements, key, file.generation, entry[3])
+        connection.execute(_psql.DELETE_PENDING_DELTAS)
         copy_states(
             writer,
             connection,

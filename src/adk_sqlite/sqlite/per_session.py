@@ -135,6 +135,8 @@ class PerSessionSqliteStore:
         self._max_open = max_open_sessions
         self._threads = threads
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        # Closing a file checkpoints it: off the threads that serve callers.
+        self._closer: concurrent.futures.ThreadPoolExecutor | None = None
         self._slots: OrderedDict[Key, _Slot] = OrderedDict()
         self._background: set[asyncio.Future[Any]] = set()
         self._listing = ListingQueue(self._write_listing, self._track)
@@ -193,13 +195,15 @@ class PerSessionSqliteStore:
             finally:
                 files = [slot.file for slot in self._slots.values() if slot.file is not None]
                 self._slots.clear()
-                executor = self._executor
+                executor, closer = self._executor, self._closer
                 assert executor is not None
+                assert closer is not None
                 await asyncio.get_running_loop().run_in_executor(
                     executor, _close_all, self._folder, files
                 )
                 executor.shutdown(wait=True)
-                self._executor = None
+                closer.shutdown(wait=True)
+                self._executor = self._closer = None
 
     def __del__(self) -> None:
         if getattr(self, "_opened", False) and not getattr(self, "_closed", True):
@@ -209,8 +213,9 @@ class PerSessionSqliteStore:
                 ResourceWarning,
                 stacklevel=2,
             )
-            if self._executor is not None:
-                self._executor.shutdown(wait=False)
+            for executor in (self._executor, self._closer):
+                if executor is not None:
+                    executor.shutdown(wait=False)
 
     async def _ensure_open(self) -> None:
         if self._opened and not self._closed:
@@ -230,6 +235,9 @@ class PerSessionSqliteStore:
             except BaseException:
                 executor.shutdown(wait=True)
                 raise
+            self._closer = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="adk-sqlite-close"
+            )
             self._executor, self._opened = executor, True
 
     # --- running jobs ---------------------------------------------------------------
@@ -299,10 +307,12 @@ class PerSessionSqliteStore:
                 continue
             if slot.file is None:
                 del self._slots[key]
-            elif open_files > self._max_open and self._executor is not None:
+            elif open_files > self._max_open and self._closer is not None:
                 del self._slots[key]
                 open_files -= 1
-                self._submit(_close_file, slot.file, internal=True)
+                self._track(
+                    asyncio.get_running_loop().run_in_executor(self._closer, slot.file.close)
+                )
 
     # --- BaseAsyncStore -------------------------------------------------------------
 
@@ -434,10 +444,6 @@ def _translated(job: Callable[..., T], folder: SessionFolder, *args: Any) -> T:
 
 def _open_folder(folder: SessionFolder) -> None:
     folder.open()
-
-
-def _close_file(folder: SessionFolder, file: SessionFile) -> None:
-    file.close()
 
 
 def _close_all(folder: SessionFolder, files: list[SessionFile]) -> None:

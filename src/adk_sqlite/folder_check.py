@@ -1,0 +1,427 @@
+"""Checking a one-file-per-session folder: every file, and the catalog against the files.
+
+`check_session_folder` runs `check_database` on the catalog and on every
+session file, and compares the catalog with the files. A process killed in
+the middle of a create, delete, archive or append leaves one of the states
+below (``kind``); none is a corrupt file, and none makes a store return a
+wrong answer, but each is reported, and ``repair=True`` finishes what was
+interrupted, under the catalog's lock, so agents may keep running:
+
+=============================  ==========================================================
+kind                           repair
+=============================  ==========================================================
+``unmerged_state``             merge the ``app:``/``user:`` deltas an append stored in
+                               its session file into the catalog
+``stale_listing``              copy the session's listing data from its file
+``interrupted_delete``         the file holds no session any more: drop the catalog row
+                               and the file
+``missing_file``               the catalog names a file that is gone: drop the row
+``unfinished_archive``         a name in ``sessions/`` of a file already archived:
+                               remove that name
+``archive_link_of_live_session``  an archive link of a session still live (its archive
+                               did not commit): remove the link
+``orphan_file``                a session file no catalog row names (a create that did not
+                               commit, or a file put back by hand): register it
+``deleted_file``               a file without a session and without a catalog row:
+                               remove it
+``temporary_file``             ``sessions/.creating-*``: remove it
+``unreadable_file``            not a session file of this layout: move it to ``orphans/``
+``wrong_generation``           the file is not the one the catalog row was written for:
+                               reported only
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ._codec import julian_day_from_unix
+from ._database_file import open_session_database
+from .errors import AdkSqliteError
+from .maintenance import CheckReport, ProgressCallback, check_database
+from .session_folder import FolderEntry, catalog_entries
+from .sqlite import _per_session_sql as _psql
+from .sqlite._connection import sqlite_errors
+from .sqlite._file_names import FILE_SUFFIX, session_file_name
+from .sqlite._per_session_jobs import apply_pending
+from .sqlite._session_folder import (
+    SessionFolder,
+    connect_session_file,
+    file_identity,
+    file_target,
+    transaction,
+    unlink_database,
+)
+from .sqlite._session_lifecycle import set_aside
+from .sqlite._statements import Statements, TableNames, render_statements
+from .sqlite._writer import WriteLock
+
+__all__ = ["FolderCheckReport", "FolderDrift", "check_session_folder"]
+
+_SIDECARS = ("-wal", "-shm", "-journal", "-lock")
+_STATEMENTS: Statements = render_statements(
+    TableNames("adk_sessions", "adk_events", "adk_app_states", "adk_user_states"), None
+)
+_FILE_SESSIONS = _psql.SELECT_FILE_SESSIONS.format(sessions="adk_sessions")
+
+
+class FolderDrift(msgspec.Struct, kw_only=True):
+    """One difference between the catalog and the files (see the module's table).
+
+    Attributes:
+        kind: What is wrong, e.g. ``"orphan_file"``.
+        file: The file, relative to the folder.
+        detail: In words.
+        repaired: Whether ``repair`` fixed it.
+    """
+
+    kind: str
+    file: str
+    app_name: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    detail: str
+    repaired: bool = False
+
+
+class FolderCheckReport(msgspec.Struct, kw_only=True):
+    """The health of a folder; ``ok`` when every file is sound and nothing is left drifting.
+
+    Attributes:
+        sessions: Live sessions the catalog lists.
+        files_checked: Session files checked with `check_database`.
+        catalog: The catalog's own `CheckReport`.
+        file_problems: The `CheckReport` of each session file that has problems.
+        drift: Differences between the catalog and the files.
+        repair: Whether repairs were asked for.
+    """
+
+    ok: bool
+    path: str
+    sessions: int
+    files_checked: int
+    catalog: CheckReport
+    file_problems: list[CheckReport]
+    drift: list[FolderDrift]
+    repair: bool
+
+
+@dataclass
+class _Checker:
+    folder: Path
+    repair: bool
+    busy_timeout: float
+    drift: list[FolderDrift]
+
+    def report(self, kind: str, path: Path, detail: str, key: tuple[str, ...] = ()) -> FolderDrift:
+        app_name, user_id, session_id = (*key, None, None, None)[:3]
+        found = FolderDrift(
+            kind=kind,
+            file=str(path.relative_to(self.folder)),
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            detail=detail,
+        )
+        self.drift.append(found)
+        return found
+
+    @contextlib.contextmanager
+    def catalog(self) -> Iterator[sqlite3.Connection]:
+        """The catalog in a write transaction, under the lock the stores take."""
+        path = self.folder / _psql.CATALOG_FILE
+        lock = WriteLock(path)
+        lock.open()
+        connection = connect_session_file(
+            file_target(path), busy_timeout_ms=int(self.busy_timeout * 1000), synchronous="NORMAL"
+        )
+        try:
+            lock.acquire()
+            try:
+                with sqlite_errors(file_target(path)), transaction(connection):
+                    yield connection
+            finally:
+                lock.release()
+        finally:
+            connection.close()
+            lock.close()
+
+
+def check_session_folder(
+    folder: str | os.PathLike[str],
+    *,
+    repair: bool = False,
+    progress: ProgressCallback | None = None,
+    busy_timeout: float = 5.0,
+) -> FolderCheckReport:
+    """Checks every file of a folder and the catalog against the files; optionally repairs.
+
+    Args:
+        folder: The folder (it has a ``catalog.db``).
+        repair: Finish what interrupted operations left (see the module's table).
+        progress: Called with (files checked, files in all).
+        busy_timeout: Seconds to wait for a lock.
+
+    Raises:
+        DatabaseUnavailableError: Not a folder of sessions.
+    """
+    root = Path(folder)
+    catalog_report = check_database(root / _psql.CATALOG_FILE, busy_timeout=busy_timeout)
+    entries = catalog_entries(root, busy_timeout=busy_timeout)
+    checker = _Checker(root, repair, busy_timeout, [])
+    sessions_dir = root / _psql.SESSIONS_FOLDER
+    on_disk = _database_files(sessions_dir)
+    archive_dir = root / _psql.ARCHIVE_FOLDER
+    archived = {
+        file_identity(archive_dir / name): archive_dir / name
+        for name in _database_files(archive_dir)
+    }
+    named = {entry.file.name for entry in entries}
+    total = len(entries) + len(on_disk - named)
+    problems: list[CheckReport] = []
+    checked = 0
+    for entry in entries:
+        checked += _check_entry(checker, entry, archived, problems)
+        if progress is not None:
+            progress(checked, total)
+    for name in sorted(on_disk - named):
+        checked += _check_unnamed(checker, sessions_dir / name, archived)
+        if progress is not None:
+            progress(checked, total)
+    for path in sorted(sessions_dir.glob(_psql.BUILDING_PREFIX + "*")):
+        if path.name.endswith(FILE_SUFFIX):
+            found = checker.report("temporary_file", path, "a create that never committed")
+            if repair:
+                unlink_database(path)
+                found.repaired = True
+    return FolderCheckReport(
+        ok=catalog_report.ok and not problems and all(d.repaired for d in checker.drift),
+        path=str(root),
+        sessions=len(entries),
+        files_checked=checked,
+        catalog=catalog_report,
+        file_problems=problems,
+        drift=checker.drift,
+        repair=repair,
+    )
+
+
+def _database_files(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {
+        path.name
+        for path in folder.iterdir()
+        if path.name.endswith(FILE_SUFFIX)
+        and not path.name.startswith(".")
+        and not path.name.endswith(_SIDECARS)
+        and path.is_file()
+    }
+
+
+def _check_entry(
+    checker: _Checker,
+    entry: FolderEntry,
+    archived: dict[tuple[int, int] | None, Path],
+    problems: list[CheckReport],
+) -> int:
+    key = (entry.app_name, entry.user_id, entry.id)
+    identity = file_identity(entry.file)
+    if identity is None:
+        found = checker.report("missing_file", entry.file, "the catalog names a missing file", key)
+        if checker.repair:
+            with checker.catalog() as writer:
+                if file_identity(entry.file) is None:
+                    writer.execute(_psql.DELETE_ENTRY, (*key, entry.generation))
+                    found.repaired = True
+        return 0
+    try:
+        report = check_database(entry.file, busy_timeout=checker.busy_timeout)
+    except AdkSqliteError as exc:
+        checker.report("unreadable_file", entry.file, str(exc), key)
+        return 1
+    if not report.ok:
+        problems.append(report)
+    if identity in archived:
+        found = checker.report(
+            "archive_link_of_live_session",
+            archived[identity],
+            f"an archive of a live session that did not commit ({entry.file.name})",
+            key,
+        )
+        if checker.repair:
+            unlink_database(archived[identity])
+            found.repaired = True
+    _compare_with_file(checker, entry, key)
+    return 1
+
+
+def _compare_with_file(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
+    with open_session_database(entry.file, busy_timeout=checker.busy_timeout) as db:
+        connection = db.connection
+        row = connection.execute(_STATEMENTS.unconfined.select_session, key).fetchone()
+        generation = connection.execute(_psql.SELECT_GENERATION).fetchone()
+        (pending,) = connection.execute(_psql.SELECT_NEWEST_PENDING_REVISION).fetchone()
+    if row is None:
+        found = checker.report(
+            "interrupted_delete", entry.file, "the file holds no session: a delete stopped", key
+        )
+        if checker.repair:
+            with checker.catalog() as writer:
+                writer.execute(_psql.DELETE_ENTRY, (*key, entry.generation))
+                unlink_database(entry.file)
+                found.repaired = True
+        return
+    if generation is None or generation[0] != entry.generation:
+        checker.report(
+            "wrong_generation", entry.file, "the file is not the one its catalog row names", key
+        )
+        return
+    if pending is not None and pending > entry.scope_revision:
+        found = checker.report(
+            "unmerged_state", entry.file, "app:/user: deltas not merged into the catalog", key
+        )
+        if checker.repair:
+            _merge_pending(checker, entry, key)
+            found.repaired = True
+    if (row[2], row[4], row[5]) != (entry.state, entry.update_time, entry.revision):
+        found = checker.report(
+            "stale_listing",
+            entry.file,
+            f"catalog at revision {entry.revision}, file at {row[5]}",
+            key,
+        )
+        if checker.repair:
+            _copy_listing(checker, entry, key)
+            found.repaired = True
+
+
+def _merge_pending(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
+    connection = connect_session_file(
+        file_target(entry.file, read_only=True),
+        busy_timeout_ms=int(checker.busy_timeout * 1000),
+        synchronous="NORMAL",
+        role="reader",
+    )
+    try:
+        with checker.catalog() as writer:
+            current = writer.execute(_psql.SELECT_ENTRY, key).fetchone()
+            if current is not None and current[1] == entry.generation:
+                apply_pending(writer, connection, _STATEMENTS, key, entry.generation, current[3])
+    finally:
+        connection.close()
+
+
+def _copy_listing(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
+    with checker.catalog() as writer:
+        # Read under the catalog lock: a store's own (older) copy cannot land after it.
+        with open_session_database(entry.file, busy_timeout=checker.busy_timeout) as db:
+            row = db.connection.execute(_STATEMENTS.unconfined.select_session, key).fetchone()
+        if row is not None:
+            writer.execute(
+                _psql.SET_LISTING,
+                (row[2], julian_day_from_unix(row[4]), row[4], row[5], *key, entry.generation),
+            )
+
+
+def _check_unnamed(
+    checker: _Checker, path: Path, archived: dict[tuple[int, int] | None, Path]
+) -> int:
+    """A file in ``sessions/`` that no catalog row names."""
+    identity = file_identity(path)
+    if identity is None:
+        return 0  # removed meanwhile
+    if identity in archived:
+        found = checker.report(
+            "unfinished_archive", path, f"already archived as {archived[identity].name}"
+        )
+        if checker.repair:
+            with checker.catalog() as writer:
+                if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
+                    unlink_database(path)
+                    found.repaired = True
+        return 0
+    try:
+        with open_session_database(path, busy_timeout=checker.busy_timeout) as db:
+            sessions = db.connection.execute(_FILE_SESSIONS).fetchall()
+            generation = db.connection.execute(_psql.SELECT_GENERATION).fetchone()
+    except (AdkSqliteError, sqlite3.Error) as exc:
+        _set_aside(checker, checker.report("unreadable_file", path, str(exc)), path)
+        return 1
+    if not sessions:
+        found = checker.report("deleted_file", path, "no session and no catalog row: deleted")
+        if checker.repair:
+            with checker.catalog() as writer:
+                if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
+                    unlink_database(path)
+                    found.repaired = True
+        return 1
+    key = tuple(sessions[0][:3])
+    if len(sessions) != 1 or generation is None or session_file_name(*key) != path.name:
+        found = checker.report(
+            "unreadable_file", path, "not a session file of this layout (name or contents)"
+        )
+        _set_aside(checker, found, path)
+        return 1
+    found = checker.report("orphan_file", path, "a session file the catalog does not list", key)
+    if checker.repair:
+        found.repaired = _adopt(checker, path, sessions[0], int(generation[0]))
+        if not found.repaired:
+            found.detail += "; its session is live in another file, so it was left alone"
+    return 1
+
+
+def _set_aside(checker: _Checker, found: FolderDrift, path: Path) -> None:
+    if not checker.repair:
+        return
+    folder = SessionFolder(checker.folder, _STATEMENTS, 0, "NORMAL")
+    with checker.catalog() as writer:
+        if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
+            moved = set_aside(folder, path)
+            found.detail += f"; moved to {moved.relative_to(checker.folder)}"
+            found.repaired = True
+
+
+def _adopt(checker: _Checker, path: Path, session: tuple[Any, ...], generation: int) -> bool:
+    """Registers an orphan in the catalog, merging the scope deltas it recorded."""
+    app_name, user_id, session_id, state, created, updated, revision = session
+    key = (app_name, user_id, session_id)
+    connection = connect_session_file(
+        file_target(path, read_only=True),
+        busy_timeout_ms=int(checker.busy_timeout * 1000),
+        synchronous="NORMAL",
+        role="reader",
+    )
+    try:
+        with checker.catalog() as writer:
+            if writer.execute(_psql.SELECT_ENTRY, key).fetchone() is not None:
+                return False
+            writer.execute(
+                _psql.INSERT_ENTRY,
+                (
+                    *key,
+                    path.name,
+                    generation,
+                    None,
+                    state,
+                    julian_day_from_unix(created),
+                    julian_day_from_unix(updated),
+                    created,
+                    updated,
+                    revision,
+                    revision,
+                ),
+            )
+            # Every delta the file still records: the catalog never saw this session.
+            apply_pending(writer, connection, _STATEMENTS, key, generation, -1)
+    finally:
+        connection.close()
+    return True
