@@ -94,6 +94,11 @@ def parse_owner_column(ddl: object) -> OwnerColumn:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             break
+        if char == "," and depth == 0:
+            raise ConfigurationError(
+                f"owner_id_column={ddl!r}: a comma outside parentheses would add a second"
+                " column or a table constraint; the option defines exactly one column"
+            )
     if depth != 0 or text.count("'") % 2 or text.count('"') % 2:
         raise ConfigurationError(f"owner_id_column={ddl!r} has unbalanced parentheses or quotes")
     if name.lower() in _SESSION_COLUMNS:

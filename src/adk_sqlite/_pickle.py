@@ -33,7 +33,9 @@ _PROTOCOL = 5
 
 # Builtins and stdlib types whose reconstruction only stores plain data. Each is
 # called (by REDUCE/NEWOBJ) with values built from the same allowlist, so none of
-# them can be steered into running code.
+# them can be steered into running code. bytes and bytearray are left out on
+# purpose: protocol-5 pickles hold them as opcodes, never by name, and
+# ``bytearray(n)`` called by name would let a tiny blob allocate n bytes.
 _INERT_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {
         ("builtins", "dict"),
@@ -42,8 +44,6 @@ _INERT_GLOBALS: frozenset[tuple[str, str]] = frozenset(
         ("builtins", "frozenset"),
         ("builtins", "tuple"),
         ("builtins", "str"),
-        ("builtins", "bytes"),
-        ("builtins", "bytearray"),
         ("builtins", "int"),
         ("builtins", "float"),
         ("builtins", "bool"),
@@ -124,7 +124,10 @@ def loads_actions(data: bytes) -> EventActions:
     if value.__dict__.keys() != EventActions.model_fields.keys():
         # Written by another ADK version: fields were added or removed since.
         # Re-validating fills defaults and drops what no longer exists.
-        value = EventActions.model_validate(value.__dict__)
+        try:
+            value = EventActions.model_validate(value.__dict__)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise UnsafePickleError(f"holds an EventActions that does not validate: {exc}") from exc
     return value
 
 

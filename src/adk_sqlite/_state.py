@@ -17,7 +17,7 @@ import msgspec
 from google.adk.sessions.state import State
 from pydantic_core import to_jsonable_python
 
-from .errors import CorruptRecordError
+from .errors import CorruptRecordError, UnencodableValueError
 from .records import StateDelta
 
 __all__ = [
@@ -43,19 +43,42 @@ def json_safe(value: Any) -> Any:
     JSON cannot hold at all (a callable, NaN) becomes its ``str()`` instead of
     failing the whole write: that is ADK's rule for persisted state, and a
     conversation must not be lost because a tool stored something odd.
+
+    Raises:
+        UnencodableValueError: The value has no faithful JSON form at all: it
+            refers to itself, is nested too deeply, holds an integer too long to
+            print or a string with a lone surrogate. Nothing has been written.
     """
     try:
-        plain = to_jsonable_python(value)
-    except Exception:  # pydantic raises several types; any of them means "not plain"
-        plain = _coerce_piecewise(value)
-    return _replace_non_finite(plain)
+        try:
+            plain = to_jsonable_python(value)
+        except Exception:  # pydantic raises several types; any of them means "not plain"
+            plain = _coerce_piecewise(value, set())
+        plain = _replace_non_finite(plain)
+        _json_encoder.encode(plain)
+    except UnencodableValueError:
+        raise
+    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        raise UnencodableValueError(
+            f"a state value cannot be stored as JSON ({type(exc).__name__}: {exc})"
+        ) from exc
+    return plain
 
 
-def _coerce_piecewise(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(item) for item in value]
+def _coerce_piecewise(value: Any, open_containers: set[int]) -> Any:
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if id(value) in open_containers:
+            raise UnencodableValueError("a state value refers to itself (a circular reference)")
+        open_containers.add(id(value))
+        try:
+            if isinstance(value, Mapping):
+                return {
+                    str(key): _coerce_piecewise(item, open_containers)
+                    for key, item in value.items()
+                }
+            return [_coerce_piecewise(item, open_containers) for item in value]
+        finally:
+            open_containers.discard(id(value))
     try:
         return to_jsonable_python(value)
     except Exception:

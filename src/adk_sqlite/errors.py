@@ -6,6 +6,8 @@ written against ADK's built-in services keeps working unchanged::
 
     AdkSqliteError
     ├── ConfigurationError          (ValueError)  bad table name, owner column, URL
+    ├── InvalidArgumentError        (TypeError)   an id or name that is not a string
+    ├── UnencodableValueError       (ValueError)  a value with no JSON form (circular...)
     ├── SchemaError                               not an adk-sqlite database / incompatible tables
     │   └── SchemaVersionError                    written by a newer adk-sqlite: refused
     ├── StoreClosedError            (RuntimeError) the store or service was closed
@@ -48,6 +50,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseUnavailableError",
     "DuplicateEventError",
+    "InvalidArgumentError",
     "QueryRefusedError",
     "ReadOnlyDatabaseError",
     "SchemaError",
@@ -56,6 +59,7 @@ __all__ = [
     "SessionNotFoundError",
     "StaleSessionError",
     "StoreClosedError",
+    "UnencodableValueError",
     "UnsafePayloadError",
 ]
 
@@ -66,6 +70,14 @@ class AdkSqliteError(Exception):
 
 class ConfigurationError(AdkSqliteError, ValueError):
     """An option given to a store or service is invalid."""
+
+
+class InvalidArgumentError(AdkSqliteError, TypeError):
+    """An argument has the wrong type (an app name, user id or session id not a ``str``)."""
+
+
+class UnencodableValueError(AdkSqliteError, ValueError):
+    """A value has no faithful JSON form (circular, too deep, an unprintable int...)."""
 
 
 class SchemaError(AdkSqliteError):

@@ -7,6 +7,7 @@ and no SQL: the store below it takes and returns plain records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +24,7 @@ from typing_extensions import override
 
 from ._codec import decode_events, encode_event
 from ._state import json_safe, merged_state, split_state_delta
-from .errors import SessionAlreadyExistsError
+from .errors import InvalidArgumentError, SessionAlreadyExistsError
 from .records import EventQuery, SessionRecord, SessionSnapshot, StaleCheck
 from .store import BaseAsyncStore
 
@@ -93,6 +94,11 @@ class SessionService(BaseSessionService):
         state: dict[str, Any] | None = None,
         session_id: str | None = None,
     ) -> Session:
+        _require_strings(app_name=app_name, user_id=user_id)
+        if session_id is not None:
+            _require_strings(session_id=session_id)
+        if state is not None and not isinstance(state, Mapping):
+            raise InvalidArgumentError(f"state must be a dict, not {type(state).__name__}")
         session_id = await self._id_for_new_session(app_name, user_id, session_id)
         snapshot = await self._store.create_session(
             app_name=app_name,
@@ -113,6 +119,7 @@ class SessionService(BaseSessionService):
         session_id: str,
         config: GetSessionConfig | None = None,
     ) -> Session | None:
+        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
         query = None
         if config is not None and (
             config.num_recent_events is not None or config.after_timestamp is not None
@@ -136,6 +143,9 @@ class SessionService(BaseSessionService):
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None
     ) -> ListSessionsResponse:
+        _require_strings(app_name=app_name)
+        if user_id is not None:
+            _require_strings(user_id=user_id)
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
@@ -156,6 +166,7 @@ class SessionService(BaseSessionService):
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
+        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
         for candidate in _id_candidates(session_id):
             deleted = await self._store.delete_session(
                 app_name=app_name,
@@ -168,6 +179,7 @@ class SessionService(BaseSessionService):
 
     @override
     async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        _require_strings(app_name=app_name, user_id=user_id)
         return await self._store.get_user_state(app_name=app_name, user_id=user_id)
 
     async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
@@ -217,6 +229,14 @@ class SessionService(BaseSessionService):
                 raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
         stripped = (session_id or "").strip()
         return stripped or platform_uuid.new_uuid()
+
+
+def _require_strings(**values: object) -> None:
+    # Checked before anything is written: SQLite would store an int as text and a
+    # bytes id as a BLOB, a session no later lookup by string could find.
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidArgumentError(f"{name} must be a str, not {type(value).__name__}")
 
 
 def _id_candidates(session_id: str) -> tuple[str, ...]:

@@ -199,13 +199,6 @@ def _stop_inside_a_transaction(writer: subprocess.Popen[str], database: Path) ->
     pytest.fail("never caught the busy writer inside a transaction")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a writer in another process that stops while holding the write lock makes every"
-    " other adk-sqlite writer wait forever: sqlite/_writer.WriteLock.acquire() is a blocking"
-    " fcntl.flock(LOCK_EX) with no timeout, so busy_timeout is never applied and"
-    " DatabaseLockedError never comes",
-)
 async def test_a_writer_stuck_holding_the_lock_costs_others_busy_timeout_not_forever(
     tmp_path: Path,
 ) -> None:

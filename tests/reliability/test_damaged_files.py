@@ -248,13 +248,6 @@ async def test_corrupted_files_give_only_adk_sqlite_errors(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="7 of these 1000 files hold an actions blob in which an EventActions field name"
-    " was hit (e.g. 'requested_too-_confirmations'): loads_actions calls"
-    " EventActions.model_validate outside its try, and the pydantic ValidationError escapes"
-    " get_session raw",
-)
 async def test_a_thousand_corrupted_files_give_only_adk_sqlite_errors(
     reference_database: Path, tmp_path: Path
 ) -> None:
@@ -287,12 +280,6 @@ def _break_schema_name(path: Path) -> None:
         connection.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sqlite3 cannot decode SQLite's 'malformed database schema' message when it quotes"
-    " non-UTF-8 bytes and raises UnicodeDecodeError, which sqlite_errors() does not map:"
-    " it escapes raw from PRAGMA journal_mode in _connection._configure",
-)
 async def test_a_schema_holding_bytes_that_are_not_utf8_is_a_clear_error(
     reference_database: Path, tmp_path: Path
 ) -> None:

@@ -244,13 +244,6 @@ def test_owner_column_injection_is_refused_before_any_sql(ddl: str, tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_identifiers.parse_owner_column accepts a comma outside parentheses, so"
-    " 'tenant_id INTEGER, evil TEXT' adds a second column (or a table constraint) to the"
-    " sessions table, although docs/configuration.md says the option can only ever define"
-    " one column",
-)
 @pytest.mark.parametrize(
     "ddl",
     [

@@ -436,12 +436,6 @@ def _reduce_builtin(name: str, size: int) -> bytes:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="builtins.bytes and builtins.bytearray are in the allowlist (_pickle._INERT_GLOBALS)"
-    " although protocol-5 EventActions pickles never name them (bytes and bytearray have"
-    " their own opcodes), so REDUCE bytearray(n) lets a 40-byte blob allocate n bytes",
-)
 @pytest.mark.parametrize("name", ["bytearray", "bytes"])
 def test_a_tiny_blob_cannot_make_the_reader_allocate_a_large_buffer(name: str) -> None:
     blob = _reduce_builtin(name, 64 * 1024 * 1024)
@@ -456,12 +450,6 @@ def test_a_tiny_blob_cannot_make_the_reader_allocate_a_large_buffer(name: str) -
     assert peak < 1024 * 1024
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loads_actions re-validates an EventActions whose fields differ with"
-    " EventActions.model_validate outside its try block, so a blob with a renamed field"
-    " raises a raw pydantic ValidationError instead of UnsafePickleError",
-)
 def test_a_renamed_field_raises_the_unpicklers_own_error() -> None:
     blob = dumps_actions(EventActions()).replace(b"transfer_reason", b"tran\x16\x11\x0er_reason")
     with pytest.raises(UnsafePickleError):

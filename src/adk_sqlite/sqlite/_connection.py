@@ -126,6 +126,13 @@ def sqlite_errors(target: DatabaseTarget) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, target) from exc
+    except UnicodeDecodeError as exc:
+        # sqlite3 decodes SQLite's messages as UTF-8; a damaged schema quoted in
+        # "malformed database schema" can make that decoding itself fail.
+        raise DatabaseUnavailableError(
+            f"{target.describe()}: the database is damaged (its schema holds bytes that are"
+            f" not UTF-8): {exc}"
+        ) from exc
 
 
 def translate_sqlite_error(exc: sqlite3.Error, target: DatabaseTarget) -> DatabaseError:

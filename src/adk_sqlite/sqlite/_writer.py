@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from ..errors import DatabaseLockedError
 from . import _sql
 from ._connection import DatabaseTarget, run_on_connection, sqlite_errors, translate_sqlite_error
 
@@ -44,11 +46,14 @@ class WriteLock:
     """An exclusive ``flock`` on ``<database>-lock``, taken around each write transaction.
 
     Best effort: where the lock file cannot be created (a read-only folder),
-    writers fall back to SQLite's busy timeout alone.
+    writers fall back to SQLite's busy timeout alone. Waiting for the lock
+    honours the same busy timeout: a writer stuck while holding it costs the
+    others the timeout and a `DatabaseLockedError`, never a hang.
     """
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, *, timeout: float = 30.0) -> None:
         self.path = database.with_name(database.name + "-lock")
+        self._timeout = timeout
         self._descriptor: int | None = None
 
     def open(self) -> None:
@@ -56,8 +61,26 @@ class WriteLock:
             self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def acquire(self) -> None:
-        if self._descriptor is not None:
-            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        """Takes the lock, waiting at most the busy timeout.
+
+        Raises:
+            DatabaseLockedError: Another writer held the lock for the whole timeout.
+        """
+        descriptor = self._descriptor
+        if descriptor is None or _try_flock(descriptor):
+            return
+        # flock(2) has no timeout, so wait in short sleeps, doubling up to 1 ms:
+        # far finer than SQLite's busy handler, which backs off to 100 ms.
+        deadline = time.monotonic() + self._timeout
+        pause = 0.0001
+        while not _try_flock(descriptor):
+            if time.monotonic() >= deadline:
+                raise DatabaseLockedError(
+                    f"{self.path}: another adk-sqlite writer held the write lock for longer"
+                    f" than the busy timeout ({self._timeout:g} s)"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
 
     def release(self) -> None:
         if self._descriptor is not None:
@@ -67,6 +90,14 @@ class WriteLock:
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
+
+
+def _try_flock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class Checkpointer:

@@ -259,7 +259,7 @@ class SqliteStore:
                 checkpoint_connection = await self._connect("checkpointer")
                 connections.append(checkpoint_connection)
                 checkpointer = Checkpointer(checkpoint_connection, self._target)
-                lock = WriteLock(self._target.path)
+                lock = WriteLock(self._target.path, timeout=self._busy_timeout_ms / 1000)
                 await run_on_connection(writer, lambda _: lock.open())
         except BaseException:
             for connection in connections:
