@@ -84,13 +84,9 @@ def source_tables(source: object) -> SourceTables:
             connection cannot see it).
     """
     if isinstance(source, SqliteStore):
-        # The store's rendered statements hold its validated table names.
-        statements = source._statements
-        tables = statements.tables
-        owner = statements.owner_column
         target = parse_database(source.database)
-        names = (tables.sessions, tables.events, tables.app_states, tables.user_states)
-        owner_name = None if owner is None else owner.name
+        names = source.table_names
+        owner_name = source.owner_column_name
     elif isinstance(source, str | os.PathLike):
         target = parse_database(source)
         names = ("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")

@@ -64,6 +64,13 @@ __all__ = [
 ]
 
 
+# What every backend says when it rejects a stale writer.
+STALE_SESSION_MESSAGE = (
+    "session {id!r} was modified in storage after this Session object was read"
+    " (stale session): fetch it again with get_session and retry"
+)
+
+
 class AdkSqliteError(Exception):
     """The root of every error adk-sqlite raises on purpose."""
 

@@ -22,6 +22,7 @@ import asyncpg
 
 from .._state import decode_state, encode_state
 from ..errors import (
+    STALE_SESSION_MESSAGE,
     DatabaseError,
     DuplicateEventError,
     SessionAlreadyExistsError,
@@ -38,7 +39,6 @@ from ..records import (
     StaleCheck,
     StateDelta,
 )
-from ..sqlite._jobs import STALE_MESSAGE
 from ._statements import Statements
 
 # Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
@@ -325,7 +325,7 @@ async def append_event(
                 found = await connection.fetchval(sql.select_session_key, *key, *owner)
                 if found is None:
                     raise SessionNotFoundError(f"Session {event.session_id} not found.")
-                raise StaleSessionError(STALE_MESSAGE.format(id=event.session_id))
+                raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=event.session_id))
             session_key, revision = bumped[0], bumped[1]
         else:
             session_key, revision = await _lock_and_bump(
@@ -392,11 +392,11 @@ async def _check_not_stale(
 ) -> None:
     if expected.revision is not None:
         if expected.revision != revision:
-            raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
+            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
         return
     row = await connection.fetchrow(statements.select_last_event_ids, session_key)
     if expected.last_event_id not in (row[0], row[1]):
-        raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
+        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ from .._codec import julian_day_from_unix
 from .._gc import paused_gc
 from .._state import decode_state, encode_state
 from ..errors import (
+    STALE_SESSION_MESSAGE,
     ConfigurationError,
     DuplicateEventError,
     SchemaError,
@@ -41,11 +42,6 @@ from ._statements import Statements
 
 # Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
 _REVISION_BITS = 52
-
-STALE_MESSAGE = (
-    "session {id!r} was modified in storage after this Session object was read"
-    " (stale session): fetch it again with get_session and retry"
-)
 
 
 # --- schema -------------------------------------------------------------------------
@@ -448,7 +444,7 @@ def _raise_not_found_or_stale(
 ) -> NoReturn:
     if connection.execute(select_sql, (*key, *owner)).fetchone() is None:
         raise SessionNotFoundError(f"Session {key[2]} not found.")
-    raise StaleSessionError(STALE_MESSAGE.format(id=key[2]))
+    raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=key[2]))
 
 
 def _check_not_stale(
@@ -461,13 +457,13 @@ def _check_not_stale(
 ) -> None:
     if expected.revision is not None:
         if expected.revision != revision:
-            raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
+            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
         return
     newest_appended, newest_in_time = connection.execute(
         statements.select_last_event_ids, (session_key,)
     ).fetchone()
     if expected.last_event_id not in (newest_appended, newest_in_time):
-        raise StaleSessionError(STALE_MESSAGE.format(id=session_id))
+        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:

@@ -179,6 +179,18 @@ class SqliteStore:
         return self._target.describe()
 
     @property
+    def table_names(self) -> tuple[str, str, str, str]:
+        """The (validated) sessions, events, app-state and user-state table names."""
+        tables = self._statements.tables
+        return (tables.sessions, tables.events, tables.app_states, tables.user_states)
+
+    @property
+    def owner_column_name(self) -> str | None:
+        """The name of the sessions table's owner column, or None."""
+        owner = self._statements.owner_column
+        return None if owner is None else owner.name
+
+    @property
     def has_owner_column(self) -> bool:
         """Whether the sessions table has an owner (tenant) column."""
         return self._statements.owner_column is not None
