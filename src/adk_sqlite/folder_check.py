@@ -13,8 +13,8 @@ kind                           repair
 ``unmerged_state``             merge the ``app:``/``user:`` deltas an append stored in
                                its session file into the catalog
 ``stale_listing``              copy the session's listing data from its file
-``interrupted_delete``         the file holds no session any more: drop the catalog row
-                               and the file
+``empty_session_file``         the catalog names a file that does not hold the session
+                               (emptied by hand): drop the catalog row and the file
 ``missing_file``               the catalog names a file that is gone: drop the row
 ``unfinished_archive``         a name in ``sessions/`` of a file already archived:
                                remove that name
@@ -272,7 +272,7 @@ def _compare_with_file(checker: _Checker, entry: FolderEntry, key: tuple[str, st
         (pending,) = connection.execute(_psql.SELECT_NEWEST_PENDING_REVISION).fetchone()
     if row is None:
         found = checker.report(
-            "interrupted_delete", entry.file, "the file holds no session: a delete stopped", key
+            "empty_session_file", entry.file, "the file does not hold its session", key
         )
         if checker.repair:
             with checker.catalog() as writer:

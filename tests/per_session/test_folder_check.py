@@ -94,7 +94,7 @@ def _finished_delete(folder: Path) -> None:
     ("damage", "kind", "file"),
     [
         (_remove_file, "missing_file", "sessions/support+u+s2.db"),
-        (_tombstone, "interrupted_delete", "sessions/support+u+s2.db"),
+        (_tombstone, "empty_session_file", "sessions/support+u+s2.db"),
         (_stale_listing, "stale_listing", "sessions/support+u+s1.db"),
         (_temporary, "temporary_file", "sessions/.creating-0123456789abcdef.db"),
         (_garbage, "unreadable_file", "sessions/support+u+junk.db"),

@@ -10,11 +10,12 @@ check, the same merges, the same event insert, in the file's own
   session file's commit; a writer killed between the two commits leaves the
   deltas in ``adk_pending_scope_deltas`` and the next reader merges them. A
   create commits when its catalog row does (the file is complete and in place
-  before), a delete when its tombstone does (the session row is deleted in the
-  file first), an archive when its catalog row is deleted (the file is already
-  linked into the archive). So the catalog never names a file that is not
-  there, and a file the catalog does not name is an unfinished create, delete
-  or archive that ``adk-sqlite check --repair`` can tell apart.
+  before), a delete when its catalog row is deleted (the file's write lock is
+  held across, and the file is removed after), an archive when its catalog row
+  is deleted (the file is already linked into the archive). So the catalog
+  never names a file that is not there, and a file the catalog does not name
+  is an unfinished create, delete or archive that ``adk-sqlite check --repair``
+  can tell apart.
 * **Listing data** (a session's own state, update time, revision) is copied
   into the catalog after the append returns, in batches (`write_listing`), so
   that appends to different sessions never queue for the catalog.

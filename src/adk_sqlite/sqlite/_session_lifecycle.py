@@ -8,9 +8,10 @@ treat consistently and that ``adk-sqlite check --repair`` finishes:
   renamed into place, and then its catalog row commits (the commit point). A
   crash before leaves a temporary file, or a complete file without a catalog
   row (an *orphan*), that no reader sees.
-* **delete**: the session row is deleted inside the file (a *tombstone*,
-  the commit point), then the catalog row, then the file. A crash in between
-  leaves a catalog row naming a tombstone, which reads as "no such session".
+* **delete**: with the file's write lock held, its session row is deleted
+  (uncommitted), the catalog row is deleted (the commit point), the file's
+  transaction commits (a *tombstone*) and its name is removed. A crash leaves
+  a file no catalog row names (an orphan, or a tombstone), which no reader sees.
 * **archive**: the file is hard-linked into ``archive/`` while its write lock
   is held, then its catalog row is deleted (the commit point), then its name
   in ``sessions/`` is removed. A crash leaves either an archive link of a live
@@ -141,7 +142,8 @@ def _make_room(folder: SessionFolder, writer: sqlite3.Connection, key: Key, fina
     if entry is not None:
         if holds_session(folder.sessions_dir / entry[0], folder.statements, key):
             raise SessionAlreadyExistsError(f"Session with id {key[2]} already exists.")
-        # A delete committed its tombstone and died before the catalog: finish it.
+        # The catalog names a file that no longer holds the session (emptied or
+        # removed by hand): the row goes.
         writer.execute(_psql.DELETE_ENTRY, (*key, entry[1]))
         unlink_database(folder.sessions_dir / entry[0])
     if file_identity(final) is not None:
@@ -265,21 +267,26 @@ def delete_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) -
     statements = folder.statements
     try:
         deleted = _jobs.delete_session(connection, statements, key, owner_id)
-        connection.execute(_sql.COMMIT)  # the tombstone: the delete's commit point
+        if not deleted and connection.execute(statements.unconfined.select_session, key).fetchone():
+            connection.execute(_sql.ROLLBACK)
+            return False  # another owner's session: left alone
+        # The file's write lock is held from here until its name is gone, so a
+        # writer elsewhere that kept the file open waits, then finds it moved.
+        with folder.catalog.locked() as writer:
+            with transaction(writer):
+                removed = writer.execute(_psql.DELETE_ENTRY, (*key, file.generation)).rowcount
+            # Committed: the delete's commit point. The file's own commit makes it
+            # a tombstone (in case it outlives a crash), then its name goes, under
+            # the catalog lock so that no create can put a new file there meanwhile.
+            connection.execute(_sql.COMMIT)
+            if removed:
+                unlink_database(file.path)
     except BaseException:
         if connection.in_transaction:
             connection.execute(_sql.ROLLBACK)
         raise
-    if not deleted and connection.execute(statements.unconfined.select_session, key).fetchone():
-        return False  # another owner's session: left alone
     file.close()
     slot.file = None
-    with folder.catalog.locked() as writer:
-        with transaction(writer):
-            removed = writer.execute(_psql.DELETE_ENTRY, (*key, file.generation)).rowcount
-        if removed:
-            # Under the catalog lock: no create can put a new file here meanwhile.
-            unlink_database(file.path)
     folder.sync_folder(folder.sessions_dir)
     return deleted
 
