@@ -98,11 +98,15 @@ async def w4(subject: Subject, sessions: int, events: int, checks: list[str]) ->
     base = time.time()
 
     failures: list[str] = []
+    # Built before the clock starts, as in W1: the workload times the service.
+    prepared = [
+        [make_event(i, timestamp=base + i * 0.001, scope=f"c{n}") for i in range(events)]
+        for n in range(sessions)
+    ]
 
     async def append_all(index: int) -> None:
-        for i in range(events):
+        for event in prepared[index]:
             try:
-                event = make_event(i, timestamp=base + i * 0.001, scope=f"c{index}")
                 await subject.append(handles[index], event)
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}"[:160])

@@ -96,11 +96,11 @@ def extra_fields() -> frozenset[str]:
 
 
 @functools.cache
-def _extra_defaults() -> tuple[tuple[str, Any], ...]:
-    return tuple(
-        (name, Event.model_fields[name].get_default(call_default_factory=True))
-        for name in sorted(extra_fields())
-    )
+def _extra_defaults() -> dict[str, Any]:
+    return {
+        name: Event.model_fields[name].get_default(call_default_factory=True)
+        for name in extra_fields()
+    }
 
 
 def _annotation(name: str) -> Any:
@@ -194,12 +194,18 @@ def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> byte
 
 
 def _encode_extra(event: Event) -> str | None:
-    # Most events leave every extra field at its default: find out cheaply
-    # before asking pydantic to serialise anything.
+    # Most events leave every extra field at its default: find out cheaply before
+    # asking pydantic to serialise anything. A field still at its default value
+    # was never assigned, so only assigned fields need comparing, plus node_info,
+    # whose default object ADK mutates in place (``event.node_info.path = ...``).
+    candidates = event.model_fields_set & extra_fields()
+    candidates.add("node_info")
+    defaults = _extra_defaults()
     changed = {
         name
-        for name, default in _extra_defaults()
-        if (value := getattr(event, name)) is not default and value != default
+        for name in candidates
+        if (value := getattr(event, name)) is not (default := defaults[name])
+        and value != default
     }
     if not changed:
         return None

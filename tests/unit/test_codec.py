@@ -105,3 +105,18 @@ def test_corrupt_content_json_raises_a_clear_error_naming_the_event() -> None:
     record.content = '{"parts": [oops'
     with pytest.raises(CorruptRecordError, match="'e-7'"):
         decode_event(record)
+
+
+def test_node_info_mutated_in_place_round_trips() -> None:
+    event = Event(id="e", timestamp=1.0)
+    event.node_info.path = "workflow/agent@1"  # as ADK's agents do
+    assert _round_trip(event).node_info.path == "workflow/agent@1"
+
+
+def test_an_extra_field_assigned_after_construction_round_trips() -> None:
+    event = Event(id="e", timestamp=1.0)
+    event.model_version = "gemini-x"
+    event.output = {"answer": 42}
+    decoded = _round_trip(event)
+    assert decoded.model_version == "gemini-x"
+    assert decoded.output == {"answer": 42}
