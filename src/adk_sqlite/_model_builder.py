@@ -36,13 +36,22 @@ _set_attribute = object.__setattr__
 class ModelBuilder(Generic[M]):
     """Builds instances of one model class from already-valid field values."""
 
-    __slots__ = ("_defaults", "_factories", "model")
+    __slots__ = ("_defaults", "_factories", "_private_defaults", "model")
 
     def __init__(self, model: type[M]) -> None:
-        if model.model_config.get("extra") == "allow" or model.__private_attributes__:
-            # Both would need per-instance state this builder does not create.
+        if model.model_config.get("extra") == "allow":
+            # Extra fields would need per-instance state this builder does not create.
             raise TypeError(f"{model.__name__} cannot be built without validation")
         self.model = model
+        # Private attributes with plain defaults (a Session's revision marker, say).
+        self._private_defaults: dict[str, Any] | None = None
+        if model.__private_attributes__:
+            self._private_defaults = {}
+            for name, attribute in model.__private_attributes__.items():
+                default = attribute.get_default()
+                if not isinstance(default, _IMMUTABLE_DEFAULTS):
+                    raise TypeError(f"{model.__name__}.{name} has a mutable private default")
+                self._private_defaults[name] = default
         self._defaults: dict[str, Any] = {}
         # Fields whose default must be made afresh for every instance. The
         # factory is called directly: FieldInfo.get_default inspects the
@@ -57,11 +66,12 @@ class ModelBuilder(Generic[M]):
             else:
                 self._factories.append((name, functools.partial(_copied_default, field)))
 
-    def build(self, values: dict[str, Any]) -> M:
+    def build(self, values: dict[str, Any], private: dict[str, Any] | None = None) -> M:
         """Returns the instance validation of ``values`` would give.
 
         ``values`` must hold only field names with values of the validated type
-        (models already built, plain JSON data for ``Any``/``dict`` fields).
+        (models already built, plain JSON data for ``Any``/``dict`` fields);
+        ``private`` sets private attributes, as assigning them afterwards would.
         """
         data = self._defaults.copy()
         for name, factory in self._factories:
@@ -72,7 +82,12 @@ class ModelBuilder(Generic[M]):
         _set_attribute(instance, "__dict__", data)
         _set_attribute(instance, "__pydantic_fields_set__", set(values))
         _set_attribute(instance, "__pydantic_extra__", None)
-        _set_attribute(instance, "__pydantic_private__", None)
+        if self._private_defaults is None:
+            _set_attribute(instance, "__pydantic_private__", None)
+        else:
+            _set_attribute(
+                instance, "__pydantic_private__", {**self._private_defaults, **(private or {})}
+            )
         return instance
 
 

@@ -87,3 +87,28 @@ def test_the_rich_event_decodes_to_what_validation_gives() -> None:
     decoded = decode_event(encode_event(event, app_name="a", user_id="u", session_id="s"))
     assert decoded == Event.model_validate_json(event.model_dump_json())
     assert decoded.model_fields_set >= {"id", "author", "invocation_id", "timestamp", "actions"}
+
+
+def test_a_built_session_equals_a_validated_one() -> None:
+    from google.adk.sessions.session import Session
+
+    from adk_sqlite.records import SessionRecord
+    from adk_sqlite.service import _session_from
+
+    record = SessionRecord(
+        app_name="a", user_id="u", id="s", state={}, create_time=1.0, update_time=2.5, revision=7
+    )
+    event = Event(id="e", author="agent", timestamp=2.5)
+    built = _session_from(record, {"k": [1, 2.5]}, [event])
+    validated = Session(
+        id="s",
+        app_name="a",
+        user_id="u",
+        state={"k": [1, 2.5]},
+        events=[event],
+        last_update_time=2.5,
+    )
+    validated._storage_update_marker = "7"
+    assert built == validated
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump() == validated.model_dump()
