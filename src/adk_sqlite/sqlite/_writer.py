@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import queue
 import sqlite3
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ class WriteLock:
         self.path = database.with_name(database.name + "-lock")
         self._timeout = timeout
         self._descriptor: int | None = None
+        self._waiter: _LockWaiter | None = None
 
     def open(self) -> None:
         with contextlib.suppress(OSError):
@@ -69,24 +71,27 @@ class WriteLock:
         descriptor = self._descriptor
         if descriptor is None or _try_flock(descriptor):
             return
-        # flock(2) has no timeout, so wait in short sleeps, doubling up to 1 ms:
-        # far finer than SQLite's busy handler, which backs off to 100 ms.
-        deadline = time.monotonic() + self._timeout
-        pause = 0.0001
-        while not _try_flock(descriptor):
-            if time.monotonic() >= deadline:
-                raise DatabaseLockedError(
-                    f"{self.path}: another adk-sqlite writer held the write lock for longer"
-                    f" than the busy timeout ({self._timeout:g} s)"
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 0.001)
+        if self._waiter is None:
+            self._waiter = _LockWaiter(descriptor)
+        if not self._waiter.wait_for_lock(self._timeout):
+            raise DatabaseLockedError(
+                f"{self.path}: another adk-sqlite writer held the write lock for longer"
+                f" than the busy timeout ({self._timeout:g} s)"
+            )
 
     def release(self) -> None:
         if self._descriptor is not None:
             fcntl.flock(self._descriptor, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.stop()
+            if waiter.blocked:
+                # Its thread is still inside flock() on this descriptor: closing it
+                # would let the number be reused under that thread. The
+                # descriptor is left to the process's exit instead.
+                self._descriptor = None
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
@@ -98,6 +103,57 @@ def _try_flock(descriptor: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+class _LockRequest:
+    __slots__ = ("abandoned", "granted", "guard")
+
+    def __init__(self) -> None:
+        self.granted = threading.Event()
+        self.guard = threading.Lock()
+        self.abandoned = False
+
+
+class _LockWaiter:
+    """A thread that blocks in ``flock`` so the writer can wait for it with a timeout.
+
+    ``flock(2)`` itself has no timeout, and polling it would either burn the CPU
+    or leave the lock idle between polls. The kernel wakes this thread the moment
+    the lock is free; the lock then belongs to the file descriptor, so the
+    writer thread holds it and releases it as if it had taken it itself.
+    """
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._requests: queue.SimpleQueue[_LockRequest | None] = queue.SimpleQueue()
+        self.blocked = False
+        self._thread = threading.Thread(target=self._run, name="adk-sqlite-lock", daemon=True)
+        self._thread.start()
+
+    def wait_for_lock(self, timeout: float) -> bool:
+        request = _LockRequest()
+        self._requests.put(request)
+        if request.granted.wait(timeout):
+            return True
+        with request.guard:
+            if request.granted.is_set():  # granted while the wait was timing out
+                return True
+            request.abandoned = True
+        return False
+
+    def stop(self) -> None:
+        self._requests.put(None)
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            self.blocked = True
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+            self.blocked = False
+            with request.guard:
+                if request.abandoned:  # the writer gave up: hand the lock straight back
+                    fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+                else:
+                    request.granted.set()
 
 
 class Checkpointer:
