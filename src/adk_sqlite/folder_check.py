@@ -16,15 +16,15 @@ kind                           repair
 ``empty_session_file``         the catalog names a file that does not hold the session
                                (emptied by hand): drop the catalog row and the file
 ``missing_file``               the catalog names a file that is gone: drop the row
-``unfinished_archive``         a name in ``sessions/`` of a file already archived:
-                               remove that name
-``archive_link_of_live_session``  an archive link of a session still live (its archive
-                               did not commit): remove the link
+``unfinished_archive``         the file of a session already archived (the archive
+                               committed, the file was not removed yet): remove it
+``archive_copy_of_live_session``  an archive copy of a session still live (its archive
+                               did not commit): remove the copy
 ``orphan_file``                a session file no catalog row names (a create that did not
-                               commit, or a file put back by hand): register it
+                               commit, or an archived file put back by hand): register it
 ``deleted_file``               a file without a session and without a catalog row:
                                remove it
-``temporary_file``             ``sessions/.creating-*``: remove it
+``temporary_file``             ``sessions/.creating-*``, ``archive/.*.partial-*``: remove it
 ``unreadable_file``            not a session file of this layout: move it to ``orphans/``
 ``wrong_generation``           the file is not the one the catalog row was written for:
                                reported only
@@ -179,12 +179,8 @@ def check_session_folder(
     checker = _Checker(root, repair, busy_timeout, [])
     sessions_dir = root / _psql.SESSIONS_FOLDER
     on_disk = _database_files(sessions_dir)
-    archive_dir = root / _psql.ARCHIVE_FOLDER
-    archived = {
-        file_identity(archive_dir / name): archive_dir / name
-        for name in _database_files(archive_dir)
-    }
     named = {entry.file.name for entry in entries}
+    archived = _archive_copies(root / _psql.ARCHIVE_FOLDER, named | on_disk, busy_timeout)
     total = len(entries) + len(on_disk - named)
     problems: list[CheckReport] = []
     checked = 0
@@ -196,9 +192,13 @@ def check_session_folder(
         checked += _check_unnamed(checker, sessions_dir / name, archived)
         if progress is not None:
             progress(checked, total)
-    for path in sorted(sessions_dir.glob(_psql.BUILDING_PREFIX + "*")):
-        if path.name.endswith(FILE_SUFFIX):
-            found = checker.report("temporary_file", path, "a create that never committed")
+    leftovers = [
+        *sessions_dir.glob(_psql.BUILDING_PREFIX + "*" + FILE_SUFFIX),
+        *(root / _psql.ARCHIVE_FOLDER).glob(".*" + FILE_SUFFIX + _psql.PARTIAL_MARK + "*"),
+    ]
+    for path in sorted(leftovers):
+        if not path.name.endswith(_SIDECARS):
+            found = checker.report("temporary_file", path, "a create or archive that never ended")
             if repair:
                 unlink_database(path)
                 found.repaired = True
@@ -227,10 +227,35 @@ def _database_files(folder: Path) -> set[str]:
     }
 
 
+Copies = dict[tuple[Any, ...], Path]
+
+
+def _archive_copies(archive: Path, live_names: set[str], busy_timeout: float) -> Copies:
+    """Archived files of sessions that have a file in ``sessions/``, by (key, generation).
+
+    Only those can be half of an unfinished archive: an archive's copy is named
+    like the file it copies (with ``.2``, ``.3`` ... when the name was taken).
+    """
+    copies: Copies = {}
+    for name in sorted(_database_files(archive)):
+        stem = name[: -len(FILE_SUFFIX)].split(".")[0]
+        if stem + FILE_SUFFIX not in live_names:
+            continue
+        try:
+            with open_session_database(archive / name, busy_timeout=busy_timeout) as db:
+                sessions = db.connection.execute(_FILE_SESSIONS).fetchall()
+                marks = db.connection.execute(_psql.SELECT_FILE_MARKS).fetchone()
+        except (AdkSqliteError, sqlite3.Error):
+            continue  # not ours to judge: the archive is the user's
+        if len(sessions) == 1 and marks is not None:
+            copies[(*sessions[0][:3], marks[0])] = archive / name
+    return copies
+
+
 def _check_entry(
     checker: _Checker,
     entry: FolderEntry,
-    archived: dict[tuple[int, int] | None, Path],
+    archived: Copies,
     problems: list[CheckReport],
 ) -> int:
     key = (entry.app_name, entry.user_id, entry.id)
@@ -250,15 +275,16 @@ def _check_entry(
         return 1
     if not report.ok:
         problems.append(report)
-    if identity in archived:
+    copy = archived.get((*key, entry.generation))
+    if copy is not None:
         found = checker.report(
-            "archive_link_of_live_session",
-            archived[identity],
+            "archive_copy_of_live_session",
+            copy,
             f"an archive of a live session that did not commit ({entry.file.name})",
             key,
         )
         if checker.repair:
-            unlink_database(archived[identity])
+            unlink_database(copy)
             found.repaired = True
     _compare_with_file(checker, entry, key)
     return 1
@@ -332,51 +358,46 @@ def _copy_listing(checker: _Checker, entry: FolderEntry, key: tuple[str, str, st
             )
 
 
-def _check_unnamed(
-    checker: _Checker, path: Path, archived: dict[tuple[int, int] | None, Path]
-) -> int:
+def _check_unnamed(checker: _Checker, path: Path, archived: Copies) -> int:
     """A file in ``sessions/`` that no catalog row names."""
-    identity = file_identity(path)
-    if identity is None:
-        return 0  # removed meanwhile
-    if identity in archived:
-        found = checker.report(
-            "unfinished_archive", path, f"already archived as {archived[identity].name}"
-        )
-        if checker.repair:
-            with checker.catalog() as writer:
-                if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
-                    unlink_database(path)
-                    found.repaired = True
-        return 0
     try:
         with open_session_database(path, busy_timeout=checker.busy_timeout) as db:
             sessions = db.connection.execute(_FILE_SESSIONS).fetchall()
-            generation = db.connection.execute(_psql.SELECT_GENERATION).fetchone()
+            marks = db.connection.execute(_psql.SELECT_FILE_MARKS).fetchone()
     except (AdkSqliteError, sqlite3.Error) as exc:
         _set_aside(checker, checker.report("unreadable_file", path, str(exc)), path)
         return 1
     if not sessions:
         found = checker.report("deleted_file", path, "no session and no catalog row: deleted")
-        if checker.repair:
-            with checker.catalog() as writer:
-                if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
-                    unlink_database(path)
-                    found.repaired = True
+        _remove_unnamed(checker, found, path)
         return 1
     key = tuple(sessions[0][:3])
-    if len(sessions) != 1 or generation is None or session_file_name(*key) != path.name:
+    if len(sessions) != 1 or marks is None or session_file_name(*key) != path.name:
         found = checker.report(
             "unreadable_file", path, "not a session file of this layout (name or contents)"
         )
         _set_aside(checker, found, path)
         return 1
+    copy = archived.get((*key, marks[0]))
+    if copy is not None and marks[1] is None:
+        found = checker.report("unfinished_archive", path, f"already archived as {copy.name}", key)
+        _remove_unnamed(checker, found, path)
+        return 1
     found = checker.report("orphan_file", path, "a session file the catalog does not list", key)
     if checker.repair:
-        found.repaired = _adopt(checker, path, sessions[0], int(generation[0]))
+        found.repaired = _adopt(checker, path, sessions[0], int(marks[0]))
         if not found.repaired:
             found.detail += "; its session is live in another file, so it was left alone"
     return 1
+
+
+def _remove_unnamed(checker: _Checker, found: FolderDrift, path: Path) -> None:
+    if not checker.repair:
+        return
+    with checker.catalog() as writer:
+        if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
+            unlink_database(path)
+            found.repaired = True
 
 
 def _set_aside(checker: _Checker, found: FolderDrift, path: Path) -> None:
@@ -404,6 +425,7 @@ def _adopt(checker: _Checker, path: Path, session: tuple[Any, ...], generation: 
         with checker.catalog() as writer:
             if writer.execute(_psql.SELECT_ENTRY, key).fetchone() is not None:
                 return False
+            _mark_live(path)  # a copy put back from archive/ is live again
             writer.execute(
                 _psql.INSERT_ENTRY,
                 (
@@ -425,3 +447,11 @@ def _adopt(checker: _Checker, path: Path, session: tuple[Any, ...], generation: 
     finally:
         connection.close()
     return True
+
+
+def _mark_live(path: Path) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute(_psql.MARK_LIVE)
+    finally:
+        connection.close()

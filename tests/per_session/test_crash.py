@@ -47,7 +47,7 @@ ALLOWED_DRIFT = {
     "temporary_file",
     "deleted_file",
     "unfinished_archive",
-    "archive_link_of_live_session",
+    "archive_copy_of_live_session",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,11 +79,19 @@ def _garbage(folder: Path) -> None:
 
 
 def _unfinished_archive(folder: Path) -> None:
-    os.link(folder / "archive" / f"{APP}+u+s3.db", _live(folder, "s3"))
+    # The session's own file, as an archive killed after its commit leaves it.
+    shutil.copyfile(folder / "archive" / f"{APP}+u+s3.db", _live(folder, "s3"))
+    rows(_live(folder, "s3"), "UPDATE adk_session_file SET archived_at = NULL")
 
 
-def _archive_link(folder: Path) -> None:
-    os.link(_live(folder, "s2"), folder / "archive" / f"{APP}+u+s2.db")
+def _archive_copy(folder: Path) -> None:
+    # An archive killed before its commit: a copy of a session that is still live.
+    shutil.copyfile(_live(folder, "s2"), folder / "archive" / f"{APP}+u+s2.db")
+    rows(folder / "archive" / f"{APP}+u+s2.db", "UPDATE adk_session_file SET archived_at = 1")
+
+
+def _partial_archive(folder: Path) -> None:
+    (folder / "archive" / f".{APP}+u+s2.db.partial-0a1b2c3d").write_bytes(b"")
 
 
 def _finished_delete(folder: Path) -> None:
@@ -99,7 +108,8 @@ def _finished_delete(folder: Path) -> None:
         (_temporary, "temporary_file", "sessions/.creating-0123456789abcdef.db"),
         (_garbage, "unreadable_file", "sessions/support+u+junk.db"),
         (_unfinished_archive, "unfinished_archive", "sessions/support+u+s3.db"),
-        (_archive_link, "archive_link_of_live_session", "archive/support+u+s2.db"),
+        (_archive_copy, "archive_copy_of_live_session", "archive/support+u+s2.db"),
+        (_partial_archive, "temporary_file", "archive/.support+u+s2.db.partial-0a1b2c3d"),
         (_finished_delete, "deleted_file", "sessions/support+u+s2.db"),
     ],
 )
@@ -120,13 +130,14 @@ def test_drift_is_reported_then_repaired(
 
 
 def test_repairs_keep_data_and_leave_the_store_consistent(sessions: Path) -> None:
-    _archive_link(sessions)
+    _archive_copy(sessions)
     _unfinished_archive(sessions)
     _garbage(sessions)
 
     check_session_folder(sessions, repair=True)
 
     assert _live(sessions, "s2").is_file()  # the live session kept its file
+    assert not (sessions / "archive" / f"{APP}+u+s2.db").exists()
     assert (sessions / "archive" / f"{APP}+u+s3.db").is_file()  # the archive kept its copy
     assert not _live(sessions, "s3").exists()
     assert (sessions / "orphans" / "support+u+junk.db").read_bytes() == b"not a database"
@@ -179,3 +190,18 @@ def test_a_damaged_session_file_is_listed_with_its_own_check_report(sessions: Pa
     assert not report.ok
     assert [problem.path for problem in report.file_problems] == [str(_live(sessions, "s2"))]
     assert report.file_problems[0].invalid_json
+
+
+async def test_an_archived_file_put_back_by_hand_is_adopted_and_live_again(
+    sessions: Path,
+) -> None:
+    shutil.copyfile(sessions / "archive" / f"{APP}+u+s3.db", _live(sessions, "s3"))
+
+    found = check_session_folder(sessions, repair=True)
+
+    assert _kinds(found) == [("orphan_file", "sessions/support+u+s3.db", True)]
+    assert rows(_live(sessions, "s3"), "SELECT archived_at FROM adk_session_file") == [(None,)]
+    async with SessionService(SqliteStore.per_session_files(sessions)) as service:
+        got = await service.get_session(app_name=APP, user_id="u", session_id="s3")
+        assert got is not None
+        await service.append_event(got, Event(author="a", invocation_id="i"))

@@ -230,6 +230,8 @@ async def test_archive_moves_the_file_out_whole_and_the_id_can_be_used_again(
     assert archived == folder / "archive" / "support+u+s.db"
     assert not store.session_file(app_name=APP, user_id="u", session_id="s").exists()
     assert not archived.with_name(archived.name + "-wal").exists()
+    assert rows(archived, "PRAGMA journal_mode") == [("delete",)]  # one file, no -wal or -shm
+    assert archived.stat().st_mode & 0o777 == 0o600
     assert await service.get_session(app_name=APP, user_id="u", session_id="s") is None
     assert [s.id for s in (await service.list_sessions(app_name=APP)).sessions] == [other.id]
     assert rows(archived, "SELECT state FROM adk_sessions") == [('{"k":"v"}',)]

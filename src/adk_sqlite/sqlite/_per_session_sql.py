@@ -6,7 +6,8 @@ migrations (`_sql.MIGRATIONS`), plus two small tables of its own (table set
 
 * ``adk_session_file``: one row, the file's *generation*, a random number the
   catalog stores too, so a catalog update meant for an earlier session of the
-  same key (deleted and created again) never lands on this one;
+  same key (deleted and created again) never lands on this one; and, in an
+  archived copy, when it was archived (``archived_at``, a Julian day);
 * ``adk_pending_scope_deltas``: the ``app:`` and ``user:`` deltas of the
   newest appends that carried any, keyed by the revision the append gave the
   session. The append commits them in the session file (its commit point) and
@@ -30,6 +31,8 @@ ARCHIVE_FOLDER = "archive"
 ORPHANS_FOLDER = "orphans"
 # A session file being built; a leftover one is garbage (its create never committed).
 BUILDING_PREFIX = ".creating-"
+# An archive copy being written: ".<name>.partial-<random>" in archive/.
+PARTIAL_MARK = ".partial-"
 
 SESSION_FILES_TABLE = "adk_session_files"
 SESSION_FILE_TABLE = "adk_session_file"
@@ -64,7 +67,7 @@ CREATE TABLE {SESSION_FILES_TABLE} (
 )
 SESSION_FILE_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
-        f"CREATE TABLE {SESSION_FILE_TABLE} (generation INTEGER NOT NULL)",
+        f"CREATE TABLE {SESSION_FILE_TABLE} (generation INTEGER NOT NULL, archived_at REAL)",
         f"""
 CREATE TABLE {PENDING_DELTAS_TABLE} (
     revision INTEGER PRIMARY KEY,
@@ -123,6 +126,11 @@ SELECT_ALL_ENTRIES = (
 # --- session files ------------------------------------------------------------------
 
 SELECT_GENERATION = f"SELECT generation FROM {SESSION_FILE_TABLE}"
+SELECT_FILE_MARKS = f"SELECT generation, archived_at FROM {SESSION_FILE_TABLE}"
+MARK_ARCHIVED = f"UPDATE {SESSION_FILE_TABLE} SET archived_at = ?"
+MARK_LIVE = f"UPDATE {SESSION_FILE_TABLE} SET archived_at = NULL"
+# A compact copy that is an ordinary rollback-journal file (the path is bound).
+VACUUM_INTO = "VACUUM INTO ?"
 INSERT_GENERATION = f"INSERT INTO {SESSION_FILE_TABLE} (generation) VALUES (?)"
 INSERT_PENDING_DELTAS = (
     f"INSERT INTO {PENDING_DELTAS_TABLE} (revision, app_state_delta, user_state_delta,"

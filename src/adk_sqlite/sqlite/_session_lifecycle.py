@@ -12,10 +12,10 @@ treat consistently and that ``adk-sqlite check --repair`` finishes:
   (uncommitted), the catalog row is deleted (the commit point), the file's
   transaction commits (a *tombstone*) and its name is removed. A crash leaves
   a file no catalog row names (an orphan, or a tombstone), which no reader sees.
-* **archive**: the file is hard-linked into ``archive/`` while its write lock
-  is held, then its catalog row is deleted (the commit point), then its name
-  in ``sessions/`` is removed. A crash leaves either an archive link of a live
-  session or a live name of an archived one, both told apart by inode.
+* **archive**: while the file's write lock is held, a copy is written into
+  ``archive/``, then the catalog row is deleted (the commit point), then the
+  file is removed. A crash leaves either an archive copy of a live session or
+  the file of an archived one, both told apart by the generation they share.
 
 Catalog rows are only ever added and removed under the catalog lock, and a
 file name in ``sessions/`` is only created or removed under it too, so no
@@ -27,10 +27,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .._codec import julian_day_from_unix
 from .._state import encode_state
@@ -217,7 +218,7 @@ def holds_session(path: Path, statements: Statements, key: Key) -> bool:
     """Whether the file at ``path`` exists and has the session's row."""
     if file_identity(path) is None:
         return False
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None)
     try:
         row = connection.execute(statements.unconfined.select_session, key).fetchone()
     except sqlite3.DatabaseError:
@@ -240,16 +241,11 @@ def set_aside(folder: SessionFolder, path: Path) -> Path:
     return target
 
 
-def free_name(folder: Path, name: str, same_as: Path | None = None) -> Path:
-    """``folder/name``, or ``name`` with ``.2``, ``.3`` ... before the suffix when taken.
-
-    A taken name that is ``same_as`` itself (a hard link) is returned as it is.
-    """
+def free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name`` with ``.2``, ``.3`` ... before the suffix when taken."""
     stem = name[: -len(FILE_SUFFIX)]
     candidate, number = folder / name, 1
     while file_identity(candidate) is not None:
-        if same_as is not None and file_identity(candidate) == file_identity(same_as):
-            return candidate
         number += 1
         candidate = folder / f"{stem}.{number}{FILE_SUFFIX}"
     return candidate
@@ -300,12 +296,14 @@ def _forget_missing(folder: SessionFolder, key: Key) -> None:
 
 
 def archive_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) -> Path:
-    """Moves a session's file into ``archive/``: it leaves the store, whole and readable.
+    """Copies a session into ``archive/`` and takes it out of the store.
 
-    The file gets the catalog's current app and user state, its WAL is folded
-    into it, and then, with its write lock held, it is hard-linked into the
-    archive, its catalog row is deleted (the commit point) and its name in
-    ``sessions/`` is removed.
+    The file first gets the catalog's current app and user state. Then, with
+    its write lock held (so nothing changes meanwhile), a second, read-only
+    connection writes a compact copy with ``VACUUM INTO``: a plain
+    rollback-journal file that needs no ``-wal`` or ``-shm`` to be read, marked
+    archived and renamed into ``archive/``. The catalog row is deleted (the
+    commit point) and the session's file removed.
     """
     for _ in range(_ARCHIVE_ATTEMPTS):
         file = write_locked(folder, slot, key)
@@ -319,13 +317,12 @@ def archive_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) 
             if connection.in_transaction:
                 connection.execute(_sql.ROLLBACK)
             raise
-        _checkpoint_fully(connection, folder)
-        with transaction(connection):
+        with transaction(connection):  # the write lock, held to the end; nothing is written
             select = folder.statements.unconfined.select_session
             current = connection.execute(select, key).fetchone()
             if current is None or current[5] != revision:
                 continue  # another process appended meanwhile: refresh again
-            target = _link_into_archive(folder, file.path)
+            target = _copy_into_archive(folder, file.path)
             with folder.catalog.locked() as writer:
                 try:
                     with transaction(writer):
@@ -367,24 +364,27 @@ def _refresh_for_archive(folder: SessionFolder, file: SessionFile, key: Key, own
     return int(row[5])
 
 
-def _checkpoint_fully(connection: sqlite3.Connection, folder: SessionFolder) -> None:
-    busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
-        raise DatabaseLockedError(
-            f"{folder.root}: readers kept the session's log busy; the session was not archived"
-        )
-
-
-def _link_into_archive(folder: SessionFolder, path: Path) -> Path:
+def _copy_into_archive(folder: SessionFolder, path: Path) -> Path:
     folder.archive_dir.mkdir(mode=0o700, exist_ok=True)
-    target = free_name(folder.archive_dir, path.name, same_as=path)
-    if file_identity(target) is not None:
-        return target  # linked by an archive that died before its commit
+    target = free_name(folder.archive_dir, path.name)
+    partial = folder.archive_dir / f".{target.name}{_psql.PARTIAL_MARK}{secrets.token_hex(4)}"
+    # VACUUM INTO fills an empty file; made here so that it is owner-only.
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
-        os.link(path, target)
-    except OSError:
-        # No hard links on this file system: a copy, renamed into place whole.
-        partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-        shutil.copyfile(path, partial)
+        reader = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None)
+        try:
+            reader.execute(_psql.VACUUM_INTO, (str(partial),))
+        finally:
+            reader.close()
+        copy = sqlite3.connect(partial, isolation_level=None)
+        try:
+            copy.execute(_psql.MARK_ARCHIVED, (julian_day_from_unix(time.time()),))
+        finally:
+            copy.close()
+        if folder.durable_renames:
+            _sync_file(partial)
         os.replace(partial, target)
+    except BaseException:
+        unlink_database(partial)
+        raise
     return target
