@@ -138,7 +138,7 @@ class _Checker:
     def catalog(self) -> Iterator[sqlite3.Connection]:
         """The catalog in a write transaction, under the lock the stores take."""
         path = self.folder / _psql.CATALOG_FILE
-        lock = WriteLock(path)
+        lock = WriteLock(path, timeout=self.busy_timeout)
         lock.open()
         connection = connect_session_file(
             file_target(path), busy_timeout_ms=int(self.busy_timeout * 1000), synchronous="NORMAL"

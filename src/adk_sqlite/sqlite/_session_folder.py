@@ -175,7 +175,7 @@ class Catalog:
         self._folder = folder
         self._writer: sqlite3.Connection | None = None
         self._thread_lock = threading.Lock()
-        self._flock = WriteLock(folder.catalog_path)
+        self._flock = WriteLock(folder.catalog_path, timeout=folder.busy_timeout_ms / 1000)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
