@@ -255,6 +255,7 @@ def read_session(
             return None, None
         events = _jobs.select_events(connection, statements, key, query)
         (pending,) = connection.execute(_psql.SELECT_NEWEST_PENDING_REVISION).fetchone()
+    file.known = (row[5], row[2])
     if pending is not None and pending > entry[3]:
         _merge_pending(folder, file, key)
         with folder.catalog.snapshot() as reader:
@@ -299,15 +300,30 @@ def append_event(
     try:
         if delta.app or delta.user:
             result, row = _append_with_scopes(folder, file, key, event, delta, expected, owner_id)
+            state = row[2]
         else:
+            known = file.known
             result = _jobs.append_event(connection, statements, event, delta, expected, owner_id)
-            row = connection.execute(statements.unconfined.select_session, key).fetchone()
+            if known is not None and known[0] == result.revision - 1 and not delta.session:
+                state = known[1]  # this process wrote the revision before: state unchanged
+            else:
+                row = connection.execute(statements.unconfined.select_session, key).fetchone()
+                state = row[2]
             connection.execute(_sql.COMMIT)
     except BaseException:
+        file.known = None
         if connection.in_transaction:
             connection.execute(_sql.ROLLBACK)
         raise
-    return result, _listing(key, file, row)
+    file.known = (result.revision, state)
+    folder.checkpoint_soon(file)
+    return result, ListingUpdate(
+        key=key,
+        generation=file.generation,
+        revision=result.revision,
+        state=state,
+        update_time=event.timestamp,
+    )
 
 
 def _append_with_scopes(

@@ -13,6 +13,7 @@ catalog's, so the two cannot deadlock.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import sqlite3
@@ -38,6 +39,7 @@ __all__ = [
     "Catalog",
     "SessionFile",
     "SessionFolder",
+    "checkpoint_file",
     "connect_session_file",
     "file_identity",
     "file_target",
@@ -47,7 +49,10 @@ __all__ = [
     "unlink_database",
 ]
 
-# SQLite's default; the shared layout switches it off for its background checkpointer.
+# As in the shared layout, the writer does not checkpoint inside a commit: a
+# background thread copies the log into the file every so many commits.
+COMMITS_PER_CHECKPOINT = 200
+# The catalog is written far less often and keeps SQLite's own checkpoints.
 _AUTOCHECKPOINT_PAGES = 1000
 _SIDECARS = ("-wal", "-shm", "-journal")
 
@@ -86,7 +91,7 @@ def connect_session_file(
             busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
         )
-        if role != "reader":
+        if role == "catalog":
             connection.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
     except BaseException:
         connection.close()
@@ -126,6 +131,16 @@ def migrate_table_set(
             connection.execute(_sql.INSERT_SCHEMA_VERSION, (table_set, next_version))
 
 
+def checkpoint_file(path: Path) -> None:
+    """Copies a session file's log into it, from a connection of its own (off the write path)."""
+    with contextlib.suppress(sqlite3.Error):  # an optimisation: the next one retries
+        connection = sqlite3.connect(file_target(path).connect_to, uri=True, isolation_level=None)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            connection.close()
+
+
 def unlink_database(path: Path) -> None:
     """Removes a database file and its sidecars, whichever exist."""
     for suffix in ("", *_SIDECARS):
@@ -158,9 +173,20 @@ class SessionFile:
         self.connection = connection
         self.identity = identity
         self.generation = generation
+        # (revision, state JSON) of the session as this process last read or wrote it.
+        self.known: tuple[int, str] | None = None
+        self._commits = 0
 
     def in_place(self) -> bool:
         return file_identity(self.path) == self.identity
+
+    def committed(self) -> bool:
+        """Counts a commit; True once every `COMMITS_PER_CHECKPOINT` (time to checkpoint)."""
+        self._commits += 1
+        if self._commits < COMMITS_PER_CHECKPOINT:
+            return False
+        self._commits = 0
+        return True
 
     def close(self) -> None:
         # SQLite notices an unlinked or replaced file and then neither
@@ -185,7 +211,7 @@ class Catalog:
         if not folder.catalog_path.exists():
             descriptor = os.open(folder.catalog_path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(descriptor)
-        writer = folder.connect(folder.catalog_path)
+        writer = folder.connect(folder.catalog_path, role="catalog")
         try:
             _jobs.migrate(writer, folder.statements)
             migrate_table_set(writer, _psql.SESSION_FILES_TABLE, _psql.CATALOG_MIGRATIONS)
@@ -245,9 +271,17 @@ class SessionFolder:
     busy_timeout_ms: int
     synchronous: Synchronous
     catalog: Catalog = field(init=False)
+    # Where checkpoints run: the store's background thread, once it is open.
+    background: concurrent.futures.Executor | None = None
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self)
+
+    def checkpoint_soon(self, file: SessionFile) -> None:
+        """Counts a commit of ``file``; every so many, checkpoints it in the background."""
+        if file.committed() and self.background is not None:
+            with contextlib.suppress(RuntimeError):  # the store is shutting down
+                self.background.submit(checkpoint_file, file.path)
 
     @property
     def sessions_dir(self) -> Path:

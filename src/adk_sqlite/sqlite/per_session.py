@@ -32,6 +32,7 @@ from ._file_names import session_file_name
 from ._listing_queue import ListingQueue
 from ._session_folder import SessionFile, SessionFolder, folder_path
 from ._statements import TableNames, render_statements
+from ._worker_pool import WorkerPool
 
 __all__ = ["PerSessionSqliteStore"]
 
@@ -134,11 +135,12 @@ class PerSessionSqliteStore:
         )
         self._max_open = max_open_sessions
         self._threads = threads
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        # Closing a file checkpoints it: off the threads that serve callers.
-        self._closer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
+        # Closing a file checkpoints it, as do background checkpoints: off the
+        # threads that serve callers.
+        self._background: concurrent.futures.ThreadPoolExecutor | None = None
         self._slots: OrderedDict[Key, _Slot] = OrderedDict()
-        self._background: set[asyncio.Future[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._listing = ListingQueue(self._write_listing, self._track)
         self._open_lock = asyncio.Lock()
         self._opened = False
@@ -185,25 +187,24 @@ class PerSessionSqliteStore:
             self._listing.stop()
             if not self._opened:
                 return
-            while self._background or any(slot.users for slot in self._slots.values()):
-                if self._background:
-                    await asyncio.wait(set(self._background))
+            pool, background = self._pool, self._background
+            assert pool is not None
+            assert background is not None
+            while self._tasks or any(slot.users for slot in self._slots.values()):
+                if self._tasks:
+                    await asyncio.wait(set(self._tasks))
                 else:
-                    await asyncio.sleep(0.001)
+                    await pool.wait_idle()
+                    await asyncio.sleep(0)
             try:
                 await self._listing.flush()
             finally:
                 files = [slot.file for slot in self._slots.values() if slot.file is not None]
                 self._slots.clear()
-                executor, closer = self._executor, self._closer
-                assert executor is not None
-                assert closer is not None
-                await asyncio.get_running_loop().run_in_executor(
-                    executor, _close_all, self._folder, files
-                )
-                executor.shutdown(wait=True)
-                closer.shutdown(wait=True)
-                self._executor = self._closer = None
+                await pool.submit(functools.partial(_close_all, self._folder, files))
+                pool.stop()
+                background.shutdown(wait=True)
+                self._pool = self._background = None
 
     def __del__(self) -> None:
         if getattr(self, "_opened", False) and not getattr(self, "_closed", True):
@@ -213,9 +214,8 @@ class PerSessionSqliteStore:
                 ResourceWarning,
                 stacklevel=2,
             )
-            for executor in (self._executor, self._closer):
-                if executor is not None:
-                    executor.shutdown(wait=False)
+            if self._background is not None:
+                self._background.shutdown(wait=False)
 
     async def _ensure_open(self) -> None:
         if self._opened and not self._closed:
@@ -225,55 +225,56 @@ class PerSessionSqliteStore:
                 raise StoreClosedError(f"{self!r} is closed")
             if self._opened:
                 return
-            executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=self._threads, thread_name_prefix="adk-sqlite-session"
-            )
+            pool = WorkerPool(self._threads, "adk-sqlite-session")
             try:
-                await asyncio.get_running_loop().run_in_executor(
-                    executor, _open_folder, self._folder
-                )
+                await pool.submit(functools.partial(_translated, _open_folder, self._folder))
             except BaseException:
-                executor.shutdown(wait=True)
+                pool.stop()
                 raise
-            self._closer = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="adk-sqlite-close"
+            self._background = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="adk-sqlite-background"
             )
-            self._executor, self._opened = executor, True
+            self._folder.background = self._background
+            self._pool, self._opened = pool, True
 
     # --- running jobs ---------------------------------------------------------------
 
     def _submit(
-        self, job: Callable[..., T], *args: Any, internal: bool = False
+        self,
+        job: Callable[..., T],
+        *args: Any,
+        internal: bool = False,
+        done: Callable[[], None] | None = None,
     ) -> asyncio.Future[T]:
-        executor = self._executor
+        pool = self._pool
         # While closing, only the store's own work (listing data, closing files) runs.
-        if executor is None or (self._closed and not internal):
+        if pool is None or (self._closed and not internal):
             raise StoreClosedError(f"{self!r} is closed")
-        future = asyncio.get_running_loop().run_in_executor(
-            executor, functools.partial(_translated, job, self._folder, *args)
-        )
-        self._track(future)
-        return future
+        return pool.submit(functools.partial(_translated, job, self._folder, *args), done=done)
 
-    def _track(self, future: asyncio.Future[Any]) -> None:
-        self._background.add(future)
-        future.add_done_callback(self._finished)
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        """Keeps a background task (a listing write, a file closing) for `close` to wait for."""
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a background failure is retried, not raised
 
     async def _write_listing(self, batch: list[_jobs.ListingUpdate]) -> None:
         await self._submit(_jobs.write_listing, batch, internal=True)
 
-    def _finished(self, future: asyncio.Future[Any]) -> None:
-        self._background.discard(future)
-        if not future.cancelled():
-            future.exception()  # retrieved: a cancelled caller's failure is not an error
-
     async def _run(self, job: Callable[..., T], *args: Any) -> T:
         await self._ensure_open()
-        # Shielded: a cancelled caller must not free a file a worker still uses.
-        return await asyncio.shield(self._submit(job, *args))
+        return await self._submit(job, *args)
 
     async def _run_on_session(self, key: Key, job: Callable[..., T], *args: Any) -> T:
-        """Runs ``job(folder, slot, key, ...)`` with the session's file to itself."""
+        """Runs ``job(folder, slot, key, ...)`` with the session's file to itself.
+
+        The slot is given back when the job has run, not when the caller stops
+        waiting: a cancelled caller must not free a file a worker still uses.
+        """
         await self._ensure_open()
         slot = self._slots.get(key)
         if slot is None:
@@ -287,12 +288,11 @@ class PerSessionSqliteStore:
             self._tidy()
             raise
         try:
-            future = self._submit(job, slot, key, *args)
+            future = self._submit(job, slot, key, *args, done=lambda: self._release(slot))
         except BaseException:
             self._release(slot)
             raise
-        future.add_done_callback(lambda _: self._release(slot))
-        return await asyncio.shield(future)
+        return await future
 
     def _release(self, slot: _Slot) -> None:
         slot.users -= 1
@@ -307,11 +307,11 @@ class PerSessionSqliteStore:
                 continue
             if slot.file is None:
                 del self._slots[key]
-            elif open_files > self._max_open and self._closer is not None:
+            elif open_files > self._max_open and self._background is not None:
                 del self._slots[key]
                 open_files -= 1
                 self._track(
-                    asyncio.get_running_loop().run_in_executor(self._closer, slot.file.close)
+                    asyncio.get_running_loop().run_in_executor(self._background, slot.file.close)
                 )
 
     # --- BaseAsyncStore -------------------------------------------------------------
