@@ -43,7 +43,7 @@ class SessionRecord(msgspec.Struct, kw_only=True):
     owner_id: Any = None
 
 
-class EventRecord(msgspec.Struct, kw_only=True, gc=False):
+class EventRecord(msgspec.Struct, gc=False):
     """One row of the events table, already encoded by the event codec.
 
     JSON columns hold JSON text; ``actions`` holds a pickled ``EventActions``;

@@ -127,31 +127,12 @@ def _flag(value: int | None) -> bool | None:
 
 
 def _event_record(row: tuple[Any, ...]) -> EventRecord:
-    return EventRecord(
-        id=row[0],
-        app_name=row[1],
-        user_id=row[2],
-        session_id=row[3],
-        invocation_id=row[4],
-        author=row[5],
-        timestamp=row[6],
-        actions=row[7],
-        long_running_tool_ids_json=row[8],
-        branch=row[9],
-        content=row[10],
-        grounding_metadata=row[11],
-        custom_metadata=row[12],
-        usage_metadata=row[13],
-        citation_metadata=row[14],
-        input_transcription=row[15],
-        output_transcription=row[16],
-        partial=_flag(row[17]),
-        turn_complete=_flag(row[18]),
-        interrupted=_flag(row[19]),
-        error_code=row[20],
-        error_message=row[21],
-        extra=row[22],
-    )
+    # The row's columns are EventRecord's fields in order (_sql.EVENT_COLUMNS);
+    # only the 0/1 flags, mostly NULL, need turning into booleans.
+    if row[17] is None and row[18] is None and row[19] is None:
+        return EventRecord(*row)
+    flags = (_flag(row[17]), _flag(row[18]), _flag(row[19]))
+    return EventRecord(*(*row[:17], *flags, *row[20:]))
 
 
 def _owner_params(owner_id: Any) -> tuple[Any, ...]:
