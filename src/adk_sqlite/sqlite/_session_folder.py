@@ -274,8 +274,24 @@ class SessionFolder:
     # Where checkpoints run: the store's background thread, once it is open.
     background: concurrent.futures.Executor | None = None
 
+    _template: bytes | None = None
+
     def __post_init__(self) -> None:
         self.catalog = Catalog(self)
+
+    def template(self) -> bytes:
+        """The bytes of an empty session file: every table, made by the migrations."""
+        if self._template is None:
+            connection = sqlite3.connect(":memory:", isolation_level=None)
+            try:
+                _jobs.migrate(connection, self.statements)
+                migrate_table_set(
+                    connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS
+                )
+                self._template = connection.serialize()
+            finally:
+                connection.close()
+        return self._template
 
     def checkpoint_soon(self, file: SessionFile) -> None:
         """Counts a commit of ``file``; every so many, checkpoints it in the background."""

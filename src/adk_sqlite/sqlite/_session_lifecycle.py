@@ -55,7 +55,6 @@ from ._session_folder import (
     SessionFile,
     SessionFolder,
     file_identity,
-    migrate_table_set,
     transaction,
     unlink_database,
 )
@@ -108,9 +107,17 @@ def create_session(
 
 
 def _start_file(folder: SessionFolder, path: Path) -> sqlite3.Connection:
-    """A new session file with the tables, built under a temporary name."""
+    """A new session file with the tables, built under a temporary name.
+
+    Its bytes are the folder's template (an empty database made by the
+    migrations once per store): writing them costs far less than migrating
+    every new file.
+    """
     descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(descriptor)
+    try:
+        os.write(descriptor, folder.template())
+    finally:
+        os.close(descriptor)
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         # Until it is renamed into place nobody else opens it, and a crash makes
@@ -118,8 +125,6 @@ def _start_file(folder: SessionFolder, path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode = MEMORY")
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA foreign_keys = ON")
-        _jobs.migrate(connection, folder.statements)
-        migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)
     except BaseException:
         connection.close()
         unlink_database(path)
