@@ -7,7 +7,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..maintenance import CheckReport, check_database
+from ..session_folder import is_session_folder
 from ._errors import EXIT_PROBLEMS_FOUND
+from ._folder_check_output import check_folder
 from ._output import busy_timeout_option, emit_json, example, json_option, progress_bar
 from ._output import stdout_console as console
 
@@ -16,18 +18,38 @@ __all__ = ["command"]
 _DETAILS_SHOWN = 20
 
 
-@click.command("check", epilog=example("adk-sqlite check sessions.db || echo 'problems found'"))
+@click.command(
+    "check",
+    epilog=example(
+        "adk-sqlite check sessions.db || echo 'problems found'",
+        "adk-sqlite check agent-sessions/ --repair",
+    ),
+)
 @click.argument("database", metavar="DB")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="With a folder: finish what interrupted operations left between catalog and files.",
+)
 @busy_timeout_option(5.0)
 @json_option
-def command(database: str, busy_timeout: float, as_json: bool) -> None:
+def command(database: str, repair: bool, busy_timeout: float, as_json: bool) -> None:
     """Check a database and exit 1 if anything is wrong.
 
     Runs PRAGMA integrity_check and PRAGMA foreign_key_check, reports the
     schema version, validates every JSON column and loads every event's
     actions blob with the restricted unpickler (which runs nothing it
     refuses), listing each event whose actions cannot be loaded safely.
+
+    DB may be a folder of one file per session: the catalog and every session
+    file are checked, and the catalog compared with the files; --repair
+    finishes what interrupted creates, deletes, archives and appends left.
     """
+    if is_session_folder(database):
+        check_folder(database, repair=repair, busy_timeout=busy_timeout, as_json=as_json)
+        return
+    if repair:
+        raise click.UsageError("--repair needs a folder of session files")
     with progress_bar("Checking events", enabled=not as_json) as progress:
         report = check_database(database, progress=progress, busy_timeout=busy_timeout)
     if as_json:

@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..readonly_query import QueryResult, run_readonly_query
-from ._output import busy_timeout_option, emit_json, example, plural
+from ..session_folder import is_session_folder, query_session_folder
+from ._output import busy_timeout_option, emit_json, example, plural, progress_bar
 from ._output import stdout_console as console
 
 __all__ = ["command"]
@@ -25,6 +26,9 @@ __all__ = ["command"]
         '"SELECT author, count(*) AS events FROM adk_events GROUP BY author" --csv',
         "adk-sqlite query sessions.db "
         '"SELECT id FROM adk_sessions WHERE app_name = ?" --param support --json',
+        "adk-sqlite query agent-sessions/ "
+        '"SELECT author, count(*) AS n FROM adk_events GROUP BY author" '
+        '--combine "SELECT author, sum(n) FROM rows GROUP BY author"',
     ),
 )
 @click.argument("database", metavar="DB")
@@ -51,6 +55,17 @@ __all__ = ["command"]
     default=None,
     help="Stop the query after this many seconds.",
 )
+@click.option(
+    "--combine",
+    metavar="SQL",
+    help="With a folder: a second read-only statement over all the rows, as a table named rows.",
+)
+@click.option(
+    "--archived",
+    "include_archived",
+    is_flag=True,
+    help="With a folder: query the files in archive/ too.",
+)
 @busy_timeout_option(5.0)
 def command(
     database: str,
@@ -60,6 +75,8 @@ def command(
     as_csv: bool,
     limit: int | None,
     timeout: float | None,
+    combine: str | None,
+    include_archived: bool,
     busy_timeout: float,
 ) -> None:
     """Run one read-only SQL statement.
@@ -69,12 +86,32 @@ def command(
     ATTACH and pragmas that change settings fail with exit code 8 and nothing
     runs. BLOB values (the actions column) print as base64. The tables are
     described in docs/schema.md.
+
+    DB may be a folder of one file per session: the statement then runs in
+    every session file (read-only, the same guards) and each row starts with
+    the session_file it came from; --combine aggregates across files.
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    result = run_readonly_query(
-        database, sql, parameters, max_rows=limit, timeout=timeout, busy_timeout=busy_timeout
-    )
+    if is_session_folder(database):
+        with progress_bar("Querying session files", enabled=not as_json) as progress:
+            result = query_session_folder(
+                database,
+                sql,
+                parameters,
+                combine=combine,
+                include_archived=include_archived,
+                max_rows=limit,
+                timeout=timeout,
+                busy_timeout=busy_timeout,
+                progress=progress,
+            )
+    elif combine is not None or include_archived:
+        raise click.UsageError("--combine and --archived need a folder of session files")
+    else:
+        result = run_readonly_query(
+            database, sql, parameters, max_rows=limit, timeout=timeout, busy_timeout=busy_timeout
+        )
     if as_json:
         emit_json(result)
     elif as_csv:

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..inspection import SessionList, list_session_summaries
+from ..session_folder import is_session_folder, list_folder_sessions
 from ._output import (
     busy_timeout_option,
     emit_json,
@@ -51,9 +52,12 @@ def command(
     """List sessions, most recently active first.
 
     Shows each session's id, app, user, number of events, last update (local
-    time) and the size of its own state (keys, and bytes of JSON).
+    time) and the size of its own state (keys, and bytes of JSON). DB may be a
+    folder of one file per session: its live sessions are listed.
     """
-    listing = list_session_summaries(
+    # DB may also be a folder of one file per session (it has a catalog.db).
+    list_sessions = list_folder_sessions if is_session_folder(database) else list_session_summaries
+    listing = list_sessions(
         database,
         app_name=app_name,
         user_id=user_id,

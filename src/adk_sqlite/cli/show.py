@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..session_folder import is_session_folder, read_folder_timeline
 from ..timeline import Timeline, TimelineEvent, read_timeline
 from ._output import (
     busy_timeout_option,
@@ -57,9 +58,12 @@ def command(
     One row per event: its time (local), its author, and what happened: text
     (truncated unless --full), tool calls with their arguments, tool results,
     errors, state changes and agent transfers. The session's current state
-    follows. --json always holds everything, untruncated.
+    follows. --json always holds everything, untruncated. DB may be a folder
+    of one file per session: the live session, else an archived one.
     """
-    timeline = read_timeline(
+    # DB may also be a folder of one file per session: live, else archived.
+    read = read_folder_timeline if is_session_folder(database) else read_timeline
+    timeline = read(
         database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
     )
     if as_json:
