@@ -270,6 +270,7 @@ class OneHopFloor:
 
 BACKENDS = (
     "adk-sqlite",
+    "adk-sqlite-per-session",
     "adk-inmemory",
     "adk-sqlite-service",
     "adk-database-service",
@@ -281,6 +282,11 @@ BACKENDS = (
 """Every subject a run can compare; ``adk-sqlite`` is this project."""
 
 
+def per_session_folder(path: Path) -> Path:
+    """Where the one-file-per-session layout keeps the database ``path`` names: ``w1.sessions/``."""
+    return path.with_suffix(".sessions")
+
+
 @asynccontextmanager
 async def open_subject(name: str, path: Path) -> AsyncIterator[Subject]:
     """Opens backend ``name`` on the database file ``path`` (fresh unless reused)."""
@@ -288,6 +294,12 @@ async def open_subject(name: str, path: Path) -> AsyncIterator[Subject]:
         from adk_sqlite import SessionService, SqliteStore
 
         async with SessionService(SqliteStore(path)) as service:
+            yield ServiceSubject(service)
+    elif name == "adk-sqlite-per-session":
+        from adk_sqlite import SessionService, SqliteStore
+
+        store = SqliteStore.per_session_files(per_session_folder(path))
+        async with SessionService(store) as service:
             yield ServiceSubject(service)
     elif name == "adk-inmemory":
         from google.adk.sessions import InMemorySessionService

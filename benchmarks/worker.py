@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.subjects import Subject, make_event, open_subject
+from benchmarks.subjects import Subject, make_event, open_subject, per_session_folder
 
 RECENT = 20
 
@@ -187,11 +187,11 @@ async def _w5_child(backend: str, database: Path, index: int, events: int, go: P
 
 
 def database_size(path: Path) -> int:
-    return sum(
-        candidate.stat().st_size
-        for candidate in (path, path.with_name(path.name + "-wal"))
-        if candidate.exists()
-    )
+    files = [path, path.with_name(path.name + "-wal")]
+    folder = per_session_folder(path)  # the one-file-per-session layout: every file in it
+    if folder.is_dir():
+        files += [candidate for candidate in folder.rglob("*") if candidate.is_file()]
+    return sum(candidate.stat().st_size for candidate in files if candidate.exists())
 
 
 async def run_in_process(args: argparse.Namespace) -> dict[str, Any]:
