@@ -354,3 +354,14 @@ async def test_plain_sqlite3_reads_a_live_session_file_while_the_store_writes(
         assert connection.execute("SELECT count(*) FROM adk_events").fetchone() == (2,)
     finally:
         connection.close()
+
+
+def test_the_table_names_and_owner_column_are_reported(folder: Path) -> None:
+    store = SqliteStore.per_session_files(
+        folder, events_table="my_events", owner_id_column="tenant_id INTEGER NOT NULL"
+    )
+
+    assert store.table_names == ("adk_sessions", "my_events", "adk_app_states", "adk_user_states")
+    assert store.owner_column_name == "tenant_id"
+    assert store.has_owner_column
+    assert store.folder == folder

@@ -154,6 +154,18 @@ class PerSessionSqliteStore:
         return self._folder.root
 
     @property
+    def table_names(self) -> tuple[str, str, str, str]:
+        """The sessions, events, app-state and user-state table names of every file."""
+        tables = self._folder.statements.tables
+        return (tables.sessions, tables.events, tables.app_states, tables.user_states)
+
+    @property
+    def owner_column_name(self) -> str | None:
+        """The name of the sessions tables' owner column, or None."""
+        owner = self._folder.statements.owner_column
+        return None if owner is None else owner.name
+
+    @property
     def has_owner_column(self) -> bool:
         """Whether the sessions tables have an owner (tenant) column."""
         return self._folder.statements.owner_column is not None
@@ -285,33 +297,37 @@ class PerSessionSqliteStore:
             await slot.lock.acquire()
         except BaseException:
             slot.users -= 1
-            self._tidy()
+            self._tidy(key, slot)
             raise
         try:
-            future = self._submit(job, slot, key, *args, done=lambda: self._release(slot))
+            future = self._submit(job, slot, key, *args, done=lambda: self._release(key, slot))
         except BaseException:
-            self._release(slot)
+            self._release(key, slot)
             raise
         return await future
 
-    def _release(self, slot: _Slot) -> None:
+    def _release(self, key: Key, slot: _Slot) -> None:
         slot.users -= 1
         slot.lock.release()
-        self._tidy()
+        self._tidy(key, slot)
 
-    def _tidy(self) -> None:
-        """Forgets idle slots without a file; closes the least recently used files."""
-        open_files = sum(1 for slot in self._slots.values() if slot.file is not None)
-        for key, slot in list(self._slots.items()):
-            if slot.users:
+    def _tidy(self, key: Key, slot: _Slot) -> None:
+        """Forgets an idle slot without a file; closes the least recently used files."""
+        if not slot.users and slot.file is None and self._slots.get(key) is slot:
+            del self._slots[key]
+        if len(self._slots) <= self._max_open or self._background is None:
+            return
+        excess = len(self._slots) - self._max_open
+        for old_key, old in list(self._slots.items()):
+            if excess <= 0:
+                break
+            if old.users:
                 continue
-            if slot.file is None:
-                del self._slots[key]
-            elif open_files > self._max_open and self._background is not None:
-                del self._slots[key]
-                open_files -= 1
+            del self._slots[old_key]
+            excess -= 1
+            if old.file is not None:
                 self._track(
-                    asyncio.get_running_loop().run_in_executor(self._background, slot.file.close)
+                    asyncio.get_running_loop().run_in_executor(self._background, old.file.close)
                 )
 
     # --- BaseAsyncStore -------------------------------------------------------------
