@@ -204,8 +204,7 @@ def _encode_extra(event: Event) -> str | None:
     changed = {
         name
         for name in candidates
-        if (value := getattr(event, name)) is not (default := defaults[name])
-        and value != default
+        if (value := getattr(event, name)) is not (default := defaults[name]) and value != default
     }
     if not changed:
         return None
