@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from .._state import decode_state, encode_state
 from ..errors import (
@@ -400,28 +401,5 @@ async def _check_not_stale(
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:
-    return (
-        event.id,
-        event.app_name,
-        event.user_id,
-        event.session_id,
-        event.invocation_id,
-        event.author,
-        event.timestamp,
-        event.actions,
-        event.long_running_tool_ids_json,
-        event.branch,
-        event.content,
-        event.grounding_metadata,
-        event.custom_metadata,
-        event.usage_metadata,
-        event.citation_metadata,
-        event.input_transcription,
-        event.output_transcription,
-        event.partial,
-        event.turn_complete,
-        event.interrupted,
-        event.error_code,
-        event.error_message,
-        event.extra,
-    )
+    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+    return msgspec.structs.astuple(event)
