@@ -188,10 +188,23 @@ def _holds_the_write_lock(database: Path) -> bool:
     return False
 
 
+def _wait_until_stopped(pid: int) -> None:
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(5000):
+        # The state is the first field after the parenthesised command name.
+        if stat.read_text().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+            return
+        time.sleep(0.0002)
+    pytest.fail(f"process {pid} did not stop after SIGSTOP")
+
+
 def _stop_inside_a_transaction(writer: subprocess.Popen[str], database: Path) -> None:
     """SIGSTOPs the busy writer, until it is caught holding the write lock."""
     for attempt in range(2000):
         writer.send_signal(signal.SIGSTOP)
+        # The signal is delivered asynchronously: probe only once the process has
+        # really stopped, or it may still commit after the probe saw the lock.
+        _wait_until_stopped(writer.pid)
         if _holds_the_write_lock(database):
             return
         writer.send_signal(signal.SIGCONT)
