@@ -87,17 +87,30 @@ def _reachable_model_types(roots: list[Any]) -> set[tuple[str, str]]:
 
 
 @functools.cache
+def _event_actions_globals() -> frozenset[tuple[str, str]]:
+    return _INERT_GLOBALS | frozenset(_reachable_model_types([EventActions]))
+
+
+@functools.cache
 def allowed_globals() -> frozenset[tuple[str, str]]:
     """The (module, name) pairs `loads_actions` may resolve, computed once."""
-    # Imported here: the auth models pull in a lot, and only loading needs them.
+    # Imported here: the auth models pull in ~7 MB of modules (FastAPI's among
+    # them), and only a blob that really holds an auth config needs them.
     from google.adk.auth.auth_tool import AuthConfig
 
-    return _INERT_GLOBALS | frozenset(_reachable_model_types([EventActions, AuthConfig]))
+    return _event_actions_globals() | frozenset(_reachable_model_types([AuthConfig]))
+
+
+def _is_allowed(module: str, name: str) -> bool:
+    # Most blobs name only EventActions' own types: they never pay for the
+    # auth models' import (see `allowed_globals`).
+    key = (module, name)
+    return key in _event_actions_globals() or key in allowed_globals()
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in allowed_globals():
+        if not _is_allowed(module, name):
             raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
         return super().find_class(module, name)
 

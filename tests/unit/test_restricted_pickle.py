@@ -6,6 +6,7 @@ import io
 import os
 import pickle
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,17 @@ def test_a_blob_from_an_older_eventactions_gains_the_new_fields() -> None:
     loaded = loads_actions(buffer.getvalue())
     assert loaded.state_delta == {"k": 1}
     assert loaded.set_model_response is None
+
+
+def test_a_blob_without_auth_configs_loads_without_importing_the_auth_models() -> None:
+    # The auth models pull in ~7 MB of modules; a plain state delta must not pay it.
+    script = (
+        "import sys\n"
+        "from google.adk.events.event_actions import EventActions\n"
+        "from adk_sqlite._pickle import dumps_actions, loads_actions\n"
+        "blob = dumps_actions(EventActions(state_delta={'k': 1}))\n"
+        "assert 'google.adk.auth.auth_tool' not in sys.modules, 'imported before loading'\n"
+        "assert loads_actions(blob).state_delta == {'k': 1}\n"
+        "assert 'google.adk.auth.auth_tool' not in sys.modules, 'imported by loading'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
