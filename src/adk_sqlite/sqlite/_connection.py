@@ -210,9 +210,11 @@ async def open_connection(
         if role == "writer":
             _prepare_file(target)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
-        # module never opens or commits a transaction behind our back.
+        # module never opens or commits a transaction behind our back. The
+        # writer may also commit from the event loop's thread (GroupCommitter's
+        # inline commits); the committer guarantees one user at a time.
         connection = sqlite3.connect(
-            target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=True
+            target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
         )
         try:
             _configure(

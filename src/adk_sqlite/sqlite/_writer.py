@@ -79,6 +79,10 @@ class WriteLock:
                 f" than the busy timeout ({self._timeout:g} s)"
             )
 
+    def try_acquire(self) -> bool:
+        """Takes the lock if it is free right now; never waits."""
+        return self._descriptor is None or _try_flock(self._descriptor)
+
     def release(self) -> None:
         if self._descriptor is not None:
             fcntl.flock(self._descriptor, fcntl.LOCK_UN)
@@ -206,6 +210,15 @@ class GroupCommitter:
     that fails is rolled back alone and fails alone, while the others commit.
     Every caller's future resolves only after the COMMIT that made its job
     durable.
+
+    With ``inline`` (file databases whose commits do not fsync), a transaction
+    runs on the event loop's own thread whenever the write lock is free at
+    once: a commit in WAL mode with ``synchronous=NORMAL`` is a write into the
+    page cache, cheaper than the two thread crossings it would otherwise cost.
+    The flush waits one turn of the event loop, so every task that is ready to
+    write joins the same transaction. When another writer holds the lock, the
+    batch goes to the writer connection's thread, which waits for the lock (up
+    to the busy timeout) without blocking the loop.
     """
 
     def __init__(
@@ -215,6 +228,8 @@ class GroupCommitter:
         *,
         lock: WriteLock | None = None,
         checkpointer: Checkpointer | None = None,
+        inline: bool = False,
+        busy_timeout_ms: int = 0,
     ) -> None:
         self._connection = connection
         self._target = target
@@ -224,15 +239,25 @@ class GroupCommitter:
         self._queue: list[_Pending] = []
         self._drainer: asyncio.Task[None] | None = None
         self._leading = False
+        # Inline, the writer connection's own busy timeout is 0 (the loop must
+        # never sleep in SQLite's busy handler); the thread path restores this.
+        self._inline = inline
+        self._busy_timeout_ms = busy_timeout_ms if inline else None
+        self._flush_scheduled = False
 
     async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``job`` in a write transaction and returns its result once committed."""
-        if self._drainer is None and not self._leading:
+        if self._drainer is None and not self._leading and not self._inline:
             return await self._lead(job)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._queue.append(_Pending(job, future))
         if self._drainer is None and not self._leading:
-            self._drainer = asyncio.ensure_future(self._drain())
+            if not self._inline:
+                self._drainer = asyncio.ensure_future(self._drain())
+            elif not self._flush_scheduled:
+                self._flush_scheduled = True
+                loop.call_soon(self._flush_inline)
         return await future
 
     async def _lead(self, job: Callable[[sqlite3.Connection], T]) -> T:
@@ -250,9 +275,31 @@ class GroupCommitter:
                 self._drainer = asyncio.ensure_future(self._drain())
         return future.result()
 
+    def _flush_inline(self) -> None:
+        """Commits the queued jobs on the loop's thread, or hands them to the writer thread."""
+        self._flush_scheduled = False
+        if self._drainer is not None or not self._queue:
+            return  # the writer thread is busy: it takes the queue when done
+        batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+        del self._queue[:_MAX_JOBS_PER_TRANSACTION]
+        try:
+            with sqlite_errors(self._target):
+                outcomes = _try_batch_at_once(self._connection._conn, batch, self._lock)
+        except BaseException as exc:
+            self._fail_batch(batch, exc)
+        else:
+            if outcomes is None:  # another writer holds a lock: wait for it off the loop
+                self._queue[:0] = batch
+                self._drainer = asyncio.ensure_future(self._drain())
+                return
+            self._settle_batch(batch, outcomes)
+        if self._queue:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_inline)
+
     async def wait_idle(self) -> None:
         """Waits until every submitted job has been committed or failed."""
-        while self._drainer is not None or self._leading:
+        while self._drainer is not None or self._leading or self._queue:
             if self._drainer is not None:
                 await asyncio.shield(self._drainer)
             else:
@@ -268,18 +315,25 @@ class GroupCommitter:
             self._drainer = None
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        lock = self._lock
+        lock, busy_timeout_ms = self._lock, self._busy_timeout_ms
         try:
             with sqlite_errors(self._target):
                 outcomes = await run_on_connection(
-                    self._connection, lambda raw: _run_locked_batch(raw, batch, lock)
+                    self._connection,
+                    lambda raw: _run_locked_batch(raw, batch, lock, busy_timeout_ms),
                 )
         except BaseException as exc:
-            for pending in batch:
-                _settle(pending.future, exc)
-            if not isinstance(exc, Exception):
-                raise
+            self._fail_batch(batch, exc)
             return
+        self._settle_batch(batch, outcomes)
+
+    def _fail_batch(self, batch: list[_Pending], exc: BaseException) -> None:
+        for pending in batch:
+            _settle(pending.future, exc)
+        if not isinstance(exc, Exception):
+            raise exc
+
+    def _settle_batch(self, batch: list[_Pending], outcomes: list[tuple[bool, Any]]) -> None:
         for pending, (succeeded, value) in zip(batch, outcomes, strict=True):
             if succeeded:
                 if not pending.future.done():
@@ -302,22 +356,53 @@ def _settle(future: asyncio.Future[Any], error: BaseException) -> None:
         future.set_exception(error)
 
 
-def _run_locked_batch(
+def _try_batch_at_once(
     connection: sqlite3.Connection, batch: list[_Pending], lock: WriteLock | None
-) -> list[tuple[bool, Any]]:
-    if lock is None:
-        return _run_batch(connection, batch)
-    lock.acquire()
+) -> list[tuple[bool, Any]] | None:
+    """Runs the batch if both write locks are free right now; None if either is taken."""
+    if lock is not None and not lock.try_acquire():
+        return None
     try:
-        return _run_batch(connection, batch)
+        try:
+            connection.execute(_sql.BEGIN_WRITE)  # busy timeout 0: fails at once if taken
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY:
+                return None
+            raise
+        return _run_begun_batch(connection, batch)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
-def _run_batch(connection: sqlite3.Connection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-    """Runs on the writer thread: one BEGIN IMMEDIATE ... COMMIT around the batch."""
+def _run_locked_batch(
+    connection: sqlite3.Connection,
+    batch: list[_Pending],
+    lock: WriteLock | None,
+    busy_timeout_ms: int | None,
+) -> list[tuple[bool, Any]]:
+    """Runs on the writer thread: waits for the write lock, then runs the batch."""
+    if busy_timeout_ms is not None:
+        connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    try:
+        if lock is not None:
+            lock.acquire()
+        try:
+            connection.execute(_sql.BEGIN_WRITE)
+            return _run_begun_batch(connection, batch)
+        finally:
+            if lock is not None:
+                lock.release()
+    finally:
+        if busy_timeout_ms is not None:
+            connection.execute("PRAGMA busy_timeout = 0")
+
+
+def _run_begun_batch(
+    connection: sqlite3.Connection, batch: list[_Pending]
+) -> list[tuple[bool, Any]]:
+    """Runs the jobs inside the transaction just begun, and commits it."""
     outcomes: list[tuple[bool, Any]] = []
-    connection.execute(_sql.BEGIN_WRITE)
     try:
         if len(batch) == 1:
             # Alone in its transaction, a job needs no savepoint: failing, it

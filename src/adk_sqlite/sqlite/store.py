@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import sqlite3
 import warnings
 from collections.abc import Callable
 from types import TracebackType
@@ -74,6 +75,14 @@ class SqliteStore:
         synchronous: SQLite's ``synchronous`` level. ``"NORMAL"`` (default) in WAL
             mode survives a process crash; ``"FULL"`` also survives power loss,
             at the cost of an fsync per commit.
+        inline_commits: Commit a write on the event loop's own thread when the
+            write lock is free at that moment, instead of crossing to the
+            writer thread and back (see ``docs/performance.md``). A commit then
+            writes to the OS page cache and never waits: a taken lock sends the
+            write to the writer thread as before. Only file databases at
+            ``synchronous`` ``"NORMAL"`` or ``"OFF"`` commit inline, since
+            ``"FULL"`` and ``"EXTRA"`` fsync on every commit. False keeps every
+            write off the event loop.
 
     Raises:
         ConfigurationError: An invalid table name, owner column, URL or option.
@@ -90,6 +99,7 @@ class SqliteStore:
         owner_id_column: str | None = None,
         busy_timeout: float = 30.0,
         synchronous: Synchronous = "NORMAL",
+        inline_commits: bool = True,
     ) -> None:
         tables = TableNames(
             sessions=validate_identifier(session_table, option="session_table"),
@@ -123,6 +133,12 @@ class SqliteStore:
         self._statements: Statements = render_statements(tables, owner)
         self._busy_timeout_ms = int(busy_timeout * 1000)
         self._synchronous: Synchronous = synchronous
+        self._inline_commits = (
+            bool(inline_commits)
+            and self._target.path is not None
+            and not self._target.read_only
+            and synchronous in ("OFF", "NORMAL")
+        )
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._committer: GroupCommitter | None = None
@@ -272,14 +288,24 @@ class SqliteStore:
                 connections.append(checkpoint_connection)
                 checkpointer = Checkpointer(checkpoint_connection, self._target)
                 lock = WriteLock(self._target.path, timeout=self._busy_timeout_ms / 1000)
-                await run_on_connection(writer, lambda _: lock.open())
+                await run_on_connection(
+                    writer,
+                    functools.partial(_prepare_writer, lock=lock, inline=self._inline_commits),
+                )
         except BaseException:
             for connection in connections:
                 await connection.close()
             raise
         self._writer, self._reader = writer, reader
         self._lock, self._checkpointer = lock, checkpointer
-        self._committer = GroupCommitter(writer, self._target, lock=lock, checkpointer=checkpointer)
+        self._committer = GroupCommitter(
+            writer,
+            self._target,
+            lock=lock,
+            checkpointer=checkpointer,
+            inline=self._inline_commits,
+            busy_timeout_ms=self._busy_timeout_ms,
+        )
         return self._committer
 
     async def _connect(self, role: Role) -> aiosqlite.Connection:
@@ -434,3 +460,12 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.database!r})"
+
+
+def _prepare_writer(connection: sqlite3.Connection, *, lock: WriteLock, inline: bool) -> None:
+    lock.open()
+    if inline:
+        # Inline commits must never sleep in SQLite's busy handler on the event
+        # loop: a taken lock fails at once and the write goes to the thread,
+        # which sets the real timeout around its own attempts (see GroupCommitter).
+        connection.execute("PRAGMA busy_timeout = 0")
