@@ -36,13 +36,14 @@ _set_attribute = object.__setattr__
 class ModelBuilder(Generic[M]):
     """Builds instances of one model class from already-valid field values."""
 
-    __slots__ = ("_defaults", "_factories", "_private_defaults", "model")
+    __slots__ = ("_defaults", "_factories", "_field_count", "_private_defaults", "model")
 
     def __init__(self, model: type[M]) -> None:
         if model.model_config.get("extra") == "allow":
             # Extra fields would need per-instance state this builder does not create.
             raise TypeError(f"{model.__name__} cannot be built without validation")
         self.model = model
+        self._field_count = len(model.model_fields)
         # Private attributes with plain defaults (a Session's revision marker, say).
         self._private_defaults: dict[str, Any] | None = None
         if model.__private_attributes__:
@@ -59,6 +60,8 @@ class ModelBuilder(Generic[M]):
         self._factories: list[tuple[str, Callable[[], Any]]] = []
         for name, field in model.model_fields.items():
             factory = field.default_factory
+            if field.is_required():
+                continue  # every caller passes it (see `build`)
             if factory is None and isinstance(field.default, _IMMUTABLE_DEFAULTS):
                 self._defaults[name] = field.default
             elif factory is not None and _takes_no_arguments(factory):
@@ -69,15 +72,20 @@ class ModelBuilder(Generic[M]):
     def build(self, values: dict[str, Any], private: dict[str, Any] | None = None) -> M:
         """Returns the instance validation of ``values`` would give.
 
-        ``values`` must hold only field names with values of the validated type
-        (models already built, plain JSON data for ``Any``/``dict`` fields);
+        ``values`` must hold every required field, and only field names with
+        values of the validated type (models already built, plain JSON data for
+        ``Any``/``dict`` fields); it becomes the instance's own ``__dict__`` when
+        it names every field, so callers pass a dict they no longer use;
         ``private`` sets private attributes, as assigning them afterwards would.
         """
-        data = self._defaults.copy()
-        for name, factory in self._factories:
-            if name not in values:
-                data[name] = factory()
-        data.update(values)
+        if len(values) == self._field_count:
+            data = values  # every field given (a listed Session, say): nothing to add
+        else:
+            data = self._defaults.copy()
+            for name, factory in self._factories:
+                if name not in values:
+                    data[name] = factory()
+            data.update(values)
         instance = self.model.__new__(self.model)
         _set_attribute(instance, "__dict__", data)
         _set_attribute(instance, "__pydantic_fields_set__", set(values))

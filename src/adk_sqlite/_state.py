@@ -10,7 +10,7 @@ prefixes restored.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -134,12 +134,13 @@ def encode_state(state: Mapping[str, Any]) -> str:
     return _json_encoder.encode(state).decode()
 
 
-def decode_state(text: str | bytes, *, what: str) -> dict[str, Any]:
+def decode_state(text: str | bytes, *, what: str | Callable[[], str]) -> dict[str, Any]:
     """Decodes a stored state object, refusing anything but a JSON object.
 
     Args:
         text: The stored JSON.
-        what: Names the row in the error, e.g. "session 'abc' state".
+        what: Names the row in the error, e.g. "session 'abc' state", or makes
+            that name (listings decode thousands of rows and rarely fail).
 
     Raises:
         CorruptRecordError: The stored value is not a JSON object.
@@ -147,4 +148,5 @@ def decode_state(text: str | bytes, *, what: str) -> dict[str, Any]:
     try:
         return _json_decoder.decode(text)
     except msgspec.DecodeError as exc:
-        raise CorruptRecordError(f"{what} is not a JSON object: {exc}") from exc
+        label = what if isinstance(what, str) else what()
+        raise CorruptRecordError(f"{label} is not a JSON object: {exc}") from exc

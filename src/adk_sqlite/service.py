@@ -23,6 +23,7 @@ from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from ._codec import decode_events, encode_event
+from ._gc import paused_gc
 from ._model_builder import ModelBuilder
 from ._state import json_safe, merged_state, split_state_delta
 from .errors import InvalidArgumentError, SessionAlreadyExistsError
@@ -150,8 +151,8 @@ class SessionService(BaseSessionService):
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
-        return ListSessionsResponse(
-            sessions=[
+        with paused_gc():  # a thousand live Sessions, no garbage (see _gc)
+            sessions = [
                 _session_from(
                     record,
                     merged_state(
@@ -163,7 +164,7 @@ class SessionService(BaseSessionService):
                 )
                 for record in listing.sessions
             ]
-        )
+        return ListSessionsResponse(sessions=sessions)
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:

@@ -40,7 +40,7 @@ from ..records import (
     StateDelta,
 )
 from . import _sql
-from ._statements import Statements
+from ._statements import SessionStatements, Statements
 
 # Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
 _REVISION_BITS = 52
@@ -116,7 +116,7 @@ def _session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
         app_name=app_name,
         user_id=row[1],
         id=row[0],
-        state=decode_state(row[2], what=f"session {row[0]!r} state"),
+        state=decode_state(row[2], what=lambda: f"session {row[0]!r} state"),
         create_time=row[3],
         update_time=row[4],
         revision=row[5],
@@ -218,26 +218,36 @@ def list_sessions(
     owner = _owner_params(owner_id)
     connection.execute(_sql.BEGIN_READ)
     try:
-        if user_id is None:
-            rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
-            user_states = {
-                row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
-                for row in connection.execute(statements.select_user_states_of_app, (app_name,))
-            }
-        else:
-            rows = connection.execute(
-                sql.list_sessions_of_user, (app_name, user_id, *owner)
-            ).fetchall()
-            user_states = {
-                user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
-            }
-        return SessionListing(
-            sessions=[_session_record(row, app_name) for row in rows],
-            app_state=_state_of(connection, statements.select_app_state, (app_name,)),
-            user_states=user_states,
-        )
+        with paused_gc():  # thousands of live records, no garbage (see _gc)
+            return _list_sessions(connection, statements, sql, app_name, user_id, owner)
     finally:
         connection.execute(_sql.COMMIT)
+
+
+def _list_sessions(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    sql: SessionStatements,
+    app_name: str,
+    user_id: str | None,
+    owner: tuple[Any, ...],
+) -> SessionListing:
+    if user_id is None:
+        rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
+        user_states = {
+            row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
+            for row in connection.execute(statements.select_user_states_of_app, (app_name,))
+        }
+    else:
+        rows = connection.execute(sql.list_sessions_of_user, (app_name, user_id, *owner)).fetchall()
+        user_states = {
+            user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
+        }
+    return SessionListing(
+        sessions=[_session_record(row, app_name) for row in rows],
+        app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+        user_states=user_states,
+    )
 
 
 def read_state(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
