@@ -1,4 +1,4 @@
-"""`paused_gc`: the collector is off inside, on after, and the block's objects skip the young generations."""
+"""`paused_gc`: off inside, on after, and what the block built skips the young generations."""
 
 from __future__ import annotations
 
