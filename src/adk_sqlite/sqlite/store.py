@@ -75,14 +75,16 @@ class SqliteStore:
         synchronous: SQLite's ``synchronous`` level. ``"NORMAL"`` (default) in WAL
             mode survives a process crash; ``"FULL"`` also survives power loss,
             at the cost of an fsync per commit.
-        inline_commits: Commit a write on the event loop's own thread when the
-            write lock is free at that moment, instead of crossing to the
-            writer thread and back (see ``docs/performance.md``). A commit then
-            writes to the OS page cache and never waits: a taken lock sends the
-            write to the writer thread as before. Only file databases at
-            ``synchronous`` ``"NORMAL"`` or ``"OFF"`` commit inline, since
-            ``"FULL"`` and ``"EXTRA"`` fsync on every commit. False keeps every
-            write off the event loop.
+        inline_io: Run reads, and commits whose write lock is free at that
+            moment, on the event loop's own thread instead of crossing to a
+            worker thread and back, which costs more than a typical read or
+            commit (see ``docs/performance.md``). A read of a WAL database never
+            waits for writers, and a commit at ``synchronous="NORMAL"`` writes
+            to the OS page cache without an fsync; a commit that would wait for
+            another writer's lock goes to the writer thread instead. Commits at
+            ``"FULL"`` or ``"EXTRA"`` (an fsync each) and everything on
+            ``":memory:"`` always use the worker threads. False keeps all
+            database work off the event loop.
 
     Raises:
         ConfigurationError: An invalid table name, owner column, URL or option.
@@ -99,7 +101,7 @@ class SqliteStore:
         owner_id_column: str | None = None,
         busy_timeout: float = 30.0,
         synchronous: Synchronous = "NORMAL",
-        inline_commits: bool = True,
+        inline_io: bool = True,
     ) -> None:
         tables = TableNames(
             sessions=validate_identifier(session_table, option="session_table"),
@@ -133,11 +135,9 @@ class SqliteStore:
         self._statements: Statements = render_statements(tables, owner)
         self._busy_timeout_ms = int(busy_timeout * 1000)
         self._synchronous: Synchronous = synchronous
+        self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
-            bool(inline_commits)
-            and self._target.path is not None
-            and not self._target.read_only
-            and synchronous in ("OFF", "NORMAL")
+            self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
         )
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -322,6 +322,8 @@ class SqliteStore:
         if reader is None:
             raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
         with sqlite_errors(self._target):
+            if self._inline_reads:
+                return job(reader._conn)
             return await run_on_connection(reader, job)
 
     async def _write(self, job: Callable[..., T]) -> T:

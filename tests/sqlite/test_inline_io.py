@@ -1,4 +1,4 @@
-"""Inline commits: a write runs on the event loop's thread only while both locks are free.
+"""Inline I/O: reads, and writes while both locks are free, run on the event loop's thread.
 
 These tests drive `GroupCommitter` on a real writer connection, with jobs that
 report the thread they ran on, and check that a taken lock (another adk-sqlite
@@ -136,7 +136,7 @@ async def test_a_failing_inline_job_fails_alone(committer: GroupCommitter, db_pa
 
 @pytest.mark.parametrize(
     "options",
-    [{"synchronous": "FULL"}, {"synchronous": "EXTRA"}, {"inline_commits": False}],
+    [{"synchronous": "FULL"}, {"synchronous": "EXTRA"}, {"inline_io": False}],
     ids=["full", "extra", "switched-off"],
 )
 async def test_without_inline_commits_a_taken_lock_still_waits_off_the_loop(
@@ -172,3 +172,26 @@ async def test_the_busy_timeout_still_bounds_a_wait_that_began_inline(db_path: P
         stored = await service.get_session(app_name="a", user_id="u", session_id=session.id)
         assert stored is not None
         assert len(stored.events) == 1
+
+
+async def test_reads_on_the_loop_never_wait_for_a_writer_in_the_middle_of_a_transaction(
+    db_path: Path,
+) -> None:
+    async with SessionService(SqliteStore(db_path, busy_timeout=30)) as service:
+        session = await service.create_session(app_name="a", user_id="u", state={"k": 1})
+        await service.append_event(session, Event(author="agent"))
+        writer = sqlite3.connect(db_path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("DELETE FROM adk_events")
+            started = asyncio.get_running_loop().time()
+            stored = await service.get_session(app_name="a", user_id="u", session_id=session.id)
+            listed = await service.list_sessions(app_name="a", user_id="u")
+            elapsed = asyncio.get_running_loop().time() - started
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert stored is not None
+        assert len(stored.events) == 1  # the committed state, not the pending delete
+        assert [s.id for s in listed.sessions] == [session.id]
+        assert elapsed < 5  # far below the busy timeout: nothing waited for the lock
