@@ -29,6 +29,7 @@ from google.genai import types
 
 from adk_sqlite import (
     AdkSqliteError,
+    CorruptRecordError,
     DatabaseUnavailableError,
     ReadOnlyDatabaseError,
     SessionService,
@@ -287,6 +288,23 @@ async def test_a_schema_holding_bytes_that_are_not_utf8_is_a_clear_error(
     _break_schema_name(damaged)
     outcomes = await try_everything(damaged)
     assert raw_errors(outcomes) == {}
+
+
+@pytest.mark.parametrize("column", ["content", "branch", "usage_metadata", "extra"])
+async def test_a_blob_in_an_event_text_column_is_a_corrupt_record_naming_the_session(
+    tmp_path: Path, column: str
+) -> None:
+    database = tmp_path / "edited.db"
+    async with SessionService(SqliteStore(database)) as service:
+        session = await service.create_session(app_name="a", user_id="u", session_id="edited")
+        await service.append_event(session, Event(author="agent", branch="b"))
+    with sqlite3.connect(database) as editor:
+        editor.execute(f"UPDATE adk_events SET {column} = x'00ff'")
+    async with SessionService(SqliteStore(database)) as service:
+        with pytest.raises(CorruptRecordError, match="'edited'"):
+            await service.get_session(app_name="a", user_id="u", session_id="edited")
+        listed = await service.list_sessions(app_name="a", user_id="u")
+        assert [s.id for s in listed.sessions] == ["edited"]
 
 
 # --- not a database ------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .._state import decode_state, encode_state
 from ..errors import (
     STALE_SESSION_MESSAGE,
     ConfigurationError,
+    CorruptRecordError,
     DuplicateEventError,
     SchemaError,
     SchemaVersionError,
@@ -128,13 +129,57 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _event_record(row: tuple[Any, ...]) -> EventRecord:
-    # The row's columns are EventRecord's fields in order (_sql.EVENT_COLUMNS);
-    # only the 0/1 flags, mostly NULL, need turning into booleans.
-    if row[17] is None and row[18] is None and row[19] is None:
-        return EventRecord(*row)
-    flags = (_flag(row[17]), _flag(row[18]), _flag(row[19]))
-    return EventRecord(*(*row[:17], *flags, *row[20:]))
+def _event_record(row: tuple[Any, ...], key: tuple[str, str, str]) -> EventRecord:
+    """Rebuilds the record from a row of `_sql.READ_EVENT_COLUMNS`."""
+    event_id, invocation_id, author, timestamp, actions, content, rarely_set = row
+    if rarely_set is None:
+        return EventRecord(
+            event_id, *key, invocation_id, author, timestamp, actions, None, None, content
+        )
+    (
+        long_running_tool_ids_json,
+        branch,
+        grounding_metadata,
+        custom_metadata,
+        usage_metadata,
+        citation_metadata,
+        input_transcription,
+        output_transcription,
+        partial,
+        turn_complete,
+        interrupted,
+        error_code,
+        error_message,
+        extra,
+    ) = _rarely_set_decoder.decode(rarely_set)
+    return EventRecord(
+        event_id,
+        *key,
+        invocation_id,
+        author,
+        timestamp,
+        actions,
+        long_running_tool_ids_json,
+        branch,
+        content,
+        grounding_metadata,
+        custom_metadata,
+        usage_metadata,
+        citation_metadata,
+        input_transcription,
+        output_transcription,
+        _flag(partial),
+        _flag(turn_complete),
+        _flag(interrupted),
+        error_code,
+        error_message,
+        extra,
+    )
+
+
+# Our own SQL builds the array, so its length is fixed; the values are
+# checked where they are decoded, as for any column (see _codec).
+_rarely_set_decoder = msgspec.json.Decoder(tuple[Any, ...])
 
 
 def _owner_params(owner_id: Any) -> tuple[Any, ...]:
@@ -152,8 +197,21 @@ def select_events(
     key: tuple[str, str, str],
     query: EventQuery | None,
 ) -> list[EventRecord]:
-    with paused_gc():
-        return _select_events(connection, statements, key, query)
+    """Reads a session's events (all, after a time, or the newest n) in order.
+
+    Raises:
+        CorruptRecordError: A text column of an event holds a BLOB (a damaged
+            or hand-edited file); nothing of the session is returned.
+    """
+    try:
+        with paused_gc():
+            return _select_events(connection, statements, key, query)
+    except sqlite3.OperationalError as exc:
+        if "JSON cannot hold BLOB" not in str(exc):
+            raise
+        raise CorruptRecordError(
+            f"an event of session {key[2]!r} is corrupt: a text column holds a BLOB"
+        ) from exc
 
 
 def _select_events(
@@ -164,7 +222,7 @@ def _select_events(
 ) -> list[EventRecord]:
     if query is None:
         rows = connection.execute(statements.select_events, key).fetchall()
-        return [_event_record(row) for row in rows]
+        return [_event_record(row, key) for row in rows]
     if query.limit == 0:
         return []
     after = query.after_timestamp
@@ -173,14 +231,14 @@ def _select_events(
             rows = connection.execute(statements.select_events, key).fetchall()
         else:
             rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
-        return [_event_record(row) for row in rows]
+        return [_event_record(row, key) for row in rows]
     if after is None:
         rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
     else:
         rows = connection.execute(
             statements.select_recent_events_after, (*key, after, query.limit)
         ).fetchall()
-    return [_event_record(row) for row in reversed(rows)]
+    return [_event_record(row, key) for row in reversed(rows)]
 
 
 def read_session(

@@ -173,7 +173,24 @@ INSERT_EVENT = (
 _SESSION_KEY_OF = (
     '(SELECT session_key FROM "{sessions}" WHERE app_name = ?1 AND user_id = ?2 AND id = ?3)'
 )
-_EVENTS_OF_SESSION = 'SELECT {event_columns} FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF
+# Reads hand the sqlite3 module 7 cells per event instead of 23: each cell
+# costs it ~0.1 µs per row, even a NULL, and the columns folded into the last
+# cell (a JSON array, or NULL when all of them are) are NULL in most events.
+# None of them is REAL, so JSON carries them exactly; app_name, user_id and
+# session_id are the session's own, known to the reader.
+RARELY_SET_EVENT_COLUMNS = (
+    "long_running_tool_ids_json, branch, grounding_metadata, custom_metadata, usage_metadata,"
+    " citation_metadata, input_transcription, output_transcription, partial, turn_complete,"
+    " interrupted, error_code, error_message, extra"
+)
+READ_EVENT_COLUMNS = (
+    "id, invocation_id, author, timestamp_unix, actions, content,"
+    f" CASE WHEN coalesce({RARELY_SET_EVENT_COLUMNS}) IS NULL THEN NULL"
+    f" ELSE json_array({RARELY_SET_EVENT_COLUMNS}) END"
+)
+_EVENTS_OF_SESSION = (
+    'SELECT {read_event_columns} FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF
+)
 SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
 SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix, seq"
 # Newest first with a LIMIT, reversed in Python: "the n most recent" must not

@@ -72,6 +72,7 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
         "session_columns": _sql.SESSION_COLUMNS
         + ("" if owner_quoted is None else ", " + owner_quoted),
         "event_columns": _sql.EVENT_COLUMNS,
+        "read_event_columns": _sql.READ_EVENT_COLUMNS,
         "owner_filter": "",
     }
 
