@@ -242,28 +242,56 @@ def decode_event(record: EventRecord) -> Event:
         "invocation_id": record.invocation_id,
         "author": record.author,
         "timestamp": record.timestamp,
+        "actions": _decode_actions(record),
     }
     try:
-        if record.extra is not None:
-            for name, raw in _raw_object_decoder.decode(record.extra).items():
-                if name in Event.model_fields:  # unknown names: ignored, as Event ignores them
-                    values[name] = _field_adapter(name).validate_json(bytes(raw))
         if record.content is not None:
             values["content"] = _decode_content(record.content)
-        for name in _MODEL_JSON_COLUMNS[1:]:
-            text = getattr(record, name)
-            if text is not None:
-                values[name] = _MODEL_JSON_ADAPTERS[name].validate_json(text)
-        if record.custom_metadata is not None:
-            values["custom_metadata"] = _json_object(record.custom_metadata)
-        if record.long_running_tool_ids_json is not None:
-            values["long_running_tool_ids"] = set(
-                _json_decoder.decode(record.long_running_tool_ids_json)
-            )
+        if _has_rarely_set_fields(record):
+            _decode_rarely_set_fields(record, values)
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise CorruptRecordError(
             f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
         ) from exc
+    return _EVENT.build(values)
+
+
+def _has_rarely_set_fields(record: EventRecord) -> bool:
+    # Spelled out, not looped: most events set none of these, and this test
+    # runs for every event read.
+    return not (
+        record.extra is None
+        and record.usage_metadata is None
+        and record.branch is None
+        and record.long_running_tool_ids_json is None
+        and record.custom_metadata is None
+        and record.grounding_metadata is None
+        and record.citation_metadata is None
+        and record.input_transcription is None
+        and record.output_transcription is None
+        and record.partial is None
+        and record.turn_complete is None
+        and record.interrupted is None
+        and record.error_code is None
+        and record.error_message is None
+    )
+
+
+def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> None:
+    if record.extra is not None:
+        for name, raw in _raw_object_decoder.decode(record.extra).items():
+            if name in Event.model_fields:  # unknown names: ignored, as Event ignores them
+                values[name] = _field_adapter(name).validate_json(bytes(raw))
+    for name in _MODEL_JSON_COLUMNS[1:]:
+        text = getattr(record, name)
+        if text is not None:
+            values[name] = _MODEL_JSON_ADAPTERS[name].validate_json(text)
+    if record.custom_metadata is not None:
+        values["custom_metadata"] = _json_object(record.custom_metadata)
+    if record.long_running_tool_ids_json is not None:
+        values["long_running_tool_ids"] = set(
+            _json_decoder.decode(record.long_running_tool_ids_json)
+        )
     for name in (
         "branch",
         "partial",
@@ -275,8 +303,6 @@ def decode_event(record: EventRecord) -> Event:
         value = getattr(record, name)
         if value is not None:
             values[name] = value
-    values["actions"] = _decode_actions(record)
-    return _EVENT.build(values)
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -31,6 +31,12 @@ M = TypeVar("M", bound=BaseModel)
 
 _IMMUTABLE_DEFAULTS = (type(None), str, int, float, bool, bytes, tuple, frozenset, enum.Enum)
 _set_attribute = object.__setattr__
+_new_object = object.__new__
+# BaseModel's own slots, set through their descriptors: the same effect as
+# object.__setattr__, without its lookup on every instance built.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class ModelBuilder(Generic[M]):
@@ -86,16 +92,14 @@ class ModelBuilder(Generic[M]):
                 if name not in values:
                     data[name] = factory()
             data.update(values)
-        instance = self.model.__new__(self.model)
+        instance = _new_object(self.model)  # BaseModel has no __new__ of its own
         _set_attribute(instance, "__dict__", data)
-        _set_attribute(instance, "__pydantic_fields_set__", set(values))
-        _set_attribute(instance, "__pydantic_extra__", None)
+        _set_fields_set(instance, set(values))
+        _set_extra(instance, None)
         if self._private_defaults is None:
-            _set_attribute(instance, "__pydantic_private__", None)
+            _set_private(instance, None)
         else:
-            _set_attribute(
-                instance, "__pydantic_private__", {**self._private_defaults, **(private or {})}
-            )
+            _set_private(instance, {**self._private_defaults, **(private or {})})
         return instance
 
 

@@ -108,11 +108,20 @@ def _is_allowed(module: str, name: str) -> bool:
     return key in _event_actions_globals() or key in allowed_globals()
 
 
+# Allowed globals already resolved: nearly every blob names EventActions, and
+# a dict lookup is cheaper than the allowlist check plus the module lookup.
+_resolved_globals: dict[tuple[str, str], Any] = {}
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if not _is_allowed(module, name):
-            raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
-        return super().find_class(module, name)
+        key = (module, name)
+        resolved = _resolved_globals.get(key)
+        if resolved is None:
+            if not _is_allowed(module, name):
+                raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
+            resolved = _resolved_globals[key] = super().find_class(module, name)
+        return resolved
 
 
 class UnsafePickleError(Exception):
