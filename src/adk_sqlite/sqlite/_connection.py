@@ -3,11 +3,12 @@
 Every aiosqlite connection owns one worker thread. A round trip from the event
 loop to that thread and back costs ~15-130 µs on the machines we measure on,
 far more than the SQL of an append, so each store operation is one Python
-function run *inside* the worker thread (one hop); writes go through
-`_writer.GroupCommitter`.
+function (a job) run on the connection: on its worker thread (one hop), or,
+with ``inline_io``, directly on the event loop's thread (no hop; see
+`SqliteStore`); writes go through `_writer.GroupCommitter`.
 
 aiosqlite has no public "run this callable on the connection's thread" call, so
-this module (and only this module) uses its internal ``_execute`` and ``_conn``;
+this module and the store use its internal ``_execute`` and ``_conn``;
 ``tests/unit/test_connection.py`` pins that they exist.
 """
 
