@@ -214,6 +214,7 @@ def _encode_extra(event: Event) -> str | None:
 # --- decoding ---------------------------------------------------------------------------
 
 _EVENT = ModelBuilder(Event)
+_EVENT_FIELD_NAMES = frozenset(Event.model_fields)
 _CONTENT = ModelBuilder(types.Content)
 _PART = ModelBuilder(types.Part)
 _FUNCTION_CALL = ModelBuilder(types.FunctionCall)
@@ -280,7 +281,7 @@ def _has_rarely_set_fields(record: EventRecord) -> bool:
 def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> None:
     if record.extra is not None:
         for name, raw in _raw_object_decoder.decode(record.extra).items():
-            if name in Event.model_fields:  # unknown names: ignored, as Event ignores them
+            if name in _EVENT_FIELD_NAMES:  # unknown names: ignored, as Event ignores them
                 values[name] = _field_adapter(name).validate_json(bytes(raw))
     for name in _MODEL_JSON_COLUMNS[1:]:
         text = getattr(record, name)

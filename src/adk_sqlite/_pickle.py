@@ -108,6 +108,9 @@ def _is_allowed(module: str, name: str) -> bool:
     return key in _event_actions_globals() or key in allowed_globals()
 
 
+# Read once: pydantic computes ``model_fields`` afresh on every class access.
+_ACTIONS_FIELD_NAMES = EventActions.model_fields.keys()
+
 # Allowed globals already resolved: nearly every blob names EventActions, and
 # a dict lookup is cheaper than the allowlist check plus the module lookup.
 _resolved_globals: dict[tuple[str, str], Any] = {}
@@ -143,7 +146,7 @@ def loads_actions(data: bytes) -> EventActions:
         raise UnsafePickleError(f"malformed pickle ({type(exc).__name__}: {exc})") from exc
     if not isinstance(value, EventActions):
         raise UnsafePickleError(f"holds {type(value).__name__}, not EventActions")
-    if value.__dict__.keys() != EventActions.model_fields.keys():
+    if value.__dict__.keys() != _ACTIONS_FIELD_NAMES:
         # Written by another ADK version: fields were added or removed since.
         # Re-validating fills defaults and drops what no longer exists.
         try:
