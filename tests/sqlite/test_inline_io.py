@@ -195,3 +195,34 @@ async def test_reads_on_the_loop_never_wait_for_a_writer_in_the_middle_of_a_tran
         assert len(stored.events) == 1  # the committed state, not the pending delete
         assert [s.id for s in listed.sessions] == [session.id]
         assert elapsed < 5  # far below the busy timeout: nothing waited for the lock
+
+
+async def test_a_read_that_finds_a_lock_taken_is_retried_on_the_reader_thread(
+    db_path: Path,
+) -> None:
+    # A WAL reader meets a lock only while another connection recovers the log,
+    # which cannot be staged on demand; this job meets a real SQLITE_BUSY from
+    # SQLite on its first run instead (a write lock held elsewhere), as such a
+    # read would.
+    store = SqliteStore(db_path, busy_timeout=10)
+    async with store:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        contender = sqlite3.connect(db_path, isolation_level=None, timeout=0)
+        holder.execute("BEGIN IMMEDIATE")
+        threads: list[int] = []
+
+        def job(connection: sqlite3.Connection) -> int:
+            threads.append(threading.get_ident())
+            if len(threads) == 1:
+                contender.execute("BEGIN IMMEDIATE")  # raises SQLITE_BUSY
+            (count,) = connection.execute("SELECT count(*) FROM adk_sessions").fetchone()
+            return int(count)
+
+        try:
+            assert await store._read(job) == 0
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+            contender.close()
+    assert threads[0] == threading.get_ident()  # first try: inline
+    assert threads[1] != threading.get_ident()  # the retry: on the reader's thread

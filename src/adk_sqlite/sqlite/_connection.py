@@ -245,6 +245,29 @@ async def open_connection(
         raise
 
 
+def is_busy_error(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock it needs."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+@contextlib.contextmanager
+def patient(connection: sqlite3.Connection, busy_timeout_ms: int | None) -> Iterator[None]:
+    """Runs the block with SQLite's busy timeout, on a connection that normally has none.
+
+    Connections used on the event loop's thread keep a busy timeout of 0, so the
+    loop never sleeps in SQLite's busy handler; their worker thread retries what
+    found a lock taken with the configured timeout (``None``: leave it as is).
+    """
+    if busy_timeout_ms is None:
+        yield
+        return
+    connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    try:
+        yield
+    finally:
+        connection.execute("PRAGMA busy_timeout = 0")
+
+
 async def run_on_connection(connection: aiosqlite.Connection, job: Callable[..., T]) -> T:
     """Runs ``job(sqlite3_connection)`` on the connection's worker thread: one hop."""
     result: T = await connection._execute(job, connection._conn)  # type: ignore[no-untyped-call]

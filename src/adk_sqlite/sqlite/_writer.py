@@ -30,7 +30,14 @@ import aiosqlite
 
 from ..errors import DatabaseLockedError
 from . import _sql
-from ._connection import DatabaseTarget, run_on_connection, sqlite_errors, translate_sqlite_error
+from ._connection import (
+    DatabaseTarget,
+    is_busy_error,
+    patient,
+    run_on_connection,
+    sqlite_errors,
+    translate_sqlite_error,
+)
 
 __all__ = ["Checkpointer", "GroupCommitter", "WriteLock"]
 
@@ -366,7 +373,7 @@ def _try_batch_at_once(
         try:
             connection.execute(_sql.BEGIN_WRITE)  # busy timeout 0: fails at once if taken
         except sqlite3.OperationalError as exc:
-            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY:
+            if is_busy_error(exc):
                 return None
             raise
         return _run_begun_batch(connection, batch)
@@ -382,9 +389,7 @@ def _run_locked_batch(
     busy_timeout_ms: int | None,
 ) -> list[tuple[bool, Any]]:
     """Runs on the writer thread: waits for the write lock, then runs the batch."""
-    if busy_timeout_ms is not None:
-        connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-    try:
+    with patient(connection, busy_timeout_ms):
         if lock is not None:
             lock.acquire()
         try:
@@ -393,9 +398,6 @@ def _run_locked_batch(
         finally:
             if lock is not None:
                 lock.release()
-    finally:
-        if busy_timeout_ms is not None:
-            connection.execute("PRAGMA busy_timeout = 0")
 
 
 def _run_begun_batch(

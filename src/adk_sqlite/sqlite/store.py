@@ -29,8 +29,10 @@ from ._connection import (
     DatabaseTarget,
     Role,
     Synchronous,
+    is_busy_error,
     open_connection,
     parse_database,
+    patient,
     run_on_connection,
     sqlite_errors,
 )
@@ -283,6 +285,8 @@ class SqliteStore:
             if not self._target.in_memory:
                 reader = await self._connect("reader")
                 connections.append(reader)
+                if self._inline_reads:  # see _read: the loop never sleeps on a lock
+                    await run_on_connection(reader, _drop_busy_timeout)
             if self._target.path is not None and not self._target.read_only:
                 checkpoint_connection = await self._connect("checkpointer")
                 connections.append(checkpoint_connection)
@@ -322,9 +326,20 @@ class SqliteStore:
         if reader is None:
             raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
         with sqlite_errors(self._target):
-            if self._inline_reads:
+            if not self._inline_reads:
+                return await run_on_connection(reader, job)
+            try:
                 return job(reader._conn)
-            return await run_on_connection(reader, job)
+            except sqlite3.OperationalError as exc:
+                if not is_busy_error(exc):
+                    raise
+            # A WAL reader waits only while another connection recovers the log
+            # or holds the file exclusively: wait for that on the reader's
+            # thread, with the configured busy timeout, not on the event loop.
+            busy_timeout_ms = self._busy_timeout_ms
+            return await run_on_connection(
+                reader, lambda raw: _run_patiently(raw, job, busy_timeout_ms)
+            )
 
     async def _write(self, job: Callable[..., T]) -> T:
         committer = await self._ensure_open()
@@ -470,4 +485,15 @@ def _prepare_writer(connection: sqlite3.Connection, *, lock: WriteLock, inline: 
         # Inline commits must never sleep in SQLite's busy handler on the event
         # loop: a taken lock fails at once and the write goes to the thread,
         # which sets the real timeout around its own attempts (see GroupCommitter).
-        connection.execute("PRAGMA busy_timeout = 0")
+        _drop_busy_timeout(connection)
+
+
+def _drop_busy_timeout(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA busy_timeout = 0")
+
+
+def _run_patiently(
+    connection: sqlite3.Connection, job: Callable[..., T], busy_timeout_ms: int
+) -> T:
+    with patient(connection, busy_timeout_ms):
+        return job(connection)
