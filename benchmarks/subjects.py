@@ -270,6 +270,7 @@ class OneHopFloor:
 
 BACKENDS = (
     "adk-sqlite",
+    "adk-sqlite-threads",
     "adk-sqlite-per-session",
     "adk-inmemory",
     "adk-sqlite-service",
@@ -279,7 +280,8 @@ BACKENDS = (
     "floor-aiosqlite-2hops",
     "floor-thread-1hop",
 )
-"""Every subject a run can compare; ``adk-sqlite`` is this project."""
+"""Every subject a run can compare; ``adk-sqlite`` is this project (``-threads``:
+with ``inline_io=False``, every database call on a worker thread)."""
 
 
 def per_session_folder(path: Path) -> Path:
@@ -294,6 +296,11 @@ async def open_subject(name: str, path: Path) -> AsyncIterator[Subject]:
         from adk_sqlite import SessionService, SqliteStore
 
         async with SessionService(SqliteStore(path)) as service:
+            yield ServiceSubject(service)
+    elif name == "adk-sqlite-threads":
+        from adk_sqlite import SessionService, SqliteStore
+
+        async with SessionService(SqliteStore(path, inline_io=False)) as service:
             yield ServiceSubject(service)
     elif name == "adk-sqlite-per-session":
         from adk_sqlite import SessionService, SqliteStore
