@@ -132,51 +132,20 @@ def _flag(value: int | None) -> bool | None:
 def _event_record(row: tuple[Any, ...], key: tuple[str, str, str]) -> EventRecord:
     """Rebuilds the record from a row of `_sql.READ_EVENT_COLUMNS`."""
     event_id, invocation_id, author, timestamp, actions, content, rarely_set = row
-    if rarely_set is None:
-        return EventRecord(
-            event_id, *key, invocation_id, author, timestamp, actions, None, None, content
-        )
-    (
-        long_running_tool_ids_json,
-        branch,
-        grounding_metadata,
-        custom_metadata,
-        usage_metadata,
-        citation_metadata,
-        input_transcription,
-        output_transcription,
-        partial,
-        turn_complete,
-        interrupted,
-        error_code,
-        error_message,
-        extra,
-    ) = _rarely_set_decoder.decode(rarely_set)
-    return EventRecord(
-        event_id,
-        *key,
-        invocation_id,
-        author,
-        timestamp,
-        actions,
-        long_running_tool_ids_json,
-        branch,
-        content,
-        grounding_metadata,
-        custom_metadata,
-        usage_metadata,
-        citation_metadata,
-        input_transcription,
-        output_transcription,
-        _flag(partial),
-        _flag(turn_complete),
-        _flag(interrupted),
-        error_code,
-        error_message,
-        extra,
+    record = EventRecord(
+        event_id, *key, invocation_id, author, timestamp, actions, None, None, content
     )
+    if rarely_set is None:
+        return record
+    values = _rarely_set_decoder.decode(rarely_set)
+    fields = dict(zip(_RARELY_SET_FIELDS, values, strict=True))
+    for name in ("partial", "turn_complete", "interrupted"):  # stored as 0/1
+        fields[name] = _flag(fields[name])
+    return msgspec.structs.replace(record, **fields)
 
 
+# The columns folded into the array are EventRecord fields of the same names.
+_RARELY_SET_FIELDS = tuple(name.strip() for name in _sql.RARELY_SET_EVENT_COLUMNS.split(","))
 # Our own SQL builds the array, so its length is fixed; the values are
 # checked where they are decoded, as for any column (see _codec).
 _rarely_set_decoder = msgspec.json.Decoder(tuple[Any, ...])
