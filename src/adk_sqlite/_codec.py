@@ -243,7 +243,11 @@ def decode_event(record: EventRecord) -> Event:
         "invocation_id": record.invocation_id,
         "author": record.author,
         "timestamp": record.timestamp,
-        "actions": _decode_actions(record),
+        "actions": (
+            _ACTIONS.build_default()
+            if record.actions is None
+            else _load_actions(record.actions, record)
+        ),
     }
     try:
         if record.content is not None:
@@ -370,11 +374,9 @@ def _simple_call(raw: Any, builder: ModelBuilder[Any], payload: str) -> Any:
     return builder.build(raw)
 
 
-def _decode_actions(record: EventRecord) -> EventActions:
-    if record.actions is None:
-        return _ACTIONS.build({})
+def _load_actions(blob: bytes, record: EventRecord) -> EventActions:
     try:
-        return loads_actions(record.actions)
+        return loads_actions(blob)
     except UnsafePickleError as exc:
         raise UnsafePayloadError(
             f"event {record.id!r} of session {record.session_id!r}: its actions blob"

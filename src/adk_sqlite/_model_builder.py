@@ -75,6 +75,23 @@ class ModelBuilder(Generic[M]):
             else:
                 self._factories.append((name, functools.partial(_copied_default, field)))
 
+    def build_default(self) -> M:
+        """Returns what validating ``{}`` gives: every field at its default.
+
+        Only for models without required fields (an ``EventActions``, say).
+        """
+        data = self._defaults.copy()
+        for name, factory in self._factories:
+            data[name] = factory()
+        instance = _new_object(self.model)
+        _set_attribute(instance, "__dict__", data)
+        _set_fields_set(instance, set())
+        _set_extra(instance, None)
+        _set_private(
+            instance, None if self._private_defaults is None else {**self._private_defaults}
+        )
+        return instance
+
     def build(self, values: dict[str, Any], private: dict[str, Any] | None = None) -> M:
         """Returns the instance validation of ``values`` would give.
 
