@@ -112,3 +112,18 @@ def test_a_built_session_equals_a_validated_one() -> None:
     assert built == validated
     assert built.model_fields_set == validated.model_fields_set
     assert built.model_dump() == validated.model_dump()
+
+
+def test_a_default_built_model_equals_the_validated_default_and_owns_its_containers() -> None:
+    from google.adk.events.event_actions import EventActions
+
+    from adk_sqlite._model_builder import ModelBuilder
+
+    builder = ModelBuilder(EventActions)
+    first, second = builder.build_default(), builder.build_default()
+    assert first == EventActions()
+    assert first.model_fields_set == EventActions().model_fields_set == set()
+    assert first.__dict__.keys() == EventActions().__dict__.keys()
+    first.state_delta["k"] = 1  # ADK mutates these dicts in place
+    assert second.state_delta == {}
+    assert first.model_dump() != second.model_dump()
