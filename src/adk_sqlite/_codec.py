@@ -220,6 +220,7 @@ _PART = ModelBuilder(types.Part)
 _FUNCTION_CALL = ModelBuilder(types.FunctionCall)
 _FUNCTION_RESPONSE = ModelBuilder(types.FunctionResponse)
 _ACTIONS = ModelBuilder(EventActions)
+_CONTENT_KEYS = frozenset({"parts", "role"})
 _SIMPLE_PART_KEYS = frozenset({"text", "thought", "function_call", "function_response"})
 _MODEL_JSON_ADAPTERS = {name: TypeAdapter(_annotation(name)) for name in _MODEL_JSON_COLUMNS}
 
@@ -325,26 +326,29 @@ def _decode_content(text: str) -> types.Content:
 
 def _simple_content(raw: Any) -> types.Content | None:
     """Builds text / function-call / function-response content; None for other shapes."""
-    if type(raw) is not dict or not raw.keys() <= {"parts", "role"}:
+    if type(raw) is not dict or not raw.keys() <= _CONTENT_KEYS:
         return None
     role = raw.get("role")
     if role is not None and type(role) is not str:
         return None
-    if "parts" in raw:
-        if type(raw["parts"]) is not list:
+    parts = raw.get("parts")
+    if parts is not None:
+        if type(parts) is not list:
             return None
-        parts = []
-        for part_data in raw["parts"]:
+        for index, part_data in enumerate(parts):  # replaced in place, one by one
             part = _simple_part(part_data)
             if part is None:
                 return None
-            parts.append(part)
-        raw["parts"] = parts
+            parts[index] = part
     return _CONTENT.build(raw)
 
 
 def _simple_part(raw: Any) -> types.Part | None:
-    if type(raw) is not dict or not raw.keys() <= _SIMPLE_PART_KEYS:
+    if type(raw) is not dict:
+        return None
+    if len(raw) == 1 and type(raw.get("text")) is str:  # the commonest part by far
+        return _PART.build(raw)
+    if not raw.keys() <= _SIMPLE_PART_KEYS:
         return None
     if "text" in raw and type(raw["text"]) is not str:
         return None
