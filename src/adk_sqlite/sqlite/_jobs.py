@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
 import msgspec
@@ -129,14 +129,31 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _event_record(row: tuple[Any, ...], key: tuple[str, str, str]) -> EventRecord:
-    """Rebuilds the record from a row of `_sql.READ_EVENT_COLUMNS`."""
-    event_id, invocation_id, author, timestamp, actions, content, rarely_set = row
-    record = EventRecord(
-        event_id, *key, invocation_id, author, timestamp, actions, None, None, content
-    )
-    if rarely_set is None:
-        return record
+def _event_records(rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]) -> list[EventRecord]:
+    """Rebuilds the records from rows of `_sql.READ_EVENT_COLUMNS`."""
+    app_name, user_id, session_id = key
+    records = []
+    for event_id, invocation_id, author, timestamp, actions, content, rarely_set in rows:
+        record = EventRecord(
+            event_id,
+            app_name,
+            user_id,
+            session_id,
+            invocation_id,
+            author,
+            timestamp,
+            actions,
+            None,
+            None,
+            content,
+        )
+        if rarely_set is not None:
+            record = _with_rarely_set_fields(record, rarely_set)
+        records.append(record)
+    return records
+
+
+def _with_rarely_set_fields(record: EventRecord, rarely_set: str) -> EventRecord:
     values = _rarely_set_decoder.decode(rarely_set)
     fields = dict(zip(_RARELY_SET_FIELDS, values, strict=True))
     for name in ("partial", "turn_complete", "interrupted"):  # stored as 0/1
@@ -191,7 +208,7 @@ def _select_events(
 ) -> list[EventRecord]:
     if query is None:
         rows = connection.execute(statements.select_events, key).fetchall()
-        return [_event_record(row, key) for row in rows]
+        return _event_records(rows, key)
     if query.limit == 0:
         return []
     after = query.after_timestamp
@@ -200,14 +217,14 @@ def _select_events(
             rows = connection.execute(statements.select_events, key).fetchall()
         else:
             rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
-        return [_event_record(row, key) for row in rows]
+        return _event_records(rows, key)
     if after is None:
         rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
     else:
         rows = connection.execute(
             statements.select_recent_events_after, (*key, after, query.limit)
         ).fetchall()
-    return [_event_record(row, key) for row in reversed(rows)]
+    return _event_records(reversed(rows), key)
 
 
 def read_session(
