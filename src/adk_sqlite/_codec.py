@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from google.adk.events.event import Event
+from google.adk.events.event import Event, NodeInfo
 from google.adk.events.event_actions import EventActions
 from google.genai import types
 from pydantic import TypeAdapter
@@ -214,9 +214,13 @@ def _encode_extra(event: Event) -> str | None:
 # --- decoding ---------------------------------------------------------------------------
 
 _EVENT = ModelBuilder(Event)
+_EVENT_TEMPLATE = _EVENT.template
+_new_node_info = ModelBuilder(NodeInfo).build_default
 _EVENT_FIELD_NAMES = frozenset(Event.model_fields)
 _CONTENT = ModelBuilder(types.Content)
 _PART = ModelBuilder(types.Part)
+_CONTENT_TEMPLATE = _CONTENT.template
+_PART_TEMPLATE = _PART.template
 _FUNCTION_CALL = ModelBuilder(types.FunctionCall)
 _FUNCTION_RESPONSE = ModelBuilder(types.FunctionResponse)
 _ACTIONS = ModelBuilder(EventActions)
@@ -239,27 +243,41 @@ def decode_event(record: EventRecord) -> Event:
             malformed (nothing from it is executed).
         CorruptRecordError: The row's JSON columns are invalid.
     """
-    values: dict[str, Any] = {
-        "id": record.id,
-        "invocation_id": record.invocation_id,
-        "author": record.author,
-        "timestamp": record.timestamp,
-        "actions": (
-            _ACTIONS.build_default()
-            if record.actions is None
-            else _load_actions(record.actions, record)
-        ),
-    }
+    blob = record.actions
+    actions = _ACTIONS.build_default() if blob is None else _load_actions(blob, record)
     try:
-        if record.content is not None:
-            values["content"] = _decode_content(record.content)
+        content = None if record.content is None else _decode_content(record.content)
         if _has_rarely_set_fields(record):
+            values: dict[str, Any] = {
+                "id": record.id,
+                "invocation_id": record.invocation_id,
+                "author": record.author,
+                "timestamp": record.timestamp,
+                "actions": actions,
+            }
+            if content is not None:
+                values["content"] = content
             _decode_rarely_set_fields(record, values)
+            return _EVENT.build(values)
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise CorruptRecordError(
             f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
         ) from exc
-    return _EVENT.build(values)
+    # Most events: only the always-set fields, and maybe content. Built here
+    # without the general path's dict of values (this runs per event read).
+    data = _EVENT_TEMPLATE.copy()
+    data["id"] = record.id
+    data["invocation_id"] = record.invocation_id
+    data["author"] = record.author
+    data["timestamp"] = record.timestamp
+    data["actions"] = actions
+    data["node_info"] = _new_node_info()
+    if content is None:
+        return _EVENT.assemble(data, {"id", "invocation_id", "author", "timestamp", "actions"})
+    data["content"] = content
+    return _EVENT.assemble(
+        data, {"id", "invocation_id", "author", "timestamp", "actions", "content"}
+    )
 
 
 def _has_rarely_set_fields(record: EventRecord) -> bool:
@@ -320,8 +338,32 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def _decode_content(text: str) -> types.Content:
     raw = _json_decoder.decode(text)
-    content = _simple_content(raw)
+    content = _text_content(raw)
+    if content is None:
+        content = _simple_content(raw)
     return content if content is not None else types.Content.model_validate_json(text)
+
+
+def _text_content(raw: Any) -> types.Content | None:
+    """Builds a message of text parts only, the commonest by far; None for any other shape."""
+    if not (
+        type(raw) is dict
+        and type(parts := raw.get("parts")) is list
+        and type(role := raw.get("role")) is str
+        and len(raw) == 2
+    ):
+        return None
+    for part in parts:
+        if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
+            return None
+    for index, part in enumerate(parts):  # replaced in place
+        data = _PART_TEMPLATE.copy()
+        data["text"] = part["text"]
+        parts[index] = _PART.assemble(data, {"text"})
+    data = _CONTENT_TEMPLATE.copy()
+    data["parts"] = parts
+    data["role"] = role
+    return _CONTENT.assemble(data, {"parts", "role"})
 
 
 def _simple_content(raw: Any) -> types.Content | None:
@@ -346,8 +388,6 @@ def _simple_content(raw: Any) -> types.Content | None:
 def _simple_part(raw: Any) -> types.Part | None:
     if type(raw) is not dict:
         return None
-    if len(raw) == 1 and type(raw.get("text")) is str:  # the commonest part by far
-        return _PART.build(raw)
     if not raw.keys() <= _SIMPLE_PART_KEYS:
         return None
     if "text" in raw and type(raw["text"]) is not str:

@@ -69,6 +69,8 @@ def test_decoded_content_equals_validated_content(content: types.Content) -> Non
     decoded = _decode_content(text)
     assert decoded == validated
     assert _fields_set_tree(decoded) == _fields_set_tree(validated)
+    # Same fields in the same order: dumps (which follow __dict__) match too.
+    assert decoded.model_dump_json() == validated.model_dump_json()
 
 
 @settings(max_examples=100, deadline=None)
@@ -78,15 +80,19 @@ def test_decoded_event_equals_the_event_validated_from_its_json(
 ) -> None:
     event = Event(id="e", author="agent", invocation_id="i", timestamp=timestamp, content=content)
     decoded = decode_event(encode_event(event, app_name="a", user_id="u", session_id="s"))
+    validated = Event.model_validate_json(event.model_dump_json())
     assert decoded == event
-    assert decoded == Event.model_validate_json(event.model_dump_json())
+    assert decoded == validated
+    assert decoded.model_dump_json() == validated.model_dump_json()
 
 
 def test_the_rich_event_decodes_to_what_validation_gives() -> None:
     event = rich_event()
     decoded = decode_event(encode_event(event, app_name="a", user_id="u", session_id="s"))
-    assert decoded == Event.model_validate_json(event.model_dump_json())
+    validated = Event.model_validate_json(event.model_dump_json())
+    assert decoded == validated
     assert decoded.model_fields_set >= {"id", "author", "invocation_id", "timestamp", "actions"}
+    assert list(decoded.__dict__) == list(validated.__dict__)
 
 
 def test_a_built_session_equals_a_validated_one() -> None:
@@ -123,7 +129,42 @@ def test_a_default_built_model_equals_the_validated_default_and_owns_its_contain
     first, second = builder.build_default(), builder.build_default()
     assert first == EventActions()
     assert first.model_fields_set == EventActions().model_fields_set == set()
-    assert first.__dict__.keys() == EventActions().__dict__.keys()
+    assert list(first.__dict__) == list(EventActions().__dict__)
     first.state_delta["k"] = 1  # ADK mutates these dicts in place
     assert second.state_delta == {}
     assert first.model_dump() != second.model_dump()
+
+
+def test_a_plain_model_made_by_a_default_factory_is_built_exactly() -> None:
+    from google.adk.events.event import NodeInfo
+
+    from adk_sqlite._model_builder import ModelBuilder
+
+    built = ModelBuilder(Event).build({"id": "e", "author": "a"})
+    assert built.node_info == NodeInfo()
+    assert built.node_info.model_fields_set == set()
+    assert built.node_info is not ModelBuilder(Event).build({}).node_info
+    assert list(built.__dict__) == list(Event(id="e", author="a").__dict__)
+
+
+def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
+    from pydantic import BaseModel, field_validator
+
+    from adk_sqlite._model_builder import ModelBuilder
+
+    class Checked(BaseModel):
+        size: int = 1
+
+        @field_validator("size")
+        @classmethod
+        def _positive(cls, value: int) -> int:
+            return abs(value)
+
+    from pydantic import Field
+
+    class Factory(BaseModel):
+        checked: Checked = Field(default_factory=Checked)
+
+    builder = ModelBuilder(Factory)
+    assert builder.build_default() == Factory()
+    assert ("checked", Checked) in builder._factories  # not rebuilt without validation
