@@ -126,7 +126,8 @@ class ModelBuilder(Generic[M]):
 
         ``data`` must be a filled copy of `template` (every field, in order,
         with values of the validated types); ``fields_set`` names the fields
-        validation would have seen.
+        validation would have seen; ``private`` (owned by the instance from
+        then on) sets private attributes, as assigning them afterwards would.
         """
         instance = _new_object(self.model)  # BaseModel has no __new__ of its own
         _set_dict(instance, data)
@@ -134,6 +135,8 @@ class ModelBuilder(Generic[M]):
         _set_extra(instance, None)
         if self._private_defaults is None:
             _set_private(instance, None)
+        elif private is not None and private.keys() == self._private_defaults.keys():
+            _set_private(instance, private)  # every private attribute given: nothing to add
         else:
             _set_private(instance, {**self._private_defaults, **(private or {})})
         return instance

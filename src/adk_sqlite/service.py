@@ -267,20 +267,22 @@ def _to_session(snapshot: SessionSnapshot) -> Session:
 
 
 _SESSION = ModelBuilder(Session)
+_SESSION_TEMPLATE = _SESSION.template
 
 
 def _session_from(record: SessionRecord, state: dict[str, Any], events: list[Event]) -> Session:
     # Every value is already of its validated type (the record came from our
     # store, the events from the codec), so the Session is assembled directly:
     # listing a thousand sessions no longer pays a thousand validations.
-    return _SESSION.build(
-        {
-            "id": record.id,
-            "app_name": record.app_name,
-            "user_id": record.user_id,
-            "state": state,
-            "events": events,
-            "last_update_time": record.update_time,
-        },
+    data = _SESSION_TEMPLATE.copy()
+    data["id"] = record.id
+    data["app_name"] = record.app_name
+    data["user_id"] = record.user_id
+    data["state"] = state
+    data["events"] = events
+    data["last_update_time"] = record.update_time
+    return _SESSION.assemble(
+        data,
+        {"id", "app_name", "user_id", "state", "events", "last_update_time"},
         private={"_storage_update_marker": str(record.revision)},
     )
