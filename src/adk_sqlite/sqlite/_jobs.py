@@ -56,12 +56,28 @@ def migrate(connection: sqlite3.Connection, statements: Statements) -> int:
     Each migration step and its version row commit together. A table set
     written by a newer library is refused and left untouched.
     """
+    # Nearly every open finds the tables current: that is learnt without the
+    # write lock, so another process appending without pause cannot starve an
+    # open (SQLite's busy handler polls, and may miss every gap between commits).
+    if _recorded_version(connection, statements) != _sql.SCHEMA_VERSION:
+        _migrate_locked(connection, statements)
+    _check_owner_column(connection, statements)
+    return _sql.SCHEMA_VERSION
+
+
+def _recorded_version(connection: sqlite3.Connection, statements: Statements) -> int:
+    if connection.execute(_sql.SELECT_TABLE_EXISTS, (_sql.SCHEMA_TABLE,)).fetchone() is None:
+        return 0
+    row = connection.execute(_sql.SELECT_SCHEMA_VERSION, (statements.tables.sessions,)).fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def _migrate_locked(connection: sqlite3.Connection, statements: Statements) -> None:
     tables = statements.tables
     connection.execute(_sql.BEGIN_WRITE)
     try:
         connection.execute(_sql.CREATE_SCHEMA_TABLE)
-        row = connection.execute(_sql.SELECT_SCHEMA_VERSION, (tables.sessions,)).fetchone()
-        version = 0 if row is None or row[0] is None else int(row[0])
+        version = _recorded_version(connection, statements)  # again, under the lock
         if version > _sql.SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"tables {tables.sessions!r}... are at schema version {version}, newer than"
@@ -79,8 +95,6 @@ def migrate(connection: sqlite3.Connection, statements: Statements) -> int:
         if connection.in_transaction:
             connection.execute(_sql.ROLLBACK)
         raise
-    _check_owner_column(connection, statements)
-    return _sql.SCHEMA_VERSION
 
 
 def _refuse_foreign_tables(connection: sqlite3.Connection, statements: Statements) -> None:
