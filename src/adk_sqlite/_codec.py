@@ -27,6 +27,7 @@ from google.genai import types
 from pydantic import TypeAdapter
 
 from ._gc import paused_gc
+from ._json_models import NotPlainJsonError, json_converter
 from ._model_builder import ModelBuilder
 from ._pickle import UnsafePickleError, dumps_actions, loads_actions, needs_load_check
 from ._state import json_safe
@@ -221,11 +222,8 @@ _CONTENT = ModelBuilder(types.Content)
 _PART = ModelBuilder(types.Part)
 _CONTENT_TEMPLATE = _CONTENT.template
 _PART_TEMPLATE = _PART.template
-_FUNCTION_CALL = ModelBuilder(types.FunctionCall)
-_FUNCTION_RESPONSE = ModelBuilder(types.FunctionResponse)
 _ACTIONS = ModelBuilder(EventActions)
-_CONTENT_KEYS = frozenset({"parts", "role"})
-_SIMPLE_PART_KEYS = frozenset({"text", "thought", "function_call", "function_response"})
+_CONTENT_FROM_JSON = json_converter(types.Content)
 _MODEL_JSON_ADAPTERS = {name: TypeAdapter(_annotation(name)) for name in _MODEL_JSON_COLUMNS}
 
 
@@ -309,7 +307,7 @@ def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> No
     for name in _MODEL_JSON_COLUMNS[1:]:
         text = getattr(record, name)
         if text is not None:
-            values[name] = _MODEL_JSON_ADAPTERS[name].validate_json(text)
+            values[name] = _decode_model_json(name, text)
     if record.custom_metadata is not None:
         values["custom_metadata"] = _json_object(record.custom_metadata)
     if record.long_running_tool_ids_json is not None:
@@ -337,11 +335,20 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def _decode_content(text: str) -> types.Content:
-    raw = _json_decoder.decode(text)
-    content = _text_content(raw)
-    if content is None:
-        content = _simple_content(raw)
-    return content if content is not None else types.Content.model_validate_json(text)
+    try:
+        raw = _json_decoder.decode(text)
+        content = _text_content(raw)
+        return content if content is not None else _CONTENT_FROM_JSON(raw)
+    except (msgspec.DecodeError, NotPlainJsonError):
+        return types.Content.model_validate_json(text)
+
+
+def _decode_model_json(name: str, text: str) -> Any:
+    """A rarely set model column (usage metadata, a transcription...)."""
+    try:
+        return json_converter(_annotation(name))(_json_decoder.decode(text))
+    except (msgspec.DecodeError, NotPlainJsonError):
+        return _MODEL_JSON_ADAPTERS[name].validate_json(text)
 
 
 def _text_content(raw: Any) -> types.Content | None:
@@ -364,58 +371,6 @@ def _text_content(raw: Any) -> types.Content | None:
     data["parts"] = parts
     data["role"] = role
     return _CONTENT.assemble(data, {"parts", "role"})
-
-
-def _simple_content(raw: Any) -> types.Content | None:
-    """Builds text / function-call / function-response content; None for other shapes."""
-    if type(raw) is not dict or not raw.keys() <= _CONTENT_KEYS:
-        return None
-    role = raw.get("role")
-    if role is not None and type(role) is not str:
-        return None
-    parts = raw.get("parts")
-    if parts is not None:
-        if type(parts) is not list:
-            return None
-        for index, part_data in enumerate(parts):  # replaced in place, one by one
-            part = _simple_part(part_data)
-            if part is None:
-                return None
-            parts[index] = part
-    return _CONTENT.build(raw)
-
-
-def _simple_part(raw: Any) -> types.Part | None:
-    if type(raw) is not dict:
-        return None
-    if not raw.keys() <= _SIMPLE_PART_KEYS:
-        return None
-    if "text" in raw and type(raw["text"]) is not str:
-        return None
-    if "thought" in raw and type(raw["thought"]) is not bool:
-        return None
-    if "function_call" in raw:
-        call = _simple_call(raw["function_call"], _FUNCTION_CALL, "args")
-        if call is None:
-            return None
-        raw["function_call"] = call
-    if "function_response" in raw:
-        response = _simple_call(raw["function_response"], _FUNCTION_RESPONSE, "response")
-        if response is None:
-            return None
-        raw["function_response"] = response
-    return _PART.build(raw)
-
-
-def _simple_call(raw: Any, builder: ModelBuilder[Any], payload: str) -> Any:
-    if type(raw) is not dict or not raw.keys() <= {"id", "name", payload}:
-        return None
-    for key in ("id", "name"):
-        if key in raw and type(raw[key]) is not str:
-            return None
-    if payload in raw and type(raw[payload]) is not dict:
-        return None
-    return builder.build(raw)
 
 
 def _load_actions(blob: bytes, record: EventRecord) -> EventActions:
