@@ -17,7 +17,7 @@ pickle, nothing to unpickle.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -111,6 +111,19 @@ def _annotation(name: str) -> Any:
 @functools.cache
 def _field_adapter(name: str) -> TypeAdapter[Any]:
     return TypeAdapter(_annotation(name))
+
+
+@functools.cache
+def _field_converter(name: str) -> Callable[[Any], Any]:
+    return json_converter(_annotation(name))
+
+
+def _decode_field_json(name: str, text: str | bytes) -> Any:
+    """One event field's value from its JSON: converted if plain, else validated."""
+    try:
+        return _field_converter(name)(_json_decoder.decode(text))
+    except (msgspec.DecodeError, NotPlainJsonError):
+        return _field_adapter(name).validate_json(text)
 
 
 # --- encoding ---------------------------------------------------------------------------
@@ -224,7 +237,6 @@ _CONTENT_TEMPLATE = _CONTENT.template
 _PART_TEMPLATE = _PART.template
 _ACTIONS = ModelBuilder(EventActions)
 _CONTENT_FROM_JSON = json_converter(types.Content)
-_MODEL_JSON_ADAPTERS = {name: TypeAdapter(_annotation(name)) for name in _MODEL_JSON_COLUMNS}
 
 
 def decode_events(records: list[EventRecord]) -> list[Event]:
@@ -303,11 +315,11 @@ def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> No
     if record.extra is not None:
         for name, raw in _raw_object_decoder.decode(record.extra).items():
             if name in _EVENT_FIELD_NAMES:  # unknown names: ignored, as Event ignores them
-                values[name] = _field_adapter(name).validate_json(bytes(raw))
+                values[name] = _decode_field_json(name, bytes(raw))
     for name in _MODEL_JSON_COLUMNS[1:]:
         text = getattr(record, name)
         if text is not None:
-            values[name] = _decode_model_json(name, text)
+            values[name] = _decode_field_json(name, text)
     if record.custom_metadata is not None:
         values["custom_metadata"] = _json_object(record.custom_metadata)
     if record.long_running_tool_ids_json is not None:
@@ -341,14 +353,6 @@ def _decode_content(text: str) -> types.Content:
         return content if content is not None else _CONTENT_FROM_JSON(raw)
     except (msgspec.DecodeError, NotPlainJsonError):
         return types.Content.model_validate_json(text)
-
-
-def _decode_model_json(name: str, text: str) -> Any:
-    """A rarely set model column (usage metadata, a transcription...)."""
-    try:
-        return json_converter(_annotation(name))(_json_decoder.decode(text))
-    except (msgspec.DecodeError, NotPlainJsonError):
-        return _MODEL_JSON_ADAPTERS[name].validate_json(text)
 
 
 def _text_content(raw: Any) -> types.Content | None:
