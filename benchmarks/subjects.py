@@ -42,6 +42,91 @@ def make_event(index: int, *, timestamp: float, scope: str = "w1") -> Event:
     )
 
 
+QUESTION = "What will the weather be in Paris this weekend, and should I pack an umbrella?"
+ANSWER = "Saturday looks dry at 21 C with a light wind; Sunday brings showers after noon. " * 3
+
+
+def make_turn_events(turn: int, *, timestamp: float, scope: str = "w2r") -> list[Event]:
+    """One realistic agent turn, as a Gemini model and one tool produce it: 4 events.
+
+    The user's question; the model's function call (with a thought signature,
+    usage metadata, model version); the tool's response; the model's answer
+    (usage metadata, finish reason, and a state delta every other turn).
+    """
+    invocation = f"{scope}-inv{turn}"
+    usage = types.GenerateContentResponseUsageMetadata(
+        prompt_token_count=1200 + turn,
+        candidates_token_count=42,
+        total_token_count=1242 + turn,
+        prompt_tokens_details=[types.ModalityTokenCount(modality="TEXT", token_count=1200 + turn)],
+    )
+    call_id = f"{scope}-call{turn}"
+    answer_actions = EventActions(state_delta={"turns": turn}) if turn % 2 else EventActions()
+    return [
+        Event(
+            id=f"{scope}-e{turn:05d}-0",
+            invocation_id=invocation,
+            author="user",
+            timestamp=timestamp,
+            content=types.Content(role="user", parts=[types.Part(text=f"{turn}: {QUESTION}")]),
+        ),
+        Event(
+            id=f"{scope}-e{turn:05d}-1",
+            invocation_id=invocation,
+            author="assistant",
+            timestamp=timestamp + 0.0001,
+            model_version="gemini-2.5-flash",
+            usage_metadata=usage,
+            content=types.Content(
+                role="model",
+                parts=[
+                    types.Part(
+                        function_call=types.FunctionCall(
+                            id=call_id, name="get_forecast", args={"city": "Paris", "days": 2}
+                        ),
+                        thought_signature=bytes(range(48)),
+                    )
+                ],
+            ),
+        ),
+        Event(
+            id=f"{scope}-e{turn:05d}-2",
+            invocation_id=invocation,
+            author="assistant",
+            timestamp=timestamp + 0.0002,
+            content=types.Content(
+                role="user",
+                parts=[
+                    types.Part(
+                        function_response=types.FunctionResponse(
+                            id=call_id,
+                            name="get_forecast",
+                            response={
+                                "city": "Paris",
+                                "days": [
+                                    {"day": "Sat", "high": 21.0, "rain": 0.1},
+                                    {"day": "Sun", "high": 17.5, "rain": 0.8},
+                                ],
+                            },
+                        )
+                    )
+                ],
+            ),
+        ),
+        Event(
+            id=f"{scope}-e{turn:05d}-3",
+            invocation_id=invocation,
+            author="assistant",
+            timestamp=timestamp + 0.0003,
+            model_version="gemini-2.5-flash",
+            finish_reason=types.FinishReason.STOP,
+            usage_metadata=usage,
+            content=types.Content(role="model", parts=[types.Part(text=ANSWER)]),
+            actions=answer_actions,
+        ),
+    ]
+
+
 class Subject(Protocol):
     """What a workload needs from a backend."""
 

@@ -20,7 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.subjects import Subject, make_event, open_subject, per_session_folder
+from benchmarks.subjects import (
+    Subject,
+    make_event,
+    make_turn_events,
+    open_subject,
+    per_session_folder,
+)
 
 RECENT = 20
 
@@ -67,6 +73,24 @@ async def w1_w2(subject: Subject, events: int, checks: list[str]) -> dict[str, A
         "w2_get_all_ms": statistics.median(get_all) * 1e3,
         "w2_get_recent_ms": statistics.median(get_recent) * 1e3,
     }
+
+
+async def w2_realistic(subject: Subject, events: int, checks: list[str]) -> dict[str, Any]:
+    """W2r: ``get_session`` of a session of realistic agent turns (not timed: the appends)."""
+    base = time.time()
+    prepared = [
+        event
+        for turn in range(events // 4)
+        for event in make_turn_events(turn, timestamp=base + turn * 0.001)
+    ]
+    handle = await subject.create("u0", "w2r", {})
+    for event in prepared:
+        await subject.append(handle, event)
+    expected = [event.id for event in prepared]
+    if await subject.event_ids("u0", "w2r", None) != expected:  # warm-up, and the check
+        checks.append(f"W2r: not the {len(expected)} realistic events appended, in order")
+    timings = [await _timed(subject.event_ids("u0", "w2r", None)) for _ in range(5)]
+    return {"w2r_get_all_ms": statistics.median(timings) * 1e3}
 
 
 async def _timed(awaitable: Any) -> float:
@@ -206,6 +230,8 @@ async def run_in_process(args: argparse.Namespace) -> dict[str, Any]:
         result.update(await _guarded("W1/W2", w1_w2(subject, args.events, checks), checks))
     # Measured closed: a closed SQLite database has checkpointed its WAL.
     result["m_db_mib"] = database_size(w1_path) / 2**20
+    async with open_subject(args.backend, folder / "w2r.db") as subject:
+        result.update(await _guarded("W2r", w2_realistic(subject, args.events, checks), checks))
     async with open_subject(args.backend, folder / "w3.db") as subject:
         result.update(await _guarded("W3", w3(subject, args.sessions, checks), checks))
     async with open_subject(args.backend, folder / "w4.db") as subject:
