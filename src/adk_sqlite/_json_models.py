@@ -345,7 +345,12 @@ def _is_plain(model: type[BaseModel]) -> bool:
             and getattr(decorator.func, "__func__", None) is _NO_OP_VALIDATOR
             for decorator in decorators.model_validators.values()
         )
-        and all(not field.validate_default for field in model.model_fields.values())
+        and all(
+            # A factory that reads the other fields' validated values is left
+            # to validation, which passes them.
+            not (field.validate_default or getattr(field, "default_factory_takes_data", False))
+            for field in model.model_fields.values()
+        )
     )
 
 
