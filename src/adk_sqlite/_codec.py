@@ -6,9 +6,10 @@ other metadata as JSON text, ``actions`` as a restricted pickle, flags as
 ``extra``: a field ADK adds later round-trips with no schema change.
 
 Decoding does not re-validate what pydantic validated when the event was
-built: the common content shapes are rebuilt directly (`_model_builder`), and
-every other JSON column is validated in pydantic's JSON mode, which is what
-keeps bytes (base64 in JSON) and exact floats intact.
+built: a text-only message is assembled directly (`_model_builder`), every
+other JSON column is rebuilt from its JSON by `_json_models` when the result is
+known in advance, and validated in pydantic's JSON mode when it is not, so
+bytes (base64 in JSON) and exact floats stay intact either way.
 
 ``actions`` is NULL when the event carries default (empty) actions: nothing to
 pickle, nothing to unpickle.

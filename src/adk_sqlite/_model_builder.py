@@ -1,16 +1,16 @@
 """Rebuilding pydantic models from data a validated model produced, without re-validating.
 
-Decoding a stored event through pydantic validation costs ~40 µs, most of it
+Decoding a stored event through pydantic validation costs 30-60 µs, most of it
 re-checking values that pydantic itself validated when the event was first
-built (and, for google-genai's types, a Python ``__init__`` hook per part). The
-stored JSON was written by ``model_dump_json`` of valid models, so for the
-common shapes (text parts, function calls and responses with JSON arguments) the
-validated result is known in advance: these builders assemble exactly that
-object, field for field, the way pydantic's own ``model_construct`` does, but
-without its per-field Python loop.
+built (and, for google-genai's types, Python hooks per model and per part). The
+stored JSON was written by ``model_dump_json`` of valid models, so wherever the
+validated result is known in advance (see `_codec` and `_json_models`) these
+builders assemble exactly that object, field for field and in field order, the
+way pydantic's own ``model_construct`` does, but without its per-field Python
+loop.
 
-Anything outside those shapes goes through real validation (see `_codec`), and
-the unit tests compare both paths, equality and ``model_fields_set`` included.
+Anything else goes through real validation, and the unit tests compare both
+paths: equality, ``model_fields_set`` and the JSON dump.
 """
 
 from __future__ import annotations
