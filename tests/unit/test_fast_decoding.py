@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.adk.events.event import Event
 from google.genai import types
 from hypothesis import given, settings
@@ -11,6 +9,7 @@ from hypothesis import strategies as st
 
 from adk_sqlite._codec import _decode_content, decode_event, encode_event
 from support.events import rich_event
+from support.models import fields_set_tree
 
 json_values = st.recursive(
     st.none()
@@ -49,18 +48,6 @@ contents = st.builds(
 )
 
 
-def _fields_set_tree(model: Any) -> Any:
-    if isinstance(model, list):
-        return [_fields_set_tree(item) for item in model]
-    if not hasattr(model, "model_fields_set"):
-        return None
-    return (
-        type(model).__name__,
-        sorted(model.model_fields_set),
-        {name: _fields_set_tree(getattr(model, name)) for name in sorted(model.model_fields_set)},
-    )
-
-
 @settings(max_examples=300, deadline=None)
 @given(contents)
 def test_decoded_content_equals_validated_content(content: types.Content) -> None:
@@ -68,7 +55,7 @@ def test_decoded_content_equals_validated_content(content: types.Content) -> Non
     validated = types.Content.model_validate_json(text)
     decoded = _decode_content(text)
     assert decoded == validated
-    assert _fields_set_tree(decoded) == _fields_set_tree(validated)
+    assert fields_set_tree(decoded) == fields_set_tree(validated)
     # Same fields in the same order: dumps (which follow __dict__) match too.
     assert decoded.model_dump_json() == validated.model_dump_json()
 
@@ -148,7 +135,7 @@ def test_a_plain_model_made_by_a_default_factory_is_built_exactly() -> None:
 
 
 def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
-    from pydantic import BaseModel, field_validator
+    from pydantic import BaseModel, Field, field_validator
 
     from adk_sqlite._model_builder import ModelBuilder
 
@@ -159,8 +146,6 @@ def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
         @classmethod
         def _positive(cls, value: int) -> int:
             return abs(value)
-
-    from pydantic import Field
 
     class Factory(BaseModel):
         checked: Checked = Field(default_factory=Checked)

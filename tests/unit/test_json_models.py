@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from adk_sqlite._codec import decode_event, encode_event
 from adk_sqlite._json_models import NotPlainJsonError, json_converter
+from support.models import fields_set_tree
 
 counts = st.none() | st.integers(min_value=0, max_value=2**40)
 modalities = st.sampled_from(list(types.MediaModality))
@@ -92,18 +93,6 @@ parts = st.one_of(
 )
 
 
-def _fields_set_tree(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_fields_set_tree(item) for item in value]
-    if not isinstance(value, BaseModel):
-        return None
-    return (
-        type(value).__name__,
-        sorted(value.model_fields_set),
-        {name: _fields_set_tree(getattr(value, name)) for name in sorted(value.model_fields_set)},
-    )
-
-
 def _assert_same(annotation: Any, text: str, *, converts: bool = True) -> None:
     """The converter gives what validation gives, or (``converts=False``) declines."""
     validated = TypeAdapter(annotation).validate_json(text)
@@ -113,7 +102,7 @@ def _assert_same(annotation: Any, text: str, *, converts: bool = True) -> None:
         return
     converted = json_converter(annotation)(msgspec.json.decode(text))
     assert converted == validated
-    assert _fields_set_tree(converted) == _fields_set_tree(validated)
+    assert fields_set_tree(converted) == fields_set_tree(validated)
     assert TypeAdapter(annotation).dump_json(converted) == TypeAdapter(annotation).dump_json(
         validated
     )
