@@ -97,13 +97,13 @@ def _compile(annotation: Any, models: dict[type[BaseModel], _ModelConverter]) ->
         return _none_only
     if annotation in (str, int, float, bool):
         return _exactly(annotation)
+    inner, nullable = _without_none(annotation)
+    if nullable:
+        return _optional(_compile(inner, models))
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        others = [argument for argument in arguments if argument is not type(None)]
-        if len(others) == 1 and len(arguments) == 2:  # Optional[X]
-            return _optional(_compile(others[0], models))
-        return _refuse
+        return _refuse  # a union of several types: validation picks the member
     if origin is list and len(arguments) == 1:
         return _list_of(_compile(arguments[0], models))
     if origin is dict and len(arguments) == 2 and arguments[0] is str:
@@ -276,17 +276,12 @@ def _kept_types(annotation: Any) -> Any:
         return None
     if annotation in (str, int, float, bool):
         return frozenset({annotation})
+    inner, nullable = _without_none(annotation)
+    if nullable:
+        kept = _kept_types(inner)
+        return kept if kept is None or kept is _COMPOUND else kept | {type(None)}
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        others = [argument for argument in arguments if argument is not type(None)]
-        if len(others) == 1 and len(arguments) == 2:
-            inner = _kept_types(others[0])
-            if inner is None:
-                return None
-            if inner is not _COMPOUND:
-                return inner | {type(None)}
-        return _COMPOUND
     if (origin is list and arguments == (Any,)) or (origin is dict and arguments == (str, Any)):
         return frozenset({origin})
     return _COMPOUND
