@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import click
 from rich.table import Table
 from rich.text import Text
 
 from ..folder_check import FolderCheckReport, check_session_folder
-from ._errors import EXIT_PROBLEMS_FOUND
-from ._output import emit_json, plural, progress_bar
+from ._output import check_mark, plural, progress_bar, show_check_report
 from ._output import stdout_console as console
 
 __all__ = ["check_folder"]
@@ -22,16 +20,7 @@ def check_folder(folder: str, *, repair: bool, busy_timeout: float, as_json: boo
         report = check_session_folder(
             folder, repair=repair, progress=progress, busy_timeout=busy_timeout
         )
-    if as_json:
-        emit_json(report)
-    else:
-        _render(report)
-    if not report.ok:
-        raise click.exceptions.Exit(EXIT_PROBLEMS_FOUND)
-
-
-def _mark(ok: bool) -> Text:
-    return Text("ok", style="green") if ok else Text("PROBLEM", style="bold red")
+    show_check_report(report, as_json=as_json, render=_render)
 
 
 def _render(report: FolderCheckReport) -> None:
@@ -42,16 +31,16 @@ def _render(report: FolderCheckReport) -> None:
     table.add_column("Check")
     table.add_column("Result")
     table.add_column("Details", overflow="fold")
-    table.add_row("catalog", _mark(catalog.ok), Text("; ".join(catalog.integrity[:5])))
+    table.add_row("catalog", check_mark(catalog.ok), Text("; ".join(catalog.integrity[:5])))
     table.add_row(
         "session files",
-        _mark(not report.file_problems),
+        check_mark(not report.file_problems),
         f"{plural(report.files_checked, 'file')} checked, {len(report.file_problems)} with"
         f" problems; {plural(report.sessions, 'live session')}",
     )
     table.add_row(
         "catalog vs files",
-        _mark(all(drift.repaired for drift in report.drift)),
+        check_mark(all(drift.repaired for drift in report.drift)),
         f"{plural(len(report.drift), 'difference')}"
         + (f", {repaired} repaired" if report.repair else ""),
     )

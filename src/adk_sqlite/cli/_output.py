@@ -23,9 +23,11 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from ..maintenance import ProgressCallback
 from ..timestamps import Instant
+from ._errors import EXIT_PROBLEMS_FOUND
 
 __all__ = [
     "busy_timeout_option",
@@ -90,6 +92,21 @@ def timeline_time(moment: Instant, previous: Instant | None) -> str:
 def stdout_console() -> Console:
     """A console on the current stdout (looked up per call, so tests can capture it)."""
     return Console(highlight=False, soft_wrap=False)
+
+
+def check_mark(ok: bool) -> Text:
+    """The status cell of one row of a check report."""
+    return Text("ok", style="green") if ok else Text("PROBLEM", style="bold red")
+
+
+def show_check_report(report: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
+    """Prints a check report (JSON, or ``render``'s tables); exits 1 unless ``report.ok``."""
+    if as_json:
+        emit_json(report)
+    else:
+        render(report)
+    if not report.ok:
+        raise click.exceptions.Exit(EXIT_PROBLEMS_FOUND)
 
 
 def emit_json(value: Any) -> None:

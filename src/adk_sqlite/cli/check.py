@@ -8,9 +8,15 @@ from rich.text import Text
 
 from ..maintenance import CheckReport, check_database
 from ..session_folder import is_session_folder
-from ._errors import EXIT_PROBLEMS_FOUND
 from ._folder_check_output import check_folder
-from ._output import busy_timeout_option, emit_json, example, json_option, progress_bar
+from ._output import (
+    busy_timeout_option,
+    check_mark,
+    example,
+    json_option,
+    progress_bar,
+    show_check_report,
+)
 from ._output import stdout_console as console
 
 __all__ = ["command"]
@@ -52,16 +58,7 @@ def command(database: str, repair: bool, busy_timeout: float, as_json: bool) -> 
         raise click.UsageError("--repair needs a folder of session files")
     with progress_bar("Checking events", enabled=not as_json) as progress:
         report = check_database(database, progress=progress, busy_timeout=busy_timeout)
-    if as_json:
-        emit_json(report)
-    else:
-        _render(report)
-    if not report.ok:
-        raise click.exceptions.Exit(EXIT_PROBLEMS_FOUND)
-
-
-def _mark(ok: bool) -> Text:
-    return Text("ok", style="green") if ok else Text("PROBLEM", style="bold red")
+    show_check_report(report, as_json=as_json, render=_render)
 
 
 def _render(report: CheckReport) -> None:
@@ -71,11 +68,13 @@ def _render(report: CheckReport) -> None:
     table.add_column("Result")
     table.add_column("Details", overflow="fold")
     table.add_row(
-        "integrity_check", _mark(report.integrity == ["ok"]), Text("; ".join(report.integrity[:5]))
+        "integrity_check",
+        check_mark(report.integrity == ["ok"]),
+        Text("; ".join(report.integrity[:5])),
     )
     table.add_row(
         "foreign_key_check",
-        _mark(not report.foreign_key_problems),
+        check_mark(not report.foreign_key_problems),
         f"{len(report.foreign_key_problems)} rows without a parent",
     )
     table.add_row(
@@ -84,11 +83,11 @@ def _render(report: CheckReport) -> None:
         f"{report.schema_version} (this adk-sqlite: {report.library_schema_version})",
     )
     table.add_row(
-        "JSON columns", _mark(not report.invalid_json), f"{len(report.invalid_json)} invalid"
+        "JSON columns", check_mark(not report.invalid_json), f"{len(report.invalid_json)} invalid"
     )
     table.add_row(
         "actions blobs",
-        _mark(not report.unsafe_actions),
+        check_mark(not report.unsafe_actions),
         f"{report.events_checked} loaded, {len(report.unsafe_actions)} refused",
     )
     out.print(table)
