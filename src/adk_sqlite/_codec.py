@@ -230,6 +230,7 @@ def _encode_extra(event: Event) -> str | None:
 
 _EVENT = ModelBuilder(Event)
 _EVENT_TEMPLATE = _EVENT.template
+_assemble_event = _EVENT.assemble
 _new_node_info = ModelBuilder(NodeInfo).build_default
 _EVENT_FIELD_NAMES = frozenset(Event.model_fields)
 _CONTENT = ModelBuilder(types.Content)
@@ -237,6 +238,9 @@ _PART = ModelBuilder(types.Part)
 _CONTENT_TEMPLATE = _CONTENT.template
 _PART_TEMPLATE = _PART.template
 _ACTIONS = ModelBuilder(EventActions)
+_new_actions = _ACTIONS.build_default
+_assemble_part = _PART.assemble
+_assemble_content = _CONTENT.assemble
 _CONTENT_FROM_JSON = json_converter(types.Content)
 
 
@@ -255,10 +259,28 @@ def decode_event(record: EventRecord) -> Event:
         CorruptRecordError: The row's JSON columns are invalid.
     """
     blob = record.actions
-    actions = _ACTIONS.build_default() if blob is None else _load_actions(blob, record)
+    actions = _new_actions() if blob is None else _load_actions(blob, record)
     try:
-        content = None if record.content is None else _decode_content(record.content)
-        if _has_rarely_set_fields(record):
+        text = record.content
+        content = None if text is None else _decode_content(text)
+        # Spelled out here, not looped nor called: most events set none of
+        # these, and this runs for every event read.
+        if not (
+            record.extra is None
+            and record.usage_metadata is None
+            and record.branch is None
+            and record.long_running_tool_ids_json is None
+            and record.custom_metadata is None
+            and record.grounding_metadata is None
+            and record.citation_metadata is None
+            and record.input_transcription is None
+            and record.output_transcription is None
+            and record.partial is None
+            and record.turn_complete is None
+            and record.interrupted is None
+            and record.error_code is None
+            and record.error_message is None
+        ):
             values: dict[str, Any] = {
                 "id": record.id,
                 "invocation_id": record.invocation_id,
@@ -275,7 +297,7 @@ def decode_event(record: EventRecord) -> Event:
             f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
         ) from exc
     # Most events: only the always-set fields, and maybe content. Built here
-    # without the general path's dict of values (this runs per event read).
+    # without the general path's dict of values.
     data = _EVENT_TEMPLATE.copy()
     data["id"] = record.id
     data["invocation_id"] = record.invocation_id
@@ -284,31 +306,10 @@ def decode_event(record: EventRecord) -> Event:
     data["actions"] = actions
     data["node_info"] = _new_node_info()
     if content is None:
-        return _EVENT.assemble(data, {"id", "invocation_id", "author", "timestamp", "actions"})
+        return _assemble_event(data, {"id", "invocation_id", "author", "timestamp", "actions"})
     data["content"] = content
-    return _EVENT.assemble(
+    return _assemble_event(
         data, {"id", "invocation_id", "author", "timestamp", "actions", "content"}
-    )
-
-
-def _has_rarely_set_fields(record: EventRecord) -> bool:
-    # Spelled out, not looped: most events set none of these, and this test
-    # runs for every event read.
-    return not (
-        record.extra is None
-        and record.usage_metadata is None
-        and record.branch is None
-        and record.long_running_tool_ids_json is None
-        and record.custom_metadata is None
-        and record.grounding_metadata is None
-        and record.citation_metadata is None
-        and record.input_transcription is None
-        and record.output_transcription is None
-        and record.partial is None
-        and record.turn_complete is None
-        and record.interrupted is None
-        and record.error_code is None
-        and record.error_message is None
     )
 
 
@@ -350,32 +351,33 @@ def _json_object(text: str) -> dict[str, Any]:
 def _decode_content(text: str) -> types.Content:
     try:
         raw = _json_decoder.decode(text)
-        content = _text_content(raw)
-        return content if content is not None else _CONTENT_FROM_JSON(raw)
-    except (msgspec.DecodeError, NotPlainJsonError):
-        return types.Content.model_validate_json(text)
-
-
-def _text_content(raw: Any) -> types.Content | None:
-    """Builds a message of text parts only, the commonest by far; None for any other shape."""
-    if not (
+    except msgspec.DecodeError:
+        return types.Content.model_validate_json(text)  # raises the clearer error
+    # A message of text parts only, the commonest by far, is assembled here in
+    # one pass; any other shape goes through the converter (or validation).
+    if (
         type(raw) is dict
         and type(parts := raw.get("parts")) is list
         and type(role := raw.get("role")) is str
         and len(raw) == 2
     ):
-        return None
-    for part in parts:
-        if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
-            return None
-    for index, part in enumerate(parts):  # replaced in place
-        data = _PART_TEMPLATE.copy()
-        data["text"] = part["text"]
-        parts[index] = _PART.assemble(data, {"text"})
-    data = _CONTENT_TEMPLATE.copy()
-    data["parts"] = parts
-    data["role"] = role
-    return _CONTENT.assemble(data, {"parts", "role"})
+        for part in parts:
+            if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
+                break
+        else:
+            for index, part in enumerate(parts):  # replaced in place
+                data = _PART_TEMPLATE.copy()
+                data["text"] = part["text"]
+                parts[index] = _assemble_part(data, {"text"})
+            data = _CONTENT_TEMPLATE.copy()
+            data["parts"] = parts
+            data["role"] = role
+            return _assemble_content(data, {"parts", "role"})
+    try:
+        content: types.Content = _CONTENT_FROM_JSON(raw)
+    except NotPlainJsonError:
+        return types.Content.model_validate_json(text)
+    return content
 
 
 def _load_actions(blob: bytes, record: EventRecord) -> EventActions:

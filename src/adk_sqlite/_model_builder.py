@@ -43,7 +43,14 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 class ModelBuilder(Generic[M]):
     """Builds instances of one model class from already-valid field values."""
 
-    __slots__ = ("_factories", "_field_count", "_private_defaults", "_template", "model")
+    __slots__ = (
+        "_factories",
+        "_field_count",
+        "_private_defaults",
+        "_template",
+        "build_default",
+        "model",
+    )
 
     def __init__(self, model: type[M]) -> None:
         if model.model_config.get("extra") == "allow":
@@ -84,16 +91,11 @@ class ModelBuilder(Generic[M]):
                 self._factories.append((name, cast("Callable[[], Any]", factory)))
             else:
                 self._factories.append((name, functools.partial(_copied_default, field)))
-
-    def build_default(self) -> M:
+        self.build_default: Callable[[], M] = _compile_default_builder(self)
         """Returns what validating ``{}`` gives: every field at its default.
 
         Only for models without required fields (an ``EventActions``, say).
         """
-        data = self._template.copy()
-        for name, factory in self._factories:
-            data[name] = factory()
-        return self.assemble(data, set())
 
     def build(self, values: dict[str, Any], private: dict[str, Any] | None = None) -> M:
         """Returns the instance validation of ``values`` would give.
@@ -140,6 +142,44 @@ class ModelBuilder(Generic[M]):
         else:
             _set_private(instance, {**self._private_defaults, **(private or {})})
         return instance
+
+
+def _compile_default_builder(builder: ModelBuilder[M]) -> Callable[[], M]:
+    """Writes out `ModelBuilder.build_default` for one model, one line per made field.
+
+    Every event read builds an ``EventActions`` and a ``NodeInfo`` this way, so
+    the loop over the factories and the calls into `ModelBuilder.assemble` are
+    unrolled once, when the builder is made (as ``dataclasses`` writes its
+    ``__init__``). Only identifiers reach the source: field names (checked) and
+    the names of this namespace; every value is passed in the namespace.
+    """
+    namespace: dict[str, Any] = {
+        "template": builder.template,
+        "model": builder.model,
+        "new_object": _new_object,
+        "set_dict": _set_dict,
+        "set_fields_set": _set_fields_set,
+        "set_extra": _set_extra,
+        "set_private": _set_private,
+        "private_defaults": builder._private_defaults,
+    }
+    lines = ["def build_default():", "    data = template.copy()"]
+    for index, (name, factory) in enumerate(builder._factories):
+        if not name.isidentifier():
+            raise TypeError(f"{builder.model.__name__} has a field named {name!r}")
+        namespace[f"factory_{index}"] = factory
+        lines.append(f"    data[{name!r}] = factory_{index}()")
+    private = "None" if builder._private_defaults is None else "private_defaults.copy()"
+    lines += [
+        "    instance = new_object(model)",
+        "    set_dict(instance, data)",
+        "    set_fields_set(instance, set())",
+        "    set_extra(instance, None)",
+        f"    set_private(instance, {private})",
+        "    return instance",
+    ]
+    exec("\n".join(lines), namespace)  # the source holds identifiers only (see above)
+    return cast("Callable[[], M]", namespace["build_default"])
 
 
 def _copied_default(field: FieldInfo) -> Any:

@@ -153,3 +153,22 @@ def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
     builder = ModelBuilder(Factory)
     assert builder.build_default() == Factory()
     assert ("checked", Checked) in builder._factories  # not rebuilt without validation
+
+
+def test_a_default_built_model_gets_its_own_copy_of_the_private_defaults() -> None:
+    from pydantic import BaseModel, PrivateAttr
+
+    from adk_sqlite._model_builder import ModelBuilder
+
+    class WithPrivate(BaseModel):
+        items: list[int] = []
+        _marker: str | None = PrivateAttr(default=None)
+
+    builder = ModelBuilder(WithPrivate)
+    first, second = builder.build_default(), builder.build_default()
+    assert first == WithPrivate()
+    assert first.__pydantic_private__ == WithPrivate().__pydantic_private__
+    first._marker = "7"
+    first.items.append(1)
+    assert second._marker is None
+    assert second.items == []
