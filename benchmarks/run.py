@@ -37,6 +37,7 @@ METRICS = (
     ("w1_p50_ms", "W1 p50 ms", False),
     ("w1_p99_ms", "W1 p99 ms", False),
     ("w2_get_all_ms", "W2 get all ms", False),
+    ("w2_get_all_released_ms", "W2 get all + release ms", False),
     ("w2_get_recent_ms", "W2 recent 20 ms", False),
     ("w2r_get_all_ms", "W2r realistic get ms", False),
     ("w3_create_per_s", "W3 create/s", True),

@@ -132,8 +132,17 @@ class Subject(Protocol):
 
     async def create(self, user: str, session_id: str, state: dict[str, Any]) -> Any: ...
     async def append(self, handle: Any, event: Event) -> None: ...
-    async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]: ...
-    async def list_count(self, user: str | None) -> int: ...
+    async def read(self, user: str, session_id: str, recent: int | None) -> Any:
+        """Reads a session (all events, or the newest ``recent``): what W2 times."""
+
+    def ids_of(self, session: Any) -> list[str]:
+        """The event ids, in order, of what `read` returned (the correctness check)."""
+
+    async def list_sessions(self, user: str | None) -> Any:
+        """Lists the sessions of one user, or of the app: what W3 times."""
+
+    def count_of(self, listing: Any) -> int:
+        """How many sessions `list_sessions` returned."""
 
 
 class ServiceSubject:
@@ -171,16 +180,22 @@ class ServiceSubject:
             handle._storage_update_marker = fresh._storage_update_marker
             await self.service.append_event(handle, event)
 
-    async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]:
+    async def read(self, user: str, session_id: str, recent: int | None) -> Session:
         config = None if recent is None else GetSessionConfig(num_recent_events=recent)
         session = await self.service.get_session(
             app_name=APP, user_id=user, session_id=session_id, config=config
         )
         assert session is not None
+        return session
+
+    def ids_of(self, session: Session) -> list[str]:
         return [event.id for event in session.events]
 
-    async def list_count(self, user: str | None) -> int:
-        return len((await self.service.list_sessions(app_name=APP, user_id=user)).sessions)
+    async def list_sessions(self, user: str | None) -> Any:
+        return await self.service.list_sessions(app_name=APP, user_id=user)
+
+    def count_of(self, listing: Any) -> int:
+        return len(listing.sessions)
 
 
 _FLOOR_SCHEMA = (
@@ -244,7 +259,11 @@ def _floor_create(
     return (user, session_id)
 
 
-def _floor_count(connection: sqlite3.Connection, user: str | None) -> int:
+def _floor_ids_of(ids: list[str]) -> list[str]:
+    return ids  # a floor reads the ids alone: its rows hold no session to build
+
+
+def _floor_list(connection: sqlite3.Connection, user: str | None) -> list[Any]:
     if user is None:
         rows = connection.execute(
             "SELECT id, state FROM sessions WHERE app = ? ORDER BY update_time", (APP,)
@@ -254,7 +273,7 @@ def _floor_count(connection: sqlite3.Connection, user: str | None) -> int:
             "SELECT id, state FROM sessions WHERE app = ? AND user = ? ORDER BY update_time",
             (APP, user),
         ).fetchall()
-    return len(rows)
+    return rows
 
 
 class Sqlite3Floor:
@@ -269,11 +288,15 @@ class Sqlite3Floor:
     async def append(self, handle: Any, event: Event) -> None:
         _floor_append(self.connection, handle, event)
 
-    async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]:
+    async def read(self, user: str, session_id: str, recent: int | None) -> list[str]:
         return _floor_ids(self.connection, user, session_id, recent)
 
-    async def list_count(self, user: str | None) -> int:
-        return _floor_count(self.connection, user)
+    ids_of = staticmethod(_floor_ids_of)
+
+    async def list_sessions(self, user: str | None) -> list[Any]:
+        return _floor_list(self.connection, user)
+
+    count_of = staticmethod(len)
 
 
 class AiosqliteFloor:
@@ -310,7 +333,7 @@ class AiosqliteFloor:
         )
         await self.connection.commit()
 
-    async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]:
+    async def read(self, user: str, session_id: str, recent: int | None) -> list[str]:
         if recent is None:
             rows = await self.connection.execute_fetchall(_SELECT_ALL_ROWS, (APP, user, session_id))
             return [row[0] for row in rows]
@@ -319,12 +342,14 @@ class AiosqliteFloor:
         )
         return [row[0] for row in reversed(list(rows))]
 
-    async def list_count(self, user: str | None) -> int:
+    ids_of = staticmethod(_floor_ids_of)
+
+    async def list_sessions(self, user: str | None) -> list[Any]:
         sql = "SELECT id, state FROM sessions WHERE app = ?" + (" AND user = ?" if user else "")
         params = (APP, user) if user else (APP,)
-        return len(
-            list(await self.connection.execute_fetchall(sql + " ORDER BY update_time", params))
-        )
+        return list(await self.connection.execute_fetchall(sql + " ORDER BY update_time", params))
+
+    count_of = staticmethod(len)
 
 
 class OneHopFloor:
@@ -346,11 +371,17 @@ class OneHopFloor:
     async def append(self, handle: Any, event: Event) -> None:
         await self._run(_floor_append, self.connection, handle, event)
 
-    async def event_ids(self, user: str, session_id: str, recent: int | None) -> list[str]:
-        return await self._run(_floor_ids, self.connection, user, session_id, recent)
+    async def read(self, user: str, session_id: str, recent: int | None) -> list[str]:
+        result: list[str] = await self._run(_floor_ids, self.connection, user, session_id, recent)
+        return result
 
-    async def list_count(self, user: str | None) -> int:
-        return await self._run(_floor_count, self.connection, user)
+    ids_of = staticmethod(_floor_ids_of)
+
+    async def list_sessions(self, user: str | None) -> list[Any]:
+        result: list[Any] = await self._run(_floor_list, self.connection, user)
+        return result
+
+    count_of = staticmethod(len)
 
 
 BACKENDS = (
