@@ -18,6 +18,7 @@ pickle, nothing to unpickle.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,14 +26,17 @@ import msgspec
 from google.adk.events.event import Event, NodeInfo
 from google.adk.events.event_actions import EventActions
 from google.genai import types
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic_core import PydanticSerializationError, to_json
 
+from ._exact_json import json_form, may_hold_tags, tag, untag
 from ._gc import paused_gc
 from ._json_models import NotPlainJsonError, json_converter
 from ._model_builder import ModelBuilder
+from ._model_json import dump_json, holds_any
 from ._pickle import UnsafePickleError, dumps_actions, loads_actions, needs_load_check
 from ._state import json_safe
-from .errors import CorruptRecordError, UnsafePayloadError
+from .errors import CorruptRecordError, UnencodableValueError, UnsafePayloadError
 from .records import EventRecord
 
 __all__ = [
@@ -109,9 +113,16 @@ def _annotation(name: str) -> Any:
     return Event.model_fields[name].annotation
 
 
+# Bytes in the Event's own fields are base64 in JSON, as Event's configuration says.
+_EVENT_JSON_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+
 @functools.cache
 def _field_adapter(name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(_annotation(name))
+    annotation = _annotation(name)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return TypeAdapter(annotation)  # a model brings its own configuration
+    return TypeAdapter(annotation, config=_EVENT_JSON_CONFIG)
 
 
 @functools.cache
@@ -119,12 +130,32 @@ def _field_converter(name: str) -> Callable[[Any], Any]:
     return json_converter(_annotation(name))
 
 
+@functools.cache
+def _field_holds_any(name: str) -> bool:
+    return holds_any(_annotation(name))
+
+
 def _decode_field_json(name: str, text: str | bytes) -> Any:
     """One event field's value from its JSON: converted if plain, else validated."""
+    if may_hold_tags(text):
+        return _decode_tagged(_field_converter(name), _field_adapter(name), text)
     try:
         return _field_converter(name)(_json_decoder.decode(text))
     except (msgspec.DecodeError, NotPlainJsonError):
         return _field_adapter(name).validate_json(text)
+
+
+def _decode_tagged(
+    converter: Callable[[Any], Any], adapter: TypeAdapter[Any], text: str | bytes
+) -> Any:
+    """A value whose JSON holds tags (non-finite floats, escaped objects)."""
+    data = untag(_json_decoder.decode(text))
+    try:
+        return converter(data)
+    except NotPlainJsonError:
+        # Validated in JSON mode, as untagged JSON is, so that bytes are read
+        # as base64; pydantic's JSON reader takes the NaN/Infinity constants.
+        return adapter.validate_json(to_json(data, inf_nan_mode="constants"))
 
 
 # --- encoding ---------------------------------------------------------------------------
@@ -151,9 +182,15 @@ def encode_event(
             tables that received it.
 
     Raises:
-        UnsafePayloadError: The actions hold a value that could not be loaded
-            back safely; nothing is written.
+        UnencodableValueError: A field holds a value that cannot be stored (a
+            non-finite timestamp, a string with a lone surrogate, a circular
+            reference...); the message names the field. Nothing is written.
     """
+    timestamp = event.timestamp
+    if not math.isfinite(timestamp):
+        raise UnencodableValueError(
+            f"event {event.id!r}: timestamp must be a finite number of seconds, not {timestamp!r}"
+        )
     return EventRecord(
         id=event.id,
         app_name=app_name,
@@ -169,17 +206,13 @@ def encode_event(
             else _encoder.encode(sorted(event.long_running_tool_ids)).decode()
         ),
         branch=event.branch,
-        content=_model_json(event.content),
-        grounding_metadata=_model_json(event.grounding_metadata),
-        custom_metadata=(
-            None
-            if event.custom_metadata is None
-            else _encoder.encode(json_safe(event.custom_metadata)).decode()
-        ),
-        usage_metadata=_model_json(event.usage_metadata),
-        citation_metadata=_model_json(event.citation_metadata),
-        input_transcription=_model_json(event.input_transcription),
-        output_transcription=_model_json(event.output_transcription),
+        content=_model_json(event, "content"),
+        grounding_metadata=_model_json(event, "grounding_metadata"),
+        custom_metadata=_custom_metadata_json(event),
+        usage_metadata=_model_json(event, "usage_metadata"),
+        citation_metadata=_model_json(event, "citation_metadata"),
+        input_transcription=_model_json(event, "input_transcription"),
+        output_transcription=_model_json(event, "output_transcription"),
         partial=event.partial,
         turn_complete=event.turn_complete,
         interrupted=event.interrupted,
@@ -189,8 +222,35 @@ def encode_event(
     )
 
 
-def _model_json(value: Any) -> str | None:
-    return None if value is None else str(value.model_dump_json(exclude_none=True))
+def _unencodable(event: Event, name: str, exc: Exception) -> UnencodableValueError:
+    return UnencodableValueError(
+        f"event {event.id!r}: its {name} cannot be stored ({type(exc).__name__}: {exc})"
+    )
+
+
+# What pydantic raises when a value cannot be written: a lone surrogate, an
+# integer too long, a circular reference, an object of no JSON form.
+_SERIALIZATION_ERRORS = (PydanticSerializationError, ValueError, TypeError, RecursionError)
+
+
+def _model_json(event: Event, name: str) -> str | None:
+    value = getattr(event, name)
+    if value is None:
+        return None
+    try:
+        return dump_json(value)
+    except _SERIALIZATION_ERRORS as exc:
+        raise _unencodable(event, name, exc) from exc
+
+
+def _custom_metadata_json(event: Event) -> str | None:
+    metadata = event.custom_metadata
+    if metadata is None:
+        return None
+    try:
+        return _encoder.encode(tag(json_form(metadata))).decode()
+    except _SERIALIZATION_ERRORS as exc:
+        raise _unencodable(event, "custom_metadata", exc) from exc
 
 
 def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes | None:
@@ -200,12 +260,70 @@ def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> byte
         actions = actions.model_copy(update={"state_delta": safe})
     if actions == _DEFAULT_ACTIONS:
         return None
+    check = needs_load_check(actions)
     try:
-        return dumps_actions(actions, check=needs_load_check(actions))
+        return dumps_actions(actions, check=check)
     except UnsafePickleError as exc:
-        raise UnsafePayloadError(
+        if not check:  # not an Any field's doing: nothing else to try
+            raise UnencodableValueError(
+                f"event {event.id!r}: its actions cannot be stored: {exc}"
+            ) from exc
+    # An Any-typed field holds an object of the application's (a model, a
+    # dataclass): the restricted unpickler would refuse to load it back, so
+    # those fields keep its JSON form instead, as ADK's database services do.
+    try:
+        actions = actions.model_copy(update=_json_forms_of_any_fields(actions))
+        return dumps_actions(actions, check=True)
+    except (UnsafePickleError, *_SERIALIZATION_ERRORS) as exc:
+        raise UnencodableValueError(
             f"event {event.id!r}: its actions cannot be stored safely: {exc}"
         ) from exc
+
+
+def _json_forms_of_any_fields(actions: EventActions) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    for name in ("agent_state", "set_model_response"):
+        value = getattr(actions, name)
+        if value is not None:
+            updates[name] = _json_form_of(name, value)
+    if actions.requested_auth_configs:
+        updates["requested_auth_configs"] = {
+            key: value if _loads_back(value) else _json_form_of("requested_auth_configs", value)
+            for key, value in actions.requested_auth_configs.items()
+        }
+    if actions.requested_tool_confirmations:
+        updates["requested_tool_confirmations"] = {
+            key: confirmation.model_copy(
+                update={
+                    "payload": _json_form_of("requested_tool_confirmations", confirmation.payload)
+                }
+            )
+            for key, confirmation in actions.requested_tool_confirmations.items()
+        }
+    if actions.render_ui_widgets:
+        updates["render_ui_widgets"] = [
+            widget.model_copy(
+                update={"payload": _json_form_of("render_ui_widgets", widget.payload)}
+            )
+            for widget in actions.render_ui_widgets
+        ]
+    return updates
+
+
+def _json_form_of(name: str, value: Any) -> Any:
+    try:
+        return json_form(value)
+    except _SERIALIZATION_ERRORS as exc:
+        raise UnsafePickleError(f"actions.{name} holds a value with no JSON form: {exc}") from exc
+
+
+def _loads_back(value: Any) -> bool:
+    """Whether the restricted unpickler loads ``value`` (an AuthConfig does)."""
+    try:
+        dumps_actions(EventActions(requested_auth_configs={"probe": value}), check=True)
+    except UnsafePickleError:
+        return False
+    return True
 
 
 def _encode_extra(event: Event) -> str | None:
@@ -221,13 +339,31 @@ def _encode_extra(event: Event) -> str | None:
         for name in candidates
         if (value := getattr(event, name)) is not (default := defaults[name]) and value != default
     }
-    if not changed:
+    # SQLite's REAL column turns -0.0 into 0.0: the sign is kept here.
+    negative_zero = event.timestamp == 0.0 and math.copysign(1.0, event.timestamp) < 0
+    if not changed and not negative_zero:
         return None
-    return event.model_dump_json(include=changed, exclude_defaults=True)
+    # Field by field, in the Event's order: each value is written with its set
+    # fields only (read back with the same model_fields_set), and without
+    # loss (see _model_json).
+    members = []
+    for name in _EXTRA_FIELD_ORDER:
+        if name in changed:
+            try:
+                text = dump_json(
+                    getattr(event, name), _field_adapter(name), in_any=_field_holds_any(name)
+                )
+            except _SERIALIZATION_ERRORS as exc:
+                raise _unencodable(event, name, exc) from exc
+            members.append(f'"{name}":{text}')
+    if negative_zero:
+        members.append('"timestamp":-0.0')
+    return "{" + ",".join(members) + "}"
 
 
 # --- decoding ---------------------------------------------------------------------------
 
+_EXTRA_FIELD_ORDER = tuple(name for name in Event.model_fields if name in extra_fields())
 _EVENT = ModelBuilder(Event)
 _EVENT_TEMPLATE = _EVENT.template
 _assemble_event = _EVENT.assemble
@@ -242,6 +378,7 @@ _new_actions = _ACTIONS.build_default
 _assemble_part = _PART.assemble
 _assemble_content = _CONTENT.assemble
 _CONTENT_FROM_JSON = json_converter(types.Content)
+_CONTENT_ADAPTER: TypeAdapter[types.Content] = TypeAdapter(types.Content)
 
 
 def decode_events(records: list[EventRecord]) -> list[Event]:
@@ -343,12 +480,17 @@ def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> No
 
 def _json_object(text: str) -> dict[str, Any]:
     value = _json_decoder.decode(text)
+    if may_hold_tags(text):
+        value = untag(value)
     if type(value) is not dict:
         raise ValueError(f"expected a JSON object, got {type(value).__name__}")
     return value
 
 
 def _decode_content(text: str) -> types.Content:
+    if may_hold_tags(text):
+        content: types.Content = _decode_tagged(_CONTENT_FROM_JSON, _CONTENT_ADAPTER, text)
+        return content
     try:
         raw = _json_decoder.decode(text)
     except msgspec.DecodeError:
@@ -374,7 +516,7 @@ def _decode_content(text: str) -> types.Content:
             data["role"] = role
             return _assemble_content(data, {"parts", "role"})
     try:
-        content: types.Content = _CONTENT_FROM_JSON(raw)
+        content = _CONTENT_FROM_JSON(raw)
     except NotPlainJsonError:
         return types.Content.model_validate_json(text)
     return content

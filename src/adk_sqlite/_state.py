@@ -9,7 +9,6 @@ prefixes restored.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ import msgspec
 from google.adk.sessions.state import State
 from pydantic_core import to_jsonable_python
 
+from ._exact_json import json_key, may_hold_tags, needs_tags, tag, untag
 from .errors import CorruptRecordError, UnencodableValueError
 from .records import StateDelta
 
@@ -40,9 +40,12 @@ def json_safe(value: Any) -> Any:
     """Returns ``value`` as plain JSON data, the way ADK's persistent services do.
 
     Rich values (datetimes, pydantic models, sets) become their JSON form. A value
-    JSON cannot hold at all (a callable, NaN) becomes its ``str()`` instead of
+    JSON cannot hold at all (a callable) becomes its ``str()`` instead of
     failing the whole write: that is ADK's rule for persisted state, and a
-    conversation must not be lost because a tool stored something odd.
+    conversation must not be lost because a tool stored something odd. NaN and
+    the infinities stay floats (stored tagged, see `adk_sqlite._exact_json`),
+    as ADK's services keep them. Dict keys become strings by pydantic's rule
+    (``True`` -> ``"true"``), whichever way the rest of the value is converted.
 
     Raises:
         UnencodableValueError: The value has no faithful JSON form at all: it
@@ -54,7 +57,6 @@ def json_safe(value: Any) -> Any:
             plain = to_jsonable_python(value)
         except Exception:  # pydantic raises several types; any of them means "not plain"
             plain = _coerce_piecewise(value, set())
-        plain = _replace_non_finite(plain)
         _json_encoder.encode(plain)
     except UnencodableValueError:
         raise
@@ -73,7 +75,7 @@ def _coerce_piecewise(value: Any, open_containers: set[int]) -> Any:
         try:
             if isinstance(value, Mapping):
                 return {
-                    str(key): _coerce_piecewise(item, open_containers)
+                    json_key(key): _coerce_piecewise(item, open_containers)
                     for key, item in value.items()
                 }
             return [_coerce_piecewise(item, open_containers) for item in value]
@@ -83,18 +85,6 @@ def _coerce_piecewise(value: Any, open_containers: set[int]) -> Any:
         return to_jsonable_python(value)
     except Exception:
         return str(value)
-
-
-def _replace_non_finite(value: Any) -> Any:
-    # JSON has no NaN or Infinity; msgspec would silently write null. A string
-    # keeps the information and follows the same rule as any unencodable value.
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict):
-        return {key: _replace_non_finite(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_replace_non_finite(item) for item in value]
-    return value
 
 
 def split_state_delta(delta: Mapping[str, Any] | None) -> StateDelta:
@@ -130,8 +120,15 @@ def merged_state(
 
 
 def encode_state(state: Mapping[str, Any]) -> str:
-    """Encodes state as JSON text; floats are written shortest-exact (bit-exact)."""
-    return _json_encoder.encode(state).decode()
+    """Encodes state as JSON text; floats are written shortest-exact (bit-exact).
+
+    msgspec writes a non-finite float as ``null``; only when ``null`` (or a
+    tag-shaped key) appears is the state walked, and tagged if it must be.
+    """
+    text = _json_encoder.encode(state)
+    if (b"null" in text or may_hold_tags(text)) and needs_tags(dict(state)):
+        text = _json_encoder.encode(tag(dict(state)))
+    return text.decode()
 
 
 def decode_state(text: str | bytes, *, what: str | Callable[[], str]) -> dict[str, Any]:
@@ -146,7 +143,8 @@ def decode_state(text: str | bytes, *, what: str | Callable[[], str]) -> dict[st
         CorruptRecordError: The stored value is not a JSON object.
     """
     try:
-        return _json_decoder.decode(text)
-    except msgspec.DecodeError as exc:
+        state = _json_decoder.decode(text)
+        return untag(state) if may_hold_tags(text) else state
+    except (msgspec.DecodeError, ValueError) as exc:
         label = what if isinstance(what, str) else what()
         raise CorruptRecordError(f"{label} is not a JSON object: {exc}") from exc

@@ -7,7 +7,7 @@ from google.adk.events.event_actions import EventActions
 from google.genai import types
 
 from adk_sqlite._codec import COLUMN_FIELDS, decode_event, encode_event, extra_fields
-from adk_sqlite.errors import CorruptRecordError, UnsafePayloadError
+from adk_sqlite.errors import CorruptRecordError, UnencodableValueError
 from support.events import rich_event
 
 
@@ -86,12 +86,12 @@ def test_stored_state_delta_is_json_safe_while_the_callers_event_is_untouched() 
     assert event.actions.state_delta["callback"] is callback
 
 
-def test_actions_holding_an_arbitrary_object_are_refused_before_writing() -> None:
+def test_actions_holding_an_object_with_no_json_form_are_refused_naming_the_field() -> None:
     class Custom:
         pass
 
     event = Event(id="e", actions=EventActions(agent_state={"obj": Custom()}))
-    with pytest.raises(UnsafePayloadError, match="cannot be stored safely"):
+    with pytest.raises(UnencodableValueError, match=r"actions\.agent_state"):
         encode_event(event, app_name="a", user_id="u", session_id="s")
 
 

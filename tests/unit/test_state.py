@@ -38,8 +38,26 @@ def test_json_safe_writes_datetimes_as_iso_strings() -> None:
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
-def test_json_safe_stores_non_finite_floats_as_strings(value: float) -> None:
-    assert json_safe({"x": value}) == {"x": str(value)}
+def test_json_safe_keeps_non_finite_floats(value: float) -> None:
+    assert repr(json_safe({"x": value})) == repr({"x": value})
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, -0.0])
+def test_encode_decode_state_keeps_non_finite_floats_and_negative_zero(value: float) -> None:
+    state = {"x": value, "nested": [{"y": value}], "none": None}
+    assert repr(decode_state(encode_state(state), what="state")) == repr(state)
+
+
+def test_tag_shaped_state_objects_are_escaped_not_mistaken_for_tags() -> None:
+    state = {"a": {"$float": "NaN"}, "b": {"$object": {"$float": "x"}}, "c": {"$float": 1, "d": 2}}
+    assert decode_state(encode_state(state), what="state") == state
+
+
+def test_json_safe_converts_keys_by_one_rule_beside_unencodable_values() -> None:
+    plain = json_safe({True: 1, (1, 2): 2})
+    beside_a_callable = json_safe({True: 1, (1, 2): 2, "f": print})
+    assert list(plain) == ["true", "1,2"]
+    assert list(beside_a_callable) == ["true", "1,2", "f"]
 
 
 @pytest.mark.parametrize("value", [0.1 + 0.2, 1727500000.1234567, 5e-324, 1.7976931348623157e308])

@@ -1,0 +1,160 @@
+"""JSON text that holds every float: NaN and the infinities, tagged. Pure.
+
+JSON has no NaN, ``Infinity`` or ``-Infinity``; pydantic and msgspec write
+them as ``null``, which loses them (and makes a float field unreadable). ADK's
+in-memory service keeps them, so adk-sqlite stores them too, as a one-member
+object naming the value::
+
+    {"scores": [0.9, {"$float": "NaN"}, {"$float": "-Infinity"}]}
+
+Every column stays valid JSON (PostgreSQL's ``json`` type, SQLite's JSON
+functions and any JSON reader accept it), and a plain SQL reader sees what the
+value was. So that no stored object is ever mistaken for a tag, an object that
+itself consists of exactly one member named ``$float`` or ``$object`` is
+escaped as ``{"$object": {...}}``. Anything else is stored untouched, so the
+tags cost nothing unless they are needed, and `may_hold_tags` tells a reader
+with one substring test whether a text needs untagging at all.
+
+`json_form` is the rule for values of ``Any``-typed fields that are not JSON
+data: they are stored as the JSON form their event's ``model_dump_json()``
+writes for them (a pydantic model with all its fields, bytes as base64, a tuple
+as a list), which is also what ADK's own database services keep.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+__all__ = [
+    "FLOAT_TAG",
+    "OBJECT_TAG",
+    "is_json_data",
+    "json_form",
+    "json_key",
+    "may_hold_tags",
+    "needs_tags",
+    "tag",
+    "untag",
+]
+
+FLOAT_TAG = "$float"
+OBJECT_TAG = "$object"
+_TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
+_NON_FINITE_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_TAG_MARKERS = (b'"$float"', b'"$object"')
+
+
+def _non_finite_name(value: float) -> str:
+    if value != value:  # NaN is the one float unequal to itself
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def needs_tags(value: Any) -> bool:
+    """Whether JSON data ``value`` holds a non-finite float or a tag-shaped object."""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            return True
+        return any(needs_tags(item) for item in value.values())
+    if kind is list:
+        return any(needs_tags(item) for item in value)
+    return False
+
+
+def tag(value: Any) -> Any:
+    """JSON data with every non-finite float tagged and every tag-shaped object escaped."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else {FLOAT_TAG: _non_finite_name(value)}
+    if kind is dict:
+        tagged = {key: tag(item) for key, item in value.items()}
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            return {OBJECT_TAG: tagged}
+        return tagged
+    if kind is list:
+        return [tag(item) for item in value]
+    return value
+
+
+def untag(value: Any) -> Any:
+    """The inverse of `tag`.
+
+    Raises:
+        ValueError: A ``$float`` tag names no non-finite float, or an
+            ``$object`` tag does not hold an object (the text was not written
+            by `tag`).
+    """
+    kind = type(value)
+    if kind is dict:
+        if len(value) == 1:
+            key, inner = next(iter(value.items()))
+            if key == FLOAT_TAG:
+                if type(inner) is not str or inner not in _NON_FINITE_NAMES:
+                    raise ValueError(f"a {FLOAT_TAG} tag holds {inner!r}, not a non-finite float")
+                return _NON_FINITE_NAMES[inner]
+            if key == OBJECT_TAG:
+                if type(inner) is not dict:
+                    raise ValueError(f"an {OBJECT_TAG} tag holds {type(inner).__name__}")
+                return {name: untag(item) for name, item in inner.items()}
+        return {name: untag(item) for name, item in value.items()}
+    if kind is list:
+        return [untag(item) for item in value]
+    return value
+
+
+def may_hold_tags(text: str | bytes) -> bool:
+    """False when ``text`` certainly holds no tag (one substring test per tag)."""
+    data = text.encode() if isinstance(text, str) else text
+    return any(marker in data for marker in _TAG_MARKERS)
+
+
+def is_json_data(value: Any) -> bool:
+    """Whether ``value`` is plain JSON data (what a JSON column gives back as itself)."""
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return True
+    if kind is dict:
+        return all(type(key) is str and is_json_data(item) for key, item in value.items())
+    if kind is list:
+        return all(is_json_data(item) for item in value)
+    return False
+
+
+def json_key(key: Any) -> str:
+    """The string a dict key becomes in JSON, by pydantic's rule (``True`` -> ``"true"``)."""
+    if type(key) is str:
+        return key
+    try:
+        converted = to_jsonable_python({key: None})
+    except Exception:  # pydantic raises several types for a key it cannot convert
+        return str(key)
+    return str(next(iter(converted)))
+
+
+def json_form(value: Any) -> Any:
+    """``value`` as JSON data: JSON data itself, anything else as its JSON form.
+
+    JSON data (nested dicts with string keys, lists, strings, numbers of any
+    size, non-finite floats included, booleans, None) is returned as it is; a
+    pydantic model becomes the dict of all its fields, bytes base64 text, a
+    tuple or set a list, a datetime its ISO text, as ``model_dump_json`` writes
+    them for an event.
+
+    Raises:
+        ValueError, TypeError: pydantic cannot convert a value (the caller
+            names the field).
+    """
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return value
+    if kind is dict:
+        return {json_key(key): json_form(item) for key, item in value.items()}
+    if kind is list:
+        return [json_form(item) for item in value]
+    return to_jsonable_python(value, bytes_mode="base64")

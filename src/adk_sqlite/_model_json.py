@@ -1,0 +1,146 @@
+"""Model JSON that loses nothing, for the event columns. Pure.
+
+``model_dump_json`` loses data in two ways an event column cannot afford:
+
+* a non-finite float is written as ``null``, which then fails validation of
+  a float field, or comes back as None from an optional one;
+* the exclusion flags (``exclude_unset``, ``exclude_none``,
+  ``exclude_defaults``) also apply to pydantic models held by ``Any``-typed
+  fields: a ``Verdict()`` in ``Event.output`` is written as ``{}``, and it
+  comes back as a plain dict that no default can fill in again.
+
+`dump_json` writes a value the way ``model_dump_json(exclude_unset=True)``
+does (so every model reads back with the same ``model_fields_set``), after
+replacing, in a copy, what that would lose: each non-finite float by its tag
+(`adk_sqlite._exact_json`) and each value of an ``Any`` position by its full,
+tagged JSON form. The check that decides whether a copy is needed only looks
+at the fields that can hold a float or an ``Any`` value, so a text message
+costs a few attribute reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import typing
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from ._exact_json import FLOAT_TAG, is_json_data, json_form, needs_tags, tag
+
+__all__ = ["dump_json", "holds_any", "needs_preparing", "prepared"]
+
+_NON_FINITE_NAMES = {True: "Infinity", False: "-Infinity"}
+
+
+def holds_any(annotation: Any) -> bool:
+    """Whether values of ``annotation`` can hold arbitrary objects (``Any`` in it)."""
+    if annotation is Any or annotation is object:
+        return True
+    return any(holds_any(argument) for argument in typing.get_args(annotation))
+
+
+def _reaches_float_or_any(annotation: Any, visiting: frozenset[int] = frozenset()) -> bool:
+    if annotation is float or holds_any(annotation):
+        return True
+    if id(annotation) in visiting:
+        return False
+    visiting = visiting | {id(annotation)}
+    arguments = typing.get_args(annotation)
+    if arguments:
+        return any(_reaches_float_or_any(argument, visiting) for argument in arguments)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return any(
+            _reaches_float_or_any(field.annotation, visiting)
+            for field in annotation.model_fields.values()
+        )
+    return False
+
+
+@functools.cache
+def _fields_to_check(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """(name, holds Any) of the fields of ``model`` that can hold what must be prepared."""
+    return tuple(
+        (name, holds_any(field.annotation))
+        for name, field in model.model_fields.items()
+        if _reaches_float_or_any(field.annotation)
+    )
+
+
+def _any_value_needs_preparing(value: Any) -> bool:
+    return not is_json_data(value) or needs_tags(value)
+
+
+def needs_preparing(value: Any, *, in_any: bool = False) -> bool:
+    """Whether `dump_json` must write a prepared copy of ``value`` (see `prepared`)."""
+    if in_any:
+        return _any_value_needs_preparing(value)
+    kind = type(value)
+    if value is None or kind in (str, int, bool, bytes):
+        return False
+    if kind is float:
+        return not math.isfinite(value)
+    if isinstance(value, BaseModel):
+        for name, any_typed in _fields_to_check(type(value)):
+            item = getattr(value, name)
+            if item is not None and needs_preparing(item, in_any=any_typed):
+                return True
+        return False
+    if kind is list or kind is tuple:
+        return any(needs_preparing(item) for item in value)
+    if kind is dict:
+        return any(needs_preparing(item) for item in value.values())
+    return False
+
+
+def prepared(value: Any, *, in_any: bool = False) -> Any:
+    """A copy of ``value`` that ``model_dump_json`` writes without loss (input untouched).
+
+    Non-finite floats become their tags, the value of an ``Any`` position its
+    tagged JSON form; models are copied (``model_copy``, which keeps their
+    ``model_fields_set``) only where something inside them changes.
+    """
+    if in_any:
+        return tag(json_form(value))
+    kind = type(value)
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        return {FLOAT_TAG: "NaN" if value != value else _NON_FINITE_NAMES[value > 0]}
+    if isinstance(value, BaseModel):
+        updates = {}
+        for name, any_typed in _fields_to_check(type(value)):
+            item = getattr(value, name)
+            if item is not None and needs_preparing(item, in_any=any_typed):
+                updates[name] = prepared(item, in_any=any_typed)
+        return value.model_copy(update=updates) if updates else value
+    if kind is list or kind is tuple:
+        return [prepared(item) for item in value]
+    if kind is dict:
+        return {key: prepared(item) for key, item in value.items()}
+    return value
+
+
+def dump_json(value: Any, adapter: TypeAdapter[Any] | None = None, *, in_any: bool = False) -> str:
+    """``value`` as JSON text without loss, set fields only (see the module docs).
+
+    Args:
+        value: A pydantic model, or a field value when ``adapter`` is given.
+        adapter: Serialises ``value`` (the field's type); None for a model.
+        in_any: ``value`` sits in an ``Any`` position.
+
+    Raises:
+        ValueError, TypeError: pydantic cannot write the value (a lone
+            surrogate, a circular reference...); the caller names the field.
+    """
+    if needs_preparing(value, in_any=in_any):
+        value = prepared(value, in_any=in_any)
+        # A tag stands where the type says float: pydantic writes it as the
+        # dict it is, and warns; the warning is the expected case here.
+        if adapter is None:
+            return str(value.model_dump_json(exclude_unset=True, warnings=False))
+        return adapter.dump_json(value, exclude_unset=True, warnings=False).decode()
+    if adapter is None:
+        return str(value.model_dump_json(exclude_unset=True))
+    return adapter.dump_json(value, exclude_unset=True).decode()
