@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from ._exact_json import may_hold_tags, untag
 from .errors import CorruptRecordError
 
 __all__ = [
@@ -87,9 +88,16 @@ def decode_content(text: str | None, *, event_id: str) -> MessageContent | None:
     if text is None:
         return None
     try:
-        return _decoder.decode(text)
-    except msgspec.DecodeError as exc:
+        content = _decoder.decode(text)
+        if may_hold_tags(text):  # NaN and infinities in arguments, as the codec tags them
+            for part in content.parts:
+                if part.function_call is not None and part.function_call.args is not None:
+                    part.function_call.args = untag(part.function_call.args)
+                if part.function_response is not None and part.function_response.response:
+                    part.function_response.response = untag(part.function_response.response)
+    except (msgspec.DecodeError, ValueError) as exc:
         raise CorruptRecordError(f"event {event_id!r}: content is not a message: {exc}") from exc
+    return content
 
 
 def describe_other_part(part: MessagePart) -> str | None:

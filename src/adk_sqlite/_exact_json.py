@@ -31,7 +31,6 @@ from pydantic_core import to_jsonable_python
 __all__ = [
     "FLOAT_TAG",
     "OBJECT_TAG",
-    "is_json_data",
     "json_form",
     "json_key",
     "may_hold_tags",
@@ -44,7 +43,8 @@ FLOAT_TAG = "$float"
 OBJECT_TAG = "$object"
 _TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
 _NON_FINITE_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_TAG_MARKERS = (b'"$float"', b'"$object"')
+
+_TAG_MARKER_BYTES = (b'"$float"', b'"$object"')
 
 
 def _non_finite_name(value: float) -> str:
@@ -110,20 +110,9 @@ def untag(value: Any) -> Any:
 
 def may_hold_tags(text: str | bytes) -> bool:
     """False when ``text`` certainly holds no tag (one substring test per tag)."""
-    data = text.encode() if isinstance(text, str) else text
-    return any(marker in data for marker in _TAG_MARKERS)
-
-
-def is_json_data(value: Any) -> bool:
-    """Whether ``value`` is plain JSON data (what a JSON column gives back as itself)."""
-    kind = type(value)
-    if value is None or kind in (str, int, float, bool):
-        return True
-    if kind is dict:
-        return all(type(key) is str and is_json_data(item) for key, item in value.items())
-    if kind is list:
-        return all(is_json_data(item) for item in value)
-    return False
+    if isinstance(text, str):
+        return '"$float"' in text or '"$object"' in text
+    return any(marker in text for marker in _TAG_MARKER_BYTES)
 
 
 def json_key(key: Any) -> str:

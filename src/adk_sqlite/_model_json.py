@@ -27,11 +27,12 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from ._exact_json import FLOAT_TAG, is_json_data, json_form, needs_tags, tag
+from ._exact_json import FLOAT_TAG, OBJECT_TAG, json_form, tag
 
 __all__ = ["dump_json", "holds_any", "needs_preparing", "prepared"]
 
 _NON_FINITE_NAMES = {True: "Infinity", False: "-Infinity"}
+_TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
 
 
 def holds_any(annotation: Any) -> bool:
@@ -59,17 +60,32 @@ def _reaches_float_or_any(annotation: Any, visiting: frozenset[int] = frozenset(
 
 
 @functools.cache
-def _fields_to_check(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    """(name, holds Any) of the fields of ``model`` that can hold what must be prepared."""
-    return tuple(
-        (name, holds_any(field.annotation))
+def _fields_to_check(model: type[BaseModel]) -> dict[str, bool]:
+    """{name: holds Any} of the fields of ``model`` that can hold what must be prepared."""
+    return {
+        name: holds_any(field.annotation)
         for name, field in model.model_fields.items()
         if _reaches_float_or_any(field.annotation)
-    )
+    }
 
 
 def _any_value_needs_preparing(value: Any) -> bool:
-    return not is_json_data(value) or needs_tags(value)
+    """Whether an Any position's value is anything but finite, untagged JSON data (one walk)."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return False
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            return True
+        for key, item in value.items():
+            if type(key) is not str or _any_value_needs_preparing(item):
+                return True
+        return False
+    if kind is list:
+        return any(_any_value_needs_preparing(item) for item in value)
+    return True
 
 
 def needs_preparing(value: Any, *, in_any: bool = False) -> bool:
@@ -82,9 +98,11 @@ def needs_preparing(value: Any, *, in_any: bool = False) -> bool:
     if kind is float:
         return not math.isfinite(value)
     if isinstance(value, BaseModel):
-        for name, any_typed in _fields_to_check(type(value)):
-            item = getattr(value, name)
-            if item is not None and needs_preparing(item, in_any=any_typed):
+        # Only set fields are written (exclude_unset), so only they can lose anything.
+        checked = _fields_to_check(type(value))
+        for name in value.model_fields_set:
+            any_typed = checked.get(name)
+            if any_typed is not None and needs_preparing(getattr(value, name), in_any=any_typed):
                 return True
         return False
     if kind is list or kind is tuple:
@@ -110,9 +128,13 @@ def prepared(value: Any, *, in_any: bool = False) -> Any:
         return {FLOAT_TAG: "NaN" if value != value else _NON_FINITE_NAMES[value > 0]}
     if isinstance(value, BaseModel):
         updates = {}
-        for name, any_typed in _fields_to_check(type(value)):
+        checked = _fields_to_check(type(value))
+        for name in value.model_fields_set:
+            any_typed = checked.get(name)
+            if any_typed is None:
+                continue
             item = getattr(value, name)
-            if item is not None and needs_preparing(item, in_any=any_typed):
+            if needs_preparing(item, in_any=any_typed):
                 updates[name] = prepared(item, in_any=any_typed)
         return value.model_copy(update=updates) if updates else value
     if kind is list or kind is tuple:
