@@ -7,7 +7,8 @@ and no SQL: the store below it takes and returns plain records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -22,17 +23,18 @@ from google.adk.sessions.base_session_service import (
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
-from ._codec import decode_events, encode_event
+from ._codec import decode_event, decode_events, encode_event
 from ._gc import paused_gc
 from ._model_builder import ModelBuilder
 from ._state import json_safe, merged_state, split_state_delta
-from .errors import InvalidArgumentError, SessionAlreadyExistsError
-from .records import EventQuery, SessionRecord, SessionSnapshot, StaleCheck
+from .errors import CorruptRecordError, InvalidArgumentError, SessionAlreadyExistsError
+from .records import EventQuery, EventRecord, SessionRecord, SessionSnapshot, StaleCheck
 from .store import BaseAsyncStore
 
 __all__ = ["SessionService"]
 
 _NO_EVENTS = EventQuery(limit=0)
+_logger = logging.getLogger("adk_sqlite.service")
 
 
 class SessionService(BaseSessionService):
@@ -53,11 +55,27 @@ class SessionService(BaseSessionService):
         owner_id: When given, new sessions are stamped with this owner and every
             get, list, append and delete is confined to this owner's sessions
             (the store needs an owner column).
+        skip_damaged_events: When False (the default), `get_session` raises
+            `adk_sqlite.errors.CorruptRecordError` if any event of the session
+            cannot be decoded. When True, it returns the session without those
+            events and logs one WARNING per event left out (logger
+            ``adk_sqlite.service``, naming the event id, the session and the
+            reason), so a conversation stays usable until ``adk-sqlite check
+            --repair`` moves the damaged rows aside. State is stored, not
+            replayed, so it is unaffected; appending keeps working. A damaged
+            session row or state still raises.
     """
 
-    def __init__(self, store: BaseAsyncStore, *, owner_id: Any = None) -> None:
+    def __init__(
+        self,
+        store: BaseAsyncStore,
+        *,
+        owner_id: Any = None,
+        skip_damaged_events: bool = False,
+    ) -> None:
         self._store = store
         self._owner_id = owner_id
+        self._skip_damaged_events = skip_damaged_events
 
     @property
     def store(self) -> BaseAsyncStore:
@@ -68,6 +86,11 @@ class SessionService(BaseSessionService):
     def owner_id(self) -> Any:
         """The owner this service is confined to, or None."""
         return self._owner_id
+
+    @property
+    def skip_damaged_events(self) -> bool:
+        """Whether `get_session` leaves out events that cannot be decoded, instead of raising."""
+        return self._skip_damaged_events
 
     async def __aenter__(self) -> SessionService:
         await self._store.create_tables()
@@ -138,6 +161,8 @@ class SessionService(BaseSessionService):
                 owner_id=self._owner_id,
             )
             if snapshot is not None:
+                if self._skip_damaged_events:
+                    return _to_session(snapshot, _decode_readable_events)
                 return _to_session(snapshot)
         return None
 
@@ -257,13 +282,39 @@ def _stale_check(session: Session) -> StaleCheck:
     return StaleCheck(last_event_id=session.events[-1].id if session.events else None)
 
 
-def _to_session(snapshot: SessionSnapshot) -> Session:
+def _to_session(
+    snapshot: SessionSnapshot,
+    decode: Callable[[list[EventRecord]], list[Event]] = decode_events,
+) -> Session:
     record = snapshot.session
     return _session_from(
         record,
         merged_state(record.state, snapshot.app_state, snapshot.user_state),
-        decode_events(snapshot.events),
+        decode(snapshot.events),
     )
+
+
+def _decode_readable_events(records: list[EventRecord]) -> list[Event]:
+    """The events that decode, in order; each one that does not is logged and left out.
+
+    A separate path, so that the default read keeps `decode_events`' loop
+    without a ``try`` per event.
+    """
+    events = []
+    with paused_gc():  # as in decode_events: every event kept is live
+        for record in records:
+            try:
+                events.append(decode_event(record))
+            except CorruptRecordError as exc:
+                _logger.warning(
+                    "left out damaged event %r of session %r (app %r, user %r): %s",
+                    record.id,
+                    record.session_id,
+                    record.app_name,
+                    record.user_id,
+                    exc,
+                )
+    return events
 
 
 _SESSION = ModelBuilder(Session)
