@@ -68,6 +68,7 @@ EXPECTED_EXPORTS = {
     "query_session_folder",
     "read_folder_timeline",
     "read_timeline",
+    "repair_database",
     "run_readonly_query",
     "vacuum_database",
 }

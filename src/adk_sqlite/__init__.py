@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .adk_import import import_adk_database
+from .database_repair import repair_database
 from .errors import (
     AdkSqliteError,
     AmbiguousSessionError,
@@ -171,6 +172,7 @@ __all__ = [
     "query_session_folder",
     "read_folder_timeline",
     "read_timeline",
+    "repair_database",
     "run_readonly_query",
     "vacuum_database",
 ]

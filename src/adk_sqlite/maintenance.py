@@ -9,7 +9,10 @@ them through `asyncio.to_thread`::
     report = backup_database("sessions.db", "backups/sessions-2026-03-01.db")
     health = check_database("sessions.db")
     if not health.ok:
-        print(health.integrity, health.foreign_key_problems, health.unsafe_actions)
+        print(health.integrity, health.foreign_key_problems, health.damaged_events)
+
+Events listed in ``damaged_events`` are moved aside by `adk_sqlite.repair_database`
+(``adk-sqlite check DB --repair``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from ._database_file import (
     sqlite_errors,
 )
 from ._pickle import UnsafePickleError, loads_actions
+from .damaged_events import DamagedEvent, damaged_events_in
 from .errors import ConfigurationError, DatabaseError, DatabaseUnavailableError
 from .sqlite._connection import parse_database
 from .sqlite._sql import SCHEMA_VERSION
@@ -41,6 +45,7 @@ from .sqlite._sql import SCHEMA_VERSION
 __all__ = [
     "BackupReport",
     "CheckReport",
+    "DamagedEvent",
     "ForeignKeyProblem",
     "InvalidJson",
     "ProgressCallback",
@@ -261,7 +266,12 @@ class CheckReport(msgspec.Struct, kw_only=True):
         foreign_key_problems: Rows whose parent row is missing.
         unsafe_actions: Events whose actions cannot be loaded safely.
         invalid_json: JSON columns holding invalid JSON.
+        damaged_events: Events ``get_session`` cannot decode (each also makes
+            its session unreadable unless the service skips damaged events);
+            this includes the events of ``unsafe_actions`` and of the events
+            table's ``invalid_json``.
         events_checked: Events whose actions blob was loaded.
+        events_decoded: Events decoded as ``get_session`` decodes them.
     """
 
     ok: bool
@@ -273,6 +283,8 @@ class CheckReport(msgspec.Struct, kw_only=True):
     unsafe_actions: list[UnsafeActions]
     invalid_json: list[InvalidJson]
     events_checked: int
+    damaged_events: list[DamagedEvent] = msgspec.field(default_factory=list)
+    events_decoded: int = 0
 
 
 def check_database(
@@ -284,11 +296,13 @@ def check_database(
     """Checks a database's integrity, foreign keys, schema version and stored payloads.
 
     Every actions blob is loaded with the restricted unpickler (which never
-    runs anything it refuses) and every JSON column is validated.
+    runs anything it refuses), every JSON column is validated, and every event
+    row is decoded as ``get_session`` decodes it.
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
-        progress: Called with (events checked, events in total).
+        progress: Called with (steps done, steps in total): one step per
+            actions blob loaded and one per event decoded.
         busy_timeout: Seconds to wait for a lock.
 
     Raises:
@@ -304,10 +318,16 @@ def check_database(
             for row in connection.execute("PRAGMA foreign_key_check")
         ]
         invalid_json = _invalid_json(connection)
-        unsafe, checked = _unsafe_actions(connection, progress)
+        (events,) = connection.execute(COUNT_EVENTS).fetchone()
+        unsafe, checked = _unsafe_actions(connection, _shifted(progress, 0, events))
+        damaged, decoded = damaged_events_in(connection, _shifted(progress, checked, checked))
         path, version = str(db.path), db.schema_version
     return CheckReport(
-        ok=integrity == ["ok"] and not foreign_keys and not unsafe and not invalid_json,
+        ok=integrity == ["ok"]
+        and not foreign_keys
+        and not unsafe
+        and not invalid_json
+        and not damaged,
         path=path,
         integrity=integrity,
         schema_version=version,
@@ -316,7 +336,17 @@ def check_database(
         unsafe_actions=unsafe,
         invalid_json=invalid_json,
         events_checked=checked,
+        damaged_events=damaged,
+        events_decoded=decoded,
     )
+
+
+def _shifted(progress: ProgressCallback | None, done: int, total: int) -> ProgressCallback | None:
+    """``progress`` for one of several passes: ``done`` and ``total`` added to its counts."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda step, steps: report(done + step, total + steps)
 
 
 def _invalid_json(connection: sqlite3.Connection) -> list[InvalidJson]:

@@ -104,10 +104,13 @@ def test_check_reports_invalid_json(db_path: Path) -> None:
     assert bad.key.endswith(f"/{TICKET}")
 
 
-def test_check_calls_progress_with_the_events_checked(db_path: Path) -> None:
+def test_check_calls_progress_with_the_blobs_loaded_and_events_decoded(db_path: Path) -> None:
     seen: list[tuple[int, int]] = []
 
     report = check_database(db_path, progress=lambda done, total: seen.append((done, total)))
 
+    steps = report.events_checked + report.events_decoded
     assert seen
-    assert seen[-1] == (report.events_checked, report.events_checked)
+    assert seen[-1] == (steps, steps)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert {total for _, total in seen} == {steps}
