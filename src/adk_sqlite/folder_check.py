@@ -29,6 +29,11 @@ kind                           repair
 ``wrong_generation``           the file is not the one the catalog row was written for:
                                reported only
 =============================  ==========================================================
+
+A session file with events that cannot be decoded is listed in
+``file_problems``; ``repair=True`` moves those events to the file's
+``adk_damaged_events`` table (see `adk_sqlite.damaged_events`) and lists them
+in ``set_aside``.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import msgspec
 
 from ._codec import julian_day_from_unix
 from ._database_file import open_session_database
+from .damaged_events import SetAsideReport, set_aside_damaged_events
 from .errors import AdkSqliteError
 from .maintenance import CheckReport, ProgressCallback, check_database
 from .session_folder import FolderEntry, catalog_entries
@@ -102,6 +108,8 @@ class FolderCheckReport(msgspec.Struct, kw_only=True):
         file_problems: The `CheckReport` of each session file that has problems.
         drift: Differences between the catalog and the files.
         repair: Whether repairs were asked for.
+        set_aside: With ``repair``, each session file whose damaged events
+            were moved aside.
     """
 
     ok: bool
@@ -112,6 +120,7 @@ class FolderCheckReport(msgspec.Struct, kw_only=True):
     file_problems: list[CheckReport]
     drift: list[FolderDrift]
     repair: bool
+    set_aside: list[SetAsideReport] = msgspec.field(default_factory=list)
 
 
 @dataclass
@@ -120,6 +129,7 @@ class _Checker:
     repair: bool
     busy_timeout: float
     drift: list[FolderDrift]
+    set_aside: list[SetAsideReport]
 
     def report(self, kind: str, path: Path, detail: str, key: tuple[str, ...] = ()) -> FolderDrift:
         app_name, user_id, session_id = (*key, None, None, None)[:3]
@@ -176,7 +186,7 @@ def check_session_folder(
     root = Path(folder)
     catalog_report = check_database(root / _psql.CATALOG_FILE, busy_timeout=busy_timeout)
     entries = catalog_entries(root, busy_timeout=busy_timeout)
-    checker = _Checker(root, repair, busy_timeout, [])
+    checker = _Checker(root, repair, busy_timeout, [], [])
     sessions_dir = root / _psql.SESSIONS_FOLDER
     on_disk = _database_files(sessions_dir)
     named = {entry.file.name for entry in entries}
@@ -211,6 +221,7 @@ def check_session_folder(
         file_problems=problems,
         drift=checker.drift,
         repair=repair,
+        set_aside=checker.set_aside,
     )
 
 
@@ -270,6 +281,12 @@ def _check_entry(
         return 0
     try:
         report = check_database(entry.file, busy_timeout=checker.busy_timeout)
+        if checker.repair and report.damaged_events:
+            # A session file's own write lock (BEGIN IMMEDIATE) is all an append takes first.
+            checker.set_aside.append(
+                set_aside_damaged_events(entry.file, busy_timeout=checker.busy_timeout)
+            )
+            report = check_database(entry.file, busy_timeout=checker.busy_timeout)
     except AdkSqliteError as exc:
         checker.report("unreadable_file", entry.file, str(exc), key)
         return 1

@@ -128,7 +128,6 @@ def test_folder_options_on_a_database_file_are_a_usage_error(agent_sessions: Pat
 
     assert run_cli("query", catalog, "SELECT 1", "--combine", "SELECT 1").exit_code == 2
     assert run_cli("query", catalog, "SELECT 1", "--archived").exit_code == 2
-    assert run_cli("check", catalog, "--repair").exit_code == 2
 
 
 def test_query_of_a_folder_shows_a_progress_bar_on_a_terminal(agent_sessions: Path) -> None:

@@ -29,6 +29,7 @@ from support.damaged_events import (
     DAMAGED_ID,
     DAMAGES,
     EVENT_IDS,
+    EVENT_TABLE_COLUMNS,
     OTHER_SESSION,
     SESSION,
     USER,
@@ -250,3 +251,22 @@ async def test_a_repaired_file_stays_usable_by_the_store(damaged: Path) -> None:
     # Deleting the session leaves the damaged row where the operator can still find it.
     assert len(raw_rows(damaged, DAMAGED_EVENTS_TABLE, DAMAGED_ID)) == 1
     assert check_database(damaged).ok
+
+
+def test_a_moved_event_can_be_put_back_byte_for_byte(damaged: Path) -> None:
+    before = raw_rows(damaged, "adk_events", DAMAGED_ID)
+    repair_database(damaged)
+
+    connection = sqlite3.connect(damaged)
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(
+            f"INSERT INTO adk_events ({EVENT_TABLE_COLUMNS}) SELECT {EVENT_TABLE_COLUMNS}"
+            f" FROM {DAMAGED_EVENTS_TABLE} WHERE id = ?",
+            (DAMAGED_ID,),
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+    assert raw_rows(damaged, "adk_events", DAMAGED_ID) == before

@@ -51,8 +51,15 @@ def _render(report: FolderCheckReport) -> None:
                 f"{problem.path}: integrity {'; '.join(problem.integrity[:3])},"
                 f" {len(problem.foreign_key_problems)} rows without a parent,"
                 f" {len(problem.invalid_json)} invalid JSON,"
-                f" {len(problem.unsafe_actions)} refused actions"
+                f" {len(problem.unsafe_actions)} refused actions,"
+                f" {len(problem.damaged_events)} damaged events"
                 " (adk-sqlite check FILE for details)"
+            )
+        )
+    for moved in report.set_aside:
+        out.print(
+            Text(
+                f"{moved.path}: {plural(len(moved.moved), 'damaged event')} moved to {moved.table}"
             )
         )
     if report.drift:
@@ -77,5 +84,7 @@ def _render(report: FolderCheckReport) -> None:
         out.print(Text("No problems left." if repaired else "No problems found.", style="green"))
     elif report.drift and not report.repair:
         out.print(Text("Problems found; --repair fixes the differences.", style="bold red"))
+    elif any(problem.damaged_events for problem in report.file_problems) and not report.repair:
+        out.print(Text("Problems found; --repair moves damaged events aside.", style="bold red"))
     else:
         out.print(Text("Problems found.", style="bold red"))

@@ -1,4 +1,4 @@
-"""``adk-sqlite check``: integrity, foreign keys, schema version, unsafe payloads."""
+"""``adk-sqlite check``: integrity, foreign keys, schema version, undecodable events."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..database_repair import DatabaseRepairReport, repair_database
 from ..maintenance import CheckReport, check_database
 from ..session_folder import is_session_folder
 from ._folder_check_output import check_folder
@@ -14,6 +15,7 @@ from ._output import (
     check_mark,
     example,
     json_option,
+    plural,
     progress_bar,
     show_check_report,
 )
@@ -28,6 +30,8 @@ _DETAILS_SHOWN = 20
     "check",
     epilog=example(
         "adk-sqlite check sessions.db || echo 'problems found'",
+        "adk-sqlite check sessions.db --json | jq '.damaged_events[].event_id'",
+        "adk-sqlite check sessions.db --repair",
         "adk-sqlite check agent-sessions/ --repair",
     ),
 )
@@ -35,7 +39,8 @@ _DETAILS_SHOWN = 20
 @click.option(
     "--repair",
     is_flag=True,
-    help="With a folder: finish what interrupted operations left between catalog and files.",
+    help="Move events that cannot be decoded to the adk_damaged_events table (bytes"
+    " intact); with a folder, also finish what interrupted operations left.",
 )
 @busy_timeout_option(5.0)
 @json_option
@@ -43,22 +48,52 @@ def command(database: str, repair: bool, busy_timeout: float, as_json: bool) -> 
     """Check a database and exit 1 if anything is wrong.
 
     Runs PRAGMA integrity_check and PRAGMA foreign_key_check, reports the
-    schema version, validates every JSON column and loads every event's
+    schema version, validates every JSON column, loads every event's
     actions blob with the restricted unpickler (which runs nothing it
-    refuses), listing each event whose actions cannot be loaded safely.
+    refuses) and decodes every event as get_session does, listing each
+    event that cannot be loaded safely or decoded.
+
+    --repair moves each event that cannot be decoded, in one transaction,
+    to the adk_damaged_events table of the same file, every column's bytes
+    kept, with when and why; its session reads normally again. Then the
+    file is checked again.
 
     DB may be a folder of one file per session: the catalog and every session
     file are checked, and the catalog compared with the files; --repair
-    finishes what interrupted creates, deletes, archives and appends left.
+    finishes what interrupted creates, deletes, archives and appends left,
+    and moves damaged events aside in each session file.
     """
     if is_session_folder(database):
         check_folder(database, repair=repair, busy_timeout=busy_timeout, as_json=as_json)
         return
-    if repair:
-        raise click.UsageError("--repair needs a folder of session files")
     with progress_bar("Checking events", enabled=not as_json) as progress:
+        if repair:
+            repaired = repair_database(database, progress=progress, busy_timeout=busy_timeout)
+            show_check_report(repaired, as_json=as_json, render=_render_repair)
+            return
         report = check_database(database, progress=progress, busy_timeout=busy_timeout)
     show_check_report(report, as_json=as_json, render=_render)
+
+
+def _render_repair(repaired: DatabaseRepairReport) -> None:
+    moved = repaired.set_aside.moved
+    out = console()
+    for event in moved[:_DETAILS_SHOWN]:
+        out.print(
+            Text(
+                f"moved event {event.event_id} (seq {event.seq}) of session {event.session_id}"
+                f" ({event.app_name}/{event.user_id}) to {repaired.set_aside.table}:"
+                f" {event.reason}"
+            )
+        )
+    if len(moved) > _DETAILS_SHOWN:
+        out.print(f"... and {len(moved) - _DETAILS_SHOWN} more (--json lists all)")
+    out.print(
+        Text(f"{plural(len(moved), 'damaged event')} moved to {repaired.set_aside.table}.")
+        if moved
+        else Text("No damaged events to move.")
+    )
+    _render(repaired.check)
 
 
 def _render(report: CheckReport) -> None:
@@ -90,6 +125,12 @@ def _render(report: CheckReport) -> None:
         check_mark(not report.unsafe_actions),
         f"{report.events_checked} loaded, {len(report.unsafe_actions)} refused",
     )
+    table.add_row(
+        "events",
+        check_mark(not report.damaged_events),
+        f"{report.events_decoded} decoded, {len(report.damaged_events)} cannot be"
+        + (" (--repair moves them aside)" if report.damaged_events else ""),
+    )
     out.print(table)
     for problem in report.foreign_key_problems[:_DETAILS_SHOWN]:
         out.print(Text(f"{problem.table} rowid {problem.rowid}: no row in {problem.parent}"))
@@ -102,9 +143,21 @@ def _render(report: CheckReport) -> None:
                 f" ({event.app_name}/{event.user_id}): {event.reason}"
             )
         )
+    for damaged in report.damaged_events[:_DETAILS_SHOWN]:
+        out.print(
+            Text(
+                f"damaged event {damaged.event_id} (seq {damaged.seq}) of session"
+                f" {damaged.session_id} ({damaged.app_name}/{damaged.user_id}): {damaged.reason}"
+            )
+        )
     hidden = sum(
         max(len(items) - _DETAILS_SHOWN, 0)
-        for items in (report.foreign_key_problems, report.invalid_json, report.unsafe_actions)
+        for items in (
+            report.foreign_key_problems,
+            report.invalid_json,
+            report.unsafe_actions,
+            report.damaged_events,
+        )
     )
     if hidden:
         out.print(f"... and {hidden} more (--json lists all)")
