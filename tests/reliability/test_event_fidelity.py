@@ -368,6 +368,8 @@ async def fuzz(name: str, tmp_path: Path, *, seed: int, events: int, first: int)
     level = adk_actions_log.level
     adk_actions_log.setLevel(logging.CRITICAL)
     service_log = logging.getLogger("adk_sqlite.service")
+    service_level = service_log.level
+    service_log.setLevel(logging.WARNING)  # whatever the root logger's level
     service_log.addHandler(figures.damaged)
     try:
         async with backend(name, tmp_path) as open_service:
@@ -377,6 +379,7 @@ async def fuzz(name: str, tmp_path: Path, *, seed: int, events: int, first: int)
     finally:
         adk_actions_log.setLevel(level)
         service_log.removeHandler(figures.damaged)
+        service_log.setLevel(service_level)
     figures.seconds = time.perf_counter() - started
     return figures
 

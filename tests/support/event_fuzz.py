@@ -896,8 +896,8 @@ class _Walk:
                 Difference(
                     "fields_set",
                     path,
-                    _short(sorted(original.model_fields_set)),
-                    _short(sorted(read.model_fields_set)),
+                    _short(sorted(original.model_fields_set), 2000),
+                    _short(sorted(read.model_fields_set), 2000),
                 )
             )
         for name, info in type(original).model_fields.items():
