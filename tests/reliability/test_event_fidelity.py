@@ -393,6 +393,16 @@ def _report(figures: Figures) -> str:
 # --- the tests --------------------------------------------------------------------------
 
 
+# Known violations of the invariant that the fuzz found and the codec does not fix yet
+# (listed in docs/reliability.md and on issue 18). Strict: the run must fail until they are
+# fixed, and CI turns red as soon as it passes, so the mark cannot outlive the fix.
+KNOWN_VIOLATIONS = pytest.mark.xfail(
+    strict=True,
+    reason="issue 18: known round-trip violations (see docs/reliability.md, Event round trip fuzz)",
+)
+
+
+@KNOWN_VIOLATIONS
 @pytest.mark.parametrize("backend_name", BACKENDS)
 async def test_event_round_trip_fuzz(backend_name: str, tmp_path: Path) -> None:
     figures = await fuzz(backend_name, tmp_path, seed=SEED, events=SHORT_EVENTS, first=0)
@@ -418,6 +428,7 @@ def test_generator_is_deterministic() -> None:
     assert first.poison == again.poison
 
 
+@KNOWN_VIOLATIONS
 @pytest.mark.slow
 @pytest.mark.parametrize("backend_name", BACKENDS)
 async def test_event_round_trip_fuzz_long(backend_name: str, tmp_path: Path) -> None:
