@@ -149,12 +149,14 @@ def _decode_tagged(
     converter: Callable[[Any], Any], adapter: TypeAdapter[Any], text: str | bytes
 ) -> Any:
     """A value whose JSON holds tags (non-finite floats, escaped objects)."""
-    data = untag(_json_decoder.decode(text))
     try:
-        return converter(data)
+        return converter(untag(_json_decoder.decode(text)))
     except NotPlainJsonError:
-        # Validated in JSON mode, as untagged JSON is, so that bytes are read
-        # as base64; pydantic's JSON reader takes the NaN/Infinity constants.
+        # The converter rebuilds in place (base64 text already turned into
+        # bytes, say), so the text is read afresh, then validated in JSON
+        # mode, as untagged JSON is, so that bytes are read as base64;
+        # pydantic's JSON reader takes the NaN/Infinity constants.
+        data = untag(_json_decoder.decode(text))
         return adapter.validate_json(to_json(data, inf_nan_mode="constants"))
 
 

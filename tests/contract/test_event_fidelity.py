@@ -173,3 +173,33 @@ async def test_a_lone_surrogate_is_refused_naming_the_field(
     got = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
     assert got is not None
     assert got.events == []
+
+
+async def test_content_with_bytes_and_a_non_finite_float_reads_back(
+    service: BaseSessionService,
+) -> None:
+    # Bytes beside non-finite floats and tag-like strings: the tagged reading path
+    # must still read base64 as bytes (the fuzz's own case is in
+    # tests/reliability/test_event_fidelity.py).
+    original = Event(
+        author="model",
+        content=types.Content(
+            role="model",
+            parts=[
+                types.Part.from_bytes(data=b"\xff\x00\x80", mime_type="image/png"),
+                types.Part(text="t", thought_signature=b"\x9c\x01"),
+                types.Part(
+                    video_metadata=types.VideoMetadata(fps=math.nan),
+                    file_data=types.FileData(file_uri="gs://b/v.mp4"),
+                ),
+                types.Part(function_call=types.FunctionCall(name="f", args={"x": math.inf})),
+                # A string that looks like a tag name sends the text down the tagged path.
+                types.Part(
+                    thought_signature=b"\x0c\x55\xfe",
+                    video_metadata=types.VideoMetadata(end_offset="$object", start_offset="1s"),
+                ),
+            ],
+        ),
+    )
+    read = await _round_trip(service, original)
+    _assert_same(read, original)
