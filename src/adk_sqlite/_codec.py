@@ -33,8 +33,8 @@ from ._exact_json import json_form, may_hold_tags, tag, untag
 from ._gc import paused_gc
 from ._json_models import NotPlainJsonError, json_converter
 from ._model_builder import ModelBuilder
-from ._model_json import dump_json, holds_any
-from ._pickle import UnsafePickleError, dumps_actions, loads_actions, needs_load_check
+from ._model_json import dump_json, fields_to_check, holds_any, needs_preparing, prepared
+from ._pickle import UnsafePickleError, dumps_actions, loads_actions
 from ._state import json_safe
 from .errors import CorruptRecordError, UnencodableValueError, UnsafePayloadError
 from .records import EventRecord
@@ -188,6 +188,7 @@ def encode_event(
             non-finite timestamp, a string with a lone surrogate, a circular
             reference...); the message names the field. Nothing is written.
     """
+    _check_text_fields(event)
     timestamp = event.timestamp
     if not math.isfinite(timestamp):
         raise UnencodableValueError(
@@ -224,6 +225,26 @@ def encode_event(
     )
 
 
+_TEXT_COLUMNS = ("id", "invocation_id", "author", "branch", "error_code", "error_message")
+
+
+def _check_text_fields(event: Event) -> None:
+    """Refuses a lone surrogate in a text column before the driver meets it."""
+    for name in _TEXT_COLUMNS:
+        value = getattr(event, name)
+        if value is not None and not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as exc:
+                raise _unencodable(event, name, exc) from exc
+    for tool_id in event.long_running_tool_ids or ():
+        if not tool_id.isascii():
+            try:
+                tool_id.encode()
+            except UnicodeEncodeError as exc:
+                raise _unencodable(event, "long_running_tool_ids", exc) from exc
+
+
 def _unencodable(event: Event, name: str, exc: Exception) -> UnencodableValueError:
     return UnencodableValueError(
         f"event {event.id!r}: its {name} cannot be stored ({type(exc).__name__}: {exc})"
@@ -257,75 +278,78 @@ def _custom_metadata_json(event: Event) -> str | None:
 
 def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes | None:
     actions = event.actions
+    updates: dict[str, Any] = {}
     if actions.state_delta:
-        safe = json_safe(actions.state_delta) if state_delta is None else dict(state_delta)
-        actions = actions.model_copy(update={"state_delta": safe})
-    if actions == _DEFAULT_ACTIONS:
-        return None
-    check = needs_load_check(actions)
-    try:
-        return dumps_actions(actions, check=check)
-    except UnsafePickleError as exc:
-        if not check:  # not an Any field's doing: nothing else to try
+        updates["state_delta"] = (
+            json_safe(actions.state_delta) if state_delta is None else dict(state_delta)
+        )
+    # Every field that can reach an Any value (the compaction's content holds
+    # function call arguments too), not only those needs_load_check names.
+    check = any(
+        (value := getattr(actions, name)) is not None and (value or type(value) not in (dict, list))
+        for name in _ACTIONS_FIELDS_REACHING_ANY
+    )
+    if check:
+        try:
+            updates.update(_json_forms_of_any_fields(actions))
+        except _SERIALIZATION_ERRORS as exc:
             raise UnencodableValueError(
                 f"event {event.id!r}: its actions cannot be stored: {exc}"
             ) from exc
-    # An Any-typed field holds an object of the application's (a model, a
-    # dataclass): the restricted unpickler would refuse to load it back, so
-    # those fields keep its JSON form instead, as ADK's database services do.
+    if updates:
+        # Built, not copied with update=, so that model_fields_set stays the caller's.
+        actions = EventActions.model_construct(
+            _fields_set=set(actions.model_fields_set), **{**dict(actions), **updates}
+        )
+    if actions == _DEFAULT_ACTIONS and not actions.model_fields_set:
+        return None
     try:
-        actions = actions.model_copy(update=_json_forms_of_any_fields(actions))
-        return dumps_actions(actions, check=True)
-    except (UnsafePickleError, *_SERIALIZATION_ERRORS) as exc:
+        return dumps_actions(actions, check=check)
+    except UnsafePickleError as exc:
         raise UnencodableValueError(
             f"event {event.id!r}: its actions cannot be stored safely: {exc}"
         ) from exc
 
 
+_ACTIONS_FIELDS_REACHING_ANY = tuple(
+    name for name in fields_to_check(EventActions) if name != "state_delta"
+)
+
+
 def _json_forms_of_any_fields(actions: EventActions) -> dict[str, Any]:
+    """The Any-typed values of ``actions`` that are not JSON data, as their JSON form.
+
+    Stored as ADK's database services store them (a model as the dict of its
+    fields, a tuple as a list, bytes as base64 text): the restricted unpickler
+    could not load an application's class back, and the invariant says what a
+    JSON store keeps. An ``AuthConfig`` stays itself: the unpickler knows it.
+    Every field is looked at, set or not: ADK fills these dicts in place.
+    """
     updates: dict[str, Any] = {}
-    for name in ("agent_state", "set_model_response"):
+    for name, any_typed in fields_to_check(EventActions).items():
         value = getattr(actions, name)
-        if value is not None:
-            updates[name] = _json_form_of(name, value)
-    if actions.requested_auth_configs:
-        updates["requested_auth_configs"] = {
-            key: value if _loads_back(value) else _json_form_of("requested_auth_configs", value)
-            for key, value in actions.requested_auth_configs.items()
-        }
-    if actions.requested_tool_confirmations:
-        updates["requested_tool_confirmations"] = {
-            key: confirmation.model_copy(
-                update={
-                    "payload": _json_form_of("requested_tool_confirmations", confirmation.payload)
+        if value is None or name == "state_delta":
+            continue
+        if name == "requested_auth_configs":
+            if any(_auth_config_needs_json_form(item) for item in value.values()):
+                updates[name] = {
+                    key: json_form(item) if _auth_config_needs_json_form(item) else item
+                    for key, item in value.items()
                 }
-            )
-            for key, confirmation in actions.requested_tool_confirmations.items()
-        }
-    if actions.render_ui_widgets:
-        updates["render_ui_widgets"] = [
-            widget.model_copy(
-                update={"payload": _json_form_of("render_ui_widgets", widget.payload)}
-            )
-            for widget in actions.render_ui_widgets
-        ]
+        elif needs_preparing(value, in_any=any_typed, tags=False):
+            try:
+                updates[name] = prepared(value, in_any=any_typed, tags=False)
+            except _SERIALIZATION_ERRORS as exc:
+                raise ValueError(f"actions.{name} holds a value with no JSON form: {exc}") from exc
     return updates
 
 
-def _json_form_of(name: str, value: Any) -> Any:
-    try:
-        return json_form(value)
-    except _SERIALIZATION_ERRORS as exc:
-        raise UnsafePickleError(f"actions.{name} holds a value with no JSON form: {exc}") from exc
+def _auth_config_needs_json_form(value: Any) -> bool:
+    # Imported here: most events hold no auth configs, and the auth models are
+    # heavy to import (see _pickle.allowed_globals).
+    from google.adk.auth.auth_tool import AuthConfig
 
-
-def _loads_back(value: Any) -> bool:
-    """Whether the restricted unpickler loads ``value`` (an AuthConfig does)."""
-    try:
-        dumps_actions(EventActions(requested_auth_configs={"probe": value}), check=True)
-    except UnsafePickleError:
-        return False
-    return True
+    return not isinstance(value, AuthConfig) and needs_preparing(value, in_any=True, tags=False)
 
 
 def _encode_extra(event: Event) -> str | None:
@@ -336,10 +360,13 @@ def _encode_extra(event: Event) -> str | None:
     candidates = event.model_fields_set & extra_fields()
     candidates.add("node_info")
     defaults = _extra_defaults()
+    # A model equal to its default still counts when fields were set on it
+    # (NodeInfo(path="")): its model_fields_set is part of what round-trips.
     changed = {
         name
         for name in candidates
-        if (value := getattr(event, name)) is not (default := defaults[name]) and value != default
+        if (value := getattr(event, name)) is not (default := defaults[name])
+        and (value != default or (isinstance(value, BaseModel) and value.model_fields_set))
     }
     # SQLite's REAL column turns -0.0 into 0.0: the sign is kept here.
     negative_zero = event.timestamp == 0.0 and math.copysign(1.0, event.timestamp) < 0

@@ -24,6 +24,7 @@ as a list), which is also what ADK's own database services keep.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -31,6 +32,7 @@ from pydantic_core import to_jsonable_python
 __all__ = [
     "FLOAT_TAG",
     "OBJECT_TAG",
+    "float_tag",
     "json_form",
     "json_key",
     "may_hold_tags",
@@ -47,10 +49,36 @@ _NON_FINITE_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.i
 _TAG_MARKER_BYTES = (b'"$float"', b'"$object"')
 
 
-def _non_finite_name(value: float) -> str:
+_CANONICAL_NAN_BITS = struct.unpack("<Q", struct.pack("<d", math.nan))[0]
+_NAN_BITS_PREFIX = "NaN:"
+
+
+def float_tag(value: float) -> dict[str, str]:
+    """The tag of a non-finite float. A NaN other than Python's own keeps its bits
+    (``"NaN:7ff8000000000001"``): float bits are part of what round-trips."""
     if value != value:  # NaN is the one float unequal to itself
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
+        bits = struct.unpack("<Q", struct.pack("<d", value))[0]
+        if bits == _CANONICAL_NAN_BITS:
+            return {FLOAT_TAG: "NaN"}
+        return {FLOAT_TAG: f"{_NAN_BITS_PREFIX}{bits:016x}"}
+    return {FLOAT_TAG: "Infinity" if value > 0 else "-Infinity"}
+
+
+def _tagged_float(name: Any) -> float:
+    if type(name) is str:
+        named = _NON_FINITE_NAMES.get(name)
+        if named is not None:
+            return named
+        if name.startswith(_NAN_BITS_PREFIX) and len(name) == len(_NAN_BITS_PREFIX) + 16:
+            try:
+                bits = int(name[len(_NAN_BITS_PREFIX) :], 16)
+            except ValueError:
+                pass
+            else:
+                value: float = struct.unpack("<d", struct.pack("<Q", bits))[0]
+                if value != value:
+                    return value
+    raise ValueError(f"a {FLOAT_TAG} tag holds {name!r}, not a non-finite float")
 
 
 def needs_tags(value: Any) -> bool:
@@ -71,7 +99,7 @@ def tag(value: Any) -> Any:
     """JSON data with every non-finite float tagged and every tag-shaped object escaped."""
     kind = type(value)
     if kind is float:
-        return value if math.isfinite(value) else {FLOAT_TAG: _non_finite_name(value)}
+        return value if math.isfinite(value) else float_tag(value)
     if kind is dict:
         tagged = {key: tag(item) for key, item in value.items()}
         if len(value) == 1 and next(iter(value)) in _TAGS:
@@ -95,9 +123,7 @@ def untag(value: Any) -> Any:
         if len(value) == 1:
             key, inner = next(iter(value.items()))
             if key == FLOAT_TAG:
-                if type(inner) is not str or inner not in _NON_FINITE_NAMES:
-                    raise ValueError(f"a {FLOAT_TAG} tag holds {inner!r}, not a non-finite float")
-                return _NON_FINITE_NAMES[inner]
+                return _tagged_float(inner)
             if key == OBJECT_TAG:
                 if type(inner) is not dict:
                     raise ValueError(f"an {OBJECT_TAG} tag holds {type(inner).__name__}")
@@ -146,4 +172,5 @@ def json_form(value: Any) -> Any:
         return {json_key(key): json_form(item) for key, item in value.items()}
     if kind is list:
         return [json_form(item) for item in value]
-    return to_jsonable_python(value, bytes_mode="base64")
+    # Field names, not aliases: what the event's model_dump_json() writes.
+    return to_jsonable_python(value, bytes_mode="base64", by_alias=False)

@@ -27,11 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from ._exact_json import FLOAT_TAG, OBJECT_TAG, json_form, tag
+from ._exact_json import FLOAT_TAG, OBJECT_TAG, float_tag, json_form, tag
 
-__all__ = ["dump_json", "holds_any", "needs_preparing", "prepared"]
+__all__ = ["dump_json", "fields_to_check", "holds_any", "needs_preparing", "prepared"]
 
-_NON_FINITE_NAMES = {True: "Infinity", False: "-Infinity"}
 _TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
 
 
@@ -60,7 +59,7 @@ def _reaches_float_or_any(annotation: Any, visiting: frozenset[int] = frozenset(
 
 
 @functools.cache
-def _fields_to_check(model: type[BaseModel]) -> dict[str, bool]:
+def fields_to_check(model: type[BaseModel]) -> dict[str, bool]:
     """{name: holds Any} of the fields of ``model`` that can hold what must be prepared."""
     return {
         name: holds_any(field.annotation)
@@ -69,78 +68,84 @@ def _fields_to_check(model: type[BaseModel]) -> dict[str, bool]:
     }
 
 
-def _any_value_needs_preparing(value: Any) -> bool:
-    """Whether an Any position's value is anything but finite, untagged JSON data (one walk)."""
+def _any_value_needs_preparing(value: Any, tags: bool) -> bool:
+    """Whether an Any position's value is anything but JSON data (finite and
+    untagged, with ``tags``), in one walk."""
     kind = type(value)
     if value is None or kind is str or kind is int or kind is bool:
         return False
     if kind is float:
-        return not math.isfinite(value)
+        return tags and not math.isfinite(value)
     if kind is dict:
-        if len(value) == 1 and next(iter(value)) in _TAGS:
+        if tags and len(value) == 1 and next(iter(value)) in _TAGS:
             return True
         for key, item in value.items():
-            if type(key) is not str or _any_value_needs_preparing(item):
+            if type(key) is not str or _any_value_needs_preparing(item, tags):
                 return True
         return False
     if kind is list:
-        return any(_any_value_needs_preparing(item) for item in value)
+        return any(_any_value_needs_preparing(item, tags) for item in value)
     return True
 
 
-def needs_preparing(value: Any, *, in_any: bool = False) -> bool:
+def needs_preparing(value: Any, *, in_any: bool = False, tags: bool = True) -> bool:
     """Whether `dump_json` must write a prepared copy of ``value`` (see `prepared`)."""
     if in_any:
-        return _any_value_needs_preparing(value)
+        return _any_value_needs_preparing(value, tags)
     kind = type(value)
     if value is None or kind in (str, int, bool, bytes):
         return False
     if kind is float:
-        return not math.isfinite(value)
+        return tags and not math.isfinite(value)
     if isinstance(value, BaseModel):
         # Only set fields are written (exclude_unset), so only they can lose anything.
-        checked = _fields_to_check(type(value))
+        checked = fields_to_check(type(value))
         for name in value.model_fields_set:
             any_typed = checked.get(name)
-            if any_typed is not None and needs_preparing(getattr(value, name), in_any=any_typed):
+            if any_typed is not None and needs_preparing(
+                getattr(value, name), in_any=any_typed, tags=tags
+            ):
                 return True
         return False
     if kind is list or kind is tuple:
-        return any(needs_preparing(item) for item in value)
+        return any(needs_preparing(item, tags=tags) for item in value)
     if kind is dict:
-        return any(needs_preparing(item) for item in value.values())
+        return any(needs_preparing(item, tags=tags) for item in value.values())
     return False
 
 
-def prepared(value: Any, *, in_any: bool = False) -> Any:
+def prepared(value: Any, *, in_any: bool = False, tags: bool = True) -> Any:
     """A copy of ``value`` that ``model_dump_json`` writes without loss (input untouched).
 
     Non-finite floats become their tags, the value of an ``Any`` position its
     tagged JSON form; models are copied (``model_copy``, which keeps their
-    ``model_fields_set``) only where something inside them changes.
+    ``model_fields_set``) only where something inside them changes. Without
+    ``tags`` (for a pickle, which holds non-finite floats itself), only the
+    ``Any`` positions change, to their plain JSON form.
     """
     if in_any:
-        return tag(json_form(value))
+        return tag(json_form(value)) if tags else json_form(value)
     kind = type(value)
     if kind is float:
-        if math.isfinite(value):
-            return value
-        return {FLOAT_TAG: "NaN" if value != value else _NON_FINITE_NAMES[value > 0]}
+        return value if not tags or math.isfinite(value) else float_tag(value)
     if isinstance(value, BaseModel):
         updates = {}
-        checked = _fields_to_check(type(value))
+        checked = fields_to_check(type(value))
         for name in value.model_fields_set:
             any_typed = checked.get(name)
             if any_typed is None:
                 continue
             item = getattr(value, name)
-            if needs_preparing(item, in_any=any_typed):
-                updates[name] = prepared(item, in_any=any_typed)
+            if needs_preparing(item, in_any=any_typed, tags=tags):
+                updates[name] = prepared(item, in_any=any_typed, tags=tags)
         return value.model_copy(update=updates) if updates else value
-    if kind is list or kind is tuple:
-        return [prepared(item) for item in value]
+    if kind is list:
+        return [prepared(item, tags=tags) for item in value]
+    if kind is tuple:
+        items = [prepared(item, tags=tags) for item in value]
+        return items if tags else tuple(items)
     if kind is dict:
-        return {key: prepared(item) for key, item in value.items()}
+        return {key: prepared(item, tags=tags) for key, item in value.items()}
     return value
 
 

@@ -203,3 +203,29 @@ async def test_content_with_bytes_and_a_non_finite_float_reads_back(
     )
     read = await _round_trip(service, original)
     _assert_same(read, original)
+
+
+@pytest.mark.ours_only
+@pytest.mark.parametrize("field", ["author", "invocation_id", "branch", "error_message"])
+async def test_a_lone_surrogate_in_a_text_column_is_refused_naming_it(
+    service: BaseSessionService, field: str
+) -> None:
+    # Found by the fuzz: the driver's raw UnicodeEncodeError escaped.
+    session = await service.create_session(app_name=APP, user_id=USER)
+    event = Event(**{"author": "user", field: "x\ud800y"})
+    with pytest.raises(errors.UnencodableValueError, match=field):
+        await service.append_event(session, event)
+    got = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
+    assert got is not None
+    assert got.events == []
+
+
+async def test_empty_tuples_and_sets_in_any_typed_actions_fields_come_back_as_lists(
+    service: BaseSessionService,
+) -> None:
+    # Found by the fuzz: an empty tuple skipped the conversion to its JSON form.
+    original = Event(
+        author="agent", actions=EventActions(set_model_response=(), agent_state={"s": {3}})
+    )
+    read = await _round_trip(service, original)
+    assert read.model_dump_json() == original.model_dump_json()

@@ -18,6 +18,7 @@ from adk_sqlite.errors import (
     DatabaseLockedError,
     DatabaseUnavailableError,
     ReadOnlyDatabaseError,
+    UnencodableValueError,
 )
 from adk_sqlite.postgres._connection import translate_postgres_error
 from support.postgres import base_dsn, password_refusing_server, with_database
@@ -90,14 +91,21 @@ async def test_a_read_only_database_refuses_writes_but_serves_reads(dsn: str) ->
     assert isinstance(excinfo.value.__cause__, asyncpg.ReadOnlySQLTransactionError)
 
 
-async def test_a_value_postgresql_cannot_hold_is_a_constraint_error(
+async def test_a_nul_in_a_text_column_is_refused_naming_the_field(
     service: SessionService,
 ) -> None:
-    # PostgreSQL text cannot hold NUL characters (JSON escapes them; plain columns cannot).
-    with pytest.raises(ConstraintError):
+    # PostgreSQL text cannot hold NUL characters (JSON escapes them; plain columns cannot):
+    # refused before any SQL, naming the field, like every value a store cannot keep.
+    with pytest.raises(UnencodableValueError, match="user_id"):
         await service.create_session(app_name="a", user_id="u\x00", session_id="s")
+    session = await service.create_session(app_name="a", user_id="u", session_id="s")
+    with pytest.raises(UnencodableValueError, match="author"):
+        await service.append_event(session, Event(author="a\x00b"))
 
-    assert (await service.list_sessions(app_name="a")).sessions == []
+    assert [s.id for s in (await service.list_sessions(app_name="a")).sessions] == ["s"]
+    stored = await service.get_session(app_name="a", user_id="u", session_id="s")
+    assert stored is not None
+    assert stored.events == []
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from .._identifiers import parse_owner_column, validate_identifier
-from ..errors import ConfigurationError, StoreClosedError
+from ..errors import ConfigurationError, StoreClosedError, UnencodableValueError
 from ..records import (
     AppendResult,
     EventQuery,
@@ -252,6 +252,7 @@ class PostgresStore:
         owner_id: Any = None,
     ) -> SessionSnapshot:
         self._check_owner(owner_id)
+        _refuse_nul("the session", app_name=app_name, user_id=user_id, id=session_id)
         return await self._run(
             functools.partial(
                 _jobs.create_session,
@@ -319,6 +320,15 @@ class PostgresStore:
         owner_id: Any = None,
     ) -> AppendResult:
         self._check_owner(owner_id)
+        _refuse_nul(
+            f"event {event.id!r}",
+            **{name: getattr(event, name) for name in _EVENT_TEXT_FIELDS},
+        )
+        if not _TIMESTAMPTZ_LOWEST <= event.timestamp <= _TIMESTAMPTZ_HIGHEST:
+            raise UnencodableValueError(
+                f"event {event.id!r}: its timestamp {event.timestamp!r} is outside the range"
+                " of PostgreSQL's timestamptz (4713 BC to 294276 AD)"
+            )
         return await self._run(
             functools.partial(
                 _jobs.append_event,
@@ -365,3 +375,33 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.database!r})"
+
+
+# The event record's text columns. JSON columns need no check: JSON text writes a
+# NUL as the escape \u0000, which PostgreSQL's json type keeps.
+_EVENT_TEXT_FIELDS = (
+    "id",
+    "app_name",
+    "user_id",
+    "session_id",
+    "invocation_id",
+    "author",
+    "branch",
+    "error_code",
+    "error_message",
+)
+
+
+# The Unix seconds PostgreSQL's timestamptz can hold (4713 BC to 294276 AD): the events
+# table keeps each event's time as one, beside the exact float.
+_TIMESTAMPTZ_LOWEST = -210866803200.0
+_TIMESTAMPTZ_HIGHEST = 9224318015999.0
+
+
+def _refuse_nul(what: str, **values: str | None) -> None:
+    """PostgreSQL's text type cannot hold NUL: refused, naming the field, before any SQL."""
+    for name, value in values.items():
+        if value is not None and "\x00" in value:
+            raise UnencodableValueError(
+                f"{what}: its {name} holds a NUL character, which PostgreSQL text cannot store"
+            )
