@@ -230,19 +230,14 @@ _TEXT_COLUMNS = ("id", "invocation_id", "author", "branch", "error_code", "error
 
 def _check_text_fields(event: Event) -> None:
     """Refuses a lone surrogate in a text column before the driver meets it."""
-    for name in _TEXT_COLUMNS:
-        value = getattr(event, name)
-        if value is not None and not value.isascii():
+    texts = [(name, getattr(event, name)) for name in _TEXT_COLUMNS]
+    texts += [("long_running_tool_ids", tool_id) for tool_id in event.long_running_tool_ids or ()]
+    for name, value in texts:
+        if value is not None and not value.isascii():  # ASCII always encodes
             try:
                 value.encode()
             except UnicodeEncodeError as exc:
                 raise _unencodable(event, name, exc) from exc
-    for tool_id in event.long_running_tool_ids or ():
-        if not tool_id.isascii():
-            try:
-                tool_id.encode()
-            except UnicodeEncodeError as exc:
-                raise _unencodable(event, "long_running_tool_ids", exc) from exc
 
 
 def _unencodable(event: Event, name: str, exc: Exception) -> UnencodableValueError:

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .errors import ConfigurationError, DatabaseUnavailableError, SchemaError, SchemaVersionError
@@ -36,6 +37,7 @@ __all__ = [
     "connect_read_only",
     "open_session_database",
     "resolve_file",
+    "rows_in_seq_batches",
     "sqlite_errors",
 ]
 
@@ -46,6 +48,22 @@ EVENTS_TABLE = "adk_events"
 APP_STATES_TABLE = "adk_app_states"
 USER_STATES_TABLE = "adk_user_states"
 _TABLES = (SESSIONS_TABLE, EVENTS_TABLE, APP_STATES_TABLE, USER_STATES_TABLE)
+
+
+def rows_in_seq_batches(
+    connection: sqlite3.Connection, sql: str, batch: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Yields the rows of ``sql`` batch after batch, keyed on the events' ``seq``.
+
+    ``sql`` takes (last seq seen, batch size) and selects ``seq`` first, in
+    order (``... WHERE seq > ? ORDER BY seq LIMIT ?``), so memory stays flat
+    and no row is read twice on a large file.
+    """
+    last_seq = -1
+    while rows := connection.execute(sql, (last_seq, batch)).fetchall():
+        yield rows
+        last_seq = rows[-1][0]
+
 
 _SELECT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 _SELECT_VERSION = f"SELECT max(version) FROM {SCHEMA_TABLE} WHERE table_set = ?"

@@ -36,7 +36,7 @@ __all__ = [
     "json_form",
     "json_key",
     "may_hold_tags",
-    "needs_tags",
+    "needs_json_form",
     "tag",
     "untag",
 ]
@@ -81,18 +81,27 @@ def _tagged_float(name: Any) -> float:
     raise ValueError(f"a {FLOAT_TAG} tag holds {name!r}, not a non-finite float")
 
 
-def needs_tags(value: Any) -> bool:
-    """Whether JSON data ``value`` holds a non-finite float or a tag-shaped object."""
+def needs_json_form(value: Any, *, tags: bool = True) -> bool:
+    """Whether ``value`` is anything but plain JSON data, in one walk.
+
+    With ``tags``, JSON data that needs tagging (a non-finite float, a
+    tag-shaped object) counts too: it is what `tag` would change.
+    """
     kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return False
     if kind is float:
-        return not math.isfinite(value)
+        return tags and not math.isfinite(value)
     if kind is dict:
-        if len(value) == 1 and next(iter(value)) in _TAGS:
+        if tags and len(value) == 1 and next(iter(value)) in _TAGS:
             return True
-        return any(needs_tags(item) for item in value.values())
+        for key, item in value.items():
+            if type(key) is not str or needs_json_form(item, tags=tags):
+                return True
+        return False
     if kind is list:
-        return any(needs_tags(item) for item in value)
-    return False
+        return any(needs_json_form(item, tags=tags) for item in value)
+    return True
 
 
 def tag(value: Any) -> Any:

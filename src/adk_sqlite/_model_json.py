@@ -27,11 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from ._exact_json import FLOAT_TAG, OBJECT_TAG, float_tag, json_form, tag
+from ._exact_json import float_tag, json_form, needs_json_form, tag
 
 __all__ = ["dump_json", "fields_to_check", "holds_any", "needs_preparing", "prepared"]
-
-_TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
 
 
 def holds_any(annotation: Any) -> bool:
@@ -68,30 +66,10 @@ def fields_to_check(model: type[BaseModel]) -> dict[str, bool]:
     }
 
 
-def _any_value_needs_preparing(value: Any, tags: bool) -> bool:
-    """Whether an Any position's value is anything but JSON data (finite and
-    untagged, with ``tags``), in one walk."""
-    kind = type(value)
-    if value is None or kind is str or kind is int or kind is bool:
-        return False
-    if kind is float:
-        return tags and not math.isfinite(value)
-    if kind is dict:
-        if tags and len(value) == 1 and next(iter(value)) in _TAGS:
-            return True
-        for key, item in value.items():
-            if type(key) is not str or _any_value_needs_preparing(item, tags):
-                return True
-        return False
-    if kind is list:
-        return any(_any_value_needs_preparing(item, tags) for item in value)
-    return True
-
-
 def needs_preparing(value: Any, *, in_any: bool = False, tags: bool = True) -> bool:
     """Whether `dump_json` must write a prepared copy of ``value`` (see `prepared`)."""
     if in_any:
-        return _any_value_needs_preparing(value, tags)
+        return needs_json_form(value, tags=tags)
     kind = type(value)
     if value is None or kind in (str, int, bool, bytes):
         return False
@@ -161,13 +139,12 @@ def dump_json(value: Any, adapter: TypeAdapter[Any] | None = None, *, in_any: bo
         ValueError, TypeError: pydantic cannot write the value (a lone
             surrogate, a circular reference...); the caller names the field.
     """
+    warnings = True
     if needs_preparing(value, in_any=in_any):
         value = prepared(value, in_any=in_any)
         # A tag stands where the type says float: pydantic writes it as the
         # dict it is, and warns; the warning is the expected case here.
-        if adapter is None:
-            return str(value.model_dump_json(exclude_unset=True, warnings=False))
-        return adapter.dump_json(value, exclude_unset=True, warnings=False).decode()
+        warnings = False
     if adapter is None:
-        return str(value.model_dump_json(exclude_unset=True))
-    return adapter.dump_json(value, exclude_unset=True).decode()
+        return str(value.model_dump_json(exclude_unset=True, warnings=warnings))
+    return adapter.dump_json(value, exclude_unset=True, warnings=warnings).decode()

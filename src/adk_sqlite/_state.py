@@ -16,7 +16,7 @@ import msgspec
 from google.adk.sessions.state import State
 from pydantic_core import to_jsonable_python
 
-from ._exact_json import json_key, may_hold_tags, needs_tags, tag, untag
+from ._exact_json import json_key, may_hold_tags, needs_json_form, tag, untag
 from .errors import CorruptRecordError, UnencodableValueError
 from .records import StateDelta
 
@@ -126,7 +126,7 @@ def encode_state(state: Mapping[str, Any]) -> str:
     tag-shaped key) appears is the state walked, and tagged if it must be.
     """
     text = _json_encoder.encode(state)
-    if (b"null" in text or may_hold_tags(text)) and needs_tags(dict(state)):
+    if (b"null" in text or may_hold_tags(text)) and needs_json_form(dict(state)):
         text = _json_encoder.encode(tag(dict(state)))
     return text.decode()
 

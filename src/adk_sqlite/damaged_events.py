@@ -31,7 +31,12 @@ from typing import Any
 import msgspec
 
 from ._codec import decode_event
-from ._database_file import EVENTS_TABLE, open_session_database, sqlite_errors
+from ._database_file import (
+    EVENTS_TABLE,
+    open_session_database,
+    rows_in_seq_batches,
+    sqlite_errors,
+)
 from .errors import CorruptRecordError, SchemaError
 from .records import EventRecord
 from .sqlite import _sql
@@ -120,14 +125,10 @@ def damaged_events_in(
     """
     (total,) = connection.execute(COUNT_EVENTS).fetchone()
     damaged: list[DamagedEvent] = []
-    decoded, last_seq = 0, -1
-    while True:
-        rows = connection.execute(SELECT_EVENTS_AFTER, (last_seq, _BATCH)).fetchall()
-        if not rows:
-            break
+    decoded = 0
+    for rows in rows_in_seq_batches(connection, SELECT_EVENTS_AFTER, _BATCH):
         damaged += _damaged(rows)
         decoded += len(rows)
-        last_seq = rows[-1][0]
         if progress is not None:
             progress(decoded, max(total, decoded))
     return damaged, decoded

@@ -34,6 +34,7 @@ from ._database_file import (
     USER_STATES_TABLE,
     check_session_tables,
     open_session_database,
+    rows_in_seq_batches,
     sqlite_errors,
 )
 from ._pickle import UnsafePickleError, loads_actions
@@ -369,11 +370,8 @@ def _unsafe_actions(
 ) -> tuple[list[UnsafeActions], int]:
     (total,) = connection.execute(COUNT_EVENTS_WITH_ACTIONS).fetchone()
     unsafe: list[UnsafeActions] = []
-    checked, last_seq = 0, -1
-    while True:
-        rows = connection.execute(SELECT_ACTIONS_AFTER, (last_seq, _ACTIONS_BATCH)).fetchall()
-        if not rows:
-            break
+    checked = 0
+    for rows in rows_in_seq_batches(connection, SELECT_ACTIONS_AFTER, _ACTIONS_BATCH):
         for seq, app_name, user_id, session_id, event_id, blob in rows:
             try:
                 loads_actions(blob)
@@ -389,7 +387,6 @@ def _unsafe_actions(
                     )
                 )
             checked += 1
-        last_seq = rows[-1][0]
         if progress is not None:
             progress(checked, max(total, checked))
     return unsafe, checked

@@ -40,6 +40,18 @@ async def _round_trip(service: BaseSessionService, event: Event) -> Event:
     return got.events[0]
 
 
+async def _assert_refused_before_writing(
+    service: BaseSessionService, event: Event, field: str
+) -> None:
+    """Appending ``event`` raises UnencodableValueError naming ``field``; nothing is stored."""
+    session = await service.create_session(app_name=APP, user_id=USER)
+    with pytest.raises(errors.UnencodableValueError, match=field):
+        await service.append_event(session, event)
+    got = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
+    assert got is not None
+    assert got.events == []
+
+
 def _assert_same(read: Event, original: Event) -> None:
     assert repr(read.model_dump()) == repr(original.model_dump())
     assert read.model_dump_json() == original.model_dump_json()
@@ -166,13 +178,7 @@ async def test_a_lone_surrogate_is_refused_naming_the_field(
     service: BaseSessionService, field: str, value: Any
 ) -> None:
     # Point 7: pydantic's PydanticSerializationError escaped raw.
-    session = await service.create_session(app_name=APP, user_id=USER)
-    event = Event(author="user", **{field: value})
-    with pytest.raises(errors.UnencodableValueError, match=field):
-        await service.append_event(session, event)
-    got = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
-    assert got is not None
-    assert got.events == []
+    await _assert_refused_before_writing(service, Event(author="user", **{field: value}), field)
 
 
 async def test_content_with_bytes_and_a_non_finite_float_reads_back(
@@ -211,13 +217,8 @@ async def test_a_lone_surrogate_in_a_text_column_is_refused_naming_it(
     service: BaseSessionService, field: str
 ) -> None:
     # Found by the fuzz: the driver's raw UnicodeEncodeError escaped.
-    session = await service.create_session(app_name=APP, user_id=USER)
     event = Event(**{"author": "user", field: "x\ud800y"})
-    with pytest.raises(errors.UnencodableValueError, match=field):
-        await service.append_event(session, event)
-    got = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
-    assert got is not None
-    assert got.events == []
+    await _assert_refused_before_writing(service, event, field)
 
 
 async def test_empty_tuples_and_sets_in_any_typed_actions_fields_come_back_as_lists(

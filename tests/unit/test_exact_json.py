@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from adk_sqlite._exact_json import may_hold_tags, needs_tags, tag, untag
+from adk_sqlite._exact_json import may_hold_tags, needs_json_form, tag, untag
 
 
 def _bits(value: float) -> int:
@@ -58,6 +58,9 @@ def test_a_malformed_tag_is_refused(bad: Any) -> None:
 
 def test_plain_json_needs_no_tags_and_the_quick_test_says_so() -> None:
     plain = {"a": [1, 2.5, None, "NaN", "Infinity"], "b": {"c": True}}
-    assert not needs_tags(plain)
+    assert not needs_json_form(plain)
+    assert needs_json_form({"x": math.nan})
+    assert not needs_json_form({"x": math.nan}, tags=False)
+    assert needs_json_form({"x": (1, 2)}, tags=False)
     assert not may_hold_tags(msgspec.json.encode(tag(plain)))
     assert may_hold_tags(msgspec.json.encode(tag({"x": math.nan})).decode())
