@@ -19,9 +19,8 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .adk_import import import_adk_database
-from .database_repair import repair_database
-from .errors import (
+from adk_sqlite.adk.sessions import SessionService
+from adk_sqlite.errors import (
     AdkSqliteError,
     AmbiguousSessionError,
     ConfigurationError,
@@ -46,11 +45,7 @@ from .errors import (
     UnencodableValueError,
     UnsafePayloadError,
 )
-from .folder_check import check_session_folder
-from .inspection import database_stats, list_session_summaries
-from .maintenance import backup_database, check_database
-from .readonly_query import run_readonly_query
-from .records import (
+from adk_sqlite.records import (
     AppendResult,
     EventQuery,
     EventRecord,
@@ -60,33 +55,42 @@ from .records import (
     StaleCheck,
     StateDelta,
 )
-from .retention import prune_idle_sessions, prune_old_events, vacuum_database
-from .service import SessionService
-from .session_folder import list_folder_sessions, query_session_folder, read_folder_timeline
-from .sqlite import PerSessionSqliteStore, SqliteStore
-from .store import BaseAsyncStore
-from .timeline import read_timeline
-from .timestamps import Instant
-from .tool_audit import audit_tool_calls
+from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
+from adk_sqlite.store import BaseAsyncStore
+from adk_sqlite.timestamps import Instant
+from adk_sqlite.tools.database_repair import repair_database
+from adk_sqlite.tools.folder_check import check_session_folder
+from adk_sqlite.tools.inspection import database_stats, list_session_summaries
+from adk_sqlite.tools.maintenance import backup_database, check_database
+from adk_sqlite.tools.readonly_query import run_readonly_query
+from adk_sqlite.tools.retention import prune_idle_sessions, prune_old_events, vacuum_database
+from adk_sqlite.tools.session_folder import (
+    list_folder_sessions,
+    query_session_folder,
+    read_folder_timeline,
+)
+from adk_sqlite.tools.timeline import read_timeline
+from adk_sqlite.tools.tool_audit import audit_tool_calls
+from adk_sqlite.transfer.adk_import import import_adk_database
 
 if TYPE_CHECKING:
-    from .export import (
+    from adk_sqlite.postgres import PostgresStore
+    from adk_sqlite.transfer.export import (
         ExportProgress,
         ExportReport,
         ExportTableReport,
         SessionChecksum,
         export_to_postgres,
     )
-    from .postgres import PostgresStore
 
 # Public names whose modules load on first access: (module, attribute).
 _LAZY_EXPORTS: dict[str, tuple[str, str]] = {
     "PostgresStore": ("adk_sqlite.postgres", "PostgresStore"),
-    "export_to_postgres": ("adk_sqlite.export", "export_to_postgres"),
-    "ExportProgress": ("adk_sqlite.export", "ExportProgress"),
-    "ExportReport": ("adk_sqlite.export", "ExportReport"),
-    "ExportTableReport": ("adk_sqlite.export", "ExportTableReport"),
-    "SessionChecksum": ("adk_sqlite.export", "SessionChecksum"),
+    "export_to_postgres": ("adk_sqlite.transfer.export", "export_to_postgres"),
+    "ExportProgress": ("adk_sqlite.transfer.export", "ExportProgress"),
+    "ExportReport": ("adk_sqlite.transfer.export", "ExportReport"),
+    "ExportTableReport": ("adk_sqlite.transfer.export", "ExportTableReport"),
+    "SessionChecksum": ("adk_sqlite.transfer.export", "SessionChecksum"),
 }
 
 

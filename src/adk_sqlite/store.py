@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from .records import (
+from adk_sqlite.records import (
     AppendResult,
     EventQuery,
     EventRecord,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adk_sqlite import SessionService, SqliteStore
-from adk_sqlite.damaged_events import DAMAGED_EVENTS_TABLE
+from adk_sqlite.tools.damaged_events import DAMAGED_EVENTS_TABLE
 from support.damaged_events import (
     APP,
     BLOB_IN_TEXT_COLUMN,

@@ -11,16 +11,16 @@ import msgspec
 import pytest
 
 from adk_sqlite import Instant
-from adk_sqlite.adk_import import ImportReport
 from adk_sqlite.cli import main
 from adk_sqlite.cli._errors import EXIT_CODES, EXIT_PROBLEMS_FOUND
-from adk_sqlite.export import ExportReport
-from adk_sqlite.inspection import DatabaseStats, SessionList
-from adk_sqlite.maintenance import BackupReport, CheckReport
-from adk_sqlite.readonly_query import QueryResult
-from adk_sqlite.retention import PruneReport
-from adk_sqlite.timeline import Timeline
-from adk_sqlite.tool_audit import ToolAudit
+from adk_sqlite.tools.inspection import DatabaseStats, SessionList
+from adk_sqlite.tools.maintenance import BackupReport, CheckReport
+from adk_sqlite.tools.readonly_query import QueryResult
+from adk_sqlite.tools.retention import PruneReport
+from adk_sqlite.tools.timeline import Timeline
+from adk_sqlite.tools.tool_audit import ToolAudit
+from adk_sqlite.transfer.adk_import import ImportReport
+from adk_sqlite.transfer.export import ExportReport
 
 from .conftest import run_cli
 

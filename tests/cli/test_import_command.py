@@ -25,8 +25,8 @@ from google.adk.sessions.session import Session
 from google.adk.sessions.sqlite_session_service import SqliteSessionService
 
 from adk_sqlite import SessionService, SqliteStore, import_adk_database
-from adk_sqlite.adk_import import detect_adk_layout
 from adk_sqlite.testing import call_tool, say
+from adk_sqlite.transfer.adk_import import detect_adk_layout
 from support.conversations import (
     ADA,
     APP,

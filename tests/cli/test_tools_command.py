@@ -11,7 +11,7 @@ from google.adk.events.event import Event
 from google.genai import types
 
 from adk_sqlite import SessionService, SqliteStore, audit_tool_calls
-from adk_sqlite.tool_audit import percentile
+from adk_sqlite.tools.tool_audit import percentile
 from support.conversations import ADA, APP, FAILED_LOOKUP, SALES_TICKET, TICKET
 
 from .conftest import run_cli, sql

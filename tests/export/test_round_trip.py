@@ -54,7 +54,7 @@ async def test_the_report_counts_rows_and_checksums_each_session(
 
 
 async def test_checksums_follow_the_documented_definition(source_path: Path, dsn: str) -> None:
-    from adk_sqlite._event_digest import event_row_digest
+    from adk_sqlite.codec.event_digest import event_row_digest
 
     await build_source(source_path, sessions=1, events=3)
     report = await export_to_postgres(source_path, dsn)

@@ -15,7 +15,7 @@ from google.genai import types
 
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.cli import main
-from adk_sqlite.folder_check import FolderCheckReport, FolderDrift
+from adk_sqlite.tools.folder_check import FolderCheckReport, FolderDrift
 
 from .conftest import rows
 
@@ -177,7 +177,7 @@ def test_every_field_of_the_folder_check_report_is_documented(
 
 
 def test_every_drift_kind_is_documented() -> None:
-    from adk_sqlite import folder_check
+    from adk_sqlite.tools import folder_check
 
     kinds = set(re.findall(r"``([a-z_]+)``\s{2,}", folder_check.__doc__ or ""))
     section = _check_section()

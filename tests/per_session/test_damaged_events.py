@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from adk_sqlite import CorruptRecordError, SessionService, SqliteStore, check_session_folder
 from adk_sqlite.cli import main
-from adk_sqlite.damaged_events import DAMAGED_EVENTS_TABLE
+from adk_sqlite.tools.damaged_events import DAMAGED_EVENTS_TABLE
 from support.damaged_events import (
     APP,
     DAMAGED_ID,

@@ -12,7 +12,7 @@ from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 
 from adk_sqlite import SessionService, SqliteStore, check_session_folder
-from adk_sqlite.folder_check import FolderCheckReport
+from adk_sqlite.tools.folder_check import FolderCheckReport
 
 from .conftest import rows
 

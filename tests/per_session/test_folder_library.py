@@ -19,8 +19,8 @@ from adk_sqlite import (
     query_session_folder,
     read_folder_timeline,
 )
-from adk_sqlite.session_folder import is_session_folder
 from adk_sqlite.sqlite import PerSessionSqliteStore
+from adk_sqlite.tools.session_folder import is_session_folder
 
 APP = "support"
 

@@ -20,7 +20,7 @@ from adk_sqlite.errors import (
     ReadOnlyDatabaseError,
     UnencodableValueError,
 )
-from adk_sqlite.postgres._connection import translate_postgres_error
+from adk_sqlite.postgres.connection import translate_postgres_error
 from support.postgres import base_dsn, password_refusing_server, with_database
 
 

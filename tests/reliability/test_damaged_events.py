@@ -22,7 +22,7 @@ from adk_sqlite import (
     check_database,
     repair_database,
 )
-from adk_sqlite.damaged_events import DAMAGED_EVENTS_TABLE, set_aside_damaged_events
+from adk_sqlite.tools.damaged_events import DAMAGED_EVENTS_TABLE, set_aside_damaged_events
 from support.damaged_events import (
     APP,
     BLOB_IN_TEXT_COLUMN,

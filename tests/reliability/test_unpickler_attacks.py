@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adk_sqlite import SessionService, SqliteStore, UnsafePayloadError
-from adk_sqlite._pickle import UnsafePickleError, dumps_actions, loads_actions
+from adk_sqlite.codec.actions_pickle import UnsafePickleError, dumps_actions, loads_actions
 
 TRIPS: list[str] = []
 MARKER = Path(os.environ.get("TMPDIR", "/tmp")) / f"adk-sqlite-pwned-{os.getpid()}"

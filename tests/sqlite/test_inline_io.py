@@ -21,8 +21,8 @@ from google.adk.events.event import Event
 
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.errors import DatabaseLockedError
-from adk_sqlite.sqlite._connection import open_connection, parse_database, run_on_connection
-from adk_sqlite.sqlite._writer import GroupCommitter, WriteLock
+from adk_sqlite.sqlite.engine.connection import open_connection, parse_database, run_on_connection
+from adk_sqlite.sqlite.engine.writer import GroupCommitter, WriteLock
 
 
 @pytest.fixture

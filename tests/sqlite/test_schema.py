@@ -15,7 +15,7 @@ from adk_sqlite.errors import (
     SchemaError,
     SchemaVersionError,
 )
-from adk_sqlite.sqlite._sql import SCHEMA_VERSION
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 
 
 def _columns(path: Path, table: str) -> list[str]:

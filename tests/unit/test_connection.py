@@ -6,7 +6,7 @@ import aiosqlite
 import pytest
 
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.sqlite._connection import parse_database
+from adk_sqlite.sqlite.engine.connection import parse_database
 
 
 def test_aiosqlite_still_has_the_internals_we_run_jobs_through() -> None:

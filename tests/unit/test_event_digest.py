@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from adk_sqlite._event_digest import DIGEST_COLUMNS, SessionDigest, event_row_digest
+from adk_sqlite.codec.event_digest import DIGEST_COLUMNS, SessionDigest, event_row_digest
 
 
 def _row(**values: object) -> list[object]:

@@ -1,4 +1,4 @@
-"""The tagged JSON of non-finite floats (adk_sqlite._exact_json): pure, no database."""
+"""The tagged JSON of non-finite floats (adk_sqlite.codec.exact_json): pure, no database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from adk_sqlite._exact_json import may_hold_tags, needs_json_form, tag, untag
+from adk_sqlite.codec.exact_json import may_hold_tags, needs_json_form, tag, untag
 
 
 def _bits(value: float) -> int:

@@ -7,7 +7,7 @@ from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adk_sqlite._codec import _decode_content, decode_event, encode_event
+from adk_sqlite.codec.events import _decode_content, decode_event, encode_event
 from support.events import rich_event
 from support.models import fields_set_tree
 
@@ -85,8 +85,8 @@ def test_the_rich_event_decodes_to_what_validation_gives() -> None:
 def test_a_built_session_equals_a_validated_one() -> None:
     from google.adk.sessions.session import Session
 
+    from adk_sqlite.adk.sessions import _session_from
     from adk_sqlite.records import SessionRecord
-    from adk_sqlite.service import _session_from
 
     record = SessionRecord(
         app_name="a", user_id="u", id="s", state={}, create_time=1.0, update_time=2.5, revision=7
@@ -110,7 +110,7 @@ def test_a_built_session_equals_a_validated_one() -> None:
 def test_a_default_built_model_equals_the_validated_default_and_owns_its_containers() -> None:
     from google.adk.events.event_actions import EventActions
 
-    from adk_sqlite._model_builder import ModelBuilder
+    from adk_sqlite.codec.fast.model_builder import ModelBuilder
 
     builder = ModelBuilder(EventActions)
     first, second = builder.build_default(), builder.build_default()
@@ -125,7 +125,7 @@ def test_a_default_built_model_equals_the_validated_default_and_owns_its_contain
 def test_a_plain_model_made_by_a_default_factory_is_built_exactly() -> None:
     from google.adk.events.event import NodeInfo
 
-    from adk_sqlite._model_builder import ModelBuilder
+    from adk_sqlite.codec.fast.model_builder import ModelBuilder
 
     built = ModelBuilder(Event).build({"id": "e", "author": "a"})
     assert built.node_info == NodeInfo()
@@ -137,7 +137,7 @@ def test_a_plain_model_made_by_a_default_factory_is_built_exactly() -> None:
 def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
     from pydantic import BaseModel, Field, field_validator
 
-    from adk_sqlite._model_builder import ModelBuilder
+    from adk_sqlite.codec.fast.model_builder import ModelBuilder
 
     class Checked(BaseModel):
         size: int = 1
@@ -158,7 +158,7 @@ def test_a_factory_model_with_validators_is_still_made_by_its_factory() -> None:
 def test_a_default_built_model_gets_its_own_copy_of_the_private_defaults() -> None:
     from pydantic import BaseModel, PrivateAttr
 
-    from adk_sqlite._model_builder import ModelBuilder
+    from adk_sqlite.codec.fast.model_builder import ModelBuilder
 
     class WithPrivate(BaseModel):
         items: list[int] = []

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adk_sqlite.sqlite._file_names import (
+from adk_sqlite.sqlite.per_session.file_names import (
     MAX_NAME_LENGTH,
     escape_part,
     parse_session_file_name,

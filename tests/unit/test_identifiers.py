@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from adk_sqlite._identifiers import parse_owner_column, validate_identifier
 from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.identifiers import parse_owner_column, validate_identifier
 
 
 @pytest.mark.parametrize("name", ["adk_sessions", "Sessions2", "_private", "a" * 63])

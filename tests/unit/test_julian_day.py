@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from adk_sqlite._codec import julian_day_from_unix, unix_from_julian_day
+from adk_sqlite.codec.events import julian_day_from_unix, unix_from_julian_day
 
 
 @pytest.mark.parametrize("seconds", [0.0, 1700000000.123, 1730613600.0, 2000000000.5])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from adk_sqlite._gc import paused_gc
+from adk_sqlite.codec.fast.gc_pause import paused_gc
 
 
 class _Node:

@@ -14,8 +14,13 @@ import pytest
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 
-from adk_sqlite._codec import decode_event, encode_event
-from adk_sqlite._pickle import UnsafePickleError, allowed_globals, dumps_actions, loads_actions
+from adk_sqlite.codec.actions_pickle import (
+    UnsafePickleError,
+    allowed_globals,
+    dumps_actions,
+    loads_actions,
+)
+from adk_sqlite.codec.events import decode_event, encode_event
 from adk_sqlite.errors import UnsafePayloadError
 from support.events import rich_actions
 
@@ -117,7 +122,7 @@ def test_a_blob_without_auth_configs_loads_without_importing_the_auth_models() -
     script = (
         "import sys\n"
         "from google.adk.events.event_actions import EventActions\n"
-        "from adk_sqlite._pickle import dumps_actions, loads_actions\n"
+        "from adk_sqlite.codec.actions_pickle import dumps_actions, loads_actions\n"
         "blob = dumps_actions(EventActions(state_delta={'k': 1}))\n"
         "assert 'google.adk.auth.auth_tool' not in sys.modules, 'imported before loading'\n"
         "assert loads_actions(blob).state_delta == {'k': 1}\n"

@@ -5,7 +5,13 @@ import math
 
 import pytest
 
-from adk_sqlite._state import decode_state, encode_state, json_safe, merged_state, split_state_delta
+from adk_sqlite.codec.state import (
+    decode_state,
+    encode_state,
+    json_safe,
+    merged_state,
+    split_state_delta,
+)
 
 
 def test_split_state_delta_strips_prefixes_and_drops_temp_keys() -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adk_sqlite.sqlite._worker_pool import WorkerPool
+from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 
 
 @pytest.fixture

@@ -8,6 +8,6 @@ load only when the command line runs).
 
 from __future__ import annotations
 
-from ._app import main
+from adk_sqlite.cli._app import main
 
 __all__ = ["main"]

@@ -12,9 +12,8 @@ from typing import Any
 
 import click
 
-from .. import __version__
-from ..errors import AdkSqliteError
-from . import (
+from adk_sqlite import __version__
+from adk_sqlite.cli import (
     backup,
     check,
     export,
@@ -26,8 +25,9 @@ from . import (
     stats,
     tools,
 )
-from ._errors import fail
-from ._output import example
+from adk_sqlite.cli._errors import fail
+from adk_sqlite.cli._output import example
+from adk_sqlite.errors import AdkSqliteError
 
 # The order here is the order `adk-sqlite --help` lists the commands in.
 COMMAND_MODULES: tuple[ModuleType, ...] = (

@@ -22,7 +22,7 @@ from typing import NoReturn
 
 import click
 
-from ..errors import (
+from adk_sqlite.errors import (
     AdkSqliteError,
     AmbiguousSessionError,
     ConfigurationError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from ..folder_check import FolderCheckReport, check_session_folder
-from ._output import check_mark, plural, progress_bar, show_check_report
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import check_mark, plural, progress_bar, show_check_report
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.folder_check import FolderCheckReport, check_session_folder
 
 __all__ = ["check_folder"]
 

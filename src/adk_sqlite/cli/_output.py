@@ -25,9 +25,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..maintenance import ProgressCallback
-from ..timestamps import Instant
-from ._errors import EXIT_PROBLEMS_FOUND
+from adk_sqlite.cli._errors import EXIT_PROBLEMS_FOUND
+from adk_sqlite.timestamps import Instant
+from adk_sqlite.tools.maintenance import ProgressCallback
 
 __all__ = [
     "busy_timeout_option",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from ..maintenance import backup_database
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     emit_json,
     example,
@@ -15,7 +14,8 @@ from ._output import (
     plural,
     progress_bar,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.maintenance import backup_database
 
 __all__ = ["command"]
 

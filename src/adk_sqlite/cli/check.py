@@ -6,11 +6,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..database_repair import DatabaseRepairReport, repair_database
-from ..maintenance import CheckReport, check_database
-from ..session_folder import is_session_folder
-from ._folder_check_output import check_folder
-from ._output import (
+from adk_sqlite.cli._folder_check_output import check_folder
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     check_mark,
     example,
@@ -19,7 +16,10 @@ from ._output import (
     progress_bar,
     show_check_report,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.database_repair import DatabaseRepairReport, repair_database
+from adk_sqlite.tools.maintenance import CheckReport, check_database
+from adk_sqlite.tools.session_folder import is_session_folder
 
 __all__ = ["command"]
 

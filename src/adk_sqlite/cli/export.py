@@ -9,9 +9,16 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..export import ExportProgress, ExportReport, export_to_postgres
-from ._output import busy_timeout_option, emit_json, example, json_option, plural, progress_bar
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import (
+    busy_timeout_option,
+    emit_json,
+    example,
+    json_option,
+    plural,
+    progress_bar,
+)
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.transfer.export import ExportProgress, ExportReport, export_to_postgres
 
 __all__ = ["command"]
 

@@ -7,9 +7,15 @@ import asyncio
 import click
 from rich.text import Text
 
-from ..adk_import import ImportReport, import_adk_database
-from ._output import busy_timeout_option, emit_json, example, json_option, progress_bar
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import (
+    busy_timeout_option,
+    emit_json,
+    example,
+    json_option,
+    progress_bar,
+)
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.transfer.adk_import import ImportReport, import_adk_database
 
 __all__ = ["command"]
 

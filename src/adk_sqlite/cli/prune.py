@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from ..retention import PruneReport, prune_idle_sessions, prune_old_events, vacuum_database
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     emit_json,
     example,
@@ -16,7 +15,13 @@ from ._output import (
     plural,
     progress_bar,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.retention import (
+    PruneReport,
+    prune_idle_sessions,
+    prune_old_events,
+    vacuum_database,
+)
 
 __all__ = ["command"]
 

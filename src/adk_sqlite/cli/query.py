@@ -11,10 +11,10 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..readonly_query import QueryResult, run_readonly_query
-from ..session_folder import is_session_folder, query_session_folder
-from ._output import busy_timeout_option, emit_json, example, plural, progress_bar
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import busy_timeout_option, emit_json, example, plural, progress_bar
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.readonly_query import QueryResult, run_readonly_query
+from adk_sqlite.tools.session_folder import is_session_folder, query_session_folder
 
 __all__ = ["command"]
 

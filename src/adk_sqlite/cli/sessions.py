@@ -6,9 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..inspection import SessionList, list_session_summaries
-from ..session_folder import is_session_folder, list_folder_sessions
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     emit_json,
     example,
@@ -18,7 +16,9 @@ from ._output import (
     local_zone,
     plural,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.inspection import SessionList, list_session_summaries
+from adk_sqlite.tools.session_folder import is_session_folder, list_folder_sessions
 
 __all__ = ["command"]
 

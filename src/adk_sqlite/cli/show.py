@@ -8,9 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..session_folder import is_session_folder, read_folder_timeline
-from ..timeline import Timeline, TimelineEvent, read_timeline
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     compact_json,
     emit_json,
@@ -22,7 +20,9 @@ from ._output import (
     shorten,
     timeline_time,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.session_folder import is_session_folder, read_folder_timeline
+from adk_sqlite.tools.timeline import Timeline, TimelineEvent, read_timeline
 
 __all__ = ["command"]
 

@@ -6,8 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..inspection import DatabaseStats, database_stats
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     emit_json,
     example,
@@ -16,7 +15,8 @@ from ._output import (
     local_time,
     local_zone,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.inspection import DatabaseStats, database_stats
 
 __all__ = ["command"]
 

@@ -6,8 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..tool_audit import ToolAudit, audit_tool_calls
-from ._output import (
+from adk_sqlite.cli._output import (
     busy_timeout_option,
     compact_json,
     emit_json,
@@ -18,7 +17,8 @@ from ._output import (
     local_zone,
     shorten,
 )
-from ._output import stdout_console as console
+from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.tool_audit import ToolAudit, audit_tool_calls
 
 __all__ = ["command"]
 

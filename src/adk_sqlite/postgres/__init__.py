@@ -10,6 +10,6 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         name="asyncpg",
     ) from exc
 
-from .store import PostgresStore
+from adk_sqlite.postgres.store import PostgresStore
 
 __all__ = ["PostgresStore"]

@@ -12,9 +12,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from .._identifiers import parse_owner_column, validate_identifier
-from ..errors import ConfigurationError, StoreClosedError, UnencodableValueError
-from ..records import (
+from adk_sqlite.errors import ConfigurationError, StoreClosedError, UnencodableValueError
+from adk_sqlite.identifiers import parse_owner_column, validate_identifier
+from adk_sqlite.postgres import jobs as _jobs
+from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
+from adk_sqlite.postgres.schema import migrate
+from adk_sqlite.postgres.statements import Statements, TableNames, render_statements
+from adk_sqlite.records import (
     AppendResult,
     EventQuery,
     EventRecord,
@@ -23,10 +27,6 @@ from ..records import (
     StaleCheck,
     StateDelta,
 )
-from . import _jobs
-from ._connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
-from ._schema import migrate
-from ._statements import Statements, TableNames, render_statements
 
 __all__ = ["PostgresStore"]
 
@@ -221,7 +221,7 @@ class PostgresStore:
 
     @contextlib.asynccontextmanager
     async def _connection(self, *, migrated: bool = True) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection, errors mapped (`adk_sqlite.export` uses it unmigrated)."""
+        """A pooled connection, errors mapped (`adk_sqlite.transfer.export` uses it unmigrated)."""
         pool = await (self._ready() if migrated else self._open_pool())
         with postgres_errors(self.database):
             async with pool.acquire() as connection:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .per_session import PerSessionSqliteStore
-from .store import SqliteStore
+from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
+from adk_sqlite.sqlite.shared_file.store import SqliteStore
 
 __all__ = ["PerSessionSqliteStore", "SqliteStore"]

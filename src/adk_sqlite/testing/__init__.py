@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .scripted_model import ScriptedModel, ScriptExhaustedError, call_tool, say
+from adk_sqlite.testing.scripted_model import ScriptedModel, ScriptExhaustedError, call_tool, say
 
 __all__ = [
     "ScriptExhaustedError",

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ..service import SessionService
-from ..sqlite import SqliteStore
+from adk_sqlite.adk.sessions import SessionService
+from adk_sqlite.sqlite import SqliteStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 

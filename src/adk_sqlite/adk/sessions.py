@@ -1,0 +1,339 @@
+"""`SessionService`: ADK's session semantics over any `BaseAsyncStore`.
+
+This module holds every ADK rule (state scopes, ``temp:`` trimming,
+`GetSessionConfig`, id normalisation, stale-writer markers, ADK's error types)
+and no SQL: the store below it takes and returns plain records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from google.adk.events.event import Event
+from google.adk.platform import time as platform_time
+from google.adk.platform import uuid as platform_uuid
+from google.adk.sessions.base_session_service import (
+    BaseSessionService,
+    GetSessionConfig,
+    ListSessionsResponse,
+)
+from google.adk.sessions.session import Session
+from typing_extensions import override
+
+from adk_sqlite.codec.events import decode_event, decode_events, encode_event
+from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.codec.fast.model_builder import ModelBuilder
+from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
+from adk_sqlite.errors import CorruptRecordError, InvalidArgumentError, SessionAlreadyExistsError
+from adk_sqlite.records import EventQuery, EventRecord, SessionRecord, SessionSnapshot, StaleCheck
+from adk_sqlite.store import BaseAsyncStore
+
+__all__ = ["SessionService"]
+
+_NO_EVENTS = EventQuery(limit=0)
+_logger = logging.getLogger("adk_sqlite.service")
+
+
+class SessionService(BaseSessionService):
+    """A `google.adk.sessions.BaseSessionService` over a `BaseAsyncStore`.
+
+    Pass it to a ``Runner`` as ``session_service``::
+
+        service = SessionService(SqliteStore("./sessions.db"))
+        runner = Runner(agent=agent, app_name="support", session_service=service)
+
+    Every Session it returns carries a revision marker; `append_event` rejects a
+    Session object that missed another writer's append with
+    `adk_sqlite.errors.StaleSessionError`, an exact check made inside the
+    store's transaction.
+
+    Args:
+        store: Where sessions live.
+        owner_id: When given, new sessions are stamped with this owner and every
+            get, list, append and delete is confined to this owner's sessions
+            (the store needs an owner column).
+        skip_damaged_events: When False (the default), `get_session` raises
+            `adk_sqlite.errors.CorruptRecordError` if any event of the session
+            cannot be decoded. When True, it returns the session without those
+            events and logs one WARNING per event left out (logger
+            ``adk_sqlite.service``, naming the event id, the session and the
+            reason), so a conversation stays usable until ``adk-sqlite check
+            --repair`` moves the damaged rows aside. State is stored, not
+            replayed, so it is unaffected; appending keeps working. A damaged
+            session row or state still raises.
+    """
+
+    def __init__(
+        self,
+        store: BaseAsyncStore,
+        *,
+        owner_id: Any = None,
+        skip_damaged_events: bool = False,
+    ) -> None:
+        self._store = store
+        self._owner_id = owner_id
+        self._skip_damaged_events = skip_damaged_events
+
+    @property
+    def store(self) -> BaseAsyncStore:
+        """The store this service reads and writes."""
+        return self._store
+
+    @property
+    def owner_id(self) -> Any:
+        """The owner this service is confined to, or None."""
+        return self._owner_id
+
+    @property
+    def skip_damaged_events(self) -> bool:
+        """Whether `get_session` leaves out events that cannot be decoded, instead of raising."""
+        return self._skip_damaged_events
+
+    async def __aenter__(self) -> SessionService:
+        await self._store.create_tables()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the store. Idempotent."""
+        await self._store.close()
+
+    # --- sessions -----------------------------------------------------------------
+
+    @override
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        state: dict[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> Session:
+        _require_strings(app_name=app_name, user_id=user_id)
+        if session_id is not None:
+            _require_strings(session_id=session_id)
+        if state is not None and not isinstance(state, Mapping):
+            raise InvalidArgumentError(f"state must be a dict, not {type(state).__name__}")
+        session_id = await self._id_for_new_session(app_name, user_id, session_id)
+        snapshot = await self._store.create_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            state=split_state_delta(json_safe(state) if state else None),
+            create_time=platform_time.get_time(),
+            owner_id=self._owner_id,
+        )
+        return _to_session(snapshot)
+
+    @override
+    async def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        config: GetSessionConfig | None = None,
+    ) -> Session | None:
+        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
+        query = None
+        if config is not None and (
+            config.num_recent_events is not None or config.after_timestamp is not None
+        ):
+            query = EventQuery(
+                after_timestamp=config.after_timestamp, limit=config.num_recent_events
+            )
+        for candidate in _id_candidates(session_id):
+            snapshot = await self._store.read_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=candidate,
+                events=query,
+                owner_id=self._owner_id,
+            )
+            if snapshot is not None:
+                if self._skip_damaged_events:
+                    return _to_session(snapshot, _decode_readable_events)
+                return _to_session(snapshot)
+        return None
+
+    @override
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None
+    ) -> ListSessionsResponse:
+        _require_strings(app_name=app_name)
+        if user_id is not None:
+            _require_strings(user_id=user_id)
+        listing = await self._store.list_sessions(
+            app_name=app_name, user_id=user_id, owner_id=self._owner_id
+        )
+        with paused_gc():  # a thousand live Sessions, no garbage (see _gc)
+            sessions = [
+                _session_from(
+                    record,
+                    merged_state(
+                        record.state,
+                        listing.app_state,
+                        listing.user_states.get(record.user_id, {}),
+                    ),
+                    [],
+                )
+                for record in listing.sessions
+            ]
+        return ListSessionsResponse(sessions=sessions)
+
+    @override
+    async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
+        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
+        for candidate in _id_candidates(session_id):
+            deleted = await self._store.delete_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=candidate,
+                owner_id=self._owner_id,
+            )
+            if deleted:
+                return
+
+    @override
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        _require_strings(app_name=app_name, user_id=user_id)
+        return await self._store.get_user_state(app_name=app_name, user_id=user_id)
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        """Returns the app-scoped state with bare keys (``{}`` when there is none)."""
+        return await self._store.get_app_state(app_name=app_name)
+
+    # --- events -------------------------------------------------------------------
+
+    @override
+    async def append_event(self, session: Session, event: Event) -> Event:
+        if event.partial:
+            return event
+        self._apply_temp_state(session, event)
+        event = self._trim_temp_delta_state(event)
+        # Coerced once: the stored event and the state tables get the same values.
+        delta = json_safe(event.actions.state_delta) if event.actions.state_delta else None
+        result = await self._store.append_event(
+            event=encode_event(
+                event,
+                app_name=session.app_name,
+                user_id=session.user_id,
+                session_id=session.id,
+                state_delta=delta,
+            ),
+            delta=split_state_delta(delta),
+            expected=_stale_check(session),
+            owner_id=self._owner_id,
+        )
+        session.last_update_time = event.timestamp
+        session._storage_update_marker = str(result.revision)
+        return self._commit_event_to_session(session, event)
+
+    # --- ids ----------------------------------------------------------------------
+
+    async def _id_for_new_session(self, app_name: str, user_id: str, session_id: str | None) -> str:
+        if session_id and session_id != session_id.strip():
+            # Rows migrated from DatabaseSessionService may keep a padded id
+            # verbatim; creating over one must fail like any duplicate.
+            existing = await self._store.read_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                events=_NO_EVENTS,
+                owner_id=self._owner_id,
+            )
+            if existing is not None:
+                raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
+        stripped = (session_id or "").strip()
+        return stripped or platform_uuid.new_uuid()
+
+
+def _require_strings(**values: object) -> None:
+    # Checked before anything is written: SQLite would store an int as text and a
+    # bytes id as a BLOB, a session no later lookup by string could find.
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidArgumentError(f"{name} must be a str, not {type(value).__name__}")
+
+
+def _id_candidates(session_id: str) -> tuple[str, ...]:
+    """The ids to look a caller's id up under: verbatim first, then stripped."""
+    stripped = session_id.strip()
+    return (session_id,) if stripped == session_id else (session_id, stripped)
+
+
+def _stale_check(session: Session) -> StaleCheck:
+    # Our revision markers are plain decimal integers; anything else (a marker
+    # set by another service on a copied Session) counts as no marker at all,
+    # and then the newest event the object has seen must be the newest stored.
+    marker = session._storage_update_marker
+    if marker is not None and marker.isdecimal():
+        return StaleCheck(revision=int(marker))
+    return StaleCheck(last_event_id=session.events[-1].id if session.events else None)
+
+
+def _to_session(
+    snapshot: SessionSnapshot,
+    decode: Callable[[list[EventRecord]], list[Event]] = decode_events,
+) -> Session:
+    record = snapshot.session
+    return _session_from(
+        record,
+        merged_state(record.state, snapshot.app_state, snapshot.user_state),
+        decode(snapshot.events),
+    )
+
+
+def _decode_readable_events(records: list[EventRecord]) -> list[Event]:
+    """The events that decode, in order; each one that does not is logged and left out.
+
+    A separate path, so that the default read keeps `decode_events`' loop
+    without a ``try`` per event.
+    """
+    events = []
+    with paused_gc():  # as in decode_events: every event kept is live
+        for record in records:
+            try:
+                events.append(decode_event(record))
+            except CorruptRecordError as exc:
+                _logger.warning(
+                    "left out damaged event %r of session %r (app %r, user %r): %s",
+                    record.id,
+                    record.session_id,
+                    record.app_name,
+                    record.user_id,
+                    exc,
+                )
+    return events
+
+
+_SESSION = ModelBuilder(Session)
+_SESSION_TEMPLATE = _SESSION.template
+
+
+def _session_from(record: SessionRecord, state: dict[str, Any], events: list[Event]) -> Session:
+    # Every value is already of its validated type (the record came from our
+    # store, the events from the codec), so the Session is assembled directly:
+    # listing a thousand sessions no longer pays a thousand validations.
+    data = _SESSION_TEMPLATE.copy()
+    data["id"] = record.id
+    data["app_name"] = record.app_name
+    data["user_id"] = record.user_id
+    data["state"] = state
+    data["events"] = events
+    data["last_update_time"] = record.update_time
+    return _SESSION.assemble(
+        data,
+        {"id", "app_name", "user_id", "state", "events", "last_update_time"},
+        private={"_storage_update_marker": str(record.revision)},
+    )

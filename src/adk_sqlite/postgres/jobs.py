@@ -1,0 +1,405 @@
+"""The work of each store operation, run on one pooled connection.
+
+Writes run in one transaction each (READ COMMITTED is enough: every decision is
+taken under the session row's lock, taken by ``SELECT ... FOR NO KEY UPDATE`` or
+by the ``UPDATE ... WHERE revision = $n`` that checks and bumps in one statement
+and re-checks after waiting, so two processes appending to one session queue on
+the database). Reads that
+need several statements run in one REPEATABLE READ READ ONLY transaction, so
+everything they return comes from one snapshot.
+
+Locks are always taken in the same order (session row, app state row, user
+state row), so concurrent writers cannot deadlock each other.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from adk_sqlite.codec.state import decode_state, encode_state
+from adk_sqlite.errors import (
+    STALE_SESSION_MESSAGE,
+    DatabaseError,
+    DuplicateEventError,
+    SessionAlreadyExistsError,
+    SessionNotFoundError,
+    StaleSessionError,
+)
+from adk_sqlite.postgres.statements import Statements
+from adk_sqlite.records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionRecord,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+
+# Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
+_REVISION_BITS = 52
+# INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
+# inserted it between our SELECT and INSERT; the next SELECT then sees it.
+_MAX_LOCK_ATTEMPTS = 3
+
+Key = tuple[str, str, str]
+
+
+# --- reads --------------------------------------------------------------------------
+
+
+def _session_record(row: Any, app_name: str, *, has_owner: bool) -> SessionRecord:
+    return SessionRecord(
+        app_name=app_name,
+        user_id=row[1],
+        id=row[0],
+        state=decode_state(row[2], what=f"session {row[0]!r} state"),
+        create_time=row[3],
+        update_time=row[4],
+        revision=row[5],
+        owner_id=row[6] if has_owner else None,
+    )
+
+
+def _event_record(row: Any) -> EventRecord:
+    return EventRecord(
+        id=row[0],
+        app_name=row[1],
+        user_id=row[2],
+        session_id=row[3],
+        invocation_id=row[4],
+        author=row[5],
+        timestamp=row[6],
+        actions=row[7],
+        long_running_tool_ids_json=row[8],
+        branch=row[9],
+        content=row[10],
+        grounding_metadata=row[11],
+        custom_metadata=row[12],
+        usage_metadata=row[13],
+        citation_metadata=row[14],
+        input_transcription=row[15],
+        output_transcription=row[16],
+        partial=row[17],
+        turn_complete=row[18],
+        interrupted=row[19],
+        error_code=row[20],
+        error_message=row[21],
+        extra=row[22],
+    )
+
+
+def _owner_params(owner_id: Any) -> tuple[Any, ...]:
+    return () if owner_id is None else (owner_id,)
+
+
+def _state_or_empty(text: str | None, what: str) -> dict[str, Any]:
+    return {} if text is None else decode_state(text, what=what)
+
+
+async def select_events(
+    connection: asyncpg.Connection, statements: Statements, key: Key, query: EventQuery | None
+) -> list[EventRecord]:
+    if query is not None and query.limit == 0:
+        return []
+    after = None if query is None else query.after_timestamp
+    limit = None if query is None else query.limit
+    if limit is None:
+        if after is None:
+            rows = await connection.fetch(statements.select_events, *key)
+        else:
+            rows = await connection.fetch(statements.select_events_after, *key, after)
+        return [_event_record(row) for row in rows]
+    if after is None:
+        rows = await connection.fetch(statements.select_recent_events, *key, limit)
+    else:
+        rows = await connection.fetch(statements.select_recent_events_after, *key, after, limit)
+    return [_event_record(row) for row in reversed(rows)]
+
+
+async def read_session(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    key: Key,
+    query: EventQuery | None,
+    owner_id: Any,
+) -> SessionSnapshot | None:
+    sql = statements.sessions(confined=owner_id is not None)
+    params = (*key, *_owner_params(owner_id))
+    if query is not None and query.limit == 0:
+        # One statement is one snapshot: no transaction needed.
+        row = await connection.fetchrow(sql.select_session, *params)
+        return None if row is None else _snapshot(row, statements, key, [])
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        row = await connection.fetchrow(sql.select_session, *params)
+        if row is None:
+            return None
+        events = await select_events(connection, statements, key, query)
+    return _snapshot(row, statements, key, events)
+
+
+def _snapshot(
+    row: Any, statements: Statements, key: Key, events: list[EventRecord]
+) -> SessionSnapshot:
+    app_name, user_id, _ = key
+    return SessionSnapshot(
+        session=_session_record(row, app_name, has_owner=statements.owner_column is not None),
+        app_state=_state_or_empty(row["app_state"], f"app {app_name!r} state"),
+        user_state=_state_or_empty(row["user_state"], f"user {user_id!r} state"),
+        events=events,
+    )
+
+
+async def list_sessions(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    app_name: str,
+    user_id: str | None,
+    owner_id: Any,
+) -> SessionListing:
+    sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
+    has_owner = statements.owner_column is not None
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        if user_id is None:
+            rows = await connection.fetch(sql.list_sessions_of_app, app_name, *owner)
+            user_states = {
+                row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
+                for row in await connection.fetch(statements.select_user_states_of_app, app_name)
+            }
+        else:
+            rows = await connection.fetch(sql.list_sessions_of_user, app_name, user_id, *owner)
+            text = await connection.fetchval(statements.select_user_state, app_name, user_id)
+            user_states = {user_id: _state_or_empty(text, f"user {user_id!r} state")}
+        app_text = await connection.fetchval(statements.select_app_state, app_name)
+    return SessionListing(
+        sessions=[_session_record(row, app_name, has_owner=has_owner) for row in rows],
+        app_state=_state_or_empty(app_text, f"app {app_name!r} state"),
+        user_states=user_states,
+    )
+
+
+async def read_state(
+    connection: asyncpg.Connection, sql: str, params: tuple[str, ...]
+) -> dict[str, Any]:
+    text = await connection.fetchval(sql, *params)
+    return _state_or_empty(text, f"state {params!r}")
+
+
+# --- writes -------------------------------------------------------------------------
+
+
+class _Scope:
+    """The four statements that read, lock, create and write one state scope."""
+
+    __slots__ = ("insert_empty", "lock", "select", "update")
+
+    def __init__(self, select: str, lock: str, insert_empty: str, update: str) -> None:
+        self.select = select
+        self.lock = lock
+        self.insert_empty = insert_empty
+        self.update = update
+
+
+def _app_scope(statements: Statements) -> _Scope:
+    return _Scope(
+        statements.select_app_state,
+        statements.lock_app_state,
+        statements.insert_empty_app_state,
+        statements.update_app_state,
+    )
+
+
+def _user_scope(statements: Statements) -> _Scope:
+    return _Scope(
+        statements.select_user_state,
+        statements.lock_user_state,
+        statements.insert_empty_user_state,
+        statements.update_user_state,
+    )
+
+
+async def _merge_scope(
+    connection: asyncpg.Connection,
+    scope: _Scope,
+    key: tuple[str, ...],
+    delta: Mapping[str, Any],
+    timestamp: float,
+) -> dict[str, Any]:
+    """Merges ``delta`` into one scope's row (``dict.update``) and returns the result.
+
+    The row is locked before it is read, so the read-modify-write cannot lose
+    another transaction's update; merging in Python keeps dict.update semantics
+    and floats exact, which a SQL-side ``jsonb ||`` would not.
+    """
+    what = f"state {key!r}"
+    if not delta:
+        return _state_or_empty(await connection.fetchval(scope.select, *key), what)
+    for _ in range(_MAX_LOCK_ATTEMPTS):
+        text = await connection.fetchval(scope.lock, *key)
+        if text is None:
+            text = await connection.fetchval(scope.insert_empty, *key, timestamp)
+        if text is not None:
+            break
+    else:
+        raise DatabaseError(f"{what}: could not lock the row after {_MAX_LOCK_ATTEMPTS} attempts")
+    state = decode_state(text, what=what)
+    state.update(delta)
+    await connection.execute(scope.update, *key, encode_state(state), timestamp)
+    return state
+
+
+async def create_session(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    key: Key,
+    state: StateDelta,
+    create_time: float,
+    owner_id: Any,
+) -> SessionSnapshot:
+    app_name, user_id, session_id = key
+    owner = () if statements.owner_column is None else (owner_id,)
+    # A fresh random starting revision: a Session object kept from before a
+    # delete must not match a new session created later under the same id.
+    revision = secrets.randbits(_REVISION_BITS)
+    async with connection.transaction():
+        inserted = await connection.fetchval(
+            statements.insert_session,
+            *key,
+            encode_state(state.session),
+            create_time,
+            revision,
+            *owner,
+        )
+        if inserted is None:
+            raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
+        app_state = await _merge_scope(
+            connection, _app_scope(statements), (app_name,), state.app, create_time
+        )
+        user_state = await _merge_scope(
+            connection, _user_scope(statements), (app_name, user_id), state.user, create_time
+        )
+    record = SessionRecord(
+        app_name=app_name,
+        user_id=user_id,
+        id=session_id,
+        state=state.session,
+        create_time=create_time,
+        update_time=create_time,
+        revision=revision,
+        owner_id=owner_id,
+    )
+    return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
+
+
+async def delete_session(
+    connection: asyncpg.Connection, statements: Statements, key: Key, owner_id: Any
+) -> bool:
+    sql = statements.sessions(confined=owner_id is not None)
+    deleted = await connection.fetchval(sql.delete_session, *key, *_owner_params(owner_id))
+    return deleted is not None
+
+
+async def append_event(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    event: EventRecord,
+    delta: StateDelta,
+    expected: StaleCheck,
+    owner_id: Any,
+) -> AppendResult:
+    key = (event.app_name, event.user_id, event.session_id)
+    sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
+    async with connection.transaction():
+        if expected.revision is not None and not delta.session:
+            bumped = await connection.fetchrow(
+                sql.bump_session_revision, *key, event.timestamp, expected.revision, *owner
+            )
+            if bumped is None:
+                found = await connection.fetchval(sql.select_session_key, *key, *owner)
+                if found is None:
+                    raise SessionNotFoundError(f"Session {event.session_id} not found.")
+                raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=event.session_id))
+            session_key, revision = bumped[0], bumped[1]
+        else:
+            session_key, revision = await _lock_and_bump(
+                connection, statements, event, delta, expected, owner
+            )
+        seq = await connection.fetchval(statements.insert_event, *_event_values(event), session_key)
+        if seq is None:
+            raise DuplicateEventError(
+                f"session {event.session_id!r} already has an event with id {event.id!r};"
+                " nothing was written"
+            )
+        if delta.app:
+            await _merge_scope(
+                connection, _app_scope(statements), (event.app_name,), delta.app, event.timestamp
+            )
+        if delta.user:
+            await _merge_scope(
+                connection,
+                _user_scope(statements),
+                (event.app_name, event.user_id),
+                delta.user,
+                event.timestamp,
+            )
+    return AppendResult(revision=int(revision), update_time=event.timestamp)
+
+
+async def _lock_and_bump(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    event: EventRecord,
+    delta: StateDelta,
+    expected: StaleCheck,
+    owner: tuple[Any, ...],
+) -> tuple[int, int]:
+    """Locks the session row, checks staleness, merges session state; (key, new revision)."""
+    sql = statements.sessions(confined=bool(owner))
+    row = await connection.fetchrow(
+        sql.lock_session, event.app_name, event.user_id, event.session_id, *owner
+    )
+    if row is None:
+        raise SessionNotFoundError(f"Session {event.session_id} not found.")
+    session_key, stored_state, stored_revision = row[0], row[1], row[2]
+    await _check_not_stale(
+        connection, statements, session_key, event.session_id, stored_revision, expected
+    )
+    new_state = None
+    if delta.session:
+        state = decode_state(stored_state, what=f"session {event.session_id!r} state")
+        state.update(delta.session)
+        new_state = encode_state(state)
+    revision = await connection.fetchval(
+        statements.update_session_after_append, session_key, new_state, event.timestamp
+    )
+    return session_key, revision
+
+
+async def _check_not_stale(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    session_key: int,
+    session_id: str,
+    revision: int,
+    expected: StaleCheck,
+) -> None:
+    if expected.revision is not None:
+        if expected.revision != revision:
+            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
+        return
+    row = await connection.fetchrow(statements.select_last_event_ids, session_key)
+    if expected.last_event_id not in (row[0], row[1]):
+        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
+
+
+def _event_values(event: EventRecord) -> tuple[Any, ...]:
+    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+    return msgspec.structs.astuple(event)

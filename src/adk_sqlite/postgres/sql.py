@@ -1,0 +1,289 @@
+"""Every SQL statement PostgresStore runs, as named templates.
+
+Table names are substituted once, when a store is built, after
+`adk_sqlite.identifiers` has validated them; values are always bound
+parameters (``$1``...). ``{owner_filter}`` becomes either nothing or
+``AND "<owner column>" = $n`` (the last parameter), so each statement exists in
+an owner-confined form and an unconfined one.
+
+Types, and why they are not always the obvious ones:
+
+* State and the event's JSON columns are ``json``, not ``jsonb``. ``jsonb``
+  stores numbers as ``numeric`` and text without escapes, which loses data ADK
+  hands us: ``-0.0`` comes back as ``0.0``, ``1e16`` and ``1.7976931348623157e308``
+  come back as integers, and a string holding ``\\u0000`` is refused outright.
+  ``json`` keeps the text exactly as written (bit-exact floats, key order) and
+  still validates it and supports ``->``/``->>``; cast to ``jsonb`` in a query
+  or an expression index when you want its operators.
+* Times are kept twice, like on SQLite: ``timestamptz`` (``create_time``,
+  ``update_time``, ``timestamp``) for SQL, microsecond resolution, and the exact
+  epoch float the caller gave (``*_unix``, ``double precision``), which is what
+  the API returns and what ordering uses.
+* ``actions`` is ``bytea`` (the pickled ``EventActions``), the flags ``boolean``,
+  ``seq`` an identity column giving append order.
+* As on SQLite, events refer to their session by an integer ``session_key``
+  (an identity column of the sessions table): the entries every append adds to
+  the events' indexes are a few bytes instead of three strings.
+"""
+
+from __future__ import annotations
+
+SCHEMA_TABLE = "adk_sqlite_schema"
+# pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
+# database: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on the catalog.
+MIGRATION_LOCK_KEY = 0x61646B5F73716C74  # "adk_sqlt"
+
+LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock($1)"
+CREATE_SCHEMA_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (
+    table_set TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_set, version)
+)"""
+SELECT_SCHEMA_VERSION = f"SELECT max(version) FROM {SCHEMA_TABLE} WHERE table_set = $1"
+INSERT_SCHEMA_VERSION = f"INSERT INTO {SCHEMA_TABLE} (table_set, version) VALUES ($1, $2)"
+SELECT_TABLE_EXISTS = "SELECT to_regclass(quote_ident($1)) IS NOT NULL"
+SELECT_TABLE_COLUMNS = """
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = to_regclass(quote_ident($1)) AND attnum > 0 AND NOT attisdropped"""
+SELECT_SERVER_ENCODING = "SELECT current_setting('server_encoding')"
+
+# Schema version 1. ``{owner_column}`` is the user's column DDL followed by a
+# comma, or nothing.
+_CREATE_SESSIONS = """
+CREATE TABLE "{sessions}" (
+    session_key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    state JSON NOT NULL DEFAULT '{{}}',
+    create_time TIMESTAMPTZ NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL,
+    create_time_unix DOUBLE PRECISION NOT NULL,
+    update_time_unix DOUBLE PRECISION NOT NULL,
+    revision BIGINT NOT NULL DEFAULT 0,
+    {owner_column}
+    UNIQUE (app_name, user_id, id)
+)"""
+_CREATE_EVENTS = """
+CREATE TABLE "{events}" (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    invocation_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    actions BYTEA,
+    long_running_tool_ids_json JSON,
+    branch TEXT,
+    "timestamp" TIMESTAMPTZ NOT NULL,
+    content JSON,
+    grounding_metadata JSON,
+    custom_metadata JSON,
+    partial BOOLEAN,
+    turn_complete BOOLEAN,
+    interrupted BOOLEAN,
+    error_code TEXT,
+    error_message TEXT,
+    usage_metadata JSON,
+    citation_metadata JSON,
+    input_transcription JSON,
+    output_transcription JSON,
+    extra JSON,
+    timestamp_unix DOUBLE PRECISION NOT NULL,
+    session_key BIGINT NOT NULL REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
+    UNIQUE (session_key, id)
+)"""
+_CREATE_APP_STATES = """
+CREATE TABLE "{app_states}" (
+    app_name TEXT PRIMARY KEY,
+    state JSON NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL
+)"""
+_CREATE_USER_STATES = """
+CREATE TABLE "{user_states}" (
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    state JSON NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (app_name, user_id)
+)"""
+
+# Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
+# Each step runs in one transaction together with its version row; never edit
+# a released step, add a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        _CREATE_SESSIONS,
+        'CREATE INDEX "{sessions}_app_user_update" ON "{sessions}"'
+        " (app_name, user_id, update_time_unix)",
+        'CREATE INDEX "{sessions}_app_update" ON "{sessions}" (app_name, update_time_unix)',
+        'CREATE INDEX "{sessions}_update_time" ON "{sessions}" (update_time)',
+        _CREATE_EVENTS,
+        'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
+        _CREATE_APP_STATES,
+        _CREATE_USER_STATES,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# The columns each table must have at the current version, with the type
+# ``format_type`` reports; checked whenever a store opens existing tables.
+EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
+    "sessions": {
+        "session_key": "bigint",
+        "app_name": "text",
+        "user_id": "text",
+        "id": "text",
+        "state": "json",
+        "create_time": "timestamp with time zone",
+        "update_time": "timestamp with time zone",
+        "create_time_unix": "double precision",
+        "update_time_unix": "double precision",
+        "revision": "bigint",
+    },
+    "events": {
+        "seq": "bigint",
+        "id": "text",
+        "session_id": "text",
+        "app_name": "text",
+        "user_id": "text",
+        "invocation_id": "text",
+        "author": "text",
+        "actions": "bytea",
+        "long_running_tool_ids_json": "json",
+        "branch": "text",
+        "timestamp": "timestamp with time zone",
+        "content": "json",
+        "grounding_metadata": "json",
+        "custom_metadata": "json",
+        "partial": "boolean",
+        "turn_complete": "boolean",
+        "interrupted": "boolean",
+        "error_code": "text",
+        "error_message": "text",
+        "usage_metadata": "json",
+        "citation_metadata": "json",
+        "input_transcription": "json",
+        "output_transcription": "json",
+        "extra": "json",
+        "timestamp_unix": "double precision",
+        "session_key": "bigint",
+    },
+    "app_states": {
+        "app_name": "text",
+        "state": "json",
+        "update_time": "timestamp with time zone",
+    },
+    "user_states": {
+        "app_name": "text",
+        "user_id": "text",
+        "state": "json",
+        "update_time": "timestamp with time zone",
+    },
+}
+
+SESSION_KEY = "app_name = $1 AND user_id = $2 AND id = $3"
+SESSION_COLUMNS = "id, user_id, state, create_time_unix, update_time_unix, revision"
+
+SELECT_SESSION = (
+    "SELECT {session_columns},"
+    ' (SELECT state FROM "{app_states}" WHERE app_name = $1) AS app_state,'
+    ' (SELECT state FROM "{user_states}" WHERE app_name = $1 AND user_id = $2) AS user_state'
+    ' FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+)
+LOCK_SESSION = (
+    'SELECT session_key, state, revision FROM "{sessions}" WHERE '
+    + SESSION_KEY
+    + " {owner_filter} FOR NO KEY UPDATE"
+)
+# The common append (the writer holds a revision marker, no session-scope
+# delta) checks staleness and bumps the session in one statement: UPDATE waits
+# for a concurrent writer's row lock and re-checks the revision after it. No
+# row back means "not found or stale", told apart by SELECT_SESSION_KEY.
+BUMP_SESSION_REVISION = (
+    'UPDATE "{sessions}" SET update_time = to_timestamp($4), update_time_unix = $4,'
+    " revision = revision + 1 WHERE " + SESSION_KEY + " AND revision = $5 {owner_filter}"
+    " RETURNING session_key, revision"
+)
+SELECT_SESSION_KEY = 'SELECT session_key FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+INSERT_SESSION = """
+INSERT INTO "{sessions}" (app_name, user_id, id, state, create_time, update_time,
+                          create_time_unix, update_time_unix, revision {owner_insert_column})
+VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($5), $5, $5, $6 {owner_insert_value})
+ON CONFLICT (app_name, user_id, id) DO NOTHING
+RETURNING revision"""
+UPDATE_SESSION_AFTER_APPEND = (
+    'UPDATE "{sessions}" SET state = coalesce($2::json, state), update_time = to_timestamp($3),'
+    " update_time_unix = $3, revision = revision + 1 WHERE session_key = $1 RETURNING revision"
+)
+DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter} RETURNING true"
+# Ties are ordered by code point ("C"), as SQLite orders them, whatever the
+# database's default collation.
+_LIST_ORDER = ' ORDER BY update_time_unix, user_id COLLATE "C", id COLLATE "C"'
+LIST_SESSIONS_OF_APP = (
+    'SELECT {session_columns} FROM "{sessions}" WHERE app_name = $1 {owner_filter}' + _LIST_ORDER
+)
+LIST_SESSIONS_OF_USER = (
+    'SELECT {session_columns} FROM "{sessions}" WHERE app_name = $1 AND user_id = $2'
+    " {owner_filter}" + _LIST_ORDER
+)
+
+SELECT_APP_STATE = 'SELECT state FROM "{app_states}" WHERE app_name = $1'
+LOCK_APP_STATE = SELECT_APP_STATE + " FOR NO KEY UPDATE"
+INSERT_EMPTY_APP_STATE = """
+INSERT INTO "{app_states}" (app_name, state, update_time) VALUES ($1, '{{}}', to_timestamp($2))
+ON CONFLICT (app_name) DO NOTHING RETURNING state"""
+UPDATE_APP_STATE = (
+    'UPDATE "{app_states}" SET state = $2, update_time = to_timestamp($3) WHERE app_name = $1'
+)
+SELECT_USER_STATE = 'SELECT state FROM "{user_states}" WHERE app_name = $1 AND user_id = $2'
+LOCK_USER_STATE = SELECT_USER_STATE + " FOR NO KEY UPDATE"
+INSERT_EMPTY_USER_STATE = """
+INSERT INTO "{user_states}" (app_name, user_id, state, update_time)
+VALUES ($1, $2, '{{}}', to_timestamp($3))
+ON CONFLICT (app_name, user_id) DO NOTHING RETURNING state"""
+UPDATE_USER_STATE = (
+    'UPDATE "{user_states}" SET state = $3, update_time = to_timestamp($4)'
+    " WHERE app_name = $1 AND user_id = $2"
+)
+SELECT_USER_STATES_OF_APP = 'SELECT user_id, state FROM "{user_states}" WHERE app_name = $1'
+
+# The order of EVENT_COLUMNS is the order of EventRecord's fields.
+EVENT_COLUMNS = (
+    "id, app_name, user_id, session_id, invocation_id, author, timestamp_unix, actions,"
+    " long_running_tool_ids_json, branch, content, grounding_metadata, custom_metadata,"
+    " usage_metadata, citation_metadata, input_transcription, output_transcription,"
+    " partial, turn_complete, interrupted, error_code, error_message, extra"
+)
+# A duplicate id inserts nothing and returns no row: the caller then raises
+# DuplicateEventError and the whole append rolls back.
+INSERT_EVENT = (
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key) VALUES'
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
+    " $20, $21, $22, $23, to_timestamp($7), $24)"
+    " ON CONFLICT (session_key, id) DO NOTHING RETURNING seq"
+)
+# Events are found through the session's integer key, which their indexes hold:
+# the entries every append writes are a few bytes instead of three strings.
+_EVENTS_OF_SESSION = (
+    'SELECT {event_columns} FROM "{events}" WHERE session_key ='
+    ' (SELECT session_key FROM "{sessions}" WHERE app_name = $1 AND user_id = $2 AND id = $3)'
+)
+SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
+SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= $4 ORDER BY timestamp_unix, seq"
+# Newest first with a LIMIT, reversed in Python: "the n most recent" must not
+# be LIMIT n on an ascending query, which returns the n oldest.
+SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT $4"
+SELECT_RECENT_EVENTS_AFTER = (
+    _EVENTS_OF_SESSION + " AND timestamp_unix >= $4 ORDER BY timestamp_unix DESC, seq DESC LIMIT $5"
+)
+# The newest event in append order and in read (timestamp) order: a Session
+# object without a revision marker is current when its last event is either.
+SELECT_LAST_EVENT_IDS = (
+    'SELECT (SELECT id FROM "{events}" WHERE session_key = $1 ORDER BY seq DESC LIMIT 1),'
+    ' (SELECT id FROM "{events}" WHERE session_key = $1'
+    " ORDER BY timestamp_unix DESC, seq DESC LIMIT 1)"
+)

@@ -1,0 +1,274 @@
+"""SQLite connections: where they point, how they are configured, how work reaches them.
+
+Every aiosqlite connection owns one worker thread. A round trip from the event
+loop to that thread and back costs ~15-130 µs on the machines we measure on,
+far more than the SQL of an append, so each store operation is one Python
+function (a job) run on the connection: on its worker thread (one hop), or,
+with ``inline_io``, directly on the event loop's thread (no hop; see
+`SqliteStore`); writes go through `_writer.GroupCommitter`.
+
+aiosqlite has no public "run this callable on the connection's thread" call, so
+this module and the store use its internal ``_execute`` and ``_conn``;
+``tests/unit/test_connection.py`` pins that they exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote, unquote, urlsplit
+
+import aiosqlite
+
+from adk_sqlite.errors import (
+    ConfigurationError,
+    ConstraintError,
+    DatabaseError,
+    DatabaseLockedError,
+    DatabaseUnavailableError,
+    ReadOnlyDatabaseError,
+)
+
+__all__ = [
+    "DatabaseTarget",
+    "Role",
+    "Synchronous",
+    "open_connection",
+    "parse_database",
+    "run_on_connection",
+    "sqlite_errors",
+]
+
+T = TypeVar("T")
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+Job = Callable[[sqlite3.Connection], Any]
+
+_MEMORY_SPELLINGS = ("", ":memory:")
+_URL_SCHEMES = ("sqlite", "sqlite+aiosqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Where a store's database lives.
+
+    Attributes:
+        path: The file, or None for a private in-memory database.
+        connect_to: What `sqlite3.connect` receives.
+        uri: Whether ``connect_to`` is a ``file:`` URI (URL query parameters kept).
+        read_only: The URL asked for ``mode=ro``.
+    """
+
+    path: Path | None
+    connect_to: str
+    uri: bool
+    read_only: bool
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def describe(self) -> str:
+        return ":memory:" if self.path is None else str(self.path)
+
+
+def parse_database(database: str | os.PathLike[str]) -> DatabaseTarget:
+    """Understands a path, ``":memory:"``, or a ``sqlite[+aiosqlite]:///`` URL.
+
+    URLs follow SQLAlchemy: ``sqlite:///rel.db`` is relative to the working
+    directory, ``sqlite:////abs.db`` absolute, ``sqlite:///`` and
+    ``sqlite:///:memory:`` in memory; a query string (``?mode=ro``) is kept by
+    opening the file as a ``file:`` URI.
+
+    Raises:
+        ConfigurationError: An unknown URL scheme or a host part.
+    """
+    if isinstance(database, os.PathLike):
+        return DatabaseTarget(Path(database), os.fspath(database), uri=False, read_only=False)
+    if not isinstance(database, str):
+        raise ConfigurationError(f"database={database!r}: expected a path or a sqlite URL")
+    if database in _MEMORY_SPELLINGS:
+        return DatabaseTarget(None, ":memory:", uri=False, read_only=False)
+    scheme, separator, _ = database.partition("://")
+    if not separator or "/" in scheme or "\\" in scheme or len(scheme) < 2:
+        return DatabaseTarget(Path(database), database, uri=False, read_only=False)
+    if scheme not in _URL_SCHEMES:
+        raise ConfigurationError(
+            f"database={database!r}: unsupported URL scheme {scheme!r};"
+            " use a file path or sqlite:///path/to/file.db"
+        )
+    parts = urlsplit(database)
+    if parts.netloc:
+        raise ConfigurationError(
+            f"database={database!r}: a sqlite URL has no host; write sqlite:///relative.db"
+            " or sqlite:////absolute.db"
+        )
+    path = unquote(parts.path)[1:]  # drop the "/" that separates the empty host
+    if path in _MEMORY_SPELLINGS:
+        return DatabaseTarget(None, ":memory:", uri=False, read_only=False)
+    if parts.query:
+        query = parts.query
+        read_only = "mode=ro" in query.split("&")
+        # The path goes into a file: URI, where '?', '#' and '%' have meanings.
+        uri = f"file:{quote(path)}?{query}"
+        return DatabaseTarget(Path(path), uri, uri=True, read_only=read_only)
+    return DatabaseTarget(Path(path), path, uri=False, read_only=False)
+
+
+@contextlib.contextmanager
+def sqlite_errors(target: DatabaseTarget) -> Iterator[None]:
+    """Maps ``sqlite3`` errors to the public error tree; the one place that does."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, target) from exc
+    except UnicodeDecodeError as exc:
+        # sqlite3 decodes SQLite's messages as UTF-8; a damaged schema quoted in
+        # "malformed database schema" can make that decoding itself fail.
+        raise DatabaseUnavailableError(
+            f"{target.describe()}: the database is damaged (its schema holds bytes that are"
+            f" not UTF-8): {exc}"
+        ) from exc
+
+
+def translate_sqlite_error(exc: sqlite3.Error, target: DatabaseTarget) -> DatabaseError:
+    """Returns the public error for a driver error, keyed on its SQLite result code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    where = target.describe()
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseLockedError(f"{where}: database is locked by another writer: {exc}")
+    if primary == sqlite3.SQLITE_READONLY:
+        return ReadOnlyDatabaseError(f"{where}: database is read-only (readonly): {exc}")
+    if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return DatabaseUnavailableError(f"{where}: cannot use this database: {exc}")
+    if primary == sqlite3.SQLITE_CONSTRAINT:
+        return ConstraintError(f"{where}: a constraint refused the write: {exc}")
+    if primary == sqlite3.SQLITE_FULL:
+        return DatabaseError(f"{where}: the disk is full; nothing was written: {exc}")
+    return DatabaseError(f"{where}: {exc}")
+
+
+def _prepare_file(target: DatabaseTarget) -> None:
+    """Creates the database file owner-only (0600): it holds conversations.
+
+    SQLite gives the -wal and -shm files the database file's permissions.
+    """
+    if target.path is None or target.read_only or target.path.exists():
+        return
+    if target.path.parent and not target.path.parent.is_dir():
+        raise DatabaseUnavailableError(
+            f"{target.path}: cannot create the database: folder {target.path.parent} does not exist"
+        )
+    try:
+        descriptor = os.open(target.path, os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise DatabaseUnavailableError(f"{target.path}: cannot create the database: {exc}") from exc
+    os.close(descriptor)
+
+
+Role = Literal["writer", "reader", "checkpointer"]
+
+
+def _configure(
+    connection: sqlite3.Connection,
+    target: DatabaseTarget,
+    *,
+    role: Role,
+    busy_timeout_ms: int,
+    synchronous: Synchronous,
+) -> None:
+    # Pragmas are per connection and set exactly once, here.
+    connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    if target.in_memory:
+        return
+    if role == "writer" and not target.read_only:
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise DatabaseUnavailableError(
+                f"{target.describe()}: could not switch to WAL journal mode (got {mode!r})"
+            )
+        # The checkpointer connection copies the log in the background instead.
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute(f"PRAGMA synchronous = {synchronous}")
+    if role == "reader":
+        connection.execute("PRAGMA query_only = ON")
+
+
+async def open_connection(
+    target: DatabaseTarget, *, role: Role, busy_timeout_ms: int, synchronous: Synchronous
+) -> aiosqlite.Connection:
+    """Opens and configures one connection (one worker thread)."""
+
+    def connect() -> sqlite3.Connection:
+        # Runs on the connection's own thread, so file creation costs no extra hop.
+        if role == "writer":
+            _prepare_file(target)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
+        # module never opens or commits a transaction behind our back. The
+        # writer may also commit from the event loop's thread (GroupCommitter's
+        # inline commits); the committer guarantees one user at a time.
+        connection = sqlite3.connect(
+            target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
+        )
+        try:
+            _configure(
+                connection,
+                target,
+                role=role,
+                busy_timeout_ms=busy_timeout_ms,
+                synchronous=synchronous,
+            )
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    connection = aiosqlite.Connection(connect, iter_chunk_size=64)
+    # A forgotten store must not keep the interpreter from exiting.
+    connection._thread.daemon = True
+    try:
+        with sqlite_errors(target):
+            return await connection
+    except BaseException:
+        # aiosqlite stops the worker thread when connecting fails; that thread
+        # still reports back to this event loop, so wait for it to finish while
+        # the loop is alive (a closed loop would make it die with an error).
+        while connection._thread.is_alive():  # noqa: ASYNC110 - a thread has no awaitable end
+            await asyncio.sleep(0.001)
+        raise
+
+
+def is_busy_error(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock it needs."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+@contextlib.contextmanager
+def patient(connection: sqlite3.Connection, busy_timeout_ms: int | None) -> Iterator[None]:
+    """Runs the block with SQLite's busy timeout, on a connection that normally has none.
+
+    Connections used on the event loop's thread keep a busy timeout of 0, so the
+    loop never sleeps in SQLite's busy handler; their worker thread retries what
+    found a lock taken with the configured timeout (``None``: leave it as is).
+    """
+    if busy_timeout_ms is None:
+        yield
+        return
+    connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    try:
+        yield
+    finally:
+        connection.execute("PRAGMA busy_timeout = 0")
+
+
+async def run_on_connection(connection: aiosqlite.Connection, job: Callable[..., T]) -> T:
+    """Runs ``job(sqlite3_connection)`` on the connection's worker thread: one hop."""
+    result: T = await connection._execute(job, connection._conn)  # type: ignore[no-untyped-call]
+    return result

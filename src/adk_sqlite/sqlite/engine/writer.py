@@ -1,0 +1,442 @@
+"""The write path of a SQLite store: group commit, a cross-process lock, checkpoints.
+
+* `GroupCommitter` runs write jobs on the writer connection's thread, as many as
+  are waiting in one ``BEGIN IMMEDIATE ... COMMIT``, each in its own savepoint.
+* `WriteLock` makes adk-sqlite writers in *other processes* queue in the kernel
+  (``flock`` on a ``<database>-lock`` file) instead of in SQLite's busy handler,
+  which sleeps 1, 2, 5 ... 100 ms between retries: with four processes appending
+  to one file those sleeps, not the disk, set the pace. SQLite's own locking
+  still guards the data; the lock only orders adk-sqlite writers fairly.
+* WAL checkpoints run on a separate connection in the background
+  (`Checkpointer`), so a commit never pays for copying the log into the
+  database; the writer's automatic checkpoint is switched off for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from adk_sqlite.errors import DatabaseLockedError
+from adk_sqlite.sqlite.engine.connection import (
+    DatabaseTarget,
+    is_busy_error,
+    patient,
+    run_on_connection,
+    sqlite_errors,
+    translate_sqlite_error,
+)
+from adk_sqlite.sqlite.schema import sql as _sql
+
+__all__ = ["Checkpointer", "GroupCommitter", "WriteLock"]
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+# A group-committed transaction holds the write lock; bound how long.
+_MAX_JOBS_PER_TRANSACTION = 256
+# Commits between background checkpoints (each commit adds a few WAL pages).
+_COMMITS_PER_CHECKPOINT = 200
+
+
+class WriteLock:
+    """An exclusive ``flock`` on ``<database>-lock``, taken around each write transaction.
+
+    Best effort: where the lock file cannot be created (a read-only folder),
+    writers fall back to SQLite's busy timeout alone. Waiting for the lock
+    honours the same busy timeout: a writer stuck while holding it costs the
+    others the timeout and a `DatabaseLockedError`, never a hang.
+    """
+
+    def __init__(self, database: Path, *, timeout: float = 30.0) -> None:
+        self.path = database.with_name(database.name + "-lock")
+        self._timeout = timeout
+        self._descriptor: int | None = None
+        self._waiter: _LockWaiter | None = None
+
+    def open(self) -> None:
+        with contextlib.suppress(OSError):
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        """Takes the lock, waiting at most the busy timeout.
+
+        Raises:
+            DatabaseLockedError: Another writer held the lock for the whole timeout.
+        """
+        descriptor = self._descriptor
+        if descriptor is None or _try_flock(descriptor):
+            return
+        if self._waiter is None:
+            self._waiter = _LockWaiter(descriptor)
+        if not self._waiter.wait_for_lock(self._timeout):
+            raise DatabaseLockedError(
+                f"{self.path}: another adk-sqlite writer held the write lock for longer"
+                f" than the busy timeout ({self._timeout:g} s)"
+            )
+
+    def try_acquire(self) -> bool:
+        """Takes the lock if it is free right now; never waits."""
+        return self._descriptor is None or _try_flock(self._descriptor)
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.stop()
+            if waiter.blocked:
+                # Its thread is still inside flock() on this descriptor: closing it
+                # would let the number be reused under that thread. The
+                # descriptor is left to the process's exit instead.
+                self._descriptor = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+def _try_flock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class _LockRequest:
+    __slots__ = ("abandoned", "granted", "guard")
+
+    def __init__(self) -> None:
+        self.granted = threading.Event()
+        self.guard = threading.Lock()
+        self.abandoned = False
+
+
+class _LockWaiter:
+    """A thread that blocks in ``flock`` so the writer can wait for it with a timeout.
+
+    ``flock(2)`` itself has no timeout, and polling it would either burn the CPU
+    or leave the lock idle between polls. The kernel wakes this thread the moment
+    the lock is free; the lock then belongs to the file descriptor, so the
+    writer thread holds it and releases it as if it had taken it itself.
+    """
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._requests: queue.SimpleQueue[_LockRequest | None] = queue.SimpleQueue()
+        self.blocked = False
+        self._thread = threading.Thread(target=self._run, name="adk-sqlite-lock", daemon=True)
+        self._thread.start()
+
+    def wait_for_lock(self, timeout: float) -> bool:
+        request = _LockRequest()
+        self._requests.put(request)
+        if request.granted.wait(timeout):
+            return True
+        with request.guard:
+            if request.granted.is_set():  # granted while the wait was timing out
+                return True
+            request.abandoned = True
+        return False
+
+    def stop(self) -> None:
+        self._requests.put(None)
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            self.blocked = True
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+            self.blocked = False
+            with request.guard:
+                if request.abandoned:  # the writer gave up: hand the lock straight back
+                    fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+                else:
+                    request.granted.set()
+
+
+class Checkpointer:
+    """Copies the WAL into the database from its own connection, off the write path."""
+
+    def __init__(self, connection: aiosqlite.Connection, target: DatabaseTarget) -> None:
+        self._connection = connection
+        self._target = target
+        self._running: asyncio.Task[None] | None = None
+
+    def request(self) -> None:
+        """Starts a passive checkpoint unless one is running."""
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            with sqlite_errors(self._target):
+                await run_on_connection(self._connection, _passive_checkpoint)
+        except Exception:
+            pass  # a checkpoint is an optimisation: the next request retries it
+        finally:
+            self._running = None
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.shield(self._running)
+        await self._connection.close()
+
+    def stop(self) -> None:
+        """Stops the connection's thread without waiting (for ``__del__``)."""
+        self._connection.stop()
+
+
+def _passive_checkpoint(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+@dataclass(slots=True)
+class _Pending:
+    job: Job
+    future: asyncio.Future[Any]
+
+
+class GroupCommitter:
+    """Runs write jobs on the writer connection, many to a transaction.
+
+    While one transaction is being written, new jobs queue up; the next
+    transaction takes all of them. Each job runs inside its own SAVEPOINT, so one
+    that fails is rolled back alone and fails alone, while the others commit.
+    Every caller's future resolves only after the COMMIT that made its job
+    durable.
+
+    With ``inline`` (file databases whose commits do not fsync), a transaction
+    runs on the event loop's own thread whenever the write lock is free at
+    once: a commit in WAL mode with ``synchronous=NORMAL`` is a write into the
+    page cache, cheaper than the two thread crossings it would otherwise cost.
+    The flush waits one turn of the event loop, so every task that is ready to
+    write joins the same transaction. When another writer holds the lock, the
+    batch goes to the writer connection's thread, which waits for the lock (up
+    to the busy timeout) without blocking the loop.
+    """
+
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        target: DatabaseTarget,
+        *,
+        lock: WriteLock | None = None,
+        checkpointer: Checkpointer | None = None,
+        inline: bool = False,
+        busy_timeout_ms: int = 0,
+    ) -> None:
+        self._connection = connection
+        self._target = target
+        self._lock = lock
+        self._checkpointer = checkpointer
+        self._commits_since_checkpoint = 0
+        self._queue: list[_Pending] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self._leading = False
+        # Inline, the writer connection's own busy timeout is 0 (the loop must
+        # never sleep in SQLite's busy handler); the thread path restores this.
+        self._inline = inline
+        self._busy_timeout_ms = busy_timeout_ms if inline else None
+        self._flush_scheduled = False
+
+    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``job`` in a write transaction and returns its result once committed."""
+        if self._drainer is None and not self._leading and not self._inline:
+            return await self._lead(job)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append(_Pending(job, future))
+        if self._drainer is None and not self._leading:
+            if not self._inline:
+                self._drainer = asyncio.ensure_future(self._drain())
+            elif not self._flush_scheduled:
+                self._flush_scheduled = True
+                loop.call_soon(self._flush_inline)
+        return await future
+
+    async def _lead(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        # Nothing is being written: this caller commits its own job, without a
+        # drainer task and the extra event-loop turns it costs. Jobs arriving
+        # meanwhile queue up and are handed to a drainer when this one is done
+        # (also when this caller is cancelled half-way).
+        self._leading = True
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        try:
+            await self._commit([_Pending(job, future)])
+        finally:
+            self._leading = False
+            if self._queue and self._drainer is None:
+                self._drainer = asyncio.ensure_future(self._drain())
+        return future.result()
+
+    def _flush_inline(self) -> None:
+        """Commits the queued jobs on the loop's thread, or hands them to the writer thread."""
+        self._flush_scheduled = False
+        if self._drainer is not None or not self._queue:
+            return  # the writer thread is busy: it takes the queue when done
+        batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+        del self._queue[:_MAX_JOBS_PER_TRANSACTION]
+        try:
+            with sqlite_errors(self._target):
+                outcomes = _try_batch_at_once(self._connection._conn, batch, self._lock)
+        except BaseException as exc:
+            self._fail_batch(batch, exc)
+        else:
+            if outcomes is None:  # another writer holds a lock: wait for it off the loop
+                self._queue[:0] = batch
+                self._drainer = asyncio.ensure_future(self._drain())
+                return
+            self._settle_batch(batch, outcomes)
+        if self._queue:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_inline)
+
+    async def wait_idle(self) -> None:
+        """Waits until every submitted job has been committed or failed."""
+        while self._drainer is not None or self._leading or self._queue:
+            if self._drainer is not None:
+                await asyncio.shield(self._drainer)
+            else:
+                await asyncio.sleep(0.001)
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                del self._queue[:_MAX_JOBS_PER_TRANSACTION]
+                await self._commit(batch)
+        finally:
+            self._drainer = None
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        lock, busy_timeout_ms = self._lock, self._busy_timeout_ms
+        try:
+            with sqlite_errors(self._target):
+                outcomes = await run_on_connection(
+                    self._connection,
+                    lambda raw: _run_locked_batch(raw, batch, lock, busy_timeout_ms),
+                )
+        except BaseException as exc:
+            self._fail_batch(batch, exc)
+            return
+        self._settle_batch(batch, outcomes)
+
+    def _fail_batch(self, batch: list[_Pending], exc: BaseException) -> None:
+        for pending in batch:
+            _settle(pending.future, exc)
+        if not isinstance(exc, Exception):
+            raise exc
+
+    def _settle_batch(self, batch: list[_Pending], outcomes: list[tuple[bool, Any]]) -> None:
+        for pending, (succeeded, value) in zip(batch, outcomes, strict=True):
+            if succeeded:
+                if not pending.future.done():
+                    pending.future.set_result(value)
+            elif isinstance(value, sqlite3.Error):
+                error = translate_sqlite_error(value, self._target)
+                error.__cause__ = value
+                _settle(pending.future, error)
+            else:
+                _settle(pending.future, value)
+        self._commits_since_checkpoint += 1
+        if self._checkpointer and self._commits_since_checkpoint >= _COMMITS_PER_CHECKPOINT:
+            self._commits_since_checkpoint = 0
+            self._checkpointer.request()
+
+
+def _settle(future: asyncio.Future[Any], error: BaseException) -> None:
+    # Never set a result on a future whose caller was cancelled.
+    if not future.done():
+        future.set_exception(error)
+
+
+def _try_batch_at_once(
+    connection: sqlite3.Connection, batch: list[_Pending], lock: WriteLock | None
+) -> list[tuple[bool, Any]] | None:
+    """Runs the batch if both write locks are free right now; None if either is taken."""
+    if lock is not None and not lock.try_acquire():
+        return None
+    try:
+        try:
+            connection.execute(_sql.BEGIN_WRITE)  # busy timeout 0: fails at once if taken
+        except sqlite3.OperationalError as exc:
+            if is_busy_error(exc):
+                return None
+            raise
+        return _run_begun_batch(connection, batch)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked_batch(
+    connection: sqlite3.Connection,
+    batch: list[_Pending],
+    lock: WriteLock | None,
+    busy_timeout_ms: int | None,
+) -> list[tuple[bool, Any]]:
+    """Runs on the writer thread: waits for the write lock, then runs the batch."""
+    with patient(connection, busy_timeout_ms):
+        if lock is not None:
+            lock.acquire()
+        try:
+            connection.execute(_sql.BEGIN_WRITE)
+            return _run_begun_batch(connection, batch)
+        finally:
+            if lock is not None:
+                lock.release()
+
+
+def _run_begun_batch(
+    connection: sqlite3.Connection, batch: list[_Pending]
+) -> list[tuple[bool, Any]]:
+    """Runs the jobs inside the transaction just begun, and commits it."""
+    outcomes: list[tuple[bool, Any]] = []
+    try:
+        if len(batch) == 1:
+            # Alone in its transaction, a job needs no savepoint: failing, it
+            # rolls the whole transaction back.
+            try:
+                outcomes.append((True, batch[0].job(connection)))
+            except Exception as exc:
+                if connection.in_transaction:
+                    connection.execute(_sql.ROLLBACK)
+                return [(False, exc)]
+        else:
+            for pending in batch:
+                outcomes.append(_run_in_savepoint(connection, pending.job))
+        connection.execute(_sql.COMMIT)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute(_sql.ROLLBACK)
+        raise
+    return outcomes
+
+
+def _run_in_savepoint(connection: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
+    connection.execute(_sql.SAVEPOINT)
+    try:
+        value = job(connection)
+    except Exception as exc:
+        if not connection.in_transaction:
+            # SQLite rolled the whole transaction back (a full disk, say): the
+            # jobs before this one are undone too, so the batch fails as one.
+            raise
+        connection.execute(_sql.ROLLBACK_TO_SAVEPOINT)
+        connection.execute(_sql.RELEASE_SAVEPOINT)
+        return (False, exc)
+    connection.execute(_sql.RELEASE_SAVEPOINT)
+    return (True, value)

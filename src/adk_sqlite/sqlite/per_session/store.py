@@ -1,0 +1,468 @@
+"""`PerSessionSqliteStore`: the `BaseAsyncStore` with one SQLite file per session."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import os
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from adk_sqlite.errors import ConfigurationError, StoreClosedError
+from adk_sqlite.identifiers import parse_owner_column, validate_identifier
+from adk_sqlite.records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+from adk_sqlite.sqlite.engine.connection import Synchronous, sqlite_errors
+from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
+from adk_sqlite.sqlite.per_session import jobs as _jobs
+from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
+from adk_sqlite.sqlite.per_session.file_names import session_file_name
+from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
+from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
+from adk_sqlite.sqlite.schema import per_session_sql as _psql
+from adk_sqlite.sqlite.schema.statements import TableNames, render_statements
+
+__all__ = ["PerSessionSqliteStore"]
+
+T = TypeVar("T")
+Key = tuple[str, str, str]
+_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class _Slot(_jobs.Slot):
+    """A session's open file, with the lock that gives it to one operation at a time."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class PerSessionSqliteStore:
+    """Sessions in a folder, one SQLite file each, with a small catalog database.
+
+    Build it with `adk_sqlite.SqliteStore.per_session_files`. The folder holds:
+
+    * ``sessions/<app>+<user>+<session id>.db``: one file per session, with the
+      shared layout's tables (the session row, its events, and a copy of the
+      ``app:`` and ``user:`` state), readable on its own with ``sqlite3``;
+    * ``catalog.db``: the list of sessions (with a copy of their listing data)
+      and the authoritative ``app:`` and ``user:`` state;
+    * ``archive/``: sessions moved out by `archive_session`.
+
+    Appends to different sessions never wait for each other: each commits in
+    its own file, and the catalog is written only when ``app:``/``user:``
+    state changes (in the append) and, in batches after the appends returned,
+    to copy listing data. See ``docs/per-session-files.md`` for the guarantees.
+
+    Args:
+        folder: The folder; created (mode 0700) if missing, its parent must exist.
+        session_table: Name of the sessions table.
+        events_table: Name of the events table.
+        app_state_table: Name of the ``app:`` state table.
+        user_state_table: Name of the ``user:`` state table.
+        owner_id_column: Optional DDL of an owner column (no ``REFERENCES``:
+            the table it would point to is not in a session file).
+        busy_timeout: Seconds to wait for another process's lock on a file.
+        synchronous: SQLite's ``synchronous`` level for every file. ``"FULL"``
+            and ``"EXTRA"`` also sync the folder after renames and unlinks.
+        max_open_sessions: Session files kept open between operations.
+        threads: Worker threads running file operations in parallel.
+
+    Raises:
+        ConfigurationError: An invalid folder, table name, owner column or option.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        session_table: str = "adk_sessions",
+        events_table: str = "adk_events",
+        app_state_table: str = "adk_app_states",
+        user_state_table: str = "adk_user_states",
+        owner_id_column: str | None = None,
+        busy_timeout: float = 30.0,
+        synchronous: Synchronous = "NORMAL",
+        max_open_sessions: int = 64,
+        threads: int = 4,
+    ) -> None:
+        tables = TableNames(
+            sessions=validate_identifier(session_table, option="session_table"),
+            events=validate_identifier(events_table, option="events_table"),
+            app_states=validate_identifier(app_state_table, option="app_state_table"),
+            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        )
+        names = [tables.sessions, tables.events, tables.app_states, tables.user_states]
+        if len({name.lower() for name in names}) != 4:
+            raise ConfigurationError("the four table names must be different")
+        reserved = {name.lower() for name in names} & set(_psql.RESERVED_TABLES)
+        if reserved:
+            raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
+        if synchronous not in _SYNCHRONOUS_LEVELS:
+            raise ConfigurationError(
+                f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
+            )
+        if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+            raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
+        if max_open_sessions < 1 or threads < 1:
+            raise ConfigurationError("max_open_sessions and threads must be at least 1")
+        owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
+        if owner is not None and "references" in owner.ddl.lower():
+            raise ConfigurationError(
+                "an owner column with REFERENCES cannot be used with one file per session:"
+                " the table it refers to is not in the session's file"
+            )
+        self._folder = SessionFolder(
+            root=folder_path(folder),
+            statements=render_statements(tables, owner),
+            busy_timeout_ms=int(busy_timeout * 1000),
+            synchronous=synchronous,
+        )
+        self._max_open = max_open_sessions
+        self._threads = threads
+        self._pool: WorkerPool | None = None
+        # Closing a file checkpoints it, as do background checkpoints: off the
+        # threads that serve callers.
+        self._background: concurrent.futures.ThreadPoolExecutor | None = None
+        self._slots: OrderedDict[Key, _Slot] = OrderedDict()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._listing = ListingQueue(self._write_listing, self._track)
+        self._open_lock = asyncio.Lock()
+        self._opened = False
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding ``catalog.db``, ``sessions/`` and ``archive/``."""
+        return self._folder.root
+
+    @property
+    def table_names(self) -> tuple[str, str, str, str]:
+        """The sessions, events, app-state and user-state table names of every file."""
+        tables = self._folder.statements.tables
+        return (tables.sessions, tables.events, tables.app_states, tables.user_states)
+
+    @property
+    def owner_column_name(self) -> str | None:
+        """The name of the sessions tables' owner column, or None."""
+        owner = self._folder.statements.owner_column
+        return None if owner is None else owner.name
+
+    @property
+    def has_owner_column(self) -> bool:
+        """Whether the sessions tables have an owner (tenant) column."""
+        return self._folder.statements.owner_column is not None
+
+    def session_file(self, *, app_name: str, user_id: str, session_id: str) -> Path:
+        """Where a live session's file is (whether or not the session exists)."""
+        return self._folder.sessions_dir / session_file_name(app_name, user_id, session_id)
+
+    async def __aenter__(self) -> PerSessionSqliteStore:
+        await self.create_tables()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def create_tables(self) -> None:
+        """Creates the folder and the catalog, or migrates the catalog (idempotent)."""
+        await self._ensure_open()
+
+    async def close(self) -> None:
+        """Waits for running operations, copies pending listing data, closes every file."""
+        async with self._open_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._listing.stop()
+            if not self._opened:
+                return
+            pool, background = self._pool, self._background
+            assert pool is not None
+            assert background is not None
+            while self._tasks or any(slot.users for slot in self._slots.values()):
+                if self._tasks:
+                    await asyncio.wait(set(self._tasks))
+                else:
+                    await pool.wait_idle()
+                    await asyncio.sleep(0)
+            try:
+                await self._listing.flush()
+            finally:
+                files = [slot.file for slot in self._slots.values() if slot.file is not None]
+                self._slots.clear()
+                await pool.submit(functools.partial(_close_all, self._folder, files))
+                pool.stop()
+                background.shutdown(wait=True)
+                self._pool = self._background = None
+
+    def __del__(self) -> None:
+        if getattr(self, "_opened", False) and not getattr(self, "_closed", True):
+            warnings.warn(
+                f"PerSessionSqliteStore({str(self._folder.root)!r}) was garbage-collected while"
+                " open; use 'async with' or 'await store.close()'",
+                ResourceWarning,
+                stacklevel=2,
+            )
+            if self._background is not None:
+                self._background.shutdown(wait=False)
+
+    async def _ensure_open(self) -> None:
+        if self._opened and not self._closed:
+            return
+        async with self._open_lock:
+            if self._closed:
+                raise StoreClosedError(f"{self!r} is closed")
+            if self._opened:
+                return
+            pool = WorkerPool(self._threads, "adk-sqlite-session")
+            try:
+                await pool.submit(functools.partial(_translated, _open_folder, self._folder))
+            except BaseException:
+                pool.stop()
+                raise
+            self._background = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="adk-sqlite-background"
+            )
+            self._folder.background = self._background
+            self._pool, self._opened = pool, True
+
+    # --- running jobs ---------------------------------------------------------------
+
+    def _submit(
+        self,
+        job: Callable[..., T],
+        *args: Any,
+        internal: bool = False,
+        done: Callable[[], None] | None = None,
+    ) -> asyncio.Future[T]:
+        pool = self._pool
+        # While closing, only the store's own work (listing data, closing files) runs.
+        if pool is None or (self._closed and not internal):
+            raise StoreClosedError(f"{self!r} is closed")
+        return pool.submit(functools.partial(_translated, job, self._folder, *args), done=done)
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        """Keeps a background task (a listing write, a file closing) for `close` to wait for."""
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a background failure is retried, not raised
+
+    async def _write_listing(self, batch: list[_jobs.ListingUpdate]) -> None:
+        await self._submit(_jobs.write_listing, batch, internal=True)
+
+    async def _run(self, job: Callable[..., T], *args: Any) -> T:
+        await self._ensure_open()
+        return await self._submit(job, *args)
+
+    async def _run_on_session(self, key: Key, job: Callable[..., T], *args: Any) -> T:
+        """Runs ``job(folder, slot, key, ...)`` with the session's file to itself.
+
+        The slot is given back when the job has run, not when the caller stops
+        waiting: a cancelled caller must not free a file a worker still uses.
+        """
+        await self._ensure_open()
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+        self._slots.move_to_end(key)
+        slot.users += 1
+        try:
+            await slot.lock.acquire()
+        except BaseException:
+            slot.users -= 1
+            self._tidy(key, slot)
+            raise
+        try:
+            future = self._submit(job, slot, key, *args, done=lambda: self._release(key, slot))
+        except BaseException:
+            self._release(key, slot)
+            raise
+        return await future
+
+    def _release(self, key: Key, slot: _Slot) -> None:
+        slot.users -= 1
+        slot.lock.release()
+        self._tidy(key, slot)
+
+    def _tidy(self, key: Key, slot: _Slot) -> None:
+        """Forgets an idle slot without a file; closes the least recently used files."""
+        if not slot.users and slot.file is None and self._slots.get(key) is slot:
+            del self._slots[key]
+        if len(self._slots) <= self._max_open or self._background is None:
+            return
+        excess = len(self._slots) - self._max_open
+        for old_key, old in list(self._slots.items()):
+            if excess <= 0:
+                break
+            if old.users:
+                continue
+            del self._slots[old_key]
+            excess -= 1
+            if old.file is not None:
+                self._track(
+                    asyncio.get_running_loop().run_in_executor(self._background, old.file.close)
+                )
+
+    # --- BaseAsyncStore -------------------------------------------------------------
+
+    def _check_owner(self, owner_id: Any) -> None:
+        if owner_id is not None and self._folder.statements.owner_column is None:
+            raise ConfigurationError(
+                "an owner_id was given but this PerSessionSqliteStore has no owner_id_column"
+            )
+
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: StateDelta,
+        create_time: float,
+        owner_id: Any = None,
+    ) -> SessionSnapshot:
+        self._check_owner(owner_id)
+        return await self._run(
+            _lifecycle.create_session, (app_name, user_id, session_id), state, create_time, owner_id
+        )
+
+    async def read_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        events: EventQuery | None = None,
+        owner_id: Any = None,
+    ) -> SessionSnapshot | None:
+        self._check_owner(owner_id)
+        snapshot, update = await self._run_on_session(
+            (app_name, user_id, session_id), _jobs.read_session, events, owner_id
+        )
+        self._listing.add(update)
+        return snapshot
+
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
+    ) -> SessionListing:
+        self._check_owner(owner_id)
+        await self._ensure_open()
+        await self._listing.flush()
+        return await self._run(_jobs.list_sessions, app_name, user_id, owner_id)
+
+    async def delete_session(
+        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
+    ) -> bool:
+        self._check_owner(owner_id)
+        key = (app_name, user_id, session_id)
+        deleted = await self._run_on_session(key, _lifecycle.delete_session, owner_id)
+        self._listing.discard(key)
+        return deleted
+
+    async def archive_session(
+        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
+    ) -> Path:
+        """Moves a finished session's file into ``archive/`` and out of the store.
+
+        The archived file holds the session, its events and the ``app:`` and
+        ``user:`` state as they were, folded into one file that ``sqlite3`` and
+        ``adk-sqlite show`` read. The store no longer sees the session; a new
+        one may be created under the same id.
+
+        Returns:
+            The archived file.
+
+        Raises:
+            SessionNotFoundError: No such session (of this owner).
+        """
+        self._check_owner(owner_id)
+        key = (app_name, user_id, session_id)
+        await self._listing.flush()
+        archived = await self._run_on_session(key, _lifecycle.archive_session, owner_id)
+        self._listing.discard(key)
+        return archived
+
+    async def append_event(
+        self,
+        *,
+        event: EventRecord,
+        delta: StateDelta,
+        expected: StaleCheck,
+        owner_id: Any = None,
+    ) -> AppendResult:
+        self._check_owner(owner_id)
+        result, update = await self._run_on_session(
+            (event.app_name, event.user_id, event.session_id),
+            _jobs.append_event,
+            event,
+            delta,
+            expected,
+            owner_id,
+        )
+        self._listing.add(update)
+        return result
+
+    async def get_events(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        query: EventQuery | None = None,
+    ) -> list[EventRecord]:
+        return await self._run_on_session((app_name, user_id, session_id), _jobs.read_events, query)
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        return await self._run(
+            _jobs.read_state, self._folder.statements.select_app_state, (app_name,)
+        )
+
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        return await self._run(
+            _jobs.read_state, self._folder.statements.select_user_state, (app_name, user_id)
+        )
+
+    def __repr__(self) -> str:
+        return f"PerSessionSqliteStore({str(self._folder.root)!r})"
+
+
+def _translated(job: Callable[..., T], folder: SessionFolder, *args: Any) -> T:
+    with sqlite_errors(folder.target):
+        return job(folder, *args)
+
+
+def _open_folder(folder: SessionFolder) -> None:
+    folder.open()
+
+
+def _close_all(folder: SessionFolder, files: list[SessionFile]) -> None:
+    for file in files:
+        file.close()
+    folder.catalog.close()

@@ -1,0 +1,217 @@
+"""Every SQL statement SqliteStore runs, as named templates.
+
+Table names are substituted once, when a store is built, after
+`adk_sqlite.identifiers` has validated them; values are always bound
+parameters. ``{owner_filter}`` becomes either nothing or
+``AND "<owner column>" = ?`` (the last parameter), so each statement exists in
+an owner-confined form and an unconfined one.
+
+Time columns: ``create_time``, ``update_time`` and ``timestamp`` are Julian days
+(REAL, the scale of SQLite's ``julianday()``, so ``julianday('now') -
+update_time > 30`` finds month-old sessions). A Julian-day double resolves only
+~20 µs, and ADK compares times bit for bit, so each table also keeps the exact
+Unix-epoch float the caller gave (``*_unix``), which is what the API returns
+and what ordering uses.
+"""
+
+from __future__ import annotations
+
+SCHEMA_TABLE = "adk_sqlite_schema"
+
+CREATE_SCHEMA_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (
+    table_set TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied_at REAL NOT NULL DEFAULT (julianday('now')),
+    PRIMARY KEY (table_set, version)
+)"""
+
+SELECT_SCHEMA_VERSION = f"SELECT max(version) FROM {SCHEMA_TABLE} WHERE table_set = ?"
+INSERT_SCHEMA_VERSION = f"INSERT INTO {SCHEMA_TABLE} (table_set, version) VALUES (?, ?)"
+SELECT_TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+SELECT_TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
+
+# Schema version 1. ``{owner_column}`` is the user's column DDL followed by a
+# comma, or nothing.
+_CREATE_SESSIONS = """
+CREATE TABLE "{sessions}" (
+    session_key INTEGER PRIMARY KEY,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT '{{}}',
+    create_time REAL NOT NULL,
+    update_time REAL NOT NULL,
+    create_time_unix REAL NOT NULL,
+    update_time_unix REAL NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0,
+    {owner_column}
+    UNIQUE (app_name, user_id, id)
+)"""
+_CREATE_EVENTS = """
+CREATE TABLE "{events}" (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    invocation_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    actions BLOB,
+    long_running_tool_ids_json TEXT,
+    branch TEXT,
+    timestamp REAL NOT NULL,
+    content TEXT,
+    grounding_metadata TEXT,
+    custom_metadata TEXT,
+    partial INTEGER CHECK (partial IN (0, 1)),
+    turn_complete INTEGER CHECK (turn_complete IN (0, 1)),
+    interrupted INTEGER CHECK (interrupted IN (0, 1)),
+    error_code TEXT,
+    error_message TEXT,
+    usage_metadata TEXT,
+    citation_metadata TEXT,
+    input_transcription TEXT,
+    output_transcription TEXT,
+    extra TEXT,
+    timestamp_unix REAL NOT NULL,
+    session_key INTEGER NOT NULL
+        REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
+    UNIQUE (session_key, id)
+)"""
+_CREATE_APP_STATES = """
+CREATE TABLE "{app_states}" (
+    app_name TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    update_time REAL NOT NULL
+)"""
+_CREATE_USER_STATES = """
+CREATE TABLE "{user_states}" (
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    update_time REAL NOT NULL,
+    PRIMARY KEY (app_name, user_id)
+)"""
+
+# Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
+# Each step runs in one transaction together with its version row; never edit
+# a released step, add a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # No index on the update times: every append changes them, so each such
+        # index would cost every append two more B-tree writes (measured: a
+        # fifth of an append's SQLite time). Listings find their rows through
+        # UNIQUE (app_name, user_id, id) and sort them instead.
+        _CREATE_SESSIONS,
+        _CREATE_EVENTS,
+        'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
+        _CREATE_APP_STATES,
+        _CREATE_USER_STATES,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+SESSION_KEY = "app_name = ? AND user_id = ? AND id = ?"
+SESSION_COLUMNS = "id, user_id, state, create_time_unix, update_time_unix, revision"
+
+SELECT_SESSION = (
+    'SELECT {session_columns} FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+)
+SELECT_SESSION_FOR_UPDATE = (
+    'SELECT session_key, state, revision FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+)
+# The common append (the writer holds a revision marker, no session-scope
+# delta) checks staleness and bumps the session in one statement; no row back
+# means "not found or stale", told apart by SELECT_SESSION_FOR_UPDATE.
+BUMP_SESSION_REVISION = (
+    'UPDATE "{sessions}" SET update_time = ?, update_time_unix = ?, revision = revision + 1'
+    " WHERE " + SESSION_KEY + " AND revision = ? {owner_filter} RETURNING session_key, revision"
+)
+INSERT_SESSION = """
+INSERT INTO "{sessions}" (app_name, user_id, id, state, create_time, update_time,
+                          create_time_unix, update_time_unix, revision {owner_insert_column})
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ? {owner_insert_value})"""
+UPDATE_SESSION_AFTER_APPEND = """
+UPDATE "{sessions}" SET state = coalesce(?, state), update_time = ?, update_time_unix = ?,
+                        revision = revision + 1
+WHERE session_key = ?"""
+DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE ' + SESSION_KEY + " {owner_filter}"
+LIST_SESSIONS_OF_APP = (
+    'SELECT {session_columns} FROM "{sessions}" WHERE app_name = ? {owner_filter}'
+    " ORDER BY update_time_unix, user_id, id"
+)
+LIST_SESSIONS_OF_USER = (
+    'SELECT {session_columns} FROM "{sessions}" WHERE app_name = ? AND user_id = ?'
+    " {owner_filter} ORDER BY update_time_unix, user_id, id"
+)
+
+SELECT_APP_STATE = 'SELECT state FROM "{app_states}" WHERE app_name = ?'
+UPSERT_APP_STATE = """
+INSERT INTO "{app_states}" (app_name, state, update_time) VALUES (?, ?, ?)
+ON CONFLICT (app_name) DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
+SELECT_USER_STATE = 'SELECT state FROM "{user_states}" WHERE app_name = ? AND user_id = ?'
+SELECT_USER_STATES_OF_APP = 'SELECT user_id, state FROM "{user_states}" WHERE app_name = ?'
+UPSERT_USER_STATE = """
+INSERT INTO "{user_states}" (app_name, user_id, state, update_time) VALUES (?, ?, ?, ?)
+ON CONFLICT (app_name, user_id)
+DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
+
+# The order of EVENT_COLUMNS is the order of EventRecord's fields.
+EVENT_COLUMNS = (
+    "id, app_name, user_id, session_id, invocation_id, author, timestamp_unix, actions,"
+    " long_running_tool_ids_json, branch, content, grounding_metadata, custom_metadata,"
+    " usage_metadata, citation_metadata, input_transcription, output_transcription,"
+    " partial, turn_complete, interrupted, error_code, error_message, extra"
+)
+INSERT_EVENT = (
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp, session_key)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Events are found through the session's integer key: the indexes stay small,
+# so an append writes fewer pages than with (app_name, user_id, session_id) keys.
+_SESSION_KEY_OF = (
+    '(SELECT session_key FROM "{sessions}" WHERE app_name = ?1 AND user_id = ?2 AND id = ?3)'
+)
+# Reads hand the sqlite3 module 7 cells per event instead of 23: each cell
+# costs it ~0.1 µs per row, even a NULL, and the columns folded into the last
+# cell (a JSON array, or NULL when all of them are) are NULL in most events.
+# None of them is REAL, so JSON carries them exactly; app_name, user_id and
+# session_id are the session's own, known to the reader.
+RARELY_SET_EVENT_COLUMNS = (
+    "long_running_tool_ids_json, branch, grounding_metadata, custom_metadata, usage_metadata,"
+    " citation_metadata, input_transcription, output_transcription, partial, turn_complete,"
+    " interrupted, error_code, error_message, extra"
+)
+READ_EVENT_COLUMNS = (
+    "id, invocation_id, author, timestamp_unix, actions, content,"
+    f" CASE WHEN coalesce({RARELY_SET_EVENT_COLUMNS}) IS NULL THEN NULL"
+    f" ELSE json_array({RARELY_SET_EVENT_COLUMNS}) END"
+)
+_EVENTS_OF_SESSION = (
+    'SELECT {read_event_columns} FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF
+)
+SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
+SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix, seq"
+# Newest first with a LIMIT, reversed in Python: "the n most recent" must not
+# be LIMIT n on an ascending query, which returns the n oldest.
+SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT ?4"
+SELECT_RECENT_EVENTS_AFTER = (
+    _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?5"
+)
+SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
+# The newest event in append order and in read (timestamp) order: a Session
+# object without a revision marker is current when its last event is either.
+SELECT_LAST_EVENT_IDS = (
+    'SELECT (SELECT id FROM "{events}" WHERE session_key = ?1 ORDER BY seq DESC LIMIT 1),'
+    ' (SELECT id FROM "{events}" WHERE session_key = ?1'
+    " ORDER BY timestamp_unix DESC, seq DESC LIMIT 1)"
+)
+
+BEGIN_READ = "BEGIN"
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
+SAVEPOINT = "SAVEPOINT append_job"
+RELEASE_SAVEPOINT = "RELEASE append_job"
+ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO append_job"

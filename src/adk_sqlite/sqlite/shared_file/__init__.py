@@ -1,0 +1,1 @@
+"""The shared-file layout: every session in one SQLite file (`SqliteStore`)."""

@@ -1,0 +1,522 @@
+"""The work of each store operation, run whole on a connection's worker thread.
+
+Each function here takes a plain ``sqlite3.Connection`` and is called on the
+connection's own thread, so an operation crosses from the event loop once.
+Writes run inside the transaction `GroupCommitter` opened (``BEGIN IMMEDIATE``,
+so the write lock is held from the first statement); reads open their own
+``BEGIN`` so that everything they return comes from one snapshot.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
+
+import msgspec
+
+from adk_sqlite.codec.events import julian_day_from_unix
+from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.codec.state import decode_state, encode_state
+from adk_sqlite.errors import (
+    STALE_SESSION_MESSAGE,
+    ConfigurationError,
+    CorruptRecordError,
+    DuplicateEventError,
+    SchemaError,
+    SchemaVersionError,
+    SessionAlreadyExistsError,
+    SessionNotFoundError,
+    StaleSessionError,
+)
+from adk_sqlite.records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionRecord,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
+
+# Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
+_REVISION_BITS = 52
+
+
+# --- schema -------------------------------------------------------------------------
+
+
+def migrate(connection: sqlite3.Connection, statements: Statements) -> int:
+    """Brings this store's tables to the current schema version; returns it.
+
+    Each migration step and its version row commit together. A table set
+    written by a newer library is refused and left untouched.
+    """
+    # Nearly every open finds the tables current: that is learnt without the
+    # write lock, so another process appending without pause cannot starve an
+    # open (SQLite's busy handler polls, and may miss every gap between commits).
+    if _recorded_version(connection, statements) != _sql.SCHEMA_VERSION:
+        _migrate_locked(connection, statements)
+    _check_owner_column(connection, statements)
+    return _sql.SCHEMA_VERSION
+
+
+def _recorded_version(connection: sqlite3.Connection, statements: Statements) -> int:
+    if connection.execute(_sql.SELECT_TABLE_EXISTS, (_sql.SCHEMA_TABLE,)).fetchone() is None:
+        return 0
+    row = connection.execute(_sql.SELECT_SCHEMA_VERSION, (statements.tables.sessions,)).fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def _migrate_locked(connection: sqlite3.Connection, statements: Statements) -> None:
+    tables = statements.tables
+    connection.execute(_sql.BEGIN_WRITE)
+    try:
+        connection.execute(_sql.CREATE_SCHEMA_TABLE)
+        version = _recorded_version(connection, statements)  # again, under the lock
+        if version > _sql.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"tables {tables.sessions!r}... are at schema version {version}, newer than"
+                f" this adk-sqlite understands ({_sql.SCHEMA_VERSION}): upgrade adk-sqlite;"
+                " the database was not changed"
+            )
+        if version == 0:
+            _refuse_foreign_tables(connection, statements)
+        for next_version in range(version + 1, _sql.SCHEMA_VERSION + 1):
+            for statement in statements.migrations[next_version - 1]:
+                connection.execute(statement)
+            connection.execute(_sql.INSERT_SCHEMA_VERSION, (tables.sessions, next_version))
+        connection.execute(_sql.COMMIT)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute(_sql.ROLLBACK)
+        raise
+
+
+def _refuse_foreign_tables(connection: sqlite3.Connection, statements: Statements) -> None:
+    tables = statements.tables
+    for name in (tables.sessions, tables.events, tables.app_states, tables.user_states):
+        if connection.execute(_sql.SELECT_TABLE_EXISTS, (name,)).fetchone():
+            raise SchemaError(
+                f"table {name!r} exists but was not created by adk-sqlite (no schema version"
+                " is recorded for it): choose other table names or another database file"
+            )
+
+
+def _check_owner_column(connection: sqlite3.Connection, statements: Statements) -> None:
+    columns = {
+        row[0]
+        for row in connection.execute(_sql.SELECT_TABLE_COLUMNS, (statements.tables.sessions,))
+    }
+    owner = statements.owner_column
+    # The other way round is allowed: a store opened without owner_id_column
+    # reads every owner's sessions (an administrator's view); creating one then
+    # fails on the column's own NOT NULL, if it has one.
+    if owner is not None and owner.name not in columns:
+        raise ConfigurationError(
+            f"table {statements.tables.sessions!r} was created without the owner column"
+            f" {owner.name!r}; it cannot be added to existing tables"
+        )
+
+
+# --- reads --------------------------------------------------------------------------
+
+
+def _session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
+    return SessionRecord(
+        app_name=app_name,
+        user_id=row[1],
+        id=row[0],
+        state=decode_state(row[2], what=lambda: f"session {row[0]!r} state"),
+        create_time=row[3],
+        update_time=row[4],
+        revision=row[5],
+        owner_id=row[6] if len(row) > 6 else None,
+    )
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _event_records(rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]) -> list[EventRecord]:
+    """Rebuilds the records from rows of `_sql.READ_EVENT_COLUMNS`."""
+    app_name, user_id, session_id = key
+    records = []
+    for event_id, invocation_id, author, timestamp, actions, content, rarely_set in rows:
+        record = EventRecord(
+            event_id,
+            app_name,
+            user_id,
+            session_id,
+            invocation_id,
+            author,
+            timestamp,
+            actions,
+            None,
+            None,
+            content,
+        )
+        if rarely_set is not None:
+            record = _with_rarely_set_fields(record, rarely_set)
+        records.append(record)
+    return records
+
+
+def _with_rarely_set_fields(record: EventRecord, rarely_set: str) -> EventRecord:
+    values = _rarely_set_decoder.decode(rarely_set)
+    fields = dict(zip(_RARELY_SET_FIELDS, values, strict=True))
+    for name in ("partial", "turn_complete", "interrupted"):  # stored as 0/1
+        fields[name] = _flag(fields[name])
+    return msgspec.structs.replace(record, **fields)
+
+
+# The columns folded into the array are EventRecord fields of the same names.
+_RARELY_SET_FIELDS = tuple(name.strip() for name in _sql.RARELY_SET_EVENT_COLUMNS.split(","))
+# Our own SQL builds the array, so its length is fixed; the values are
+# checked where they are decoded, as for any column (see _codec).
+_rarely_set_decoder = msgspec.json.Decoder(tuple[Any, ...])
+
+
+def _owner_params(owner_id: Any) -> tuple[Any, ...]:
+    return () if owner_id is None else (owner_id,)
+
+
+def _state_of(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    row = connection.execute(sql, params).fetchone()
+    return {} if row is None else decode_state(row[0], what=f"state {params!r}")
+
+
+def select_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    """Reads a session's events (all, after a time, or the newest n) in order.
+
+    Raises:
+        CorruptRecordError: A text column of an event holds a BLOB (a damaged
+            or hand-edited file); nothing of the session is returned.
+    """
+    try:
+        with paused_gc():
+            return _select_events(connection, statements, key, query)
+    except sqlite3.OperationalError as exc:
+        if "JSON cannot hold BLOB" not in str(exc):
+            raise
+        raise CorruptRecordError(
+            f"an event of session {key[2]!r} is corrupt: a text column holds a BLOB"
+        ) from exc
+
+
+def _select_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    if query is None:
+        rows = connection.execute(statements.select_events, key).fetchall()
+        return _event_records(rows, key)
+    if query.limit == 0:
+        return []
+    after = query.after_timestamp
+    if query.limit is None:
+        if after is None:
+            rows = connection.execute(statements.select_events, key).fetchall()
+        else:
+            rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
+        return _event_records(rows, key)
+    if after is None:
+        rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
+    else:
+        rows = connection.execute(
+            statements.select_recent_events_after, (*key, after, query.limit)
+        ).fetchall()
+    return _event_records(reversed(rows), key)
+
+
+def read_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+    owner_id: Any,
+) -> SessionSnapshot | None:
+    app_name, user_id, _ = key
+    sql = statements.sessions(confined=owner_id is not None)
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        row = connection.execute(sql.select_session, (*key, *_owner_params(owner_id))).fetchone()
+        if row is None:
+            return None
+        return SessionSnapshot(
+            session=_session_record(row, app_name),
+            app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+            user_state=_state_of(connection, statements.select_user_state, (app_name, user_id)),
+            events=select_events(connection, statements, key, query),
+        )
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+def list_sessions(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    app_name: str,
+    user_id: str | None,
+    owner_id: Any,
+) -> SessionListing:
+    sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        with paused_gc():  # thousands of live records, no garbage (see _gc)
+            return _list_sessions(connection, statements, sql, app_name, user_id, owner)
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+def _list_sessions(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    sql: SessionStatements,
+    app_name: str,
+    user_id: str | None,
+    owner: tuple[Any, ...],
+) -> SessionListing:
+    if user_id is None:
+        rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
+        user_states = {
+            row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
+            for row in connection.execute(statements.select_user_states_of_app, (app_name,))
+        }
+    else:
+        rows = connection.execute(sql.list_sessions_of_user, (app_name, user_id, *owner)).fetchall()
+        user_states = {
+            user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
+        }
+    return SessionListing(
+        sessions=[_session_record(row, app_name) for row in rows],
+        app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+        user_states=user_states,
+    )
+
+
+def read_state(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    return _state_of(connection, sql, params)
+
+
+def read_events(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    query: EventQuery | None,
+) -> list[EventRecord]:
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        return select_events(connection, statements, key, query)
+    finally:
+        connection.execute(_sql.COMMIT)
+
+
+# --- writes (inside the GroupCommitter's transaction) ------------------------------------
+
+
+def _merge_scope(
+    connection: sqlite3.Connection,
+    select_sql: str,
+    upsert_sql: str,
+    key: tuple[str, ...],
+    delta: Mapping[str, Any],
+    julian_day: float,
+) -> dict[str, Any]:
+    # Read-modify-write is safe here: BEGIN IMMEDIATE holds the database's write
+    # lock, so no other connection or process can write between the read and the
+    # upsert; merging in Python keeps dict.update semantics and exact floats.
+    state = _state_of(connection, select_sql, key)
+    if delta:
+        state.update(delta)
+        connection.execute(upsert_sql, (*key, encode_state(state), julian_day))
+    return state
+
+
+def create_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    state: StateDelta,
+    create_time: float,
+    owner_id: Any,
+) -> SessionSnapshot:
+    app_name, user_id, session_id = key
+    if connection.execute(statements.unconfined.select_session, key).fetchone() is not None:
+        raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
+    julian_day = julian_day_from_unix(create_time)
+    app_state = _merge_scope(
+        connection,
+        statements.select_app_state,
+        statements.upsert_app_state,
+        (app_name,),
+        state.app,
+        julian_day,
+    )
+    user_state = _merge_scope(
+        connection,
+        statements.select_user_state,
+        statements.upsert_user_state,
+        (app_name, user_id),
+        state.user,
+        julian_day,
+    )
+    owner = () if statements.owner_column is None else (owner_id,)
+    # A fresh random starting revision: a Session object kept from before a
+    # delete must not match a new session created later under the same id.
+    revision = secrets.randbits(_REVISION_BITS)
+    connection.execute(
+        statements.insert_session,
+        (
+            *key,
+            encode_state(state.session),
+            julian_day,
+            julian_day,
+            create_time,
+            create_time,
+            revision,
+            *owner,
+        ),
+    )
+    record = SessionRecord(
+        app_name=app_name,
+        user_id=user_id,
+        id=session_id,
+        state=state.session,
+        create_time=create_time,
+        update_time=create_time,
+        revision=revision,
+        owner_id=owner_id,
+    )
+    return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
+
+
+def delete_session(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    owner_id: Any,
+) -> bool:
+    sql = statements.sessions(confined=owner_id is not None)
+    cursor = connection.execute(sql.delete_session, (*key, *_owner_params(owner_id)))
+    return cursor.rowcount > 0
+
+
+def append_event(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    event: EventRecord,
+    delta: StateDelta,
+    expected: StaleCheck,
+    owner_id: Any,
+) -> AppendResult:
+    key = (event.app_name, event.user_id, event.session_id)
+    sql = statements.sessions(confined=owner_id is not None)
+    owner = _owner_params(owner_id)
+    julian_day = julian_day_from_unix(event.timestamp)
+    if expected.revision is not None and not delta.session:
+        bumped = connection.execute(
+            sql.bump_session_revision,
+            (julian_day, event.timestamp, *key, expected.revision, *owner),
+        ).fetchone()
+        if bumped is None:
+            _raise_not_found_or_stale(connection, sql.select_session_for_update, key, owner)
+        session_key, revision = bumped
+    else:
+        row = connection.execute(sql.select_session_for_update, (*key, *owner)).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"Session {event.session_id} not found.")
+        session_key, stored_state, stored_revision = row
+        _check_not_stale(
+            connection, statements, session_key, stored_revision, expected, event.session_id
+        )
+        new_state = None
+        if delta.session:
+            state = decode_state(stored_state, what=f"session {event.session_id!r} state")
+            state.update(delta.session)
+            new_state = encode_state(state)
+        connection.execute(
+            statements.update_session_after_append,
+            (new_state, julian_day, event.timestamp, session_key),
+        )
+        revision = stored_revision + 1
+
+    julian_day = julian_day_from_unix(event.timestamp)
+    if delta.app:
+        _merge_scope(
+            connection,
+            statements.select_app_state,
+            statements.upsert_app_state,
+            (event.app_name,),
+            delta.app,
+            julian_day,
+        )
+    if delta.user:
+        _merge_scope(
+            connection,
+            statements.select_user_state,
+            statements.upsert_user_state,
+            (event.app_name, event.user_id),
+            delta.user,
+            julian_day,
+        )
+    try:
+        connection.execute(
+            statements.insert_event, (*_event_values(event), julian_day, session_key)
+        )
+    except sqlite3.IntegrityError as exc:
+        if connection.execute(statements.select_event_exists, (session_key, event.id)).fetchone():
+            raise DuplicateEventError(
+                f"session {event.session_id!r} already has an event with id {event.id!r};"
+                " nothing was written"
+            ) from exc
+        raise
+    return AppendResult(revision=revision, update_time=event.timestamp)
+
+
+def _raise_not_found_or_stale(
+    connection: sqlite3.Connection,
+    select_sql: str,
+    key: tuple[str, str, str],
+    owner: tuple[Any, ...],
+) -> NoReturn:
+    if connection.execute(select_sql, (*key, *owner)).fetchone() is None:
+        raise SessionNotFoundError(f"Session {key[2]} not found.")
+    raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=key[2]))
+
+
+def _check_not_stale(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    session_key: int,
+    revision: int,
+    expected: StaleCheck,
+    session_id: str,
+) -> None:
+    if expected.revision is not None:
+        if expected.revision != revision:
+            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
+        return
+    newest_appended, newest_in_time = connection.execute(
+        statements.select_last_event_ids, (session_key,)
+    ).fetchone()
+    if expected.last_event_id not in (newest_appended, newest_in_time):
+        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
+
+
+def _event_values(event: EventRecord) -> tuple[Any, ...]:
+    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+    return msgspec.structs.astuple(event)

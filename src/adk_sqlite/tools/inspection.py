@@ -1,0 +1,274 @@
+"""What is in a session database: its sessions, and figures about the whole file.
+
+These functions open the file read-only with a connection of their own (never
+a store's), so they are safe to run while agents are writing to it. They are
+synchronous, like the standard `sqlite3` module they use; from async code, call
+them through `asyncio.to_thread`::
+
+    from adk_sqlite import database_stats, list_session_summaries
+
+    listing = list_session_summaries("sessions.db", app_name="support", limit=10)
+    newest_first = [summary.id for summary in listing.sessions]
+    print(database_stats("sessions.db").events_per_session)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+
+import msgspec
+
+from adk_sqlite.sqlite.database_file import (
+    EVENTS_TABLE,
+    SESSIONS_TABLE,
+    open_session_database,
+    sqlite_errors,
+)
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
+from adk_sqlite.timestamps import Instant, instant_from_unix
+
+__all__ = [
+    "AppStats",
+    "DatabaseStats",
+    "EventsPerSession",
+    "SessionList",
+    "SessionSummary",
+    "UserStats",
+    "database_stats",
+    "list_session_summaries",
+]
+
+# Events refer to their session by the integer session_key (indexed first).
+_EVENT_COUNT = f"(SELECT count(*) FROM {EVENTS_TABLE} AS e WHERE e.session_key = s.session_key)"
+_FILTER = "(?1 IS NULL OR s.app_name = ?1) AND (?2 IS NULL OR s.user_id = ?2)"
+SELECT_SESSION_SUMMARIES = f"""
+SELECT s.app_name, s.user_id, s.id, s.create_time_unix, s.update_time_unix,
+       length(CAST(s.state AS BLOB)),
+       CASE WHEN json_valid(s.state) THEN (SELECT count(*) FROM json_each(s.state)) END,
+       {_EVENT_COUNT}
+FROM {SESSIONS_TABLE} AS s
+WHERE {_FILTER}
+ORDER BY s.update_time_unix DESC, s.app_name, s.user_id, s.id
+LIMIT ?3"""
+COUNT_SESSIONS = f"SELECT count(*) FROM {SESSIONS_TABLE} AS s WHERE {_FILTER}"
+SELECT_EVENTS_PER_SESSION = f"""
+SELECT s.app_name, s.user_id, {_EVENT_COUNT} FROM {SESSIONS_TABLE} AS s
+ORDER BY s.app_name, s.user_id"""
+COUNT_EVENTS = f"SELECT count(*) FROM {EVENTS_TABLE}"
+SELECT_UPDATE_RANGE = f"SELECT min(update_time_unix), max(update_time_unix) FROM {SESSIONS_TABLE}"
+
+
+class SessionSummary(msgspec.Struct, kw_only=True):
+    """One session, as `list_session_summaries` lists it.
+
+    Attributes:
+        events: How many events the session holds.
+        state_keys: How many keys its own state has (``app:``/``user:`` keys
+            are shared and not counted); None if the stored JSON is invalid.
+        state_bytes: The size of its own state as stored JSON.
+    """
+
+    app_name: str
+    user_id: str
+    id: str
+    events: int
+    created: Instant
+    last_update: Instant
+    state_keys: int | None
+    state_bytes: int
+
+
+class SessionList(msgspec.Struct, kw_only=True):
+    """Sessions newest activity first, and how many matched before the limit."""
+
+    sessions: list[SessionSummary]
+    total: int
+
+
+def list_session_summaries(
+    database: str | os.PathLike[str],
+    *,
+    app_name: str | None = None,
+    user_id: str | None = None,
+    limit: int | None = None,
+    busy_timeout: float = 5.0,
+) -> SessionList:
+    """Lists sessions, most recently active first.
+
+    Args:
+        database: The database file (or a ``sqlite:///`` URL).
+        app_name: Only this app's sessions.
+        user_id: Only this user's sessions.
+        limit: At most this many sessions (``total`` still counts them all).
+        busy_timeout: Seconds to wait for a lock held by another connection.
+
+    Raises:
+        DatabaseUnavailableError: The file is missing or not a database.
+        SchemaError: It is not an adk-sqlite database.
+        DatabaseLockedError: It stayed locked beyond the busy timeout.
+    """
+    params = (app_name, user_id, -1 if limit is None else max(limit, 0))
+    with (
+        open_session_database(database, busy_timeout=busy_timeout) as db,
+        sqlite_errors(db.target),
+    ):
+        connection = db.connection
+        connection.execute("BEGIN")
+        try:
+            rows = connection.execute(SELECT_SESSION_SUMMARIES, params).fetchall()
+            (total,) = connection.execute(COUNT_SESSIONS, params[:2]).fetchone()
+        finally:
+            connection.execute("COMMIT")
+    return SessionList(
+        sessions=[
+            SessionSummary(
+                app_name=row[0],
+                user_id=row[1],
+                id=row[2],
+                created=instant_from_unix(row[3]),
+                last_update=instant_from_unix(row[4]),
+                state_bytes=row[5] or 0,
+                state_keys=row[6],
+                events=row[7],
+            )
+            for row in rows
+        ],
+        total=total,
+    )
+
+
+class UserStats(msgspec.Struct, kw_only=True):
+    """Sessions and events of one user of one app."""
+
+    app_name: str
+    user_id: str
+    sessions: int
+    events: int
+
+
+class AppStats(msgspec.Struct, kw_only=True):
+    """Users, sessions and events of one app."""
+
+    app_name: str
+    users: int
+    sessions: int
+    events: int
+
+
+class EventsPerSession(msgspec.Struct, kw_only=True):
+    """How many events sessions hold: fewest, median, most."""
+
+    min: int
+    median: float
+    max: int
+
+
+class DatabaseStats(msgspec.Struct, kw_only=True):
+    """Figures about one database file.
+
+    Attributes:
+        path: The database file.
+        schema_version: The schema version of its tables.
+        library_schema_version: The newest version this adk-sqlite knows.
+        file_bytes: The size of the database file.
+        wal_bytes: The size of its write-ahead log (``-wal`` file), 0 if none.
+        page_size: SQLite's page size in bytes.
+        page_count: Pages in the database.
+        free_pages: Pages on the freelist (space ``VACUUM`` would give back).
+        sessions: All sessions.
+        events: All events.
+        events_per_session: None when there are no sessions.
+        oldest_update: The least recently active session's last update.
+        newest_update: The most recently active session's last update.
+        apps: Per app, sorted by name.
+        users: Per (app, user), sorted.
+    """
+
+    path: str
+    schema_version: int
+    library_schema_version: int
+    file_bytes: int
+    wal_bytes: int
+    page_size: int
+    page_count: int
+    free_pages: int
+    sessions: int
+    events: int
+    events_per_session: EventsPerSession | None
+    oldest_update: Instant | None
+    newest_update: Instant | None
+    apps: list[AppStats]
+    users: list[UserStats]
+
+
+def database_stats(database: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> DatabaseStats:
+    """Counts sessions and events per app and user, and measures the file.
+
+    Args:
+        database: The database file (or a ``sqlite:///`` URL).
+        busy_timeout: Seconds to wait for a lock held by another connection.
+
+    Raises:
+        DatabaseUnavailableError: The file is missing or not a database.
+        SchemaError: It is not an adk-sqlite database.
+        DatabaseLockedError: It stayed locked beyond the busy timeout.
+    """
+    with (
+        open_session_database(database, busy_timeout=busy_timeout) as db,
+        sqlite_errors(db.target),
+    ):
+        connection = db.connection
+        connection.execute("BEGIN")
+        try:
+            per_session = connection.execute(SELECT_EVENTS_PER_SESSION).fetchall()
+            (events,) = connection.execute(COUNT_EVENTS).fetchone()
+            oldest, newest = connection.execute(SELECT_UPDATE_RANGE).fetchone()
+        finally:
+            connection.execute("COMMIT")
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+        (page_count,) = connection.execute("PRAGMA page_count").fetchone()
+        (free_pages,) = connection.execute("PRAGMA freelist_count").fetchone()
+        path = db.path
+        version = db.schema_version
+
+    users: dict[tuple[str, str], UserStats] = {}
+    for app_name, user_id, count in per_session:
+        stats = users.setdefault(
+            (app_name, user_id), UserStats(app_name=app_name, user_id=user_id, sessions=0, events=0)
+        )
+        stats.sessions += 1
+        stats.events += count
+    apps: dict[str, AppStats] = {}
+    for stats in users.values():
+        app = apps.setdefault(
+            stats.app_name, AppStats(app_name=stats.app_name, users=0, sessions=0, events=0)
+        )
+        app.users += 1
+        app.sessions += stats.sessions
+        app.events += stats.events
+    counts = [row[2] for row in per_session]
+    wal = path.with_name(path.name + "-wal")
+    return DatabaseStats(
+        path=str(path),
+        schema_version=version,
+        library_schema_version=SCHEMA_VERSION,
+        file_bytes=path.stat().st_size,
+        wal_bytes=wal.stat().st_size if wal.exists() else 0,
+        page_size=page_size,
+        page_count=page_count,
+        free_pages=free_pages,
+        sessions=len(per_session),
+        events=events,
+        events_per_session=(
+            EventsPerSession(
+                min=min(counts), median=float(statistics.median(counts)), max=max(counts)
+            )
+            if counts
+            else None
+        ),
+        oldest_update=None if oldest is None else instant_from_unix(oldest),
+        newest_update=None if newest is None else instant_from_unix(newest),
+        apps=sorted(apps.values(), key=lambda a: a.app_name),
+        users=sorted(users.values(), key=lambda u: (u.app_name, u.user_id)),
+    )

@@ -1,0 +1,392 @@
+"""Upkeep of a session database: a consistent backup, and a health check.
+
+Both functions use a read-only connection of their own, so they are safe while
+agents keep writing to the file. They are synchronous; from async code, call
+them through `asyncio.to_thread`::
+
+    from adk_sqlite import backup_database, check_database
+
+    report = backup_database("sessions.db", "backups/sessions-2026-03-01.db")
+    health = check_database("sessions.db")
+    if not health.ok:
+        print(health.integrity, health.foreign_key_problems, health.damaged_events)
+
+Events listed in ``damaged_events`` are moved aside by `adk_sqlite.repair_database`
+(``adk-sqlite check DB --repair``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
+from adk_sqlite.errors import ConfigurationError, DatabaseError, DatabaseUnavailableError
+from adk_sqlite.sqlite.database_file import (
+    APP_STATES_TABLE,
+    EVENTS_TABLE,
+    SESSIONS_TABLE,
+    USER_STATES_TABLE,
+    check_session_tables,
+    open_session_database,
+    rows_in_seq_batches,
+    sqlite_errors,
+)
+from adk_sqlite.sqlite.engine.connection import parse_database
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
+from adk_sqlite.tools.damaged_events import DamagedEvent, damaged_events_in
+
+__all__ = [
+    "BackupReport",
+    "CheckReport",
+    "DamagedEvent",
+    "ForeignKeyProblem",
+    "InvalidJson",
+    "ProgressCallback",
+    "UnsafeActions",
+    "backup_database",
+    "check_database",
+]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while long work advances."""
+
+COUNT_SESSIONS = f"SELECT count(*) FROM {SESSIONS_TABLE}"
+COUNT_EVENTS = f"SELECT count(*) FROM {EVENTS_TABLE}"
+COUNT_EVENTS_WITH_ACTIONS = f"SELECT count(*) FROM {EVENTS_TABLE} WHERE actions IS NOT NULL"
+SELECT_ACTIONS_AFTER = f"""
+SELECT seq, app_name, user_id, session_id, id, actions FROM {EVENTS_TABLE}
+WHERE actions IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?"""
+# Every JSON column, with the key that identifies its row.
+_JSON_CHECKS = (
+    (SESSIONS_TABLE, "app_name || '/' || user_id || '/' || id", ("state",)),
+    (APP_STATES_TABLE, "app_name", ("state",)),
+    (USER_STATES_TABLE, "app_name || '/' || user_id", ("state",)),
+    (
+        EVENTS_TABLE,
+        "app_name || '/' || user_id || '/' || session_id || '/' || id",
+        (
+            "content",
+            "grounding_metadata",
+            "custom_metadata",
+            "usage_metadata",
+            "citation_metadata",
+            "input_transcription",
+            "output_transcription",
+            "long_running_tool_ids_json",
+            "extra",
+        ),
+    ),
+)
+_ACTIONS_BATCH = 2000
+
+
+class BackupReport(msgspec.Struct, kw_only=True):
+    """What `backup_database` wrote.
+
+    Attributes:
+        integrity: ``PRAGMA integrity_check`` on the copy (always ``["ok"]``:
+            a copy that fails the check is deleted and an error raised).
+        sessions: Sessions in the copy.
+        events: Events in the copy.
+    """
+
+    source: str
+    destination: str
+    bytes: int
+    pages: int
+    integrity: list[str]
+    sessions: int
+    events: int
+    seconds: float
+
+
+def backup_database(
+    database: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    *,
+    progress: ProgressCallback | None = None,
+    busy_timeout: float = 5.0,
+    pages_per_step: int = 1024,
+) -> BackupReport:
+    """Copies a live database with SQLite's online backup API, then verifies the copy.
+
+    The copy is one consistent snapshot even while agents keep writing: the
+    source stays inside one read transaction for the whole copy (in WAL mode
+    that never blocks a writer). The copy is written to a temporary file
+    (mode 0600) beside ``destination``, checked with ``PRAGMA
+    integrity_check``, and only then renamed to ``destination``.
+
+    Args:
+        database: The database to copy (a path or ``sqlite:///`` URL).
+        destination: The new file; it must not exist yet.
+        progress: Called with (pages copied, pages in total) after each step.
+        busy_timeout: Seconds to wait for a lock.
+        pages_per_step: Pages copied per backup step (between progress calls).
+
+    Raises:
+        ConfigurationError: ``destination`` exists or is the source itself.
+        DatabaseUnavailableError: The source is missing or not a database, or
+            ``destination``'s folder does not exist.
+        SchemaError: The source is not an adk-sqlite database.
+        DatabaseError: The copy failed its integrity check (it was removed).
+    """
+    started = time.monotonic()
+    target = parse_database(destination)
+    if target.path is None:
+        raise ConfigurationError("the backup destination must be a file")
+    dest = target.path
+    with open_session_database(database, busy_timeout=busy_timeout) as db:
+        if dest.exists():
+            raise ConfigurationError(f"{dest}: already exists; a backup is always a new file")
+        if not dest.parent.is_dir():
+            raise DatabaseUnavailableError(f"{dest}: folder {dest.parent} does not exist")
+        partial = dest.with_name(f".{dest.name}.partial-{secrets.token_hex(4)}")
+        descriptor = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(descriptor)
+        try:
+            pages = _copy(db.connection, partial, progress, pages_per_step)
+            integrity, sessions, events = _verify_copy(partial)
+            os.replace(partial, dest)
+        except BaseException:
+            _remove_with_sidecars(partial)
+            raise
+        source = str(db.path)
+    return BackupReport(
+        source=source,
+        destination=str(dest),
+        bytes=dest.stat().st_size,
+        pages=pages,
+        integrity=integrity,
+        sessions=sessions,
+        events=events,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _copy(
+    source: sqlite3.Connection,
+    partial: Path,
+    progress: ProgressCallback | None,
+    pages_per_step: int,
+) -> int:
+    copied = 0
+
+    def report(_status: int, remaining: int, total: int) -> None:
+        nonlocal copied
+        copied = total
+        if progress is not None:
+            progress(total - remaining, total)
+
+    copy = sqlite3.connect(partial, isolation_level=None)
+    try:
+        with sqlite_errors(parse_database(partial)):
+            # One read transaction around every step: writers that commit
+            # meanwhile are not seen, so the backup never restarts and the copy
+            # is one snapshot.
+            source.execute("BEGIN")
+            try:
+                source.execute(COUNT_SESSIONS).fetchone()
+                source.backup(copy, pages=pages_per_step, progress=report)
+            finally:
+                source.execute("COMMIT")
+    finally:
+        copy.close()
+    return copied
+
+
+def _verify_copy(partial: Path) -> tuple[list[str], int, int]:
+    copy = sqlite3.connect(partial, isolation_level=None)
+    try:
+        target = parse_database(partial)
+        with sqlite_errors(target):
+            integrity = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+            if integrity != ["ok"]:
+                raise DatabaseError(
+                    f"the backup failed its integrity check and was removed: {integrity[:5]}"
+                )
+            check_session_tables(copy, target)
+            (sessions,) = copy.execute(COUNT_SESSIONS).fetchone()
+            (events,) = copy.execute(COUNT_EVENTS).fetchone()
+    finally:
+        copy.close()
+    return integrity, sessions, events
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).unlink()
+
+
+class ForeignKeyProblem(msgspec.Struct, kw_only=True):
+    """A row whose parent row is missing (``PRAGMA foreign_key_check``)."""
+
+    table: str
+    rowid: int | None
+    parent: str
+
+
+class UnsafeActions(msgspec.Struct, kw_only=True):
+    """An event whose actions blob the restricted unpickler refused (nothing in it ran)."""
+
+    seq: int
+    app_name: str
+    user_id: str
+    session_id: str
+    event_id: str
+    reason: str
+
+
+class InvalidJson(msgspec.Struct, kw_only=True):
+    """A JSON column holding text that is not valid JSON.
+
+    Attributes:
+        key: The row, as ``app/user/session[/event]`` (or ``app`` for app state).
+    """
+
+    table: str
+    column: str
+    key: str
+
+
+class CheckReport(msgspec.Struct, kw_only=True):
+    """The health of a database; ``ok`` is True when nothing below is wrong.
+
+    Attributes:
+        integrity: ``PRAGMA integrity_check`` output: ``["ok"]`` when healthy.
+        schema_version: The version recorded for the tables.
+        library_schema_version: The newest version this adk-sqlite knows.
+        foreign_key_problems: Rows whose parent row is missing.
+        unsafe_actions: Events whose actions cannot be loaded safely.
+        invalid_json: JSON columns holding invalid JSON.
+        damaged_events: Events ``get_session`` cannot decode (each also makes
+            its session unreadable unless the service skips damaged events);
+            this includes the events of ``unsafe_actions`` and of the events
+            table's ``invalid_json``.
+        events_checked: Events whose actions blob was loaded.
+        events_decoded: Events decoded as ``get_session`` decodes them.
+    """
+
+    ok: bool
+    path: str
+    integrity: list[str]
+    schema_version: int
+    library_schema_version: int
+    foreign_key_problems: list[ForeignKeyProblem]
+    unsafe_actions: list[UnsafeActions]
+    invalid_json: list[InvalidJson]
+    events_checked: int
+    damaged_events: list[DamagedEvent] = msgspec.field(default_factory=list)
+    events_decoded: int = 0
+
+
+def check_database(
+    database: str | os.PathLike[str],
+    *,
+    progress: ProgressCallback | None = None,
+    busy_timeout: float = 5.0,
+) -> CheckReport:
+    """Checks a database's integrity, foreign keys, schema version and stored payloads.
+
+    Every actions blob is loaded with the restricted unpickler (which never
+    runs anything it refuses), every JSON column is validated, and every event
+    row is decoded as ``get_session`` decodes it.
+
+    Args:
+        database: The database file (or a ``sqlite:///`` URL).
+        progress: Called with (steps done, steps in total): one step per
+            actions blob loaded and one per event decoded.
+        busy_timeout: Seconds to wait for a lock.
+
+    Raises:
+        DatabaseUnavailableError: The file is missing or not a database.
+        SchemaError: It is not an adk-sqlite database.
+        SchemaVersionError: It was written by a newer adk-sqlite.
+    """
+    with open_session_database(database, busy_timeout=busy_timeout) as db, sqlite_errors(db.target):
+        connection = db.connection
+        integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        foreign_keys = [
+            ForeignKeyProblem(table=row[0], rowid=row[1], parent=row[2])
+            for row in connection.execute("PRAGMA foreign_key_check")
+        ]
+        invalid_json = _invalid_json(connection)
+        (events,) = connection.execute(COUNT_EVENTS).fetchone()
+        unsafe, checked = _unsafe_actions(connection, _shifted(progress, 0, events))
+        damaged, decoded = damaged_events_in(connection, _shifted(progress, checked, checked))
+        path, version = str(db.path), db.schema_version
+    return CheckReport(
+        ok=integrity == ["ok"]
+        and not foreign_keys
+        and not unsafe
+        and not invalid_json
+        and not damaged,
+        path=path,
+        integrity=integrity,
+        schema_version=version,
+        library_schema_version=SCHEMA_VERSION,
+        foreign_key_problems=foreign_keys,
+        unsafe_actions=unsafe,
+        invalid_json=invalid_json,
+        events_checked=checked,
+        damaged_events=damaged,
+        events_decoded=decoded,
+    )
+
+
+def _shifted(progress: ProgressCallback | None, done: int, total: int) -> ProgressCallback | None:
+    """``progress`` for one of several passes: ``done`` and ``total`` added to its counts."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda step, steps: report(done + step, total + steps)
+
+
+def _invalid_json(connection: sqlite3.Connection) -> list[InvalidJson]:
+    found = []
+    for table, key, columns in _JSON_CHECKS:
+        for column in columns:
+            # Identifiers here are this module's constants, never user input.
+            sql = (
+                f"SELECT {key} FROM {table} WHERE {column} IS NOT NULL AND NOT json_valid({column})"
+            )
+            found += [
+                InvalidJson(table=table, column=column, key=row[0])
+                for row in connection.execute(sql)
+            ]
+    return found
+
+
+def _unsafe_actions(
+    connection: sqlite3.Connection, progress: ProgressCallback | None
+) -> tuple[list[UnsafeActions], int]:
+    (total,) = connection.execute(COUNT_EVENTS_WITH_ACTIONS).fetchone()
+    unsafe: list[UnsafeActions] = []
+    checked = 0
+    for rows in rows_in_seq_batches(connection, SELECT_ACTIONS_AFTER, _ACTIONS_BATCH):
+        for seq, app_name, user_id, session_id, event_id, blob in rows:
+            try:
+                loads_actions(blob)
+            except UnsafePickleError as exc:
+                unsafe.append(
+                    UnsafeActions(
+                        seq=seq,
+                        app_name=app_name,
+                        user_id=user_id,
+                        session_id=session_id,
+                        event_id=event_id,
+                        reason=str(exc),
+                    )
+                )
+            checked += 1
+        if progress is not None:
+            progress(checked, max(total, checked))
+    return unsafe, checked

@@ -1,0 +1,297 @@
+"""Retention: delete idle sessions or old events, and give the space back.
+
+Age is measured on the Julian-day columns (``update_time`` for sessions,
+``timestamp`` for events), which have their own indexes. Deleting a session
+deletes its events by ``ON DELETE CASCADE`` (the connection turns foreign keys
+on); ``app:`` and ``user:`` state is shared and stays.
+
+Deletion runs in batches. Each batch is one ``BEGIN IMMEDIATE`` transaction
+that selects what is old *inside* the transaction and deletes exactly that, so
+a session an agent touches while the prune runs is never deleted, a session
+never loses some of its events but not others within a batch, and agents
+writing to the same file wait for one batch at most, never for the whole
+prune. A dry run only reads (it works on a read-only file too).
+
+These functions are synchronous; from async code use `asyncio.to_thread`::
+
+    from adk_sqlite import prune_idle_sessions, vacuum_database
+
+    report = prune_idle_sessions("sessions.db", idle_days=90, app_name="support")
+    print(report.sessions_deleted, report.events_deleted)
+    vacuum_database("sessions.db")
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from adk_sqlite.codec.events import julian_day_from_unix
+from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.sqlite.database_file import (
+    EVENTS_TABLE,
+    SESSIONS_TABLE,
+    open_session_database,
+    sqlite_errors,
+)
+from adk_sqlite.timestamps import Instant, instant_from_unix
+from adk_sqlite.tools.maintenance import ProgressCallback
+
+__all__ = [
+    "PruneReport",
+    "VacuumReport",
+    "prune_idle_sessions",
+    "prune_old_events",
+    "vacuum_database",
+]
+
+_SECONDS_PER_DAY = 86400.0
+_APP_FILTER = "(?2 IS NULL OR app_name = ?2)"
+# Events refer to their session by session_key, the first column of their index.
+COUNT_EVENTS_OF_SESSION = f"SELECT count(*) FROM {EVENTS_TABLE} WHERE session_key = ?"
+
+# Sessions: the Julian-day update_time has its own index.
+COUNT_IDLE_SESSIONS = f"""
+SELECT count(*), coalesce(sum(
+    (SELECT count(*) FROM {EVENTS_TABLE} AS e WHERE e.session_key = s.session_key)), 0)
+FROM {SESSIONS_TABLE} AS s WHERE s.update_time < ?1 AND (?2 IS NULL OR s.app_name = ?2)"""
+SELECT_IDLE_BATCH = f"""
+SELECT session_key FROM {SESSIONS_TABLE} WHERE update_time < ?1 AND {_APP_FILTER} LIMIT ?3"""
+DELETE_SESSION = f"DELETE FROM {SESSIONS_TABLE} WHERE session_key = ?"
+
+# Events: the Julian-day timestamp has no index (every append would pay for
+# one), so batches walk the table once in seq (rowid) order, each starting
+# where the last one stopped instead of rescanning from the start.
+COUNT_OLD_EVENTS = f"""
+SELECT count(*), count(DISTINCT session_key)
+FROM {EVENTS_TABLE} WHERE timestamp < ?1 AND {_APP_FILTER}"""
+SELECT_OLD_EVENTS_BATCH = f"""
+SELECT seq, session_key FROM {EVENTS_TABLE}
+WHERE seq > ?4 AND timestamp < ?1 AND {_APP_FILTER} ORDER BY seq LIMIT ?3"""
+DELETE_EVENT = f"DELETE FROM {EVENTS_TABLE} WHERE seq = ?"
+
+PruneMode = Literal["idle_sessions", "old_events"]
+
+
+class VacuumReport(msgspec.Struct, kw_only=True):
+    """File sizes (database plus its WAL) before and after ``VACUUM``."""
+
+    bytes_before: int
+    bytes_after: int
+
+
+class PruneReport(msgspec.Struct, kw_only=True):
+    """What a prune deleted, or would delete on a dry run.
+
+    Attributes:
+        mode: ``"idle_sessions"`` or ``"old_events"``.
+        cutoff: Sessions last active, or events stamped, before this are deleted.
+        sessions_deleted: Sessions deleted (idle mode; 0 when pruning events).
+        events_deleted: Events deleted, including those of deleted sessions.
+        sessions_affected: Sessions that lost events (old-events mode).
+        vacuum: Set when ``VACUUM`` ran afterwards.
+    """
+
+    mode: PruneMode
+    cutoff: Instant
+    app_name: str | None
+    dry_run: bool
+    sessions_deleted: int
+    events_deleted: int
+    sessions_affected: int
+    vacuum: VacuumReport | None = None
+
+
+def _cutoff(days: float, now: float | None, option: str) -> float:
+    if not isinstance(days, int | float) or days < 0:
+        raise ConfigurationError(f"{option}={days!r}: expected a number of days >= 0")
+    return (time.time() if now is None else now) - days * _SECONDS_PER_DAY
+
+
+def prune_idle_sessions(
+    database: str | os.PathLike[str],
+    *,
+    idle_days: float,
+    app_name: str | None = None,
+    dry_run: bool = False,
+    now: float | None = None,
+    batch_size: int = 500,
+    busy_timeout: float = 30.0,
+    progress: ProgressCallback | None = None,
+) -> PruneReport:
+    """Deletes sessions with no activity for ``idle_days`` days, with their events.
+
+    Args:
+        database: The database file (or a ``sqlite:///`` URL).
+        idle_days: Sessions whose last update is older than this many days go.
+        app_name: Only this app's sessions.
+        dry_run: Count what would be deleted; change nothing.
+        now: The current time as epoch seconds (default: the clock).
+        batch_size: Sessions per transaction.
+        busy_timeout: Seconds to wait for the write lock.
+        progress: Called with (sessions deleted, sessions to delete).
+
+    Raises:
+        ConfigurationError: ``idle_days`` is negative.
+        DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
+        ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
+    """
+    cutoff = _cutoff(idle_days, now, "idle_days")
+    params = (julian_day_from_unix(cutoff), app_name)
+    with (
+        open_session_database(database, write=not dry_run, busy_timeout=busy_timeout) as db,
+        sqlite_errors(db.target),
+    ):
+        sessions, events = db.connection.execute(COUNT_IDLE_SESSIONS, params).fetchone()
+        if not dry_run:
+            sessions, events = _delete_idle(
+                db.connection, (*params, batch_size), sessions, progress
+            )
+    return PruneReport(
+        mode="idle_sessions",
+        cutoff=instant_from_unix(cutoff),
+        app_name=app_name,
+        dry_run=dry_run,
+        sessions_deleted=sessions,
+        events_deleted=events,
+        sessions_affected=sessions,
+    )
+
+
+def _delete_idle(
+    connection: sqlite3.Connection,
+    params: tuple[float, str | None, int],
+    expected: int,
+    progress: ProgressCallback | None,
+) -> tuple[int, int]:
+    sessions = events = 0
+    while True:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            batch = connection.execute(SELECT_IDLE_BATCH, params).fetchall()
+            for (session_key,) in batch:
+                events += connection.execute(COUNT_EVENTS_OF_SESSION, (session_key,)).fetchone()[0]
+            connection.executemany(DELETE_SESSION, batch)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        sessions += len(batch)
+        if progress is not None:
+            progress(sessions, max(expected, sessions))
+        if len(batch) < params[2]:
+            return sessions, events
+
+
+def prune_old_events(
+    database: str | os.PathLike[str],
+    *,
+    older_than_days: float,
+    app_name: str | None = None,
+    dry_run: bool = False,
+    now: float | None = None,
+    batch_size: int = 5000,
+    busy_timeout: float = 30.0,
+    progress: ProgressCallback | None = None,
+) -> PruneReport:
+    """Deletes events older than ``older_than_days`` days; their sessions stay.
+
+    The sessions' state is not changed (it is the result of all events, old
+    ones included), and neither is their last update time.
+
+    Args:
+        database: The database file (or a ``sqlite:///`` URL).
+        older_than_days: Events stamped earlier than this many days ago go.
+        app_name: Only this app's events.
+        dry_run: Count what would be deleted; change nothing.
+        now: The current time as epoch seconds (default: the clock).
+        batch_size: Events per transaction.
+        busy_timeout: Seconds to wait for the write lock.
+        progress: Called with (events deleted, events to delete).
+
+    Raises:
+        ConfigurationError: ``older_than_days`` is negative.
+        DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
+        ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
+    """
+    cutoff = _cutoff(older_than_days, now, "older_than_days")
+    params = (julian_day_from_unix(cutoff), app_name)
+    with (
+        open_session_database(database, write=not dry_run, busy_timeout=busy_timeout) as db,
+        sqlite_errors(db.target),
+    ):
+        events, sessions = db.connection.execute(COUNT_OLD_EVENTS, params).fetchone()
+        if not dry_run:
+            events, sessions = _delete_old_events(
+                db.connection, (*params, batch_size), events, progress
+            )
+    return PruneReport(
+        mode="old_events",
+        cutoff=instant_from_unix(cutoff),
+        app_name=app_name,
+        dry_run=dry_run,
+        sessions_deleted=0,
+        events_deleted=events,
+        sessions_affected=sessions,
+    )
+
+
+def _delete_old_events(
+    connection: sqlite3.Connection,
+    params: tuple[float, str | None, int],
+    expected: int,
+    progress: ProgressCallback | None,
+) -> tuple[int, int]:
+    deleted, last_seq = 0, -1
+    sessions: set[int] = set()
+    while True:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            batch = connection.execute(SELECT_OLD_EVENTS_BATCH, (*params, last_seq)).fetchall()
+            connection.executemany(DELETE_EVENT, [(row[0],) for row in batch])
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        deleted += len(batch)
+        sessions.update(row[1] for row in batch)
+        if batch:
+            last_seq = batch[-1][0]
+        if progress is not None:
+            progress(deleted, max(expected, deleted))
+        if len(batch) < params[2]:
+            return deleted, len(sessions)
+
+
+def _file_bytes(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def vacuum_database(
+    database: str | os.PathLike[str], *, busy_timeout: float = 30.0
+) -> VacuumReport:
+    """Rebuilds the file without its free pages and truncates the WAL.
+
+    ``VACUUM`` needs the write lock for its whole run and temporary space about
+    the size of the database; agents writing meanwhile wait (up to their own
+    busy timeout).
+
+    Raises:
+        DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
+        ReadOnlyDatabaseError: The file cannot be written.
+    """
+    with open_session_database(database, write=True, busy_timeout=busy_timeout) as db:
+        before = _file_bytes(db.path)
+        with sqlite_errors(db.target):
+            db.connection.execute("VACUUM")
+            db.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        after = _file_bytes(db.path)
+    return VacuumReport(bytes_before=before, bytes_after=after)

@@ -1,0 +1,1 @@
+"""Moving sessions between stores: export to PostgreSQL, import from ADK's own stores."""

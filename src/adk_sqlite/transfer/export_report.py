@@ -1,0 +1,120 @@
+"""The report types of `adk_sqlite.export_to_postgres` (importable without asyncpg).
+
+They are msgspec Structs like the library's other results, so
+``msgspec.json.encode(report)`` (and ``adk-sqlite export --json``) gives every
+field as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "ExportProgress",
+    "ExportReport",
+    "ExportTableReport",
+    "Phase",
+    "SessionChecksum",
+    "SessionKey",
+]
+
+Phase = Literal["sessions", "events", "verify"]
+# (app_name, user_id, session_id)
+SessionKey = tuple[str, str, str]
+
+
+class ExportProgress(msgspec.Struct, frozen=True):
+    """Where a running export is, as passed to the ``progress`` callback.
+
+    Attributes:
+        phase: ``"sessions"`` (creating the tables, comparing with the
+            target, writing new session and state rows; units are sessions),
+            ``"events"`` (reading every source event once, checksumming it and
+            copying the ones the target lacks; units are events read) or
+            ``"verify"`` (units are steps).
+        done: Units finished so far in this phase.
+        total: Units in this phase (``done == total`` when it ends).
+    """
+
+    phase: Phase
+    done: int
+    total: int
+
+
+class ExportTableReport(msgspec.Struct, frozen=True):
+    """What happened to one table.
+
+    Attributes:
+        table: The target table's name.
+        source_rows: Rows of the exported scope in the source.
+        copied_rows: Rows this run inserted or updated in the target.
+        verified_rows: Source rows the target holds identically after the run.
+    """
+
+    table: str
+    source_rows: int
+    copied_rows: int
+    verified_rows: int
+
+
+class SessionChecksum(msgspec.Struct, frozen=True):
+    """One session's events as verified: their number and SHA-256 (hex).
+
+    The checksum is defined in `adk_sqlite.codec.event_digest` (and in
+    docs/postgresql.md), so it can be recomputed independently.
+    """
+
+    app_name: str
+    user_id: str
+    session_id: str
+    events: int
+    sha256: str
+
+
+class ExportReport(msgspec.Struct, frozen=True):
+    """The outcome of `export_to_postgres`.
+
+    Attributes:
+        source: The SQLite database read.
+        target: The PostgreSQL database written (password masked).
+        app_name: The app the export was limited to, or None for every app.
+        verified: Whether the target holds every exported row identically
+            (always true for a report `export_to_postgres` returns; a failed
+            verification raises `ExportVerificationError` carrying the report).
+        sessions: The sessions table.
+        events: The events table.
+        app_states: The ``app:`` state table.
+        user_states: The ``user:`` state table.
+        mismatched: Sessions ``[app, user, id]`` the target does not hold
+            identically; empty when verified.
+        checksums: Every exported session's event count and checksum, as
+            computed on the source and compared with the target's.
+        seconds: Wall time of the run.
+    """
+
+    source: str
+    target: str
+    app_name: str | None
+    verified: bool
+    sessions: ExportTableReport
+    events: ExportTableReport
+    app_states: ExportTableReport
+    user_states: ExportTableReport
+    mismatched: tuple[SessionKey, ...]
+    checksums: tuple[SessionChecksum, ...]
+    seconds: float
+
+    @property
+    def tables(self) -> tuple[ExportTableReport, ...]:
+        return (self.sessions, self.events, self.app_states, self.user_states)
+
+    def __repr__(self) -> str:
+        # A report may hold a checksum per session: keep its repr short.
+        return (
+            f"ExportReport(source={self.source!r}, target={self.target!r},"
+            f" app_name={self.app_name!r}, verified={self.verified!r},"
+            f" tables={self.tables!r}, mismatched={len(self.mismatched)},"
+            f" checksums=<{len(self.checksums)} sessions>, seconds={self.seconds:.2f})"
+        )

@@ -1,0 +1,322 @@
+"""The SQLite side of `adk_sqlite.transfer.export`: one read-only snapshot, read on one thread.
+
+The source is opened read-only (``mode=ro``) and read inside a single read
+transaction, so every row the export copies, counts and checksums comes from
+one consistent snapshot. In WAL mode (which every adk-sqlite database uses) a
+reader never blocks the writer: an agent can keep appending while the export
+runs, and what it writes is picked up by the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sqlite3
+from collections.abc import AsyncGenerator, Callable, Container, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+from adk_sqlite.codec.event_digest import SessionDigest, event_row_digest
+from adk_sqlite.codec.events import unix_from_julian_day
+from adk_sqlite.errors import ConfigurationError, SchemaError, SchemaVersionError
+from adk_sqlite.sqlite import SqliteStore
+from adk_sqlite.sqlite.database_file import (
+    SESSIONS_TABLE,
+    check_session_tables,
+    connect_read_only,
+    resolve_file,
+)
+from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database, sqlite_errors
+from adk_sqlite.sqlite.schema import sql as sqlite_sql
+from adk_sqlite.sqlite.schema.statements import TableNames as SqliteTableNames
+from adk_sqlite.sqlite.schema.statements import render_statements
+
+__all__ = ["SourceSnapshot", "SourceTables", "source_tables"]
+
+T = TypeVar("T")
+SessionKey = tuple[str, str, str]
+EMPTY_DIGEST = SessionDigest().hexdigest()
+
+_IN_SCOPE = "(?1 IS NULL OR app_name = ?1)"
+_SELECT_SCHEMA_TABLE = (
+    f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{sqlite_sql.SCHEMA_TABLE}'"
+)
+_SELECT_SESSIONS = (
+    "SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, revision"
+    ' {owner} FROM "{sessions}" WHERE ' + _IN_SCOPE
+)
+_SELECT_APP_STATES = 'SELECT app_name, state, update_time FROM "{app_states}" WHERE ' + _IN_SCOPE
+_SELECT_USER_STATES = (
+    'SELECT app_name, user_id, state, update_time FROM "{user_states}" WHERE ' + _IN_SCOPE
+)
+_COUNT_EVENTS = (
+    'SELECT app_name, user_id, session_id, count(*) FROM "{events}" WHERE '
+    + _IN_SCOPE
+    + " GROUP BY app_name, user_id, session_id"
+)
+# Append order: a scan of the table in rowid order, the cheapest read SQLite has.
+_SELECT_EVENTS = 'SELECT seq, {columns} FROM "{events}" WHERE ' + _IN_SCOPE + " ORDER BY seq"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTables:
+    """Where the source database is and what its tables are called."""
+
+    target: DatabaseTarget
+    sessions: str
+    events: str
+    app_states: str
+    user_states: str
+    owner_column: str | None
+
+    def describe(self) -> str:
+        return self.target.describe()
+
+
+def source_tables(source: object) -> SourceTables:
+    """Understands ``source``: a SQLite path or URL (default table names) or a SqliteStore.
+
+    Raises:
+        ConfigurationError: Anything else, or an in-memory database (another
+            connection cannot see it).
+    """
+    if isinstance(source, SqliteStore):
+        target = parse_database(source.database)
+        names = source.table_names
+        owner_name = source.owner_column_name
+    elif isinstance(source, str | os.PathLike):
+        target = parse_database(source)
+        names = ("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")
+        owner_name = None
+    else:
+        raise ConfigurationError(
+            f"source={source!r}: expected the path of a SQLite database or a SqliteStore"
+        )
+    if target.path is None:
+        raise ConfigurationError(
+            "an in-memory SQLite database cannot be exported: no other connection can read it"
+        )
+    return SourceTables(target, *names, owner_column=owner_name)
+
+
+@functools.cache
+def _adk_session_columns(sessions_table: str) -> frozenset[str]:
+    """The columns adk-sqlite itself gives a sessions table (any other is the owner column).
+
+    Derived by replaying the SQLite migrations in memory, so it follows the schema.
+    """
+    names = SqliteTableNames(sessions_table, "e", "a", "u")
+    connection = sqlite3.connect(":memory:")
+    try:
+        for steps in render_statements(names, None).migrations:
+            for statement in steps:
+                connection.execute(statement)
+        rows = connection.execute(sqlite_sql.SELECT_TABLE_COLUMNS, (sessions_table,))
+        return frozenset(row[0] for row in rows)
+    finally:
+        connection.close()
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class SourceSnapshot:
+    """A read-only, consistent view of the source, read on its own thread.
+
+    Use as ``async with SourceSnapshot(tables) as snapshot``: entering opens the
+    file read-only, starts the read transaction and checks that it holds
+    adk-sqlite tables at a schema version this library reads.
+    """
+
+    def __init__(self, tables: SourceTables, *, busy_timeout: float = 5.0) -> None:
+        self.tables = tables
+        self._busy_timeout = busy_timeout
+        self.owner_column = tables.owner_column
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adk-sqlite-export")
+        self._connection: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
+        self.digests: dict[SessionKey, SessionDigest] = {}
+        """Each session's checksum, filled by reading `events` to the end."""
+
+    async def __aenter__(self) -> SourceSnapshot:
+        try:
+            await self._call(self._open)
+        except BaseException:
+            await self._close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    async def _call(self, job: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._mapped, job)
+
+    def _mapped(self, job: Callable[[], T]) -> T:
+        with sqlite_errors(self.tables.target):
+            return job()
+
+    async def _close(self) -> None:
+        def close() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        try:
+            await self._call(close)
+        finally:
+            self._executor.shutdown(wait=False)
+
+    # --- on the worker thread ----------------------------------------------------------
+
+    def _open(self) -> None:
+        path = self.tables.target.path
+        assert path is not None  # source_tables refuses in-memory databases
+        # The command-line tools' helpers: the same checks and messages
+        # (a missing file is never created; the connection cannot write).
+        target = resolve_file(path)
+        connection = connect_read_only(target, busy_timeout=self._busy_timeout)
+        self._connection = connection
+        connection.execute("BEGIN")
+        if self.tables.sessions == SESSIONS_TABLE:
+            check_session_tables(connection, target)
+        else:
+            self._check_renamed_tables(connection)
+        self._find_owner_column(connection)
+
+    def _check_renamed_tables(self, connection: sqlite3.Connection) -> None:
+        where = self.tables.describe()
+        if connection.execute(_SELECT_SCHEMA_TABLE).fetchone() is None:
+            raise SchemaError(
+                f"{where}: not an adk-sqlite database (it has no {sqlite_sql.SCHEMA_TABLE} table)"
+            )
+        row = connection.execute(sqlite_sql.SELECT_SCHEMA_VERSION, (self.tables.sessions,))
+        version = row.fetchone()[0]
+        if version is None:
+            raise SchemaError(f"{where}: has no adk-sqlite tables named {self.tables.sessions!r}")
+        if version > sqlite_sql.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{where}: its tables are at schema version {version}, newer than this"
+                f" adk-sqlite understands ({sqlite_sql.SCHEMA_VERSION}); upgrade adk-sqlite"
+            )
+
+    def _find_owner_column(self, connection: sqlite3.Connection) -> None:
+        columns = {
+            row[0]
+            for row in connection.execute(sqlite_sql.SELECT_TABLE_COLUMNS, (self.tables.sessions,))
+        }
+        extra = sorted(columns - _adk_session_columns(self.tables.sessions))
+        if len(extra) > 1:
+            raise SchemaError(
+                f"{self.tables.describe()}: table {self.tables.sessions!r} has unknown columns"
+                f" {extra} (an adk-sqlite sessions table has at most one, its owner column)"
+            )
+        if self.owner_column is None and extra:
+            self.owner_column = extra[0]
+
+    def _render(self, template: str) -> str:
+        owner = "" if self.owner_column is None else f', "{self.owner_column}"'
+        return template.format(
+            sessions=self.tables.sessions,
+            events=self.tables.events,
+            app_states=self.tables.app_states,
+            user_states=self.tables.user_states,
+            owner=owner,
+            columns=sqlite_sql.EVENT_COLUMNS,
+        )
+
+    def _fetch_all(self, template: str, app_name: str | None) -> list[Any]:
+        assert self._connection is not None
+        return self._connection.execute(self._render(template), (app_name,)).fetchall()
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def sessions(self, app_name: str | None) -> dict[SessionKey, tuple[Any, ...]]:
+        """Session rows in the target's layout: key, state text, times, revision, owner."""
+        rows = await self._call(lambda: self._fetch_all(_SELECT_SESSIONS, app_name))
+        with_owner = self.owner_column is not None
+        return {
+            (row[0], row[1], row[2]): (*row[:7], row[7] if with_owner else None) for row in rows
+        }
+
+    async def app_states(self, app_name: str | None) -> dict[str, tuple[str, float]]:
+        """app name -> (state text, update time as epoch seconds)."""
+        rows = await self._call(lambda: self._fetch_all(_SELECT_APP_STATES, app_name))
+        return {row[0]: (row[1], unix_from_julian_day(row[2])) for row in rows}
+
+    async def user_states(self, app_name: str | None) -> dict[tuple[str, str], tuple[str, float]]:
+        """(app name, user id) -> (state text, update time as epoch seconds)."""
+        rows = await self._call(lambda: self._fetch_all(_SELECT_USER_STATES, app_name))
+        return {(row[0], row[1]): (row[2], unix_from_julian_day(row[3])) for row in rows}
+
+    async def event_counts(self, app_name: str | None) -> dict[SessionKey, int]:
+        """How many events each session holds."""
+        rows = await self._call(lambda: self._fetch_all(_COUNT_EVENTS, app_name))
+        return {(row[0], row[1], row[2]): int(row[3]) for row in rows}
+
+    async def events(
+        self,
+        app_name: str | None,
+        chunk: int,
+        sessions: Container[SessionKey],
+        held: Mapping[SessionKey, int],
+    ) -> AsyncGenerator[tuple[int, list[tuple[Any, ...]]], None]:
+        """Reads every event once, in append order; yields ``(rows read, rows to copy)``.
+
+        Every row goes into its session's checksum (`digests`, complete once
+        the generator is exhausted). A row is to be copied unless the target
+        already holds that many of its session's events (``held``): a target
+        written by earlier runs holds a prefix, in append order, of each
+        session, or when its session is not in ``sessions`` (an orphan left by
+        a hand-made delete without foreign keys). Rows to copy come as staging
+        records (source ``seq`` first, flags as bools). The next chunk is read
+        while the caller writes.
+        """
+        digests = self.digests = {}
+        await self._start(_SELECT_EVENTS, app_name)
+
+        def step() -> tuple[int, list[tuple[Any, ...]]]:
+            assert self._cursor is not None
+            rows = self._cursor.fetchmany(chunk)
+            to_copy: list[tuple[Any, ...]] = []
+            for row in rows:
+                key = (row[2], row[3], row[4])
+                digest = digests.get(key)
+                if digest is None:
+                    digest = digests[key] = SessionDigest()
+                digest.add(event_row_digest(row[1:]))
+                if digest.events > held.get(key, 0) and key in sessions:
+                    to_copy.append(
+                        (*row[:18], _flag(row[18]), _flag(row[19]), _flag(row[20]), *row[21:])
+                    )
+            return len(rows), to_copy
+
+        pending = asyncio.ensure_future(self._call(step))
+        try:
+            while True:
+                read, to_copy = await pending
+                if not read:
+                    return
+                pending = asyncio.ensure_future(self._call(step))
+                yield read, to_copy
+        finally:
+            if not pending.done():
+                pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
+
+    async def _start(self, template: str, app_name: str | None) -> None:
+        def start() -> None:
+            assert self._connection is not None
+            self._cursor = self._connection.execute(self._render(template), (app_name,))
+
+        await self._call(start)
