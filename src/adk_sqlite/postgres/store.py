@@ -16,6 +16,7 @@ from adk_sqlite.errors import ConfigurationError, StoreClosedError, UnencodableV
 from adk_sqlite.identifiers import parse_owner_column, validate_identifier
 from adk_sqlite.postgres import jobs as _jobs
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
+from adk_sqlite.postgres.export_target import TargetTables
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, TableNames, render_statements
 from adk_sqlite.records import (
@@ -220,12 +221,17 @@ class PostgresStore:
             return pool
 
     @contextlib.asynccontextmanager
-    async def _connection(self, *, migrated: bool = True) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection, errors mapped (`adk_sqlite.transfer.export` uses it unmigrated)."""
-        pool = await (self._ready() if migrated else self._open_pool())
+    async def export_target(self) -> AsyncIterator[TargetTables]:
+        """This store's tables as an export's target, on one pooled connection.
+
+        Part of the backend's internal API for `adk_sqlite.transfer.export`: the
+        connection is taken before the tables are migrated, so that a bad URL or
+        password fails before the export reads anything more.
+        """
+        pool = await self._open_pool()
         with postgres_errors(self.database):
             async with pool.acquire() as connection:
-                yield connection
+                yield TargetTables(connection, self._statements, self.database)
 
     async def _run(self, job: Job[T]) -> T:
         pool = await self._ready()

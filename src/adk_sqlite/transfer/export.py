@@ -163,12 +163,10 @@ async def export_to_postgres(
                     " pass a PostgresStore(..., owner_id_column=...) target that has one too"
                 )
             # Connecting before reading anything more fails fast on a bad URL or password.
-            async with store._connection(migrated=False) as connection:
-                from adk_sqlite.postgres.export_target import TargetTables
-
+            async with store.export_target() as target_tables:
                 run = _ExportRun(
                     snapshot=snapshot,
-                    target=TargetTables(connection, store._statements, store.database),
+                    target=target_tables,
                     source=await _read_source(snapshot, app_name),
                     app_name=app_name,
                     notify=notify,

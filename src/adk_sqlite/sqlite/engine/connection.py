@@ -175,7 +175,7 @@ def _prepare_file(target: DatabaseTarget) -> None:
 Role = Literal["writer", "reader", "checkpointer"]
 
 
-def _configure(
+def configure_connection(
     connection: sqlite3.Connection,
     target: DatabaseTarget,
     *,
@@ -218,7 +218,7 @@ async def open_connection(
             target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
         )
         try:
-            _configure(
+            configure_connection(
                 connection,
                 target,
                 role=role,

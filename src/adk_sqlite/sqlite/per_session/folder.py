@@ -29,7 +29,7 @@ from adk_sqlite.errors import (
     SchemaError,
     SchemaVersionError,
 )
-from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, _configure
+from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, configure_connection
 from adk_sqlite.sqlite.engine.writer import WriteLock
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -85,7 +85,7 @@ def connect_session_file(
         target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
     )
     try:
-        _configure(
+        configure_connection(
             connection,
             target,
             role="reader" if role == "reader" else "writer",
@@ -376,7 +376,7 @@ class SessionFolder:
             _psql.SESSION_FILE_TABLE
         ) == len(_psql.SESSION_FILE_MIGRATIONS)
         if current:
-            _jobs._check_owner_column(connection, self.statements)
+            _jobs.check_owner_column(connection, self.statements)
             return
         _jobs.migrate(connection, self.statements)
         migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)

@@ -173,7 +173,7 @@ def merge_deltas(
 ) -> None:
     app_name, user_id, _ = key
     if app_delta:
-        _jobs._merge_scope(
+        _jobs.merge_scope(
             writer,
             statements.select_app_state,
             statements.upsert_app_state,
@@ -182,7 +182,7 @@ def merge_deltas(
             julian_day,
         )
     if user_delta:
-        _jobs._merge_scope(
+        _jobs.merge_scope(
             writer,
             statements.select_user_state,
             statements.upsert_user_state,
@@ -259,7 +259,7 @@ def read_session(
             app_state = _jobs.read_state(reader, statements.select_app_state, (app_name,))
             user_state = _jobs.read_state(reader, statements.select_user_state, (app_name, user_id))
     snapshot = SessionSnapshot(
-        session=_jobs._session_record(row, app_name),
+        session=_jobs.session_record(row, app_name),
         app_state=app_state,
         user_state=user_state,
         events=events,
@@ -419,7 +419,7 @@ def list_sessions(
             user_states = {user_id: _jobs.read_state(reader, statements.select_user_state, params)}
         app_state = _jobs.read_state(reader, statements.select_app_state, (app_name,))
     return SessionListing(
-        sessions=[_jobs._session_record(row, app_name) for row in rows],
+        sessions=[_jobs.session_record(row, app_name) for row in rows],
         app_state=app_state,
         user_states=user_states,
     )

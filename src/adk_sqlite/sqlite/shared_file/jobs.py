@@ -61,7 +61,7 @@ def migrate(connection: sqlite3.Connection, statements: Statements) -> int:
     # open (SQLite's busy handler polls, and may miss every gap between commits).
     if _recorded_version(connection, statements) != _sql.SCHEMA_VERSION:
         _migrate_locked(connection, statements)
-    _check_owner_column(connection, statements)
+    check_owner_column(connection, statements)
     return _sql.SCHEMA_VERSION
 
 
@@ -107,7 +107,7 @@ def _refuse_foreign_tables(connection: sqlite3.Connection, statements: Statement
             )
 
 
-def _check_owner_column(connection: sqlite3.Connection, statements: Statements) -> None:
+def check_owner_column(connection: sqlite3.Connection, statements: Statements) -> None:
     columns = {
         row[0]
         for row in connection.execute(_sql.SELECT_TABLE_COLUMNS, (statements.tables.sessions,))
@@ -126,7 +126,7 @@ def _check_owner_column(connection: sqlite3.Connection, statements: Statements) 
 # --- reads --------------------------------------------------------------------------
 
 
-def _session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
+def session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
     return SessionRecord(
         app_name=app_name,
         user_id=row[1],
@@ -256,7 +256,7 @@ def read_session(
         if row is None:
             return None
         return SessionSnapshot(
-            session=_session_record(row, app_name),
+            session=session_record(row, app_name),
             app_state=_state_of(connection, statements.select_app_state, (app_name,)),
             user_state=_state_of(connection, statements.select_user_state, (app_name, user_id)),
             events=select_events(connection, statements, key, query),
@@ -302,7 +302,7 @@ def _list_sessions(
             user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
         }
     return SessionListing(
-        sessions=[_session_record(row, app_name) for row in rows],
+        sessions=[session_record(row, app_name) for row in rows],
         app_state=_state_of(connection, statements.select_app_state, (app_name,)),
         user_states=user_states,
     )
@@ -328,7 +328,7 @@ def read_events(
 # --- writes (inside the GroupCommitter's transaction) ------------------------------------
 
 
-def _merge_scope(
+def merge_scope(
     connection: sqlite3.Connection,
     select_sql: str,
     upsert_sql: str,
@@ -358,7 +358,7 @@ def create_session(
     if connection.execute(statements.unconfined.select_session, key).fetchone() is not None:
         raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
     julian_day = julian_day_from_unix(create_time)
-    app_state = _merge_scope(
+    app_state = merge_scope(
         connection,
         statements.select_app_state,
         statements.upsert_app_state,
@@ -366,7 +366,7 @@ def create_session(
         state.app,
         julian_day,
     )
-    user_state = _merge_scope(
+    user_state = merge_scope(
         connection,
         statements.select_user_state,
         statements.upsert_user_state,
@@ -456,7 +456,7 @@ def append_event(
 
     julian_day = julian_day_from_unix(event.timestamp)
     if delta.app:
-        _merge_scope(
+        merge_scope(
             connection,
             statements.select_app_state,
             statements.upsert_app_state,
@@ -465,7 +465,7 @@ def append_event(
             julian_day,
         )
     if delta.user:
-        _merge_scope(
+        merge_scope(
             connection,
             statements.select_user_state,
             statements.upsert_user_state,
