@@ -23,6 +23,7 @@ from google.adk.sessions.base_session_service import (
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
+from adk_sqlite.adk.session_marker import read_marker, write_marker
 from adk_sqlite.codec.events import decode_event, decode_events, encode_event
 from adk_sqlite.codec.fast.gc_pause import paused_gc
 from adk_sqlite.codec.fast.model_builder import ModelBuilder
@@ -236,7 +237,7 @@ class SessionService(BaseSessionService):
             owner_id=self._owner_id,
         )
         session.last_update_time = event.timestamp
-        session._storage_update_marker = str(result.revision)
+        write_marker(session, result.revision)
         return self._commit_event_to_session(session, event)
 
     # --- ids ----------------------------------------------------------------------
@@ -276,7 +277,7 @@ def _stale_check(session: Session) -> StaleCheck:
     # Our revision markers are plain decimal integers; anything else (a marker
     # set by another service on a copied Session) counts as no marker at all,
     # and then the newest event the object has seen must be the newest stored.
-    marker = session._storage_update_marker
+    marker = read_marker(session)
     if marker is not None and marker.isdecimal():
         return StaleCheck(revision=int(marker))
     return StaleCheck(last_event_id=session.events[-1].id if session.events else None)

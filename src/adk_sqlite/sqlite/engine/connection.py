@@ -7,14 +7,12 @@ function (a job) run on the connection: on its worker thread (one hop), or,
 with ``inline_io``, directly on the event loop's thread (no hop; see
 `SqliteStore`); writes go through `_writer.GroupCommitter`.
 
-aiosqlite has no public "run this callable on the connection's thread" call, so
-this module and the store use its internal ``_execute`` and ``_conn``;
-``tests/unit/test_connection.py`` pins that they exist.
+Connections are `worker_connection.WorkerConnection` objects: that module is the one
+adapter over aiosqlite's internals, with its start-up check and public fallback.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
@@ -24,8 +22,6 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-import aiosqlite
-
 from adk_sqlite.errors import (
     ConfigurationError,
     ConstraintError,
@@ -34,6 +30,7 @@ from adk_sqlite.errors import (
     DatabaseUnavailableError,
     ReadOnlyDatabaseError,
 )
+from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection, open_worker_connection
 
 __all__ = [
     "DatabaseTarget",
@@ -203,7 +200,7 @@ def configure_connection(
 
 async def open_connection(
     target: DatabaseTarget, *, role: Role, busy_timeout_ms: int, synchronous: Synchronous
-) -> aiosqlite.Connection:
+) -> WorkerConnection:
     """Opens and configures one connection (one worker thread)."""
 
     def connect() -> sqlite3.Connection:
@@ -230,19 +227,8 @@ async def open_connection(
             raise
         return connection
 
-    connection = aiosqlite.Connection(connect, iter_chunk_size=64)
-    # A forgotten store must not keep the interpreter from exiting.
-    connection._thread.daemon = True
-    try:
-        with sqlite_errors(target):
-            return await connection
-    except BaseException:
-        # aiosqlite stops the worker thread when connecting fails; that thread
-        # still reports back to this event loop, so wait for it to finish while
-        # the loop is alive (a closed loop would make it die with an error).
-        while connection._thread.is_alive():  # noqa: ASYNC110 - a thread has no awaitable end
-            await asyncio.sleep(0.001)
-        raise
+    with sqlite_errors(target):
+        return await open_worker_connection(connect)
 
 
 def is_busy_error(exc: sqlite3.Error) -> bool:
@@ -268,7 +254,6 @@ def patient(connection: sqlite3.Connection, busy_timeout_ms: int | None) -> Iter
         connection.execute("PRAGMA busy_timeout = 0")
 
 
-async def run_on_connection(connection: aiosqlite.Connection, job: Callable[..., T]) -> T:
+async def run_on_connection(connection: WorkerConnection, job: Callable[..., T]) -> T:
     """Runs ``job(sqlite3_connection)`` on the connection's worker thread: one hop."""
-    result: T = await connection._execute(job, connection._conn)  # type: ignore[no-untyped-call]
-    return result
+    return await connection.run(job)

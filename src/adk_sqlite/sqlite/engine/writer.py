@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from adk_sqlite.errors import DatabaseLockedError
 from adk_sqlite.sqlite.engine.connection import (
     DatabaseTarget,
@@ -37,6 +35,7 @@ from adk_sqlite.sqlite.engine.connection import (
     sqlite_errors,
     translate_sqlite_error,
 )
+from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.schema import sql as _sql
 
 __all__ = ["Checkpointer", "GroupCommitter", "WriteLock"]
@@ -170,7 +169,7 @@ class _LockWaiter:
 class Checkpointer:
     """Copies the WAL into the database from its own connection, off the write path."""
 
-    def __init__(self, connection: aiosqlite.Connection, target: DatabaseTarget) -> None:
+    def __init__(self, connection: WorkerConnection, target: DatabaseTarget) -> None:
         self._connection = connection
         self._target = target
         self._running: asyncio.Task[None] | None = None
@@ -230,7 +229,7 @@ class GroupCommitter:
 
     def __init__(
         self,
-        connection: aiosqlite.Connection,
+        connection: WorkerConnection,
         target: DatabaseTarget,
         *,
         lock: WriteLock | None = None,
@@ -291,7 +290,7 @@ class GroupCommitter:
         del self._queue[:_MAX_JOBS_PER_TRANSACTION]
         try:
             with sqlite_errors(self._target):
-                outcomes = _try_batch_at_once(self._connection._conn, batch, self._lock)
+                outcomes = _try_batch_at_once(self._connection.raw, batch, self._lock)
         except BaseException as exc:
             self._fail_batch(batch, exc)
         else:

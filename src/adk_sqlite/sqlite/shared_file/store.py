@@ -11,8 +11,6 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiosqlite
-
 from adk_sqlite.errors import ConfigurationError, StoreClosedError
 from adk_sqlite.identifiers import parse_owner_column, validate_identifier
 from adk_sqlite.records import (
@@ -35,6 +33,7 @@ from adk_sqlite.sqlite.engine.connection import (
     run_on_connection,
     sqlite_errors,
 )
+from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
 from adk_sqlite.sqlite.schema.statements import Statements, TableNames, render_statements
 from adk_sqlite.sqlite.shared_file import jobs as _jobs
@@ -141,8 +140,8 @@ class SqliteStore:
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
         )
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: WorkerConnection | None = None
+        self._reader: WorkerConnection | None = None
         self._committer: GroupCommitter | None = None
         self._lock: WriteLock | None = None
         self._checkpointer: Checkpointer | None = None
@@ -312,7 +311,7 @@ class SqliteStore:
         )
         return self._committer
 
-    async def _connect(self, role: Role) -> aiosqlite.Connection:
+    async def _connect(self, role: Role) -> WorkerConnection:
         return await open_connection(
             self._target,
             role=role,
@@ -329,7 +328,7 @@ class SqliteStore:
             if not self._inline_reads:
                 return await run_on_connection(reader, job)
             try:
-                return job(reader._conn)
+                return job(reader.raw)
             except sqlite3.OperationalError as exc:
                 if not is_busy_error(exc):
                     raise
