@@ -32,6 +32,7 @@ Only PostgreSQL needs the ``postgres`` extra; this module imports asyncpg when
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -61,6 +62,8 @@ __all__ = [
     "SessionChecksum",
     "export_to_postgres",
 ]
+
+_logger = logging.getLogger("adk_sqlite.transfer")
 
 ProgressCallback = Callable[[ExportProgress], object]
 _NAMED_IN_MESSAGES = 10
@@ -178,8 +181,14 @@ async def export_to_postgres(
                         source_name=tables.describe(), target_name=store.database, started=started
                     )
                 finally:
-                    with contextlib.suppress(Exception):
+                    try:
                         await run.target.drop_staging()
+                    except Exception:
+                        # The export's own outcome matters more; the staging tables are
+                        # temporary and go with the connection anyway.
+                        _logger.warning(
+                            "dropping the export's staging tables failed", exc_info=True
+                        )
     finally:
         if owns_store:
             await store.close()

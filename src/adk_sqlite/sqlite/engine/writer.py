@@ -15,12 +15,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
+import logging
 import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,11 @@ from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.schema import sql as _sql
 
 __all__ = ["Checkpointer", "GroupCommitter", "WriteLock"]
+
+_logger = logging.getLogger("adk_sqlite.sqlite")
+
+# A wait for another writer this long is worth an INFO line: writers are contending.
+SLOW_LOCK_WAIT = 1.0
 
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
@@ -65,8 +71,13 @@ class WriteLock:
         self._waiter: _LockWaiter | None = None
 
     def open(self) -> None:
-        with contextlib.suppress(OSError):
+        try:
             self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # A read-only folder: writers then queue on SQLite's own lock alone.
+            _logger.info(
+                "no write lock file %s (%s); SQLite's lock alone orders writers", self.path, exc
+            )
 
     def acquire(self) -> None:
         """Takes the lock, waiting at most the busy timeout.
@@ -79,7 +90,17 @@ class WriteLock:
             return
         if self._waiter is None:
             self._waiter = _LockWaiter(descriptor)
-        if not self._waiter.wait_for_lock(self._timeout):
+        started = time.monotonic()
+        granted = self._waiter.wait_for_lock(self._timeout)
+        waited = time.monotonic() - started
+        _logger.log(
+            logging.INFO if waited >= SLOW_LOCK_WAIT else logging.DEBUG,
+            "waited %.3f s for the write lock %s (%s)",
+            waited,
+            self.path,
+            "granted" if granted else "timed out",
+        )
+        if not granted:
             raise DatabaseLockedError(
                 f"{self.path}: another adk-sqlite writer held the write lock for longer"
                 f" than the busy timeout ({self._timeout:g} s)"
@@ -184,7 +205,10 @@ class Checkpointer:
             with sqlite_errors(self._target):
                 await run_on_connection(self._connection, _passive_checkpoint)
         except Exception:
-            pass  # a checkpoint is an optimisation: the next request retries it
+            # A checkpoint is an optimisation: the next request retries it.
+            _logger.info(
+                "WAL checkpoint of %s failed; retried later", self._target.describe(), exc_info=True
+            )
         finally:
             self._running = None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -49,6 +50,8 @@ __all__ = [
     "transaction",
     "unlink_database",
 ]
+
+_logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 # As in the shared layout, the writer does not checkpoint inside a commit: a
 # background thread copies the log into the file every so many commits.
@@ -134,12 +137,15 @@ def migrate_table_set(
 
 def checkpoint_file(path: Path) -> None:
     """Copies a session file's log into it, from a connection of its own (off the write path)."""
-    with contextlib.suppress(sqlite3.Error):  # an optimisation: the next one retries
+    try:
         connection = sqlite3.connect(file_target(path).connect_to, uri=True, isolation_level=None)
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             connection.close()
+    except sqlite3.Error:
+        # An optimisation: the next checkpoint of this file retries it.
+        _logger.info("WAL checkpoint of %s failed; retried later", path, exc_info=True)
 
 
 def unlink_database(path: Path) -> None:

@@ -23,6 +23,7 @@ check, the same merges, the same event insert, in the file's own
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ __all__ = [
     "write_listing",
     "write_locked",
 ]
+
+_logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 Key = tuple[str, str, str]
 
@@ -376,6 +379,13 @@ def _append_with_scopes(
             raise
         # The append is stored with its deltas; the catalog merges them on the
         # next read of this session (or `check --repair`).
+        _logger.warning(
+            "event %s of session %r is stored, but merging its app:/user: state into the"
+            " catalog failed; the next read of the session merges it",
+            event.id,
+            key[2],
+            exc_info=True,
+        )
     return result, row
 
 

@@ -13,12 +13,15 @@ process always lists its own appends.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adk_sqlite.sqlite.per_session.jobs import Key, ListingUpdate
 
 __all__ = ["ListingQueue"]
+
+_logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 DELAY = 0.05
 BATCH = 256
@@ -85,6 +88,11 @@ class ListingQueue:
                     self._waiting.setdefault(update.key, update)
                 if not background:
                     raise
+                _logger.warning(
+                    "writing the listing of %d session(s) to the catalog failed; retrying",
+                    len(batch),
+                    exc_info=True,
+                )
                 self._schedule()
 
     def _schedule(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import logging
 import os
 import warnings
 from collections import OrderedDict
@@ -35,6 +36,8 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.statements import TableNames, render_statements
 
 __all__ = ["PerSessionSqliteStore"]
+
+_logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 T = TypeVar("T")
 Key = tuple[str, str, str]
@@ -271,8 +274,9 @@ class PerSessionSqliteStore:
 
     def _finished(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a background failure is retried, not raised
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # A background failure is retried (the listing queue keeps its batch), not raised.
+            _logger.debug("background task of %s failed: %r", self._folder.root, error)
 
     async def _write_listing(self, batch: list[_jobs.ListingUpdate]) -> None:
         await self._submit(_jobs.write_listing, batch, internal=True)

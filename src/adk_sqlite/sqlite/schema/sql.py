@@ -200,6 +200,16 @@ SELECT_RECENT_EVENTS_AFTER = (
     _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?5"
 )
 SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
+# Whether an event of the session holds a BLOB where text belongs (a damaged or
+# hand-edited file): json_array() refuses such a row with a generic error, and this
+# tells that refusal apart from any other without reading SQLite's message.
+SELECT_EVENT_WITH_BLOB_TEXT = (
+    'SELECT EXISTS (SELECT 1 FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND 'blob' IN ("
+    + ", ".join(f"typeof({column.strip()})" for column in RARELY_SET_EVENT_COLUMNS.split(","))
+    + "))"
+)
 # The newest event in append order and in read (timestamp) order: a Session
 # object without a revision marker is current when its last event is either.
 SELECT_LAST_EVENT_IDS = (

@@ -53,6 +53,7 @@ class Statements:
     select_recent_events_after: str
     select_last_event_ids: str
     select_event_exists: str
+    select_event_with_blob_text: str
 
     def sessions(self, *, confined: bool) -> SessionStatements:
         return self.owner_confined if confined else self.unconfined
@@ -112,4 +113,5 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
         select_recent_events_after=render(_sql.SELECT_RECENT_EVENTS_AFTER),
         select_last_event_ids=render(_sql.SELECT_LAST_EVENT_IDS),
         select_event_exists=render(_sql.SELECT_EVENT_EXISTS),
+        select_event_with_blob_text=render(_sql.SELECT_EVENT_WITH_BLOB_TEXT),
     )

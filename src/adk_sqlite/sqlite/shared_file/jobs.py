@@ -207,7 +207,8 @@ def select_events(
         with paused_gc():
             return _select_events(connection, statements, key, query)
     except sqlite3.OperationalError as exc:
-        if "JSON cannot hold BLOB" not in str(exc):
+        (holds_blob,) = connection.execute(statements.select_event_with_blob_text, key).fetchone()
+        if not holds_blob:
             raise
         raise CorruptRecordError(
             f"an event of session {key[2]!r} is corrupt: a text column holds a BLOB"
