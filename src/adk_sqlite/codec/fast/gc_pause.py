@@ -1,43 +1,62 @@
-"""Pausing the cyclic garbage collector around bulk allocation of live objects.
+"""Pausing the cyclic garbage collector while a read builds thousands of live objects.
 
 Reading a long session allocates tens of thousands of containers (row tuples,
-models, their dicts), every one of them kept. With google-adk loaded a process
-holds about a million objects, and those allocations trigger collections that
-traverse them all: measured on a 2,000-event session, half the time of
-`get_session`. Nothing allocated in these loops is garbage, so the collector is
-paused for their duration and runs normally afterwards.
+records, models and their dicts), every one of them kept. Left running, the
+collector is triggered by those allocations over and over, traverses the new
+objects again and again as they age through its generations, and promotes
+them to the oldest one, whose growth then triggers full collections of the
+whole process. Nothing allocated in these blocks is garbage, so the collector
+is switched off for their duration (docs/performance.md has the figures).
 
-Re-enabled, the collector would at once traverse everything the block
-allocated as one huge young generation (another ~3 ms for 2,000 events, all of
-it live). Instead the block's objects are moved straight to the oldest
-generation (``gc.freeze()`` then ``gc.unfreeze()``, two list splices), where
-only full collections visit them, as they would visit any long-lived data. The
-move is skipped when the application keeps frozen objects of its own (a
-pre-fork server, say), since ``unfreeze`` would release those too.
+The pause is scoped: ``gc.disable()`` then ``gc.enable()``, nothing else. It
+does not move any object between generations (as ``gc.freeze()`` would, with
+every object of the process, the application's young garbage included), so
+the first young collection after a read reclaims the application's garbage
+as it would have without the read, and also traverses the read's objects once.
+
+Reads may run on worker threads as well as on the event loop's, and pauses
+nest, while the collector's switch is one for the whole process. So pauses are
+counted, under a lock: the first to begin records whether the collector was on
+and turns it off; the last to end turns it back on only if it was on when the
+first began. A collector the application had disabled stays disabled.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator
+import threading
+from types import TracebackType
 
 __all__ = ["paused_gc"]
 
+_lock = threading.Lock()
+_pauses = 0  # pauses in progress, on every thread
+_resume = False  # whether the last pause to end turns the collector back on
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Disables the collector for the block, if it was enabled, and restores it."""
-    # The switch is process-wide: only the caller that turned it off turns it
-    # back on, so nested or concurrent pauses never leave it disabled.
-    was_enabled = gc.isenabled()
-    if was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+
+class paused_gc:  # noqa: N801 - used as a function: ``with paused_gc(): ...``
+    """Disables the cyclic collector for the block, if it was enabled, and restores it."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _pauses, _resume
+        with _lock:
+            if _pauses == 0:
+                _resume = gc.isenabled()
+                if _resume:
+                    gc.disable()
+            _pauses += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        global _pauses, _resume
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                _resume = False
+                gc.enable()
