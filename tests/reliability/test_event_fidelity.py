@@ -54,7 +54,8 @@ from google.adk.sessions.in_memory_session_service import InMemorySessionService
 from google.adk.sessions.session import Session
 
 from adk_sqlite import SessionService, SqliteStore
-from adk_sqlite.codec.events import decode_event, encode_event
+from adk_sqlite.codec.events import encode_event
+from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import AdkSqliteError, UnencodableValueError
 from support.event_fuzz import (
     Difference,

@@ -6,7 +6,8 @@ from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.genai import types
 
-from adk_sqlite.codec.events import COLUMN_FIELDS, decode_event, encode_event, extra_fields
+from adk_sqlite.codec.events import COLUMN_FIELDS, encode_event, extra_fields
+from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import CorruptRecordError, UnencodableValueError
 from support.events import rich_event
 

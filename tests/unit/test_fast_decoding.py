@@ -1,4 +1,8 @@
-"""The fast decoding path must give exactly what pydantic validation gives."""
+"""The fast decoding path must give exactly what pydantic validation gives.
+
+These call the fast modules themselves, not the switch in `adk_sqlite.codec.fast`,
+so they test the fast path whatever ``ADK_SQLITE_FAST_DECODING`` says.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adk_sqlite.codec.events import _decode_content, decode_event, encode_event
+from adk_sqlite.codec.events import encode_event
+from adk_sqlite.codec.fast.events import _decode_content, decode_event
 from support.events import rich_event
 from support.models import fields_set_tree
 
@@ -85,14 +90,14 @@ def test_the_rich_event_decodes_to_what_validation_gives() -> None:
 def test_a_built_session_equals_a_validated_one() -> None:
     from google.adk.sessions.session import Session
 
-    from adk_sqlite.adk.sessions import _session_from
+    from adk_sqlite.codec.fast.sessions import build_session
     from adk_sqlite.records import SessionRecord
 
     record = SessionRecord(
         app_name="a", user_id="u", id="s", state={}, create_time=1.0, update_time=2.5, revision=7
     )
     event = Event(id="e", author="agent", timestamp=2.5)
-    built = _session_from(record, {"k": [1, 2.5]}, [event])
+    built = build_session(record, {"k": [1, 2.5]}, [event])
     validated = Session(
         id="s",
         app_name="a",

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
-from adk_sqlite.codec.events import decode_event, encode_event
+from adk_sqlite.codec.events import encode_event
+from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.codec.fast.json_models import NotPlainJsonError, json_converter
 from support.models import fields_set_tree
 

@@ -20,7 +20,8 @@ from adk_sqlite.codec.actions_pickle import (
     dumps_actions,
     loads_actions,
 )
-from adk_sqlite.codec.events import decode_event, encode_event
+from adk_sqlite.codec.events import encode_event
+from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import UnsafePayloadError
 from support.events import rich_actions
 

@@ -24,12 +24,11 @@ from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from adk_sqlite.adk.session_marker import read_marker, write_marker
-from adk_sqlite.codec.events import decode_event, decode_events, encode_event
-from adk_sqlite.codec.fast.gc_pause import paused_gc
-from adk_sqlite.codec.fast.model_builder import ModelBuilder
+from adk_sqlite.codec.events import encode_event
+from adk_sqlite.codec.fast import decode_events, event_decoder, paused_gc, session_builder
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
 from adk_sqlite.errors import CorruptRecordError, InvalidArgumentError, SessionAlreadyExistsError
-from adk_sqlite.records import EventQuery, EventRecord, SessionRecord, SessionSnapshot, StaleCheck
+from adk_sqlite.records import EventQuery, EventRecord, SessionSnapshot, StaleCheck
 from adk_sqlite.store import BaseAsyncStore
 
 __all__ = ["SessionService"]
@@ -65,6 +64,12 @@ class SessionService(BaseSessionService):
             --repair`` moves the damaged rows aside. State is stored, not
             replayed, so it is unaffected; appending keeps working. A damaged
             session row or state still raises.
+        fast_decoding: When True (the default), reads rebuild events and
+            sessions without re-validating them (`adk_sqlite.codec.fast`, which
+            checks itself against validation at first use and falls back to
+            it). When False, every read of this service goes through pydantic
+            validation. ``ADK_SQLITE_FAST_DECODING=0`` in the environment turns
+            the fast path off for every service, whatever this option says.
     """
 
     def __init__(
@@ -73,10 +78,12 @@ class SessionService(BaseSessionService):
         *,
         owner_id: Any = None,
         skip_damaged_events: bool = False,
+        fast_decoding: bool = True,
     ) -> None:
         self._store = store
         self._owner_id = owner_id
         self._skip_damaged_events = skip_damaged_events
+        self._fast_decoding = fast_decoding
 
     @property
     def store(self) -> BaseAsyncStore:
@@ -92,6 +99,11 @@ class SessionService(BaseSessionService):
     def skip_damaged_events(self) -> bool:
         """Whether `get_session` leaves out events that cannot be decoded, instead of raising."""
         return self._skip_damaged_events
+
+    @property
+    def fast_decoding(self) -> bool:
+        """Whether reads may skip re-validation (see `adk_sqlite.codec.fast`)."""
+        return self._fast_decoding
 
     async def __aenter__(self) -> SessionService:
         await self._store.create_tables()
@@ -134,7 +146,7 @@ class SessionService(BaseSessionService):
             create_time=platform_time.get_time(),
             owner_id=self._owner_id,
         )
-        return _to_session(snapshot)
+        return self._to_session(snapshot)
 
     @override
     async def get_session(
@@ -162,9 +174,7 @@ class SessionService(BaseSessionService):
                 owner_id=self._owner_id,
             )
             if snapshot is not None:
-                if self._skip_damaged_events:
-                    return _to_session(snapshot, _decode_readable_events)
-                return _to_session(snapshot)
+                return self._to_session(snapshot)
         return None
 
     @override
@@ -177,9 +187,10 @@ class SessionService(BaseSessionService):
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
-        with paused_gc():  # a thousand live Sessions, no garbage (see _gc)
+        build = session_builder(fast=self._fast_decoding)
+        with paused_gc():  # a thousand live Sessions, no garbage (see gc_pause)
             sessions = [
-                _session_from(
+                build(
                     record,
                     merged_state(
                         record.state,
@@ -240,6 +251,16 @@ class SessionService(BaseSessionService):
         write_marker(session, result.revision)
         return self._commit_event_to_session(session, event)
 
+    def _to_session(self, snapshot: SessionSnapshot) -> Session:
+        fast = self._fast_decoding
+        if self._skip_damaged_events:
+            events = _decode_readable_events(snapshot.events, event_decoder(fast=fast))
+        else:
+            events = decode_events(snapshot.events, fast=fast)
+        record = snapshot.session
+        state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
+        return session_builder(fast=fast)(record, state, events)
+
     # --- ids ----------------------------------------------------------------------
 
     async def _id_for_new_session(self, app_name: str, user_id: str, session_id: str | None) -> str:
@@ -283,19 +304,9 @@ def _stale_check(session: Session) -> StaleCheck:
     return StaleCheck(last_event_id=session.events[-1].id if session.events else None)
 
 
-def _to_session(
-    snapshot: SessionSnapshot,
-    decode: Callable[[list[EventRecord]], list[Event]] = decode_events,
-) -> Session:
-    record = snapshot.session
-    return _session_from(
-        record,
-        merged_state(record.state, snapshot.app_state, snapshot.user_state),
-        decode(snapshot.events),
-    )
-
-
-def _decode_readable_events(records: list[EventRecord]) -> list[Event]:
+def _decode_readable_events(
+    records: list[EventRecord], decode: Callable[[EventRecord], Event]
+) -> list[Event]:
     """The events that decode, in order; each one that does not is logged and left out.
 
     A separate path, so that the default read keeps `decode_events`' loop
@@ -305,7 +316,7 @@ def _decode_readable_events(records: list[EventRecord]) -> list[Event]:
     with paused_gc():  # as in decode_events: every event kept is live
         for record in records:
             try:
-                events.append(decode_event(record))
+                events.append(decode(record))
             except CorruptRecordError as exc:
                 _logger.warning(
                     "left out damaged event %r of session %r (app %r, user %r): %s",
@@ -316,25 +327,3 @@ def _decode_readable_events(records: list[EventRecord]) -> list[Event]:
                     exc,
                 )
     return events
-
-
-_SESSION = ModelBuilder(Session)
-_SESSION_TEMPLATE = _SESSION.template
-
-
-def _session_from(record: SessionRecord, state: dict[str, Any], events: list[Event]) -> Session:
-    # Every value is already of its validated type (the record came from our
-    # store, the events from the codec), so the Session is assembled directly:
-    # listing a thousand sessions no longer pays a thousand validations.
-    data = _SESSION_TEMPLATE.copy()
-    data["id"] = record.id
-    data["app_name"] = record.app_name
-    data["user_id"] = record.user_id
-    data["state"] = state
-    data["events"] = events
-    data["last_update_time"] = record.update_time
-    return _SESSION.assemble(
-        data,
-        {"id", "app_name", "user_id", "state", "events", "last_update_time"},
-        private={"_storage_update_marker": str(record.revision)},
-    )

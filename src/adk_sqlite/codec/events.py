@@ -5,11 +5,12 @@ other metadata as JSON text, ``actions`` as a restricted pickle, flags as
 0/1/NULL) and every field without a column of its own goes, as JSON, into
 ``extra``: a field ADK adds later round-trips with no schema change.
 
-Decoding does not re-validate what pydantic validated when the event was
-built: a text-only message is assembled directly (`model_builder`), every
-other JSON column is rebuilt from its JSON by `json_models` when the result is
-known in advance, and validated in pydantic's JSON mode when it is not, so
-bytes (base64 in JSON) and exact floats stay intact either way.
+`decode_event_validated` is the reference decoding: every JSON column goes
+through pydantic validation (in JSON mode, so bytes, as base64, and exact floats
+stay intact) and the event through ``Event.model_validate``. Reads normally
+use `adk_sqlite.codec.fast`, which builds the same events without
+re-validating and checks itself against this module on first use; the helpers
+both share (actions, ``extra``, ``custom_metadata``, errors) live here.
 
 ``actions`` is NULL when the event carries default (empty) actions: nothing to
 pickle, nothing to unpickle.
@@ -23,36 +24,32 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
-from google.adk.events.event import Event, NodeInfo
+from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
-from google.genai import types
 from pydantic import BaseModel, ConfigDict, TypeAdapter
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import to_json
 
-from adk_sqlite.codec.actions_pickle import UnsafePickleError, dumps_actions, loads_actions
+from adk_sqlite.codec.actions_column import encode_actions, load_actions
 from adk_sqlite.codec.exact_json import json_form, may_hold_tags, tag, untag
-from adk_sqlite.codec.fast.gc_pause import paused_gc
-from adk_sqlite.codec.fast.json_models import NotPlainJsonError, json_converter
-from adk_sqlite.codec.fast.model_builder import ModelBuilder
-from adk_sqlite.codec.model_json import (
-    dump_json,
-    fields_to_check,
-    holds_any,
-    needs_preparing,
-    prepared,
-)
-from adk_sqlite.codec.state import json_safe
-from adk_sqlite.errors import CorruptRecordError, UnencodableValueError, UnsafePayloadError
+from adk_sqlite.codec.model_json import SERIALIZATION_ERRORS, dump_json, holds_any
+from adk_sqlite.errors import CorruptRecordError, UnencodableValueError
 from adk_sqlite.records import EventRecord
 
 __all__ = [
     "COLUMN_FIELDS",
-    "decode_event",
-    "decode_events",
+    "MODEL_JSON_COLUMNS",
+    "add_rarely_set_fields",
+    "corrupt_record",
+    "decode_event_validated",
     "encode_event",
     "extra_fields",
+    "field_adapter",
+    "json_object",
     "julian_day_from_unix",
+    "load_actions",
     "unix_from_julian_day",
+    "validate_field_json",
+    "validate_tagged_json",
 ]
 
 # Unix epoch 1970-01-01T00:00:00Z as a Julian day, and seconds per day.
@@ -60,7 +57,7 @@ _UNIX_EPOCH_JULIAN_DAY = 2440587.5
 _SECONDS_PER_DAY = 86400.0
 
 # Event fields stored as pydantic-model JSON text in a column of the same name.
-_MODEL_JSON_COLUMNS = (
+MODEL_JSON_COLUMNS = (
     "content",
     "grounding_metadata",
     "usage_metadata",
@@ -82,13 +79,12 @@ _SCALAR_COLUMNS = (
 )
 # Every Event field that has a column of its own; the rest goes to ``extra``.
 COLUMN_FIELDS: frozenset[str] = frozenset(
-    (*_MODEL_JSON_COLUMNS, *_SCALAR_COLUMNS, "custom_metadata", "actions", "long_running_tool_ids")
+    (*MODEL_JSON_COLUMNS, *_SCALAR_COLUMNS, "custom_metadata", "actions", "long_running_tool_ids")
 )
 
 _encoder = msgspec.json.Encoder()
 _json_decoder = msgspec.json.Decoder()
 _raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_DEFAULT_ACTIONS = EventActions()
 
 
 def julian_day_from_unix(seconds: float) -> float:
@@ -124,7 +120,8 @@ _EVENT_JSON_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"
 
 
 @functools.cache
-def _field_adapter(name: str) -> TypeAdapter[Any]:
+def field_adapter(name: str) -> TypeAdapter[Any]:
+    """The adapter that validates one Event field's value (its JSON configuration included)."""
     annotation = _annotation(name)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return TypeAdapter(annotation)  # a model brings its own configuration
@@ -132,38 +129,26 @@ def _field_adapter(name: str) -> TypeAdapter[Any]:
 
 
 @functools.cache
-def _field_converter(name: str) -> Callable[[Any], Any]:
-    return json_converter(_annotation(name))
-
-
-@functools.cache
 def _field_holds_any(name: str) -> bool:
     return holds_any(_annotation(name))
 
 
-def _decode_field_json(name: str, text: str | bytes) -> Any:
-    """One event field's value from its JSON: converted if plain, else validated."""
+def validate_tagged_json(adapter: TypeAdapter[Any], text: str | bytes) -> Any:
+    """Validates JSON that holds tags (non-finite floats, escaped objects) once untagged.
+
+    The untagged data is written back as JSON and validated in JSON mode, as
+    untagged text is, so that bytes are read as base64; pydantic's JSON reader
+    takes the NaN/Infinity constants.
+    """
+    data = untag(_json_decoder.decode(text))
+    return adapter.validate_json(to_json(data, inf_nan_mode="constants"))
+
+
+def validate_field_json(name: str, text: str | bytes) -> Any:
+    """One event field's value from its stored JSON, through pydantic validation."""
     if may_hold_tags(text):
-        return _decode_tagged(_field_converter(name), _field_adapter(name), text)
-    try:
-        return _field_converter(name)(_json_decoder.decode(text))
-    except (msgspec.DecodeError, NotPlainJsonError):
-        return _field_adapter(name).validate_json(text)
-
-
-def _decode_tagged(
-    converter: Callable[[Any], Any], adapter: TypeAdapter[Any], text: str | bytes
-) -> Any:
-    """A value whose JSON holds tags (non-finite floats, escaped objects)."""
-    try:
-        return converter(untag(_json_decoder.decode(text)))
-    except NotPlainJsonError:
-        # The converter rebuilds in place (base64 text already turned into
-        # bytes, say), so the text is read afresh, then validated in JSON
-        # mode, as untagged JSON is, so that bytes are read as base64;
-        # pydantic's JSON reader takes the NaN/Infinity constants.
-        data = untag(_json_decoder.decode(text))
-        return adapter.validate_json(to_json(data, inf_nan_mode="constants"))
+        return validate_tagged_json(field_adapter(name), text)
+    return field_adapter(name).validate_json(text)
 
 
 # --- encoding ---------------------------------------------------------------------------
@@ -208,7 +193,7 @@ def encode_event(
         invocation_id=event.invocation_id,
         author=event.author,
         timestamp=event.timestamp,
-        actions=_encode_actions(event, state_delta),
+        actions=encode_actions(event, state_delta),
         long_running_tool_ids_json=(
             None
             if event.long_running_tool_ids is None
@@ -252,18 +237,13 @@ def _unencodable(event: Event, name: str, exc: Exception) -> UnencodableValueErr
     )
 
 
-# What pydantic raises when a value cannot be written: a lone surrogate, an
-# integer too long, a circular reference, an object of no JSON form.
-_SERIALIZATION_ERRORS = (PydanticSerializationError, ValueError, TypeError, RecursionError)
-
-
 def _model_json(event: Event, name: str) -> str | None:
     value = getattr(event, name)
     if value is None:
         return None
     try:
         return dump_json(value)
-    except _SERIALIZATION_ERRORS as exc:
+    except SERIALIZATION_ERRORS as exc:
         raise _unencodable(event, name, exc) from exc
 
 
@@ -273,84 +253,8 @@ def _custom_metadata_json(event: Event) -> str | None:
         return None
     try:
         return _encoder.encode(tag(json_form(metadata))).decode()
-    except _SERIALIZATION_ERRORS as exc:
+    except SERIALIZATION_ERRORS as exc:
         raise _unencodable(event, "custom_metadata", exc) from exc
-
-
-def _encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes | None:
-    actions = event.actions
-    updates: dict[str, Any] = {}
-    if actions.state_delta:
-        updates["state_delta"] = (
-            json_safe(actions.state_delta) if state_delta is None else dict(state_delta)
-        )
-    # Every field that can reach an Any value (the compaction's content holds
-    # function call arguments too), not only those needs_load_check names.
-    check = any(
-        (value := getattr(actions, name)) is not None and (value or type(value) not in (dict, list))
-        for name in _ACTIONS_FIELDS_REACHING_ANY
-    )
-    if check:
-        try:
-            updates.update(_json_forms_of_any_fields(actions))
-        except _SERIALIZATION_ERRORS as exc:
-            raise UnencodableValueError(
-                f"event {event.id!r}: its actions cannot be stored: {exc}"
-            ) from exc
-    if updates:
-        # Built, not copied with update=, so that model_fields_set stays the caller's.
-        actions = EventActions.model_construct(
-            _fields_set=set(actions.model_fields_set), **{**dict(actions), **updates}
-        )
-    if actions == _DEFAULT_ACTIONS and not actions.model_fields_set:
-        return None
-    try:
-        return dumps_actions(actions, check=check)
-    except UnsafePickleError as exc:
-        raise UnencodableValueError(
-            f"event {event.id!r}: its actions cannot be stored safely: {exc}"
-        ) from exc
-
-
-_ACTIONS_FIELDS_REACHING_ANY = tuple(
-    name for name in fields_to_check(EventActions) if name != "state_delta"
-)
-
-
-def _json_forms_of_any_fields(actions: EventActions) -> dict[str, Any]:
-    """The Any-typed values of ``actions`` that are not JSON data, as their JSON form.
-
-    Stored as ADK's database services store them (a model as the dict of its
-    fields, a tuple as a list, bytes as base64 text): the restricted unpickler
-    could not load an application's class back, and the invariant says what a
-    JSON store keeps. An ``AuthConfig`` stays itself: the unpickler knows it.
-    Every field is looked at, set or not: ADK fills these dicts in place.
-    """
-    updates: dict[str, Any] = {}
-    for name, any_typed in fields_to_check(EventActions).items():
-        value = getattr(actions, name)
-        if value is None or name == "state_delta":
-            continue
-        if name == "requested_auth_configs":
-            if any(_auth_config_needs_json_form(item) for item in value.values()):
-                updates[name] = {
-                    key: json_form(item) if _auth_config_needs_json_form(item) else item
-                    for key, item in value.items()
-                }
-        elif needs_preparing(value, in_any=any_typed, tags=False):
-            try:
-                updates[name] = prepared(value, in_any=any_typed, tags=False)
-            except _SERIALIZATION_ERRORS as exc:
-                raise ValueError(f"actions.{name} holds a value with no JSON form: {exc}") from exc
-    return updates
-
-
-def _auth_config_needs_json_form(value: Any) -> bool:
-    # Imported here: most events hold no auth configs, and the auth models are
-    # heavy to import (see _pickle.allowed_globals).
-    from google.adk.auth.auth_tool import AuthConfig
-
-    return not isinstance(value, AuthConfig) and needs_preparing(value, in_any=True, tags=False)
 
 
 def _encode_extra(event: Event) -> str | None:
@@ -381,9 +285,9 @@ def _encode_extra(event: Event) -> str | None:
         if name in changed:
             try:
                 text = dump_json(
-                    getattr(event, name), _field_adapter(name), in_any=_field_holds_any(name)
+                    getattr(event, name), field_adapter(name), in_any=_field_holds_any(name)
                 )
-            except _SERIALIZATION_ERRORS as exc:
+            except SERIALIZATION_ERRORS as exc:
                 raise _unencodable(event, name, exc) from exc
             members.append(f'"{name}":{text}')
     if negative_zero:
@@ -394,31 +298,23 @@ def _encode_extra(event: Event) -> str | None:
 # --- decoding ---------------------------------------------------------------------------
 
 _EXTRA_FIELD_ORDER = tuple(name for name in Event.model_fields if name in extra_fields())
-_EVENT = ModelBuilder(Event)
-_EVENT_TEMPLATE = _EVENT.template
-_assemble_event = _EVENT.assemble
-_new_node_info = ModelBuilder(NodeInfo).build_default
 _EVENT_FIELD_NAMES = frozenset(Event.model_fields)
-_CONTENT = ModelBuilder(types.Content)
-_PART = ModelBuilder(types.Part)
-_CONTENT_TEMPLATE = _CONTENT.template
-_PART_TEMPLATE = _PART.template
-_ACTIONS = ModelBuilder(EventActions)
-_new_actions = _ACTIONS.build_default
-_assemble_part = _PART.assemble
-_assemble_content = _CONTENT.assemble
-_CONTENT_FROM_JSON = json_converter(types.Content)
-_CONTENT_ADAPTER: TypeAdapter[types.Content] = TypeAdapter(types.Content)
+_SCALAR_FIELDS_SET_OR_NULL = (
+    "branch",
+    "partial",
+    "turn_complete",
+    "interrupted",
+    "error_code",
+    "error_message",
+)
 
 
-def decode_events(records: list[EventRecord]) -> list[Event]:
-    """Decodes a session's events, with the garbage collector paused (see `gc_pause`)."""
-    with paused_gc():
-        return [decode_event(record) for record in records]
+def decode_event_validated(record: EventRecord) -> Event:
+    """Rebuilds the ``Event`` that `encode_event` stored, through pydantic validation.
 
-
-def decode_event(record: EventRecord) -> Event:
-    """Rebuilds the ``Event`` that `encode_event` stored, field for field.
+    The reference decoding: every JSON column is validated by its field's
+    adapter and the event by ``Event.model_validate``. `adk_sqlite.codec.fast`
+    builds the same events without validating and checks itself against this.
 
     Raises:
         UnsafePayloadError: The row's actions blob names a forbidden type or is
@@ -426,89 +322,55 @@ def decode_event(record: EventRecord) -> Event:
         CorruptRecordError: The row's JSON columns are invalid.
     """
     blob = record.actions
-    actions = _new_actions() if blob is None else _load_actions(blob, record)
+    actions = EventActions() if blob is None else load_actions(blob, record)
     try:
-        text = record.content
-        content = None if text is None else _decode_content(text)
-        # Spelled out here, not looped nor called: most events set none of
-        # these, and this runs for every event read.
-        if not (
-            record.extra is None
-            and record.usage_metadata is None
-            and record.branch is None
-            and record.long_running_tool_ids_json is None
-            and record.custom_metadata is None
-            and record.grounding_metadata is None
-            and record.citation_metadata is None
-            and record.input_transcription is None
-            and record.output_transcription is None
-            and record.partial is None
-            and record.turn_complete is None
-            and record.interrupted is None
-            and record.error_code is None
-            and record.error_message is None
-        ):
-            values: dict[str, Any] = {
-                "id": record.id,
-                "invocation_id": record.invocation_id,
-                "author": record.author,
-                "timestamp": record.timestamp,
-                "actions": actions,
-            }
-            if content is not None:
-                values["content"] = content
-            _decode_rarely_set_fields(record, values)
-            return _EVENT.build(values)
+        values: dict[str, Any] = {
+            "id": record.id,
+            "invocation_id": record.invocation_id,
+            "author": record.author,
+            "timestamp": record.timestamp,
+            "actions": actions,
+        }
+        if record.content is not None:
+            values["content"] = validate_field_json("content", record.content)
+        add_rarely_set_fields(record, values, validate_field_json)
+        return Event.model_validate(values)
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
-        raise CorruptRecordError(
-            f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
-        ) from exc
-    # Most events: only the always-set fields, and maybe content. Built here
-    # without the general path's dict of values.
-    data = _EVENT_TEMPLATE.copy()
-    data["id"] = record.id
-    data["invocation_id"] = record.invocation_id
-    data["author"] = record.author
-    data["timestamp"] = record.timestamp
-    data["actions"] = actions
-    data["node_info"] = _new_node_info()
-    if content is None:
-        return _assemble_event(data, {"id", "invocation_id", "author", "timestamp", "actions"})
-    data["content"] = content
-    return _assemble_event(
-        data, {"id", "invocation_id", "author", "timestamp", "actions", "content"}
-    )
+        raise corrupt_record(record, exc) from exc
 
 
-def _decode_rarely_set_fields(record: EventRecord, values: dict[str, Any]) -> None:
+def add_rarely_set_fields(
+    record: EventRecord,
+    values: dict[str, Any],
+    decode_field_json: Callable[[str, str | bytes], Any],
+) -> None:
+    """Adds to ``values`` the fields of ``record`` other than the always-set ones and content.
+
+    ``decode_field_json`` turns one field's JSON (from ``extra`` or from a
+    model column) into its value: validated, or rebuilt by the fast path.
+    """
     if record.extra is not None:
         for name, raw in _raw_object_decoder.decode(record.extra).items():
             if name in _EVENT_FIELD_NAMES:  # unknown names: ignored, as Event ignores them
-                values[name] = _decode_field_json(name, bytes(raw))
-    for name in _MODEL_JSON_COLUMNS[1:]:
+                values[name] = decode_field_json(name, bytes(raw))
+    for name in MODEL_JSON_COLUMNS[1:]:
         text = getattr(record, name)
         if text is not None:
-            values[name] = _decode_field_json(name, text)
+            values[name] = decode_field_json(name, text)
     if record.custom_metadata is not None:
-        values["custom_metadata"] = _json_object(record.custom_metadata)
+        values["custom_metadata"] = json_object(record.custom_metadata)
     if record.long_running_tool_ids_json is not None:
         values["long_running_tool_ids"] = set(
             _json_decoder.decode(record.long_running_tool_ids_json)
         )
-    for name in (
-        "branch",
-        "partial",
-        "turn_complete",
-        "interrupted",
-        "error_code",
-        "error_message",
-    ):
+    for name in _SCALAR_FIELDS_SET_OR_NULL:
         value = getattr(record, name)
         if value is not None:
             values[name] = value
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON object column (``custom_metadata``), its tags undone."""
     value = _json_decoder.decode(text)
     if may_hold_tags(text):
         value = untag(value)
@@ -517,46 +379,8 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
-def _decode_content(text: str) -> types.Content:
-    if may_hold_tags(text):
-        content: types.Content = _decode_tagged(_CONTENT_FROM_JSON, _CONTENT_ADAPTER, text)
-        return content
-    try:
-        raw = _json_decoder.decode(text)
-    except msgspec.DecodeError:
-        return types.Content.model_validate_json(text)  # raises the clearer error
-    # A message of text parts only, the commonest by far, is assembled here in
-    # one pass; any other shape goes through the converter (or validation).
-    if (
-        type(raw) is dict
-        and type(parts := raw.get("parts")) is list
-        and type(role := raw.get("role")) is str
-        and len(raw) == 2
-    ):
-        for part in parts:
-            if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
-                break
-        else:
-            for index, part in enumerate(parts):  # replaced in place
-                data = _PART_TEMPLATE.copy()
-                data["text"] = part["text"]
-                parts[index] = _assemble_part(data, {"text"})
-            data = _CONTENT_TEMPLATE.copy()
-            data["parts"] = parts
-            data["role"] = role
-            return _assemble_content(data, {"parts", "role"})
-    try:
-        content = _CONTENT_FROM_JSON(raw)
-    except NotPlainJsonError:
-        return types.Content.model_validate_json(text)
-    return content
-
-
-def _load_actions(blob: bytes, record: EventRecord) -> EventActions:
-    try:
-        return loads_actions(blob)
-    except UnsafePickleError as exc:
-        raise UnsafePayloadError(
-            f"event {record.id!r} of session {record.session_id!r}: its actions blob"
-            f" was refused and nothing in it was run: {exc}"
-        ) from exc
+def corrupt_record(record: EventRecord, exc: Exception) -> CorruptRecordError:
+    """The error for a row whose columns cannot be decoded, naming the event and session."""
+    return CorruptRecordError(
+        f"event {record.id!r} of session {record.session_id!r} is corrupt: {exc}"
+    )

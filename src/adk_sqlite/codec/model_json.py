@@ -26,10 +26,22 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import PydanticSerializationError
 
 from adk_sqlite.codec.exact_json import float_tag, json_form, needs_json_form, tag
 
-__all__ = ["dump_json", "fields_to_check", "holds_any", "needs_preparing", "prepared"]
+__all__ = [
+    "SERIALIZATION_ERRORS",
+    "dump_json",
+    "fields_to_check",
+    "holds_any",
+    "needs_preparing",
+    "prepared",
+]
+
+SERIALIZATION_ERRORS = (PydanticSerializationError, ValueError, TypeError, RecursionError)
+"""What writing a value can raise: a lone surrogate, an integer too long, a
+circular reference, an object of no JSON form."""
 
 
 def holds_any(annotation: Any) -> bool:

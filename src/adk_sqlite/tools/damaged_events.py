@@ -30,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from adk_sqlite.codec.events import decode_event
+from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import CorruptRecordError, SchemaError
 from adk_sqlite.records import EventRecord
 from adk_sqlite.sqlite.database_file import (

@@ -4,13 +4,15 @@ Decoding a stored event through pydantic validation costs 30-60 µs, most of it
 re-checking values that pydantic itself validated when the event was first
 built (and, for google-genai's types, Python hooks per model and per part). The
 stored JSON was written by ``model_dump_json`` of valid models, so wherever the
-validated result is known in advance (see `adk_sqlite.codec.events` and `json_models`) these
+validated result is known in advance (see `events` and `json_models` in this package) these
 builders assemble exactly that object, field for field and in field order, the
 way pydantic's own ``model_construct`` does, but without its per-field Python
 loop.
 
 Anything else goes through real validation, and the unit tests compare both
-paths: equality, ``model_fields_set`` and the JSON dump.
+paths: equality, ``model_fields_set`` and the JSON dump. The module-level
+descriptor lookups below are among the hooks `self_check` looks for before
+this module is first imported.
 """
 
 from __future__ import annotations

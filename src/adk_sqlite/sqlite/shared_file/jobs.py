@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import msgspec
 
 from adk_sqlite.codec.events import julian_day_from_unix
-from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import (
     STALE_SESSION_MESSAGE,
