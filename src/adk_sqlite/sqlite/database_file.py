@@ -6,6 +6,11 @@ each opens its own plain `sqlite3` connection here, read-only unless it has to
 write (prune, vacuum), and checks first that the file really holds adk-sqlite's
 tables at a schema version this library understands.
 
+They follow the store's configuration: `open_session_database` finds the
+file's table set (`adk_sqlite.sqlite.table_sets`: the table names the store
+recorded, and its owner column) and hands it to the tool as
+`SessionDatabase.tables`, whose ``render`` fills the tool's SQL templates.
+
 Driver errors are mapped by the SQLite backend's one translator
 (`adk_sqlite.sqlite.engine.connection.sqlite_errors`), so a missing, locked,
 read-only or foreign file raises the same errors a `SqliteStore` would.
@@ -25,11 +30,14 @@ from urllib.parse import quote
 from adk_sqlite.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
-    SchemaError,
-    SchemaVersionError,
 )
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database, sqlite_errors
-from adk_sqlite.sqlite.schema.sql import SCHEMA_TABLE, SCHEMA_VERSION
+from adk_sqlite.sqlite.table_sets import (
+    DEFAULT_TABLE_NAMES,
+    TableSet,
+    choose_table_set,
+    table_sets_in,
+)
 
 __all__ = [
     "APP_STATES_TABLE",
@@ -37,6 +45,7 @@ __all__ = [
     "SESSIONS_TABLE",
     "USER_STATES_TABLE",
     "SessionDatabase",
+    "TableSet",
     "check_session_tables",
     "connect_for_writing",
     "connect_read_only",
@@ -46,13 +55,11 @@ __all__ = [
     "sqlite_errors",
 ]
 
-# The tools work on the default table names; a database whose tables were
-# renamed is reported as "not an adk-sqlite database" with the names found.
-SESSIONS_TABLE = "adk_sessions"
-EVENTS_TABLE = "adk_events"
-APP_STATES_TABLE = "adk_app_states"
-USER_STATES_TABLE = "adk_user_states"
-_TABLES = (SESSIONS_TABLE, EVENTS_TABLE, APP_STATES_TABLE, USER_STATES_TABLE)
+# The default table names (the tools find a file's own names in the file).
+SESSIONS_TABLE = DEFAULT_TABLE_NAMES.sessions
+EVENTS_TABLE = DEFAULT_TABLE_NAMES.events
+APP_STATES_TABLE = DEFAULT_TABLE_NAMES.app_states
+USER_STATES_TABLE = DEFAULT_TABLE_NAMES.user_states
 
 
 def rows_in_seq_batches(
@@ -70,12 +77,6 @@ def rows_in_seq_batches(
         last_seq = rows[-1][0]
 
 
-_SELECT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
-_SELECT_VERSION = f"SELECT max(version) FROM {SCHEMA_TABLE} WHERE table_set = ?"
-_SELECT_TABLE_SETS = f"SELECT DISTINCT table_set FROM {SCHEMA_TABLE} ORDER BY table_set"
-_SELECT_EVENTS_COLUMNS = "SELECT name FROM pragma_table_info('events')"
-
-
 @dataclass(frozen=True, slots=True)
 class SessionDatabase:
     """An open adk-sqlite database file.
@@ -85,13 +86,15 @@ class SessionDatabase:
         target: How it was addressed (path or URL), for error messages.
         connection: A plain `sqlite3` connection in autocommit mode
             (``isolation_level=None``): callers issue ``BEGIN`` themselves.
-        schema_version: The version recorded for the default table set.
+        schema_version: The version recorded for its table set.
+        tables: The table set the tool works on: its names and owner column.
     """
 
     path: Path
     target: DatabaseTarget
     connection: sqlite3.Connection
     schema_version: int
+    tables: TableSet
 
 
 def resolve_file(database: str | os.PathLike[str]) -> DatabaseTarget:
@@ -148,53 +151,40 @@ def connect_for_writing(target: DatabaseTarget, *, busy_timeout: float) -> sqlit
     return connection
 
 
-def check_session_tables(connection: sqlite3.Connection, target: DatabaseTarget) -> int:
-    """Returns the schema version of the default table set, or explains why there is none.
+def check_session_tables(
+    connection: sqlite3.Connection,
+    target: DatabaseTarget,
+    table_set: str | None = None,
+    *,
+    any_table_set: bool = False,
+) -> TableSet:
+    """The file's table set (``table_set``, else its only one), or why there is none.
+
+    With ``any_table_set``, a file of several table sets is accepted without a
+    choice (the default set, else the first by name): for work that does not
+    read a set's tables (a query, ``VACUUM``).
 
     Raises:
         DatabaseUnavailableError: The file is not a SQLite database.
-        SchemaError: It is a SQLite database without adk-sqlite's tables.
+        SchemaError: It is a SQLite database without adk-sqlite's tables, or
+            with several table sets and none chosen.
         SchemaVersionError: Its tables were written by a newer adk-sqlite.
     """
-    where = target.describe()
-    with sqlite_errors(target):
-        tables = {row[0] for row in connection.execute(_SELECT_TABLES)}
-        if SCHEMA_TABLE not in tables:
-            raise SchemaError(f"{where}: not an adk-sqlite database{_foreign_hint(connection)}")
-        row = connection.execute(_SELECT_VERSION, (SESSIONS_TABLE,)).fetchone()
-        if row is None or row[0] is None:
-            table_sets = [name for (name,) in connection.execute(_SELECT_TABLE_SETS)]
-            raise SchemaError(
-                f"{where}: has no adk-sqlite tables named {SESSIONS_TABLE!r} (table sets"
-                f" found: {', '.join(table_sets) or 'none'}); the command-line tools work on"
-                " the default table names"
-            )
-    version = int(row[0])
-    if version > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"{where}: its tables are at schema version {version}, newer than this"
-            f" adk-sqlite understands ({SCHEMA_VERSION}); upgrade adk-sqlite"
-        )
-    missing = [name for name in _TABLES if name not in tables]
-    if missing:
-        raise SchemaError(f"{where}: adk-sqlite tables are missing: {', '.join(missing)}")
-    return version
-
-
-def _foreign_hint(connection: sqlite3.Connection) -> str:
-    """Says what the file seems to be when it is an ADK session database."""
-    columns = {row[0] for row in connection.execute(_SELECT_EVENTS_COLUMNS)}
-    if "event_data" in columns:
-        return (
-            " (it looks like a database of ADK's own SqliteSessionService or"
-            " DatabaseSessionService: bring its sessions over with `adk-sqlite import`)"
-        )
-    return " (it has no adk_sqlite_schema table)"
+    if any_table_set and table_set is None:
+        names = sorted(found.name for found in table_sets_in(connection, target))
+        if len(names) > 1:
+            table_set = SESSIONS_TABLE if SESSIONS_TABLE in names else names[0]
+    return choose_table_set(connection, target, table_set)
 
 
 @contextlib.contextmanager
 def open_session_database(
-    database: str | os.PathLike[str], *, write: bool = False, busy_timeout: float = 5.0
+    database: str | os.PathLike[str],
+    *,
+    write: bool = False,
+    busy_timeout: float = 5.0,
+    table_set: str | None = None,
+    any_table_set: bool = False,
 ) -> Iterator[SessionDatabase]:
     """Opens an existing adk-sqlite database file and closes it afterwards.
 
@@ -202,12 +192,15 @@ def open_session_database(
         database: A path, or a ``sqlite:///`` URL (a ``?mode=ro`` query is honoured).
         write: Open for maintenance writes; otherwise the connection is read-only.
         busy_timeout: Seconds to wait for another connection's lock.
+        table_set: The sessions table of the table set to work on, for a file
+            that holds several; None for the only one.
+        any_table_set: See `check_session_tables`.
 
     Raises:
         ConfigurationError: ``":memory:"`` or an unsupported URL.
         DatabaseUnavailableError: Missing file, or not a SQLite database.
         DatabaseLockedError: Locked beyond ``busy_timeout``.
-        SchemaError: Not an adk-sqlite database.
+        SchemaError: Not an adk-sqlite database, or no such table set.
         SchemaVersionError: Written by a newer adk-sqlite.
     """
     target = resolve_file(database)
@@ -216,10 +209,14 @@ def open_session_database(
     else:
         connection = connect_read_only(target, busy_timeout=busy_timeout)
     try:
-        version = check_session_tables(connection, target)
+        tables = check_session_tables(connection, target, table_set, any_table_set=any_table_set)
         assert target.path is not None
         yield SessionDatabase(
-            path=target.path, target=target, connection=connection, schema_version=version
+            path=target.path,
+            target=target,
+            connection=connection,
+            schema_version=tables.schema_version,
+            tables=tables,
         )
     finally:
         connection.close()

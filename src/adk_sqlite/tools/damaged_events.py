@@ -6,7 +6,8 @@ unpickler refuses, JSON that parses but does not validate) makes
 ``SessionService.get_session`` raise `CorruptRecordError` for its whole
 session. `damaged_events_in` decodes every row exactly as ``get_session`` does
 and lists the ones that fail; `set_aside_damaged_events` moves them, in one
-write transaction, into ``adk_damaged_events``.
+write transaction, into ``adk_damaged_events`` (``<events table>_damaged``
+when the store renamed its tables: `adk_sqlite.sqlite.table_sets.TableSet.damaged_events`).
 
 That table keeps every column of the events table under the same name, declared
 without a type so that SQLite applies no conversion: each value keeps its exact
@@ -34,7 +35,7 @@ from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import CorruptRecordError, SchemaError
 from adk_sqlite.records import EventRecord
 from adk_sqlite.sqlite.database_file import (
-    EVENTS_TABLE,
+    TableSet,
     open_session_database,
     rows_in_seq_batches,
     sqlite_errors,
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 DAMAGED_EVENTS_TABLE = "adk_damaged_events"
+"""Where damaged events of the default table names go."""
 
 # The events table's columns (schema version 1): the record's fields in
 # EventRecord order, then the three the store keeps for itself.
@@ -58,25 +60,26 @@ _RECORD_COLUMNS = tuple(name.strip() for name in _sql.EVENT_COLUMNS.split(","))
 _STORED_COLUMNS = (*_RECORD_COLUMNS, "seq", "session_key", "timestamp")
 _COLUMN_LIST = ", ".join(_STORED_COLUMNS)
 
+# Templates: each call fills in the file's table names (`TableSet.render`).
 # Columns without a declared type have no affinity: a value is stored exactly
 # as it was read, a BLOB in a TEXT column or text in a REAL one included.
 CREATE_DAMAGED_EVENTS = f"""
-CREATE TABLE IF NOT EXISTS {DAMAGED_EVENTS_TABLE} (
+CREATE TABLE IF NOT EXISTS "{{damaged_events}}" (
     damaged_key INTEGER PRIMARY KEY,
     moved_at REAL NOT NULL,
     reason TEXT NOT NULL,
     {", ".join(_STORED_COLUMNS)}
 )"""
-SELECT_EVENT_COLUMN_NAMES = f"SELECT name FROM pragma_table_info('{EVENTS_TABLE}')"
+SELECT_EVENT_COLUMN_NAMES = "SELECT name FROM pragma_table_info('{events}')"
 SELECT_EVENTS_AFTER = (
-    f"SELECT seq, {_sql.EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE seq > ? ORDER BY seq LIMIT ?"
+    f'SELECT seq, {_sql.EVENT_COLUMNS} FROM "{{events}}" WHERE seq > ? ORDER BY seq LIMIT ?'
 )
-SELECT_EVENT = f"SELECT seq, {_sql.EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE seq = ?"
-COUNT_EVENTS = f"SELECT count(*) FROM {EVENTS_TABLE}"
+SELECT_EVENT = f'SELECT seq, {_sql.EVENT_COLUMNS} FROM "{{events}}" WHERE seq = ?'
+COUNT_EVENTS = 'SELECT count(*) FROM "{events}"'
 MOVE_EVENT = f"""
-INSERT INTO {DAMAGED_EVENTS_TABLE} (moved_at, reason, {_COLUMN_LIST})
-SELECT julianday('now'), ?, {_COLUMN_LIST} FROM {EVENTS_TABLE} WHERE seq = ?"""
-DELETE_EVENT = f"DELETE FROM {EVENTS_TABLE} WHERE seq = ?"
+INSERT INTO "{{damaged_events}}" (moved_at, reason, {_COLUMN_LIST})
+SELECT julianday('now'), ?, {_COLUMN_LIST} FROM "{{events}}" WHERE seq = ?"""
+DELETE_EVENT = 'DELETE FROM "{events}" WHERE seq = ?'
 
 _BATCH = 2000
 _FLAGS = frozenset({"partial", "turn_complete", "interrupted"})  # stored as 0/1
@@ -116,17 +119,21 @@ class SetAsideReport(msgspec.Struct, kw_only=True):
 
 
 def damaged_events_in(
-    connection: sqlite3.Connection, progress: Callable[[int, int], None] | None = None
+    connection: sqlite3.Connection,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    tables: TableSet,
 ) -> tuple[list[DamagedEvent], int]:
-    """Decodes every event row as ``get_session`` would; returns the failures and the count.
+    """Decodes each event row of ``tables`` as ``get_session`` would: the failures, the count.
 
     Rows are read in batches of ``seq``, so memory stays flat on a large file;
     ``progress`` is called with (rows decoded, rows in total) after each batch.
     """
-    (total,) = connection.execute(COUNT_EVENTS).fetchone()
+    (total,) = connection.execute(tables.render(COUNT_EVENTS)).fetchone()
     damaged: list[DamagedEvent] = []
     decoded = 0
-    for rows in rows_in_seq_batches(connection, SELECT_EVENTS_AFTER, _BATCH):
+    select_after = tables.render(SELECT_EVENTS_AFTER)
+    for rows in rows_in_seq_batches(connection, select_after, _BATCH):
         damaged += _damaged(rows)
         decoded += len(rows)
         if progress is not None:
@@ -135,9 +142,12 @@ def damaged_events_in(
 
 
 def set_aside_damaged_events(
-    database: str | os.PathLike[str], *, busy_timeout: float = 5.0
+    database: str | os.PathLike[str], *, busy_timeout: float = 5.0, table_set: str | None = None
 ) -> SetAsideReport:
     """Moves every event that cannot be decoded into ``adk_damaged_events``, bytes intact.
+
+    (Into ``<events table>_damaged`` when the tables have other names; ``table_set``
+    chooses the store's tables in a file that holds several.)
 
     The file is first scanned without holding the write lock; then, in one
     ``BEGIN IMMEDIATE`` transaction, each row found is decoded again and, if it
@@ -153,30 +163,36 @@ def set_aside_damaged_events(
             columns this version does not know (nothing is moved then).
     """
     started = time.monotonic()
-    with open_session_database(database, write=True, busy_timeout=busy_timeout) as db:
-        connection = db.connection
+    with open_session_database(
+        database, write=True, busy_timeout=busy_timeout, table_set=table_set
+    ) as db:
+        connection, tables = db.connection, db.tables
         with sqlite_errors(db.target):
-            _require_known_columns(connection, db.target)
-            candidates, _ = damaged_events_in(connection)
-            moved = _move(connection, candidates) if candidates else []
+            _require_known_columns(connection, tables, db.target)
+            candidates, _ = damaged_events_in(connection, tables=tables)
+            moved = _move(connection, tables, candidates) if candidates else []
         path = str(db.path)
     return SetAsideReport(
-        path=path, table=DAMAGED_EVENTS_TABLE, moved=moved, seconds=time.monotonic() - started
+        path=path, table=tables.damaged_events, moved=moved, seconds=time.monotonic() - started
     )
 
 
-def _move(connection: sqlite3.Connection, candidates: list[DamagedEvent]) -> list[DamagedEvent]:
+def _move(
+    connection: sqlite3.Connection, tables: TableSet, candidates: list[DamagedEvent]
+) -> list[DamagedEvent]:
     moved: list[DamagedEvent] = []
+    select_event, move_event = tables.render(SELECT_EVENT), tables.render(MOVE_EVENT)
+    delete_event = tables.render(DELETE_EVENT)
     connection.execute(_sql.BEGIN_WRITE)
     try:
-        connection.execute(CREATE_DAMAGED_EVENTS)
+        connection.execute(tables.render(CREATE_DAMAGED_EVENTS))
         for candidate in candidates:
             # Decoded again under the lock: the row may have been deleted (or
             # its session pruned) since the scan.
-            rows = connection.execute(SELECT_EVENT, (candidate.seq,)).fetchall()
+            rows = connection.execute(select_event, (candidate.seq,)).fetchall()
             for found in _damaged(rows):
-                connection.execute(MOVE_EVENT, (found.reason, found.seq))
-                connection.execute(DELETE_EVENT, (found.seq,))
+                connection.execute(move_event, (found.reason, found.seq))
+                connection.execute(delete_event, (found.seq,))
                 moved.append(found)
         connection.execute(_sql.COMMIT)
     except BaseException:
@@ -186,10 +202,12 @@ def _move(connection: sqlite3.Connection, candidates: list[DamagedEvent]) -> lis
     return moved
 
 
-def _require_known_columns(connection: sqlite3.Connection, target: DatabaseTarget) -> None:
+def _require_known_columns(
+    connection: sqlite3.Connection, tables: TableSet, target: DatabaseTarget
+) -> None:
     # A column added by a later schema would not be copied: refuse rather
     # than lose it.
-    columns = {row[0] for row in connection.execute(SELECT_EVENT_COLUMN_NAMES)}
+    columns = {row[0] for row in connection.execute(tables.render(SELECT_EVENT_COLUMN_NAMES))}
     if columns != set(_STORED_COLUMNS):
         unknown = sorted(columns - set(_STORED_COLUMNS)) or sorted(set(_STORED_COLUMNS) - columns)
         raise SchemaError(

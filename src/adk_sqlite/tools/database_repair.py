@@ -41,6 +41,7 @@ def repair_database(
     *,
     progress: ProgressCallback | None = None,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> DatabaseRepairReport:
     """Moves the events ``get_session`` cannot decode aside, then checks the file.
 
@@ -54,6 +55,8 @@ def repair_database(
         database: The database file (or a ``sqlite:///`` URL).
         progress: Passed to the `check_database` run after the repair.
         busy_timeout: Seconds to wait for a lock.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to repair.
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
@@ -61,6 +64,8 @@ def repair_database(
         SchemaError: It is not an adk-sqlite database (nothing is changed).
         SchemaVersionError: It was written by a newer adk-sqlite.
     """
-    set_aside = set_aside_damaged_events(database, busy_timeout=busy_timeout)
-    check = check_database(database, progress=progress, busy_timeout=busy_timeout)
+    set_aside = set_aside_damaged_events(database, busy_timeout=busy_timeout, table_set=table_set)
+    check = check_database(
+        database, progress=progress, busy_timeout=busy_timeout, table_set=table_set
+    )
     return DatabaseRepairReport(ok=check.ok, set_aside=set_aside, check=check)

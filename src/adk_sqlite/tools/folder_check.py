@@ -38,64 +38,42 @@ in ``set_aside``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.errors import AdkSqliteError
 from adk_sqlite.sqlite.database_file import open_session_database
-from adk_sqlite.sqlite.engine.connection import sqlite_errors
-from adk_sqlite.sqlite.engine.writer import WriteLock
 from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, session_file_name
 from adk_sqlite.sqlite.per_session.folder import (
-    SessionFolder,
-    connect_session_file,
     file_identity,
-    file_target,
-    transaction,
     unlink_database,
 )
-from adk_sqlite.sqlite.per_session.jobs import apply_pending
-from adk_sqlite.sqlite.per_session.lifecycle import set_aside
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
-from adk_sqlite.sqlite.schema.statements import Statements, TableNames, render_statements
 from adk_sqlite.tools.damaged_events import SetAsideReport, set_aside_damaged_events
+from adk_sqlite.tools.folder_repair import (
+    FolderChecker,
+    FolderDrift,
+    adopt_orphan,
+    copy_listing,
+    merge_pending,
+    remove_unnamed,
+    set_aside_unreadable,
+)
 from adk_sqlite.tools.maintenance import CheckReport, ProgressCallback, check_database
 from adk_sqlite.tools.session_folder import FolderEntry, catalog_entries
 
 __all__ = ["FolderCheckReport", "FolderDrift", "check_session_folder"]
 
 _SIDECARS = ("-wal", "-shm", "-journal", "-lock")
-_STATEMENTS: Statements = render_statements(
-    TableNames("adk_sessions", "adk_events", "adk_app_states", "adk_user_states"), None
+# A template: the listing data of the session(s) in a file, then its owner (if any).
+_FILE_SESSIONS = (
+    "SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, revision {owner}"
+    ' FROM "{sessions}"'
 )
-_FILE_SESSIONS = _psql.SELECT_FILE_SESSIONS.format(sessions="adk_sessions")
-
-
-class FolderDrift(msgspec.Struct, kw_only=True):
-    """One difference between the catalog and the files (see the module's table).
-
-    Attributes:
-        kind: What is wrong, e.g. ``"orphan_file"``.
-        file: The file, relative to the folder.
-        detail: In words.
-        repaired: Whether ``repair`` fixed it.
-    """
-
-    kind: str
-    file: str
-    app_name: str | None = None
-    user_id: str | None = None
-    session_id: str | None = None
-    detail: str
-    repaired: bool = False
 
 
 class FolderCheckReport(msgspec.Struct, kw_only=True):
@@ -123,48 +101,6 @@ class FolderCheckReport(msgspec.Struct, kw_only=True):
     set_aside: list[SetAsideReport] = msgspec.field(default_factory=list)
 
 
-@dataclass
-class _Checker:
-    folder: Path
-    repair: bool
-    busy_timeout: float
-    drift: list[FolderDrift]
-    set_aside: list[SetAsideReport]
-
-    def report(self, kind: str, path: Path, detail: str, key: tuple[str, ...] = ()) -> FolderDrift:
-        app_name, user_id, session_id = (*key, None, None, None)[:3]
-        found = FolderDrift(
-            kind=kind,
-            file=str(path.relative_to(self.folder)),
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session_id,
-            detail=detail,
-        )
-        self.drift.append(found)
-        return found
-
-    @contextlib.contextmanager
-    def catalog(self) -> Iterator[sqlite3.Connection]:
-        """The catalog in a write transaction, under the lock the stores take."""
-        path = self.folder / _psql.CATALOG_FILE
-        lock = WriteLock(path, timeout=self.busy_timeout)
-        lock.open()
-        connection = connect_session_file(
-            file_target(path), busy_timeout_ms=int(self.busy_timeout * 1000), synchronous="NORMAL"
-        )
-        try:
-            lock.acquire()
-            try:
-                with sqlite_errors(file_target(path)), transaction(connection):
-                    yield connection
-            finally:
-                lock.release()
-        finally:
-            connection.close()
-            lock.close()
-
-
 def check_session_folder(
     folder: str | os.PathLike[str],
     *,
@@ -186,11 +122,22 @@ def check_session_folder(
     root = Path(folder)
     catalog_report = check_database(root / _psql.CATALOG_FILE, busy_timeout=busy_timeout)
     entries = catalog_entries(root, busy_timeout=busy_timeout)
-    checker = _Checker(root, repair, busy_timeout, [], [])
+    with open_session_database(root / _psql.CATALOG_FILE, busy_timeout=busy_timeout) as db:
+        tables = db.tables
+    checker = FolderChecker(
+        root,
+        repair,
+        busy_timeout,
+        [],
+        [],
+        tables,
+        tables.statements(),
+        tables.render(_FILE_SESSIONS),
+    )
     sessions_dir = root / _psql.SESSIONS_FOLDER
     on_disk = _database_files(sessions_dir)
     named = {entry.file.name for entry in entries}
-    archived = _archive_copies(root / _psql.ARCHIVE_FOLDER, named | on_disk, busy_timeout)
+    archived = _archive_copies(root / _psql.ARCHIVE_FOLDER, named | on_disk, checker)
     total = len(entries) + len(on_disk - named)
     problems: list[CheckReport] = []
     checked = 0
@@ -241,7 +188,7 @@ def _database_files(folder: Path) -> set[str]:
 Copies = dict[tuple[Any, ...], Path]
 
 
-def _archive_copies(archive: Path, live_names: set[str], busy_timeout: float) -> Copies:
+def _archive_copies(archive: Path, live_names: set[str], checker: FolderChecker) -> Copies:
     """Archived files of sessions that have a file in ``sessions/``, by (key, generation).
 
     Only those can be half of an unfinished archive: an archive's copy is named
@@ -253,8 +200,8 @@ def _archive_copies(archive: Path, live_names: set[str], busy_timeout: float) ->
         if stem + FILE_SUFFIX not in live_names:
             continue
         try:
-            with open_session_database(archive / name, busy_timeout=busy_timeout) as db:
-                sessions = db.connection.execute(_FILE_SESSIONS).fetchall()
+            with open_session_database(archive / name, busy_timeout=checker.busy_timeout) as db:
+                sessions = db.connection.execute(checker.file_sessions).fetchall()
                 marks = db.connection.execute(_psql.SELECT_FILE_MARKS).fetchone()
         except (AdkSqliteError, sqlite3.Error):
             continue  # not ours to judge: the archive is the user's
@@ -264,7 +211,7 @@ def _archive_copies(archive: Path, live_names: set[str], busy_timeout: float) ->
 
 
 def _check_entry(
-    checker: _Checker,
+    checker: FolderChecker,
     entry: FolderEntry,
     archived: Copies,
     problems: list[CheckReport],
@@ -307,10 +254,12 @@ def _check_entry(
     return 1
 
 
-def _compare_with_file(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
+def _compare_with_file(
+    checker: FolderChecker, entry: FolderEntry, key: tuple[str, str, str]
+) -> None:
     with open_session_database(entry.file, busy_timeout=checker.busy_timeout) as db:
         connection = db.connection
-        row = connection.execute(_STATEMENTS.unconfined.select_session, key).fetchone()
+        row = connection.execute(checker.statements.unconfined.select_session, key).fetchone()
         generation = connection.execute(_psql.SELECT_GENERATION).fetchone()
         (pending,) = connection.execute(_psql.SELECT_NEWEST_PENDING_REVISION).fetchone()
     if row is None:
@@ -333,7 +282,7 @@ def _compare_with_file(checker: _Checker, entry: FolderEntry, key: tuple[str, st
             "unmerged_state", entry.file, "app:/user: deltas not merged into the catalog", key
         )
         if checker.repair:
-            _merge_pending(checker, entry, key)
+            merge_pending(checker, entry, key)
             found.repaired = True
     if (row[2], row[4], row[5]) != (entry.state, entry.update_time, entry.revision):
         found = checker.report(
@@ -343,132 +292,38 @@ def _compare_with_file(checker: _Checker, entry: FolderEntry, key: tuple[str, st
             key,
         )
         if checker.repair:
-            _copy_listing(checker, entry, key)
+            copy_listing(checker, entry, key)
             found.repaired = True
 
 
-def _merge_pending(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
-    connection = connect_session_file(
-        file_target(entry.file, read_only=True),
-        busy_timeout_ms=int(checker.busy_timeout * 1000),
-        synchronous="NORMAL",
-        role="reader",
-    )
-    try:
-        with checker.catalog() as writer:
-            current = writer.execute(_psql.SELECT_ENTRY, key).fetchone()
-            if current is not None and current[1] == entry.generation:
-                apply_pending(writer, connection, _STATEMENTS, key, entry.generation, current[3])
-    finally:
-        connection.close()
-
-
-def _copy_listing(checker: _Checker, entry: FolderEntry, key: tuple[str, str, str]) -> None:
-    with checker.catalog() as writer:
-        # Read under the catalog lock: a store's own (older) copy cannot land after it.
-        with open_session_database(entry.file, busy_timeout=checker.busy_timeout) as db:
-            row = db.connection.execute(_STATEMENTS.unconfined.select_session, key).fetchone()
-        if row is not None:
-            writer.execute(
-                _psql.SET_LISTING,
-                (row[2], julian_day_from_unix(row[4]), row[4], row[5], *key, entry.generation),
-            )
-
-
-def _check_unnamed(checker: _Checker, path: Path, archived: Copies) -> int:
+def _check_unnamed(checker: FolderChecker, path: Path, archived: Copies) -> int:
     """A file in ``sessions/`` that no catalog row names."""
     try:
         with open_session_database(path, busy_timeout=checker.busy_timeout) as db:
-            sessions = db.connection.execute(_FILE_SESSIONS).fetchall()
+            sessions = db.connection.execute(checker.file_sessions).fetchall()
             marks = db.connection.execute(_psql.SELECT_FILE_MARKS).fetchone()
     except (AdkSqliteError, sqlite3.Error) as exc:
-        _set_aside(checker, checker.report("unreadable_file", path, str(exc)), path)
+        set_aside_unreadable(checker, checker.report("unreadable_file", path, str(exc)), path)
         return 1
     if not sessions:
         found = checker.report("deleted_file", path, "no session and no catalog row: deleted")
-        _remove_unnamed(checker, found, path)
+        remove_unnamed(checker, found, path)
         return 1
     key = tuple(sessions[0][:3])
     if len(sessions) != 1 or marks is None or session_file_name(*key) != path.name:
         found = checker.report(
             "unreadable_file", path, "not a session file of this layout (name or contents)"
         )
-        _set_aside(checker, found, path)
+        set_aside_unreadable(checker, found, path)
         return 1
     copy = archived.get((*key, marks[0]))
     if copy is not None and marks[1] is None:
         found = checker.report("unfinished_archive", path, f"already archived as {copy.name}", key)
-        _remove_unnamed(checker, found, path)
+        remove_unnamed(checker, found, path)
         return 1
     found = checker.report("orphan_file", path, "a session file the catalog does not list", key)
     if checker.repair:
-        found.repaired = _adopt(checker, path, sessions[0], int(marks[0]))
+        found.repaired = adopt_orphan(checker, path, sessions[0], int(marks[0]))
         if not found.repaired:
             found.detail += "; its session is live in another file, so it was left alone"
     return 1
-
-
-def _remove_unnamed(checker: _Checker, found: FolderDrift, path: Path) -> None:
-    if not checker.repair:
-        return
-    with checker.catalog() as writer:
-        if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
-            unlink_database(path)
-            found.repaired = True
-
-
-def _set_aside(checker: _Checker, found: FolderDrift, path: Path) -> None:
-    if not checker.repair:
-        return
-    folder = SessionFolder(checker.folder, _STATEMENTS, 0, "NORMAL")
-    with checker.catalog() as writer:
-        if not writer.execute(_psql.SELECT_ENTRY_BY_FILE, (path.name,)).fetchone():
-            moved = set_aside(folder, path)
-            found.detail += f"; moved to {moved.relative_to(checker.folder)}"
-            found.repaired = True
-
-
-def _adopt(checker: _Checker, path: Path, session: tuple[Any, ...], generation: int) -> bool:
-    """Registers an orphan in the catalog, merging the scope deltas it recorded."""
-    app_name, user_id, session_id, state, created, updated, revision = session
-    key = (app_name, user_id, session_id)
-    connection = connect_session_file(
-        file_target(path, read_only=True),
-        busy_timeout_ms=int(checker.busy_timeout * 1000),
-        synchronous="NORMAL",
-        role="reader",
-    )
-    try:
-        with checker.catalog() as writer:
-            if writer.execute(_psql.SELECT_ENTRY, key).fetchone() is not None:
-                return False
-            _mark_live(path)  # a copy put back from archive/ is live again
-            writer.execute(
-                _psql.INSERT_ENTRY,
-                (
-                    *key,
-                    path.name,
-                    generation,
-                    None,
-                    state,
-                    julian_day_from_unix(created),
-                    julian_day_from_unix(updated),
-                    created,
-                    updated,
-                    revision,
-                    revision,
-                ),
-            )
-            # Every delta the file still records: the catalog never saw this session.
-            apply_pending(writer, connection, _STATEMENTS, key, generation, -1)
-    finally:
-        connection.close()
-    return True
-
-
-def _mark_live(path: Path) -> None:
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute(_psql.MARK_LIVE)
-    finally:
-        connection.close()

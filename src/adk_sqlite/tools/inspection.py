@@ -19,12 +19,7 @@ import statistics
 
 import msgspec
 
-from adk_sqlite.sqlite.database_file import (
-    EVENTS_TABLE,
-    SESSIONS_TABLE,
-    open_session_database,
-    sqlite_errors,
-)
+from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
@@ -34,29 +29,32 @@ __all__ = [
     "EventsPerSession",
     "SessionList",
     "SessionSummary",
+    "TableSetSummary",
     "UserStats",
     "database_stats",
+    "find_table_set",
     "list_session_summaries",
 ]
 
+# Templates: each call fills in the file's table names (`TableSet.render`).
 # Events refer to their session by the integer session_key (indexed first).
-_EVENT_COUNT = f"(SELECT count(*) FROM {EVENTS_TABLE} AS e WHERE e.session_key = s.session_key)"
+_EVENT_COUNT = '(SELECT count(*) FROM "{events}" AS e WHERE e.session_key = s.session_key)'
 _FILTER = "(?1 IS NULL OR s.app_name = ?1) AND (?2 IS NULL OR s.user_id = ?2)"
 SELECT_SESSION_SUMMARIES = f"""
 SELECT s.app_name, s.user_id, s.id, s.create_time_unix, s.update_time_unix,
        length(CAST(s.state AS BLOB)),
        CASE WHEN json_valid(s.state) THEN (SELECT count(*) FROM json_each(s.state)) END,
        {_EVENT_COUNT}
-FROM {SESSIONS_TABLE} AS s
+FROM "{{sessions}}" AS s
 WHERE {_FILTER}
 ORDER BY s.update_time_unix DESC, s.app_name, s.user_id, s.id
 LIMIT ?3"""
-COUNT_SESSIONS = f"SELECT count(*) FROM {SESSIONS_TABLE} AS s WHERE {_FILTER}"
+COUNT_SESSIONS = 'SELECT count(*) FROM "{sessions}" AS s WHERE ' + _FILTER
 SELECT_EVENTS_PER_SESSION = f"""
-SELECT s.app_name, s.user_id, {_EVENT_COUNT} FROM {SESSIONS_TABLE} AS s
+SELECT s.app_name, s.user_id, {_EVENT_COUNT} FROM "{{sessions}}" AS s
 ORDER BY s.app_name, s.user_id"""
-COUNT_EVENTS = f"SELECT count(*) FROM {EVENTS_TABLE}"
-SELECT_UPDATE_RANGE = f"SELECT min(update_time_unix), max(update_time_unix) FROM {SESSIONS_TABLE}"
+COUNT_EVENTS = 'SELECT count(*) FROM "{events}"'
+SELECT_UPDATE_RANGE = 'SELECT min(update_time_unix), max(update_time_unix) FROM "{sessions}"'
 
 
 class SessionSummary(msgspec.Struct, kw_only=True):
@@ -93,6 +91,7 @@ def list_session_summaries(
     user_id: str | None = None,
     limit: int | None = None,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> SessionList:
     """Lists sessions, most recently active first.
 
@@ -102,6 +101,8 @@ def list_session_summaries(
         user_id: Only this user's sessions.
         limit: At most this many sessions (``total`` still counts them all).
         busy_timeout: Seconds to wait for a lock held by another connection.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to list (see ``docs/cli.md``).
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
@@ -110,14 +111,14 @@ def list_session_summaries(
     """
     params = (app_name, user_id, -1 if limit is None else max(limit, 0))
     with (
-        open_session_database(database, busy_timeout=busy_timeout) as db,
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
         sqlite_errors(db.target),
     ):
-        connection = db.connection
+        connection, render = db.connection, db.tables.render
         connection.execute("BEGIN")
         try:
-            rows = connection.execute(SELECT_SESSION_SUMMARIES, params).fetchall()
-            (total,) = connection.execute(COUNT_SESSIONS, params[:2]).fetchone()
+            rows = connection.execute(render(SELECT_SESSION_SUMMARIES), params).fetchall()
+            (total,) = connection.execute(render(COUNT_SESSIONS), params[:2]).fetchone()
         finally:
             connection.execute("COMMIT")
     return SessionList(
@@ -135,6 +136,45 @@ def list_session_summaries(
             for row in rows
         ],
         total=total,
+    )
+
+
+class TableSetSummary(msgspec.Struct, kw_only=True):
+    """The tables of one store in a file, as the store recorded them.
+
+    Attributes:
+        sessions: The sessions table; it also names the table set.
+        owner_column: The sessions table's owner column, or None.
+    """
+
+    sessions: str
+    events: str
+    app_states: str
+    user_states: str
+    owner_column: str | None
+    schema_version: int
+
+
+def find_table_set(
+    database: str | os.PathLike[str], *, table_set: str | None = None, busy_timeout: float = 5.0
+) -> TableSetSummary:
+    """The table set the tools use in a file: ``table_set``, else the file's only one.
+
+    Raises:
+        DatabaseUnavailableError: The file is missing or not a database.
+        SchemaError: It is not an adk-sqlite database, has no such table set,
+            or several and none was chosen (the message lists them).
+    """
+    with open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db:
+        found = db.tables
+    names = found.names
+    return TableSetSummary(
+        sessions=names.sessions,
+        events=names.events,
+        app_states=names.app_states,
+        user_states=names.user_states,
+        owner_column=found.owner_column,
+        schema_version=found.schema_version,
     )
 
 
@@ -202,12 +242,16 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
     users: list[UserStats]
 
 
-def database_stats(database: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> DatabaseStats:
+def database_stats(
+    database: str | os.PathLike[str], *, busy_timeout: float = 5.0, table_set: str | None = None
+) -> DatabaseStats:
     """Counts sessions and events per app and user, and measures the file.
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
         busy_timeout: Seconds to wait for a lock held by another connection.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to count.
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
@@ -215,15 +259,15 @@ def database_stats(database: str | os.PathLike[str], *, busy_timeout: float = 5.
         DatabaseLockedError: It stayed locked beyond the busy timeout.
     """
     with (
-        open_session_database(database, busy_timeout=busy_timeout) as db,
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
         sqlite_errors(db.target),
     ):
-        connection = db.connection
+        connection, render = db.connection, db.tables.render
         connection.execute("BEGIN")
         try:
-            per_session = connection.execute(SELECT_EVENTS_PER_SESSION).fetchall()
-            (events,) = connection.execute(COUNT_EVENTS).fetchone()
-            oldest, newest = connection.execute(SELECT_UPDATE_RANGE).fetchone()
+            per_session = connection.execute(render(SELECT_EVENTS_PER_SESSION)).fetchall()
+            (events,) = connection.execute(render(COUNT_EVENTS)).fetchone()
+            oldest, newest = connection.execute(render(SELECT_UPDATE_RANGE)).fetchone()
         finally:
             connection.execute("COMMIT")
         (page_size,) = connection.execute("PRAGMA page_size").fetchone()

@@ -30,10 +30,7 @@ import msgspec
 from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
 from adk_sqlite.errors import ConfigurationError, DatabaseError, DatabaseUnavailableError
 from adk_sqlite.sqlite.database_file import (
-    APP_STATES_TABLE,
-    EVENTS_TABLE,
-    SESSIONS_TABLE,
-    USER_STATES_TABLE,
+    TableSet,
     check_session_tables,
     open_session_database,
     rows_in_seq_batches,
@@ -58,19 +55,20 @@ __all__ = [
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while long work advances."""
 
-COUNT_SESSIONS = f"SELECT count(*) FROM {SESSIONS_TABLE}"
-COUNT_EVENTS = f"SELECT count(*) FROM {EVENTS_TABLE}"
-COUNT_EVENTS_WITH_ACTIONS = f"SELECT count(*) FROM {EVENTS_TABLE} WHERE actions IS NOT NULL"
-SELECT_ACTIONS_AFTER = f"""
-SELECT seq, app_name, user_id, session_id, id, actions FROM {EVENTS_TABLE}
+# Templates: each call fills in the file's table names (`TableSet.render`).
+COUNT_SESSIONS = 'SELECT count(*) FROM "{sessions}"'
+COUNT_EVENTS = 'SELECT count(*) FROM "{events}"'
+COUNT_EVENTS_WITH_ACTIONS = 'SELECT count(*) FROM "{events}" WHERE actions IS NOT NULL'
+SELECT_ACTIONS_AFTER = """
+SELECT seq, app_name, user_id, session_id, id, actions FROM "{events}"
 WHERE actions IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?"""
-# Every JSON column, with the key that identifies its row.
+# Every JSON column, with the key that identifies its row: (table, key, columns).
 _JSON_CHECKS = (
-    (SESSIONS_TABLE, "app_name || '/' || user_id || '/' || id", ("state",)),
-    (APP_STATES_TABLE, "app_name", ("state",)),
-    (USER_STATES_TABLE, "app_name || '/' || user_id", ("state",)),
+    ("sessions", "app_name || '/' || user_id || '/' || id", ("state",)),
+    ("app_states", "app_name", ("state",)),
+    ("user_states", "app_name || '/' || user_id", ("state",)),
     (
-        EVENTS_TABLE,
+        "events",
         "app_name || '/' || user_id || '/' || session_id || '/' || id",
         (
             "content",
@@ -84,6 +82,9 @@ _JSON_CHECKS = (
             "extra",
         ),
     ),
+)
+SELECT_INVALID_JSON = (
+    'SELECT {key} FROM "{table}" WHERE {column} IS NOT NULL AND NOT json_valid({column})'
 )
 _ACTIONS_BATCH = 2000
 
@@ -115,6 +116,7 @@ def backup_database(
     progress: ProgressCallback | None = None,
     busy_timeout: float = 5.0,
     pages_per_step: int = 1024,
+    table_set: str | None = None,
 ) -> BackupReport:
     """Copies a live database with SQLite's online backup API, then verifies the copy.
 
@@ -130,6 +132,9 @@ def backup_database(
         progress: Called with (pages copied, pages in total) after each step.
         busy_timeout: Seconds to wait for a lock.
         pages_per_step: Pages copied per backup step (between progress calls).
+        table_set: For a file of several stores' tables, the sessions table of
+            the one whose sessions and events the report counts (the whole
+            file is copied either way).
 
     Raises:
         ConfigurationError: ``destination`` exists or is the source itself.
@@ -143,7 +148,7 @@ def backup_database(
     if target.path is None:
         raise ConfigurationError("the backup destination must be a file")
     dest = target.path
-    with open_session_database(database, busy_timeout=busy_timeout) as db:
+    with open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         if dest.exists():
             raise ConfigurationError(f"{dest}: already exists; a backup is always a new file")
         if not dest.parent.is_dir():
@@ -153,7 +158,7 @@ def backup_database(
         os.close(descriptor)
         try:
             pages = _copy(db.connection, partial, progress, pages_per_step)
-            integrity, sessions, events = _verify_copy(partial)
+            integrity, sessions, events = _verify_copy(partial, db.tables.name)
             os.replace(partial, dest)
         except BaseException:
             _remove_with_sidecars(partial)
@@ -193,7 +198,7 @@ def _copy(
             # is one snapshot.
             source.execute("BEGIN")
             try:
-                source.execute(COUNT_SESSIONS).fetchone()
+                source.execute("SELECT 1 FROM sqlite_master").fetchone()
                 source.backup(copy, pages=pages_per_step, progress=report)
             finally:
                 source.execute("COMMIT")
@@ -202,7 +207,7 @@ def _copy(
     return copied
 
 
-def _verify_copy(partial: Path) -> tuple[list[str], int, int]:
+def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int]:
     copy = sqlite3.connect(partial, isolation_level=None)
     try:
         target = parse_database(partial)
@@ -212,9 +217,9 @@ def _verify_copy(partial: Path) -> tuple[list[str], int, int]:
                 raise DatabaseError(
                     f"the backup failed its integrity check and was removed: {integrity[:5]}"
                 )
-            check_session_tables(copy, target)
-            (sessions,) = copy.execute(COUNT_SESSIONS).fetchone()
-            (events,) = copy.execute(COUNT_EVENTS).fetchone()
+            tables = check_session_tables(copy, target, table_set)
+            (sessions,) = copy.execute(tables.render(COUNT_SESSIONS)).fetchone()
+            (events,) = copy.execute(tables.render(COUNT_EVENTS)).fetchone()
     finally:
         copy.close()
     return integrity, sessions, events
@@ -293,6 +298,7 @@ def check_database(
     *,
     progress: ProgressCallback | None = None,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> CheckReport:
     """Checks a database's integrity, foreign keys, schema version and stored payloads.
 
@@ -305,23 +311,31 @@ def check_database(
         progress: Called with (steps done, steps in total): one step per
             actions blob loaded and one per event decoded.
         busy_timeout: Seconds to wait for a lock.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one whose payloads are checked (integrity and foreign keys are
+            the whole file's).
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
         SchemaError: It is not an adk-sqlite database.
         SchemaVersionError: It was written by a newer adk-sqlite.
     """
-    with open_session_database(database, busy_timeout=busy_timeout) as db, sqlite_errors(db.target):
-        connection = db.connection
+    with (
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
+        sqlite_errors(db.target),
+    ):
+        connection, tables = db.connection, db.tables
         integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
         foreign_keys = [
             ForeignKeyProblem(table=row[0], rowid=row[1], parent=row[2])
             for row in connection.execute("PRAGMA foreign_key_check")
         ]
-        invalid_json = _invalid_json(connection)
-        (events,) = connection.execute(COUNT_EVENTS).fetchone()
-        unsafe, checked = _unsafe_actions(connection, _shifted(progress, 0, events))
-        damaged, decoded = damaged_events_in(connection, _shifted(progress, checked, checked))
+        invalid_json = _invalid_json(connection, tables)
+        (events,) = connection.execute(tables.render(COUNT_EVENTS)).fetchone()
+        unsafe, checked = _unsafe_actions(connection, tables, _shifted(progress, 0, events))
+        damaged, decoded = damaged_events_in(
+            connection, _shifted(progress, checked, checked), tables=tables
+        )
         path, version = str(db.path), db.schema_version
     return CheckReport(
         ok=integrity == ["ok"]
@@ -350,14 +364,14 @@ def _shifted(progress: ProgressCallback | None, done: int, total: int) -> Progre
     return lambda step, steps: report(done + step, total + steps)
 
 
-def _invalid_json(connection: sqlite3.Connection) -> list[InvalidJson]:
+def _invalid_json(connection: sqlite3.Connection, tables: TableSet) -> list[InvalidJson]:
     found = []
-    for table, key, columns in _JSON_CHECKS:
+    names = tables.names
+    for role, key, columns in _JSON_CHECKS:
+        table = getattr(names, role)
         for column in columns:
-            # Identifiers here are this module's constants, never user input.
-            sql = (
-                f"SELECT {key} FROM {table} WHERE {column} IS NOT NULL AND NOT json_valid({column})"
-            )
+            # Keys and columns are this module's constants; the table name was validated.
+            sql = SELECT_INVALID_JSON.format(key=key, table=table, column=column)
             found += [
                 InvalidJson(table=table, column=column, key=row[0])
                 for row in connection.execute(sql)
@@ -366,12 +380,13 @@ def _invalid_json(connection: sqlite3.Connection) -> list[InvalidJson]:
 
 
 def _unsafe_actions(
-    connection: sqlite3.Connection, progress: ProgressCallback | None
+    connection: sqlite3.Connection, tables: TableSet, progress: ProgressCallback | None
 ) -> tuple[list[UnsafeActions], int]:
-    (total,) = connection.execute(COUNT_EVENTS_WITH_ACTIONS).fetchone()
+    (total,) = connection.execute(tables.render(COUNT_EVENTS_WITH_ACTIONS)).fetchone()
     unsafe: list[UnsafeActions] = []
     checked = 0
-    for rows in rows_in_seq_batches(connection, SELECT_ACTIONS_AFTER, _ACTIONS_BATCH):
+    select_after = tables.render(SELECT_ACTIONS_AFTER)
+    for rows in rows_in_seq_batches(connection, select_after, _ACTIONS_BATCH):
         for seq, app_name, user_id, session_id, event_id, blob in rows:
             try:
                 loads_actions(blob)

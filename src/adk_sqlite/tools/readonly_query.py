@@ -196,7 +196,8 @@ def run_readonly_query(
         DatabaseUnavailableError: The file is missing or not a database.
         SchemaError: It is not an adk-sqlite database.
     """
-    with open_session_database(database, busy_timeout=busy_timeout) as db:
+    # The statement names its tables itself: any table set of the file will do.
+    with open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db:
         connection = db.connection
         authorizer = _ReadOnlyAuthorizer()
         connection.set_authorizer(authorizer)

@@ -33,12 +33,7 @@ import msgspec
 
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.sqlite.database_file import (
-    EVENTS_TABLE,
-    SESSIONS_TABLE,
-    open_session_database,
-    sqlite_errors,
-)
+from adk_sqlite.sqlite.database_file import TableSet, open_session_database, sqlite_errors
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.maintenance import ProgressCallback
 
@@ -52,28 +47,33 @@ __all__ = [
 
 _SECONDS_PER_DAY = 86400.0
 _APP_FILTER = "(?2 IS NULL OR app_name = ?2)"
+# Templates: each prune fills in the file's table names (`TableSet.render`).
 # Events refer to their session by session_key, the first column of their index.
-COUNT_EVENTS_OF_SESSION = f"SELECT count(*) FROM {EVENTS_TABLE} WHERE session_key = ?"
+COUNT_EVENTS_OF_SESSION = 'SELECT count(*) FROM "{events}" WHERE session_key = ?'
 
 # Sessions: the Julian-day update_time has its own index.
-COUNT_IDLE_SESSIONS = f"""
+COUNT_IDLE_SESSIONS = """
 SELECT count(*), coalesce(sum(
-    (SELECT count(*) FROM {EVENTS_TABLE} AS e WHERE e.session_key = s.session_key)), 0)
-FROM {SESSIONS_TABLE} AS s WHERE s.update_time < ?1 AND (?2 IS NULL OR s.app_name = ?2)"""
-SELECT_IDLE_BATCH = f"""
-SELECT session_key FROM {SESSIONS_TABLE} WHERE update_time < ?1 AND {_APP_FILTER} LIMIT ?3"""
-DELETE_SESSION = f"DELETE FROM {SESSIONS_TABLE} WHERE session_key = ?"
+    (SELECT count(*) FROM "{events}" AS e WHERE e.session_key = s.session_key)), 0)
+FROM "{sessions}" AS s WHERE s.update_time < ?1 AND (?2 IS NULL OR s.app_name = ?2)"""
+SELECT_IDLE_BATCH = (
+    'SELECT session_key FROM "{sessions}" WHERE update_time < ?1 AND ' + _APP_FILTER + " LIMIT ?3"
+)
+DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE session_key = ?'
 
 # Events: the Julian-day timestamp has no index (every append would pay for
 # one), so batches walk the table once in seq (rowid) order, each starting
 # where the last one stopped instead of rescanning from the start.
-COUNT_OLD_EVENTS = f"""
-SELECT count(*), count(DISTINCT session_key)
-FROM {EVENTS_TABLE} WHERE timestamp < ?1 AND {_APP_FILTER}"""
-SELECT_OLD_EVENTS_BATCH = f"""
-SELECT seq, session_key FROM {EVENTS_TABLE}
-WHERE seq > ?4 AND timestamp < ?1 AND {_APP_FILTER} ORDER BY seq LIMIT ?3"""
-DELETE_EVENT = f"DELETE FROM {EVENTS_TABLE} WHERE seq = ?"
+COUNT_OLD_EVENTS = (
+    'SELECT count(*), count(DISTINCT session_key) FROM "{events}" WHERE timestamp < ?1 AND '
+    + _APP_FILTER
+)
+SELECT_OLD_EVENTS_BATCH = (
+    'SELECT seq, session_key FROM "{events}" WHERE seq > ?4 AND timestamp < ?1 AND '
+    + _APP_FILTER
+    + " ORDER BY seq LIMIT ?3"
+)
+DELETE_EVENT = 'DELETE FROM "{events}" WHERE seq = ?'
 
 PruneMode = Literal["idle_sessions", "old_events"]
 
@@ -123,6 +123,7 @@ def prune_idle_sessions(
     batch_size: int = 500,
     busy_timeout: float = 30.0,
     progress: ProgressCallback | None = None,
+    table_set: str | None = None,
 ) -> PruneReport:
     """Deletes sessions with no activity for ``idle_days`` days, with their events.
 
@@ -135,6 +136,8 @@ def prune_idle_sessions(
         batch_size: Sessions per transaction.
         busy_timeout: Seconds to wait for the write lock.
         progress: Called with (sessions deleted, sessions to delete).
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to prune.
 
     Raises:
         ConfigurationError: ``idle_days`` is negative.
@@ -144,13 +147,16 @@ def prune_idle_sessions(
     cutoff = _cutoff(idle_days, now, "idle_days")
     params = (julian_day_from_unix(cutoff), app_name)
     with (
-        open_session_database(database, write=not dry_run, busy_timeout=busy_timeout) as db,
+        open_session_database(
+            database, write=not dry_run, busy_timeout=busy_timeout, table_set=table_set
+        ) as db,
         sqlite_errors(db.target),
     ):
-        sessions, events = db.connection.execute(COUNT_IDLE_SESSIONS, params).fetchone()
+        count = db.tables.render(COUNT_IDLE_SESSIONS)
+        sessions, events = db.connection.execute(count, params).fetchone()
         if not dry_run:
             sessions, events = _delete_idle(
-                db.connection, (*params, batch_size), sessions, progress
+                db.connection, db.tables, (*params, batch_size), sessions, progress
             )
     return PruneReport(
         mode="idle_sessions",
@@ -165,18 +171,24 @@ def prune_idle_sessions(
 
 def _delete_idle(
     connection: sqlite3.Connection,
+    tables: TableSet,
     params: tuple[float, str | None, int],
     expected: int,
     progress: ProgressCallback | None,
 ) -> tuple[int, int]:
+    select_batch, count_events = (
+        tables.render(SELECT_IDLE_BATCH),
+        tables.render(COUNT_EVENTS_OF_SESSION),
+    )
+    delete_session = tables.render(DELETE_SESSION)
     sessions = events = 0
     while True:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            batch = connection.execute(SELECT_IDLE_BATCH, params).fetchall()
+            batch = connection.execute(select_batch, params).fetchall()
             for (session_key,) in batch:
-                events += connection.execute(COUNT_EVENTS_OF_SESSION, (session_key,)).fetchone()[0]
-            connection.executemany(DELETE_SESSION, batch)
+                events += connection.execute(count_events, (session_key,)).fetchone()[0]
+            connection.executemany(delete_session, batch)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -199,6 +211,7 @@ def prune_old_events(
     batch_size: int = 5000,
     busy_timeout: float = 30.0,
     progress: ProgressCallback | None = None,
+    table_set: str | None = None,
 ) -> PruneReport:
     """Deletes events older than ``older_than_days`` days; their sessions stay.
 
@@ -214,6 +227,8 @@ def prune_old_events(
         batch_size: Events per transaction.
         busy_timeout: Seconds to wait for the write lock.
         progress: Called with (events deleted, events to delete).
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to prune.
 
     Raises:
         ConfigurationError: ``older_than_days`` is negative.
@@ -223,13 +238,16 @@ def prune_old_events(
     cutoff = _cutoff(older_than_days, now, "older_than_days")
     params = (julian_day_from_unix(cutoff), app_name)
     with (
-        open_session_database(database, write=not dry_run, busy_timeout=busy_timeout) as db,
+        open_session_database(
+            database, write=not dry_run, busy_timeout=busy_timeout, table_set=table_set
+        ) as db,
         sqlite_errors(db.target),
     ):
-        events, sessions = db.connection.execute(COUNT_OLD_EVENTS, params).fetchone()
+        count = db.tables.render(COUNT_OLD_EVENTS)
+        events, sessions = db.connection.execute(count, params).fetchone()
         if not dry_run:
             events, sessions = _delete_old_events(
-                db.connection, (*params, batch_size), events, progress
+                db.connection, db.tables, (*params, batch_size), events, progress
             )
     return PruneReport(
         mode="old_events",
@@ -244,17 +262,19 @@ def prune_old_events(
 
 def _delete_old_events(
     connection: sqlite3.Connection,
+    tables: TableSet,
     params: tuple[float, str | None, int],
     expected: int,
     progress: ProgressCallback | None,
 ) -> tuple[int, int]:
+    select_batch, delete_event = tables.render(SELECT_OLD_EVENTS_BATCH), tables.render(DELETE_EVENT)
     deleted, last_seq = 0, -1
     sessions: set[int] = set()
     while True:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            batch = connection.execute(SELECT_OLD_EVENTS_BATCH, (*params, last_seq)).fetchall()
-            connection.executemany(DELETE_EVENT, [(row[0],) for row in batch])
+            batch = connection.execute(select_batch, (*params, last_seq)).fetchall()
+            connection.executemany(delete_event, [(row[0],) for row in batch])
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -288,7 +308,10 @@ def vacuum_database(
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written.
     """
-    with open_session_database(database, write=True, busy_timeout=busy_timeout) as db:
+    # VACUUM rebuilds the whole file, whichever table sets it holds.
+    with open_session_database(
+        database, write=True, busy_timeout=busy_timeout, any_table_set=True
+    ) as db:
         before = _file_bytes(db.path)
         with sqlite_errors(db.target):
             db.connection.execute("VACUUM")

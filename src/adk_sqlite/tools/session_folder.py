@@ -39,7 +39,7 @@ from adk_sqlite.errors import (
     QueryRefusedError,
     SessionNotFoundError,
 )
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import TableSet, open_session_database, sqlite_errors
 from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, parse_session_file_name
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
@@ -74,11 +74,12 @@ SELECT_ENTRIES_OF_ID = (
     + " WHERE id = ?1 AND (?2 IS NULL OR app_name = ?2) AND (?3 IS NULL OR user_id = ?3)"
     + " ORDER BY app_name, user_id"
 )
+# Templates, filled in with the catalog's (or the file's) table names.
 SELECT_SCOPE_STATES = (
-    "SELECT (SELECT state FROM adk_app_states WHERE app_name = ?1),"
-    " (SELECT state FROM adk_user_states WHERE app_name = ?1 AND user_id = ?2)"
+    'SELECT (SELECT state FROM "{app_states}" WHERE app_name = ?1),'
+    ' (SELECT state FROM "{user_states}" WHERE app_name = ?1 AND user_id = ?2)'
 )
-_SELECT_IDS = "SELECT app_name, user_id, id FROM adk_sessions"
+_SELECT_IDS = 'SELECT app_name, user_id, id FROM "{sessions}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ def read_folder_timeline(
         entries = [_entry(Path(folder), row) for row in rows.fetchall()]
         if len(entries) == 1:
             scopes = db.connection.execute(
-                SELECT_SCOPE_STATES, (entries[0].app_name, entries[0].user_id)
+                db.tables.render(SELECT_SCOPE_STATES), (entries[0].app_name, entries[0].user_id)
             ).fetchone()
     if len(entries) > 1:
         owners = ", ".join(f"--app {e.app_name!r} --user {e.user_id!r}" for e in entries)
@@ -262,7 +263,8 @@ def _archived_keys(folder: Path, busy_timeout: float) -> list[tuple[Path, tuple[
             continue
         # A hashed (long) name: the file's own session row says whose it is.
         with open_session_database(path, busy_timeout=busy_timeout) as db:
-            found += [(path, (a, u, i)) for a, u, i in db.connection.execute(_SELECT_IDS)]
+            ids = db.connection.execute(db.tables.render(_SELECT_IDS))
+            found += [(path, (a, u, i)) for a, u, i in ids]
     return found
 
 
@@ -305,7 +307,7 @@ def query_session_folder(
     """
     root = Path(folder)
     files = session_files(root, include_archived=include_archived, busy_timeout=busy_timeout)
-    columns = _statement_columns(sql, parameters)
+    columns = _statement_columns(sql, parameters, _catalog_tables(root, busy_timeout))
     deadline = None if timeout is None else time.monotonic() + timeout
     # With `combine`, max_rows limits the combined rows, not what goes into them.
     limit = max_rows if combine is None else None
@@ -362,20 +364,24 @@ def _run_guarded(
         connection.set_authorizer(None)
 
 
-def _statement_columns(sql: str, parameters: Sequence[Any]) -> list[str]:
+def _catalog_tables(folder: Path, busy_timeout: float) -> TableSet:
+    """The folder's table set, as its catalog records it (every session file has the same)."""
+    with open_session_database(_catalog_of(folder), busy_timeout=busy_timeout) as db:
+        return db.tables
+
+
+def _statement_columns(sql: str, parameters: Sequence[Any], tables: TableSet) -> list[str]:
     """Checks the statement once on empty tables of the layout; returns its columns.
 
     So a statement that would write is refused, and invalid SQL reported,
     even in a folder without sessions, before any file is opened.
     """
     from adk_sqlite.sqlite.per_session.folder import migrate_table_set
-    from adk_sqlite.sqlite.schema.statements import TableNames, render_statements
-    from adk_sqlite.sqlite.shared_file import jobs as _jobs
+    from adk_sqlite.sqlite.shared_file import jobs
 
     connection = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        tables = TableNames("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")
-        _jobs.migrate(connection, render_statements(tables, None))
+        jobs.migrate(connection, tables.statements())
         migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)
         cursor = _run_guarded(connection, sql, parameters)
         return [column[0] for column in cursor.description or ()]

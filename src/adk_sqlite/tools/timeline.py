@@ -26,14 +26,7 @@ from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
 from adk_sqlite.codec.content import MessageContent, decode_content, describe_other_part
 from adk_sqlite.codec.state import decode_state, merged_state
 from adk_sqlite.errors import AmbiguousSessionError, CorruptRecordError, SessionNotFoundError
-from adk_sqlite.sqlite.database_file import (
-    APP_STATES_TABLE,
-    EVENTS_TABLE,
-    SESSIONS_TABLE,
-    USER_STATES_TABLE,
-    open_session_database,
-    sqlite_errors,
-)
+from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
 __all__ = [
@@ -45,17 +38,18 @@ __all__ = [
     "read_timeline",
 ]
 
-FIND_SESSION = f"""
+# Templates: each call fills in the file's table names (`TableSet.render`).
+FIND_SESSION = """
 SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, session_key
-FROM {SESSIONS_TABLE}
+FROM "{sessions}"
 WHERE id = ?1 AND (?2 IS NULL OR app_name = ?2) AND (?3 IS NULL OR user_id = ?3)
 ORDER BY app_name, user_id"""
-SELECT_APP_STATE = f"SELECT state FROM {APP_STATES_TABLE} WHERE app_name = ?"
-SELECT_USER_STATE = f"SELECT state FROM {USER_STATES_TABLE} WHERE app_name = ? AND user_id = ?"
-SELECT_TIMELINE_EVENTS = f"""
+SELECT_APP_STATE = 'SELECT state FROM "{app_states}" WHERE app_name = ?'
+SELECT_USER_STATE = 'SELECT state FROM "{user_states}" WHERE app_name = ? AND user_id = ?'
+SELECT_TIMELINE_EVENTS = """
 SELECT seq, id, invocation_id, author, branch, timestamp_unix, content, actions,
        error_code, error_message
-FROM {EVENTS_TABLE} WHERE session_key = ? ORDER BY timestamp_unix, seq"""
+FROM "{events}" WHERE session_key = ? ORDER BY timestamp_unix, seq"""
 
 
 class ToolCall(msgspec.Struct, kw_only=True):
@@ -139,6 +133,7 @@ def read_timeline(
     app_name: str | None = None,
     user_id: str | None = None,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> Timeline:
     """Reads one session as a timeline.
 
@@ -148,6 +143,8 @@ def read_timeline(
         app_name: Its app; needed only when the id exists in several apps.
         user_id: Its user; needed only when the id exists for several users.
         busy_timeout: Seconds to wait for a lock held by another connection.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to read.
 
     Raises:
         SessionNotFoundError: No such session.
@@ -156,13 +153,15 @@ def read_timeline(
         SchemaError: It is not an adk-sqlite database.
     """
     with (
-        open_session_database(database, busy_timeout=busy_timeout) as db,
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
         sqlite_errors(db.target),
     ):
-        connection = db.connection
+        connection, render = db.connection, db.tables.render
         connection.execute("BEGIN")
         try:
-            matches = connection.execute(FIND_SESSION, (session_id, app_name, user_id)).fetchall()
+            matches = connection.execute(
+                render(FIND_SESSION), (session_id, app_name, user_id)
+            ).fetchall()
             if not matches:
                 raise SessionNotFoundError(
                     f"{db.path}: no session {_describe(session_id, app_name, user_id)}"
@@ -174,9 +173,9 @@ def read_timeline(
                     f" with {owners}"
                 )
             app, user, sid, state_json, created, updated, session_key = matches[0]
-            app_row = connection.execute(SELECT_APP_STATE, (app,)).fetchone()
-            user_row = connection.execute(SELECT_USER_STATE, (app, user)).fetchone()
-            rows = connection.execute(SELECT_TIMELINE_EVENTS, (session_key,)).fetchall()
+            app_row = connection.execute(render(SELECT_APP_STATE), (app,)).fetchone()
+            user_row = connection.execute(render(SELECT_USER_STATE), (app, user)).fetchone()
+            rows = connection.execute(render(SELECT_TIMELINE_EVENTS), (session_key,)).fetchall()
         finally:
             connection.execute("COMMIT")
     state = merged_state(

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import msgspec
 
 from adk_sqlite.codec.content import MessageContent, decode_content
-from adk_sqlite.sqlite.database_file import EVENTS_TABLE, open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
 __all__ = ["ToolAudit", "ToolCallRecord", "ToolStats", "audit_tool_calls", "percentile"]
@@ -41,10 +41,11 @@ __all__ = ["ToolAudit", "ToolCallRecord", "ToolStats", "audit_tool_calls", "perc
 # The LIKE filters skip plain-text events cheaply; the JSON is parsed afterwards.
 # ORDER BY follows the events index (session_key, timestamp_unix, seq), so
 # SQLite walks it without sorting and each session's events arrive together.
-SELECT_TOOL_EVENTS = f"""
+# A template: each call fills in the file's events table (`TableSet.render`).
+SELECT_TOOL_EVENTS = """
 SELECT session_key, app_name, user_id, session_id, id, timestamp_unix, content, error_code,
        error_message
-FROM {EVENTS_TABLE}
+FROM "{events}"
 WHERE (content LIKE '%"function_call"%' OR content LIKE '%"function_response"%')
   AND (?1 IS NULL OR session_id = ?1) AND (?2 IS NULL OR app_name = ?2)
 ORDER BY session_key, timestamp_unix, seq"""
@@ -117,6 +118,7 @@ def audit_tool_calls(
     tool: str | None = None,
     errors_only: bool = False,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> ToolAudit:
     """Pairs every function call with its response, across all sessions.
 
@@ -127,6 +129,8 @@ def audit_tool_calls(
         tool: Only calls of this tool.
         errors_only: List only the calls that failed.
         busy_timeout: Seconds to wait for a lock held by another connection.
+        table_set: For a file of several stores' tables, the sessions table of
+            the one to audit.
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
@@ -134,10 +138,11 @@ def audit_tool_calls(
         CorruptRecordError: An event's content is not valid message JSON.
     """
     with (
-        open_session_database(database, busy_timeout=busy_timeout) as db,
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
         sqlite_errors(db.target),
     ):
-        rows = db.connection.execute(SELECT_TOOL_EVENTS, (session_id, app_name)).fetchall()
+        sql = db.tables.render(SELECT_TOOL_EVENTS)
+        rows = db.connection.execute(sql, (session_id, app_name)).fetchall()
     calls = _pair_calls(rows)
     if tool is not None:
         calls = [call for call in calls if call.tool == tool]

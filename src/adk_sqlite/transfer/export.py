@@ -109,6 +109,7 @@ async def export_to_postgres(
     batch_size: int = 10_000,
     progress: ProgressCallback | None = None,
     busy_timeout: float = 5.0,
+    table_set: str | None = None,
 ) -> ExportReport:
     """Copies sessions, events and ``app:``/``user:`` state from SQLite into PostgreSQL.
 
@@ -130,6 +131,9 @@ async def export_to_postgres(
             export (committed batches stay; the next run resumes).
         busy_timeout: Seconds to wait if the source is locked when it is opened
             (a WAL database being recovered); reading never waits for writers.
+        table_set: With a path: export the table set the file recorded under
+            this sessions table's name (its other names and owner column are
+            read from the file) instead of the default names.
 
     Returns:
         The verified report.
@@ -154,7 +158,7 @@ async def export_to_postgres(
         raise ConfigurationError(f"app_name={app_name!r}: expected a string or None")
     if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
         raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
-    tables = source_tables(source)
+    tables = source_tables(source, table_set)
     store, owns_store = _target_store(target)
     notify = _Progress(progress)
     started = time.perf_counter()

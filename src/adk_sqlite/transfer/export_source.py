@@ -10,7 +10,7 @@ runs, and what it writes is picked up by the next run.
 from __future__ import annotations
 
 import asyncio
-import functools
+import dataclasses
 import os
 import sqlite3
 from collections.abc import AsyncGenerator, Callable, Container, Mapping
@@ -21,18 +21,13 @@ from typing import Any, TypeVar
 
 from adk_sqlite.codec.event_digest import SessionDigest, event_row_digest
 from adk_sqlite.codec.events import unix_from_julian_day
-from adk_sqlite.errors import ConfigurationError, SchemaError, SchemaVersionError
+from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite import SqliteStore
-from adk_sqlite.sqlite.database_file import (
-    SESSIONS_TABLE,
-    check_session_tables,
-    connect_read_only,
-    resolve_file,
-)
+from adk_sqlite.sqlite.database_file import connect_read_only, resolve_file
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database, sqlite_errors
 from adk_sqlite.sqlite.schema import sql as sqlite_sql
 from adk_sqlite.sqlite.schema.statements import TableNames as SqliteTableNames
-from adk_sqlite.sqlite.schema.statements import render_statements
+from adk_sqlite.sqlite.table_sets import DEFAULT_TABLE_NAMES, choose_table_set
 
 __all__ = ["SourceSnapshot", "SourceTables", "source_tables"]
 
@@ -41,9 +36,6 @@ SessionKey = tuple[str, str, str]
 EMPTY_DIGEST = SessionDigest().hexdigest()
 
 _IN_SCOPE = "(?1 IS NULL OR app_name = ?1)"
-_SELECT_SCHEMA_TABLE = (
-    f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{sqlite_sql.SCHEMA_TABLE}'"
-)
 _SELECT_SESSIONS = (
     "SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, revision"
     ' {owner} FROM "{sessions}" WHERE ' + _IN_SCOPE
@@ -63,7 +55,11 @@ _SELECT_EVENTS = 'SELECT seq, {columns} FROM "{events}" WHERE ' + _IN_SCOPE + " 
 
 @dataclass(frozen=True, slots=True)
 class SourceTables:
-    """Where the source database is and what its tables are called."""
+    """Where the source database is and what its tables are called.
+
+    With ``recorded``, only ``sessions`` is known yet: the other names are the
+    ones the file recorded for that table set, read when the source is opened.
+    """
 
     target: DatabaseTarget
     sessions: str
@@ -71,25 +67,39 @@ class SourceTables:
     app_states: str
     user_states: str
     owner_column: str | None
+    recorded: bool = False
 
     def describe(self) -> str:
         return self.target.describe()
 
 
-def source_tables(source: object) -> SourceTables:
-    """Understands ``source``: a SQLite path or URL (default table names) or a SqliteStore.
+def source_tables(source: object, table_set: str | None = None) -> SourceTables:
+    """Understands ``source``: a SQLite path or URL, or a SqliteStore.
+
+    A path's tables have the default names, or, given ``table_set`` (a sessions
+    table's name), the names the file recorded for that table set.
 
     Raises:
-        ConfigurationError: Anything else, or an in-memory database (another
-            connection cannot see it).
+        ConfigurationError: Anything else, an in-memory database (another
+            connection cannot see it), or a ``table_set`` with a SqliteStore.
     """
+    if table_set is not None:
+        if not isinstance(source, str | os.PathLike):
+            raise ConfigurationError(
+                "table_set is for a source given by its path; a SqliteStore names its tables"
+            )
+        target = parse_database(source)
+        if target.path is None:
+            raise ConfigurationError("an in-memory SQLite database cannot be exported")
+        return SourceTables(target, table_set, "", "", "", None, recorded=True)
     if isinstance(source, SqliteStore):
         target = parse_database(source.database)
         names = source.table_names
         owner_name = source.owner_column_name
     elif isinstance(source, str | os.PathLike):
         target = parse_database(source)
-        names = ("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")
+        default = DEFAULT_TABLE_NAMES
+        names = (default.sessions, default.events, default.app_states, default.user_states)
         owner_name = None
     else:
         raise ConfigurationError(
@@ -100,24 +110,6 @@ def source_tables(source: object) -> SourceTables:
             "an in-memory SQLite database cannot be exported: no other connection can read it"
         )
     return SourceTables(target, *names, owner_column=owner_name)
-
-
-@functools.cache
-def _adk_session_columns(sessions_table: str) -> frozenset[str]:
-    """The columns adk-sqlite itself gives a sessions table (any other is the owner column).
-
-    Derived by replaying the SQLite migrations in memory, so it follows the schema.
-    """
-    names = SqliteTableNames(sessions_table, "e", "a", "u")
-    connection = sqlite3.connect(":memory:")
-    try:
-        for steps in render_statements(names, None).migrations:
-            for statement in steps:
-                connection.execute(statement)
-        rows = connection.execute(sqlite_sql.SELECT_TABLE_COLUMNS, (sessions_table,))
-        return frozenset(row[0] for row in rows)
-    finally:
-        connection.close()
 
 
 def _flag(value: int | None) -> bool | None:
@@ -188,41 +180,26 @@ class SourceSnapshot:
         connection = connect_read_only(target, busy_timeout=self._busy_timeout)
         self._connection = connection
         connection.execute("BEGIN")
-        if self.tables.sessions == SESSIONS_TABLE:
-            check_session_tables(connection, target)
-        else:
-            self._check_renamed_tables(connection)
-        self._find_owner_column(connection)
-
-    def _check_renamed_tables(self, connection: sqlite3.Connection) -> None:
-        where = self.tables.describe()
-        if connection.execute(_SELECT_SCHEMA_TABLE).fetchone() is None:
-            raise SchemaError(
-                f"{where}: not an adk-sqlite database (it has no {sqlite_sql.SCHEMA_TABLE} table)"
+        # The tools' checks and messages. The names are the store's (or the
+        # defaults for a path), whether or not the file recorded them; or the
+        # file's own for the table set asked for.
+        tables = self.tables
+        names = SqliteTableNames(
+            tables.sessions, tables.events, tables.app_states, tables.user_states
+        )
+        known = None if tables.recorded else names
+        found = choose_table_set(connection, target, names.sessions, known=known)
+        if tables.recorded:
+            self.tables = dataclasses.replace(
+                tables,
+                sessions=found.names.sessions,
+                events=found.names.events,
+                app_states=found.names.app_states,
+                user_states=found.names.user_states,
+                recorded=False,
             )
-        row = connection.execute(sqlite_sql.SELECT_SCHEMA_VERSION, (self.tables.sessions,))
-        version = row.fetchone()[0]
-        if version is None:
-            raise SchemaError(f"{where}: has no adk-sqlite tables named {self.tables.sessions!r}")
-        if version > sqlite_sql.SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{where}: its tables are at schema version {version}, newer than this"
-                f" adk-sqlite understands ({sqlite_sql.SCHEMA_VERSION}); upgrade adk-sqlite"
-            )
-
-    def _find_owner_column(self, connection: sqlite3.Connection) -> None:
-        columns = {
-            row[0]
-            for row in connection.execute(sqlite_sql.SELECT_TABLE_COLUMNS, (self.tables.sessions,))
-        }
-        extra = sorted(columns - _adk_session_columns(self.tables.sessions))
-        if len(extra) > 1:
-            raise SchemaError(
-                f"{self.tables.describe()}: table {self.tables.sessions!r} has unknown columns"
-                f" {extra} (an adk-sqlite sessions table has at most one, its owner column)"
-            )
-        if self.owner_column is None and extra:
-            self.owner_column = extra[0]
+        if self.owner_column is None:
+            self.owner_column = found.owner_column
 
     def _render(self, template: str) -> str:
         owner = "" if self.owner_column is None else f', "{self.owner_column}"'

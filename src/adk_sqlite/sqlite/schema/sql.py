@@ -93,6 +93,28 @@ CREATE TABLE "{user_states}" (
     update_time REAL NOT NULL,
     PRIMARY KEY (app_name, user_id)
 )"""
+# Schema version 2: which tables a table set (named, as in SCHEMA_TABLE, by its
+# sessions table) is made of, so that the operator tools find a store's tables
+# whatever it called them. The owner column is not recorded: it cannot be added
+# or dropped later, so the sessions table itself tells (its one extra column).
+TABLE_SETS_TABLE = "adk_sqlite_table_sets"
+_CREATE_TABLE_SETS = f"""
+CREATE TABLE IF NOT EXISTS {TABLE_SETS_TABLE} (
+    table_set TEXT PRIMARY KEY,
+    events_table TEXT NOT NULL,
+    app_states_table TEXT NOT NULL,
+    user_states_table TEXT NOT NULL
+)"""
+# The names are validated identifiers (letters, digits, underscores), so they
+# stand in string literals as safely as they stand in the DDL above.
+_RECORD_TABLE_SET = (
+    f"INSERT OR REPLACE INTO {TABLE_SETS_TABLE}"
+    " (table_set, events_table, app_states_table, user_states_table)"
+    " VALUES ('{sessions}', '{events}', '{app_states}', '{user_states}')"
+)
+SELECT_TABLE_SETS = (
+    f"SELECT table_set, events_table, app_states_table, user_states_table FROM {TABLE_SETS_TABLE}"
+)
 
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit
@@ -109,6 +131,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         _CREATE_APP_STATES,
         _CREATE_USER_STATES,
     ),
+    (_CREATE_TABLE_SETS, _RECORD_TABLE_SET),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
