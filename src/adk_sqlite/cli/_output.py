@@ -41,8 +41,10 @@ __all__ = [
     "local_zone",
     "plural",
     "progress_bar",
+    "refuse_table_set_for_folder",
     "shorten",
     "stdout_console",
+    "table_set_option",
     "timeline_time",
 ]
 
@@ -71,6 +73,21 @@ def busy_timeout_option(default: float) -> Callable[[Callable[..., Any]], Callab
         metavar="SECONDS",
         help="How long to wait for a lock held by another connection (exit code 5 after).",
     )
+
+
+table_set_option = click.option(
+    "--table-set",
+    metavar="NAME",
+    help="For a file holding the tables of several stores: the sessions table of the one to"
+    " use (default: the file's only one).",
+)
+"""``--table-set``: which store's tables, in a file that holds several."""
+
+
+def refuse_table_set_for_folder(table_set: str | None) -> None:
+    """A folder of session files has one table set: ``--table-set`` is for a file."""
+    if table_set is not None:
+        raise click.UsageError("--table-set applies to a database file, not a folder")
 
 
 def plural(count: int, noun: str) -> str:

@@ -13,6 +13,7 @@ from adk_sqlite.cli._output import (
     json_option,
     plural,
     progress_bar,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.maintenance import backup_database
@@ -25,9 +26,12 @@ __all__ = ["command"]
 )
 @click.argument("database", metavar="DB")
 @click.argument("destination", metavar="DEST")
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
-def command(database: str, destination: str, busy_timeout: float, as_json: bool) -> None:
+def command(
+    database: str, destination: str, table_set: str | None, busy_timeout: float, as_json: bool
+) -> None:
     """Copy a database while agents keep writing to it.
 
     Uses SQLite's online backup API inside one read transaction, so the copy
@@ -37,7 +41,11 @@ def command(database: str, destination: str, busy_timeout: float, as_json: bool)
     """
     with progress_bar("Copying pages", enabled=not as_json) as progress:
         report = backup_database(
-            database, destination, progress=progress, busy_timeout=busy_timeout
+            database,
+            destination,
+            progress=progress,
+            busy_timeout=busy_timeout,
+            table_set=table_set,
         )
     if as_json:
         emit_json(report)

@@ -14,7 +14,9 @@ from adk_sqlite.cli._output import (
     json_option,
     plural,
     progress_bar,
+    refuse_table_set_for_folder,
     show_check_report,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.database_repair import DatabaseRepairReport, repair_database
@@ -42,9 +44,12 @@ _DETAILS_SHOWN = 20
     help="Move events that cannot be decoded to the adk_damaged_events table (bytes"
     " intact); with a folder, also finish what interrupted operations left.",
 )
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
-def command(database: str, repair: bool, busy_timeout: float, as_json: bool) -> None:
+def command(
+    database: str, repair: bool, table_set: str | None, busy_timeout: float, as_json: bool
+) -> None:
     """Check a database and exit 1 if anything is wrong.
 
     Runs PRAGMA integrity_check and PRAGMA foreign_key_check, reports the
@@ -64,14 +69,19 @@ def command(database: str, repair: bool, busy_timeout: float, as_json: bool) -> 
     and moves damaged events aside in each session file.
     """
     if is_session_folder(database):
+        refuse_table_set_for_folder(table_set)
         check_folder(database, repair=repair, busy_timeout=busy_timeout, as_json=as_json)
         return
     with progress_bar("Checking events", enabled=not as_json) as progress:
         if repair:
-            repaired = repair_database(database, progress=progress, busy_timeout=busy_timeout)
+            repaired = repair_database(
+                database, progress=progress, busy_timeout=busy_timeout, table_set=table_set
+            )
             show_check_report(repaired, as_json=as_json, render=_render_repair)
             return
-        report = check_database(database, progress=progress, busy_timeout=busy_timeout)
+        report = check_database(
+            database, progress=progress, busy_timeout=busy_timeout, table_set=table_set
+        )
     show_check_report(report, as_json=as_json, render=_render)
 
 

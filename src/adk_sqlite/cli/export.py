@@ -16,8 +16,10 @@ from adk_sqlite.cli._output import (
     json_option,
     plural,
     progress_bar,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.inspection import find_table_set
 from adk_sqlite.transfer.export import ExportProgress, ExportReport, export_to_postgres
 
 __all__ = ["command"]
@@ -41,6 +43,7 @@ __all__ = ["command"]
     metavar="EVENTS",
     help="Events per COPY batch (and per transaction).",
 )
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
 def command(
@@ -48,6 +51,7 @@ def command(
     url: str,
     app_name: str | None,
     batch_size: int,
+    table_set: str | None,
     busy_timeout: float,
     as_json: bool,
 ) -> None:
@@ -59,7 +63,11 @@ def command(
     row is copied byte for byte and checked afterwards: row counts per table and
     a SHA-256 of each session's events. Running it again is harmless: it copies
     only what the target lacks, and resumes an export that was interrupted.
+    DB's tables are found by the names its store recorded; on PostgreSQL they
+    get the default names.
     """
+    # The file's own table names (a store may have renamed its tables).
+    source = find_table_set(database, table_set=table_set, busy_timeout=busy_timeout)
     with progress_bar("Exporting events", enabled=not as_json) as update:
         report = asyncio.run(
             export_to_postgres(
@@ -69,6 +77,7 @@ def command(
                 batch_size=batch_size,
                 progress=_events_only(update),
                 busy_timeout=busy_timeout,
+                table_set=source.sessions,
             )
         )
     if as_json:

@@ -14,6 +14,7 @@ from adk_sqlite.cli._output import (
     local_time,
     plural,
     progress_bar,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.retention import (
@@ -49,6 +50,7 @@ __all__ = ["command"]
 @click.option("--app", "app_name", metavar="APP", help="Only this app's sessions or events.")
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; change nothing.")
 @click.option("--vacuum", is_flag=True, help="Run VACUUM afterwards to give the space back.")
+@table_set_option
 @busy_timeout_option(30.0)
 @json_option
 def command(
@@ -58,6 +60,7 @@ def command(
     app_name: str | None,
     dry_run: bool,
     vacuum: bool,
+    table_set: str | None,
     busy_timeout: float,
     as_json: bool,
 ) -> None:
@@ -80,6 +83,7 @@ def command(
                 dry_run=dry_run,
                 busy_timeout=busy_timeout,
                 progress=progress,
+                table_set=table_set,
             )
         else:
             assert events_older_than is not None
@@ -90,6 +94,7 @@ def command(
                 dry_run=dry_run,
                 busy_timeout=busy_timeout,
                 progress=progress,
+                table_set=table_set,
             )
     if vacuum and not dry_run:
         report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)

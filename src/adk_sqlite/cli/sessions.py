@@ -15,6 +15,8 @@ from adk_sqlite.cli._output import (
     local_time,
     local_zone,
     plural,
+    refuse_table_set_for_folder,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
@@ -39,6 +41,7 @@ __all__ = ["command"]
     show_default=True,
     help="At most this many sessions; 0 lists them all.",
 )
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
 def command(
@@ -46,6 +49,7 @@ def command(
     app_name: str | None,
     user_id: str | None,
     limit: int,
+    table_set: str | None,
     busy_timeout: float,
     as_json: bool,
 ) -> None:
@@ -56,14 +60,24 @@ def command(
     folder of one file per session: its live sessions are listed.
     """
     # DB may also be a folder of one file per session (it has a catalog.db).
-    list_sessions = list_folder_sessions if is_session_folder(database) else list_session_summaries
-    listing = list_sessions(
-        database,
-        app_name=app_name,
-        user_id=user_id,
-        limit=limit or None,
-        busy_timeout=busy_timeout,
-    )
+    if is_session_folder(database):
+        refuse_table_set_for_folder(table_set)
+        listing = list_folder_sessions(
+            database,
+            app_name=app_name,
+            user_id=user_id,
+            limit=limit or None,
+            busy_timeout=busy_timeout,
+        )
+    else:
+        listing = list_session_summaries(
+            database,
+            app_name=app_name,
+            user_id=user_id,
+            limit=limit or None,
+            busy_timeout=busy_timeout,
+            table_set=table_set,
+        )
     if as_json:
         emit_json(listing)
     else:

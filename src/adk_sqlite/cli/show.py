@@ -17,7 +17,9 @@ from adk_sqlite.cli._output import (
     local_time,
     local_zone,
     plural,
+    refuse_table_set_for_folder,
     shorten,
+    table_set_option,
     timeline_time,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -42,6 +44,7 @@ _VALUE_LIMIT = 160
 @click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
 @click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")
 @click.option("--full", is_flag=True, help="Show texts, arguments and results in full.")
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
 def command(
@@ -50,6 +53,7 @@ def command(
     app_name: str | None,
     user_id: str | None,
     full: bool,
+    table_set: str | None,
     busy_timeout: float,
     as_json: bool,
 ) -> None:
@@ -62,10 +66,20 @@ def command(
     of one file per session: the live session, else an archived one.
     """
     # DB may also be a folder of one file per session: live, else archived.
-    read = read_folder_timeline if is_session_folder(database) else read_timeline
-    timeline = read(
-        database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
-    )
+    if is_session_folder(database):
+        refuse_table_set_for_folder(table_set)
+        timeline = read_folder_timeline(
+            database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
+        )
+    else:
+        timeline = read_timeline(
+            database,
+            session_id,
+            app_name=app_name,
+            user_id=user_id,
+            busy_timeout=busy_timeout,
+            table_set=table_set,
+        )
     if as_json:
         emit_json(timeline)
     else:

@@ -14,6 +14,7 @@ from adk_sqlite.cli._output import (
     json_option,
     local_time,
     local_zone,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import DatabaseStats, database_stats
@@ -26,16 +27,17 @@ _USERS_SHOWN = 20
 
 @click.command("stats", epilog=example("adk-sqlite stats sessions.db --json"))
 @click.argument("database", metavar="DB")
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
-def command(database: str, busy_timeout: float, as_json: bool) -> None:
+def command(database: str, table_set: str | None, busy_timeout: float, as_json: bool) -> None:
     """Show figures about a database.
 
     Sessions and events per app and per user, events per session
     (min/median/max), the database and WAL file sizes, free pages, and the
     schema version.
     """
-    stats = database_stats(database, busy_timeout=busy_timeout)
+    stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
     if as_json:
         emit_json(stats)
     else:

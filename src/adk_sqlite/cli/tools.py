@@ -16,6 +16,7 @@ from adk_sqlite.cli._output import (
     local_time,
     local_zone,
     shorten,
+    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.tool_audit import ToolAudit, audit_tool_calls
@@ -43,6 +44,7 @@ _VALUE_LIMIT = 80
     show_default=True,
     help="List at most this many calls (the newest); 0 lists all. --json lists all.",
 )
+@table_set_option
 @busy_timeout_option(5.0)
 @json_option
 def command(
@@ -52,6 +54,7 @@ def command(
     tool: str | None,
     errors_only: bool,
     limit: int,
+    table_set: str | None,
     busy_timeout: float,
     as_json: bool,
 ) -> None:
@@ -69,6 +72,7 @@ def command(
         tool=tool,
         errors_only=errors_only,
         busy_timeout=busy_timeout,
+        table_set=table_set,
     )
     if as_json:
         emit_json(audit)
