@@ -123,6 +123,26 @@ async def test_a_missing_private_hook_turns_the_fast_path_off_with_one_warning(
     assert "pydantic 2." in warnings[0].getMessage()  # says which versions it checked
 
 
+async def test_a_self_check_that_raises_turns_the_fast_path_off_with_one_warning(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import adk_sqlite.codec.fast.self_check
+
+    def broken() -> list[Event]:
+        raise RuntimeError("a sample no longer builds")
+
+    await _write_and_read_twice(store)  # the samples written while they still build
+    fast.reset_self_check()
+    monkeypatch.setattr(adk_sqlite.codec.fast.self_check, "sample_events", broken)
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    read = await SessionService(store).get_session(app_name="a", user_id="u", session_id="s")
+    assert read is not None
+    assert fast.fast_path() is None
+    warnings = _fast_path_warnings(caplog)
+    assert len(warnings) == 1
+    assert "a sample no longer builds" in warnings[0].getMessage()
+
+
 def test_a_failed_check_warns_once_when_threads_read_at_the_same_time(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

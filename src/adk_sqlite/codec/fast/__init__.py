@@ -57,7 +57,7 @@ __all__ = [
     "fast_path",
     "paused_gc",
     "reset_self_check",
-    "self_check",
+    "self_check_result",
     "session_builder",
 ]
 
@@ -77,7 +77,7 @@ def environment_allows_fast_decoding() -> bool:
     return os.environ.get(FAST_DECODING_VARIABLE, "").strip().lower() not in _OFF_VALUES
 
 
-def self_check() -> SelfCheck:
+def self_check_result() -> SelfCheck:
     """The self-check's outcome: run at the first call, then cached for the process."""
     global _checked
     checked = _checked
@@ -85,7 +85,10 @@ def self_check() -> SelfCheck:
         # One check and at most one warning, even if two threads read at once.
         with _lock:
             if _checked is None:
-                _checked = run_self_check()
+                try:
+                    _checked = run_self_check()
+                except Exception as exc:  # a check that cannot run has not passed
+                    _checked = SelfCheck(None, (f"the self-check raised {exc!r}",))
                 _report(_checked)
             checked = _checked
     return checked
@@ -107,7 +110,7 @@ def fast_path(*, fast: bool = True) -> FastPath | None:
     """
     if not fast or not environment_allows_fast_decoding():
         return None
-    return self_check().fast_path
+    return self_check_result().fast_path
 
 
 def event_decoder(*, fast: bool = True) -> Callable[[EventRecord], Event]:
