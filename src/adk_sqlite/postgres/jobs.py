@@ -29,6 +29,7 @@ from adk_sqlite.errors import (
     SessionAlreadyExistsError,
     SessionNotFoundError,
     StaleSessionError,
+    UnencodableValueError,
 )
 from adk_sqlite.postgres.statements import Statements
 from adk_sqlite.records import (
@@ -103,7 +104,7 @@ def _state_or_empty(text: str | None, what: str) -> dict[str, Any]:
     return {} if text is None else decode_state(text, what=what)
 
 
-async def select_events(
+async def read_events(
     connection: asyncpg.Connection, statements: Statements, key: Key, query: EventQuery | None
 ) -> list[EventRecord]:
     if query is not None and query.limit == 0:
@@ -140,7 +141,7 @@ async def read_session(
         row = await connection.fetchrow(sql.select_session, *params)
         if row is None:
             return None
-        events = await select_events(connection, statements, key, query)
+        events = await read_events(connection, statements, key, query)
     return _snapshot(row, statements, key, events)
 
 
@@ -264,6 +265,7 @@ async def create_session(
     owner_id: Any,
 ) -> SessionSnapshot:
     app_name, user_id, session_id = key
+    _refuse_nul("the session", app_name=app_name, user_id=user_id, id=session_id)
     owner = () if statements.owner_column is None else (owner_id,)
     # A fresh random starting revision: a Session object kept from before a
     # delete must not match a new session created later under the same id.
@@ -314,6 +316,7 @@ async def append_event(
     expected: StaleCheck,
     owner_id: Any,
 ) -> AppendResult:
+    _refuse_unstorable(event)
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
     owner = _owner_params(owner_id)
@@ -403,3 +406,46 @@ async def _check_not_stale(
 def _event_values(event: EventRecord) -> tuple[Any, ...]:
     # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
     return msgspec.structs.astuple(event)
+
+
+# The event record's text columns. JSON columns need no check: JSON text writes a
+# NUL as the escape \u0000, which PostgreSQL's json type keeps.
+_EVENT_TEXT_FIELDS = (
+    "id",
+    "app_name",
+    "user_id",
+    "session_id",
+    "invocation_id",
+    "author",
+    "branch",
+    "error_code",
+    "error_message",
+)
+
+
+# The Unix seconds PostgreSQL's timestamptz can hold (4713 BC to 294276 AD): the events
+# table keeps each event's time as one, beside the exact float.
+_TIMESTAMPTZ_LOWEST = -210866803200.0
+_TIMESTAMPTZ_HIGHEST = 9224318015999.0
+
+
+def _refuse_nul(what: str, **values: str | None) -> None:
+    """PostgreSQL's text type cannot hold NUL: refused, naming the field, before any SQL."""
+    for name, value in values.items():
+        if value is not None and "\x00" in value:
+            raise UnencodableValueError(
+                f"{what}: its {name} holds a NUL character, which PostgreSQL text cannot store"
+            )
+
+
+def _refuse_unstorable(event: EventRecord) -> None:
+    """Refuses, before any SQL, an event PostgreSQL would store wrongly or not at all."""
+    _refuse_nul(
+        f"event {event.id!r}",
+        **{name: getattr(event, name) for name in _EVENT_TEXT_FIELDS},
+    )
+    if not _TIMESTAMPTZ_LOWEST <= event.timestamp <= _TIMESTAMPTZ_HIGHEST:
+        raise UnencodableValueError(
+            f"event {event.id!r}: its timestamp {event.timestamp!r} is outside the range"
+            " of PostgreSQL's timestamptz (4713 BC to 294276 AD)"
+        )

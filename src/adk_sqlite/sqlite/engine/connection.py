@@ -31,11 +31,13 @@ from adk_sqlite.errors import (
     ReadOnlyDatabaseError,
 )
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection, open_worker_connection
+from adk_sqlite.store_options import seconds
 
 __all__ = [
     "DatabaseTarget",
     "Role",
     "Synchronous",
+    "connection_options",
     "open_connection",
     "parse_database",
     "run_on_connection",
@@ -45,6 +47,7 @@ __all__ = [
 T = TypeVar("T")
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 Job = Callable[[sqlite3.Connection], Any]
+_SYNCHRONOUS_LEVELS: tuple[Synchronous, ...] = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _MEMORY_SPELLINGS = ("", ":memory:")
 _URL_SCHEMES = ("sqlite", "sqlite+aiosqlite")
@@ -170,6 +173,22 @@ def _prepare_file(target: DatabaseTarget) -> None:
 
 
 Role = Literal["writer", "reader", "checkpointer"]
+
+
+def connection_options(*, busy_timeout: object, synchronous: object) -> tuple[int, Synchronous]:
+    """Checks the options both layouts take; returns (busy timeout in ms, synchronous).
+
+    Raises:
+        ConfigurationError: An unknown ``synchronous`` level, or a negative or
+            non-numeric ``busy_timeout``.
+    """
+    for level in _SYNCHRONOUS_LEVELS:
+        if synchronous == level:
+            busy_timeout_ms = int(seconds("busy_timeout", busy_timeout, zero_allowed=True) * 1000)
+            return busy_timeout_ms, level
+    raise ConfigurationError(
+        f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
+    )
 
 
 def configure_connection(

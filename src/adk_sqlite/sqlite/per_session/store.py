@@ -7,15 +7,12 @@ import concurrent.futures
 import functools
 import logging
 import os
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
-from adk_sqlite.errors import ConfigurationError, StoreClosedError
-from adk_sqlite.identifiers import parse_owner_column, validate_identifier
+from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.records import (
     AppendResult,
     EventQuery,
@@ -25,7 +22,7 @@ from adk_sqlite.records import (
     StaleCheck,
     StateDelta,
 )
-from adk_sqlite.sqlite.engine.connection import Synchronous, sqlite_errors
+from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 from adk_sqlite.sqlite.per_session import jobs as _jobs
 from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
@@ -33,7 +30,9 @@ from adk_sqlite.sqlite.per_session.file_names import session_file_name
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
 from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
-from adk_sqlite.sqlite.schema.statements import TableNames, render_statements
+from adk_sqlite.sqlite.schema.statements import Statements, render_statements
+from adk_sqlite.store_base import StoreBase
+from adk_sqlite.store_options import StoreNames
 
 __all__ = ["PerSessionSqliteStore"]
 
@@ -41,7 +40,6 @@ _logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 T = TypeVar("T")
 Key = tuple[str, str, str]
-_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 class _Slot(_jobs.Slot):
@@ -55,7 +53,7 @@ class _Slot(_jobs.Slot):
         self.users = 0
 
 
-class PerSessionSqliteStore:
+class PerSessionSqliteStore(StoreBase):
     """Sessions in a folder, one SQLite file each, with a small catalog database.
 
     Build it with `adk_sqlite.SqliteStore.per_session_files`. The folder holds:
@@ -104,27 +102,22 @@ class PerSessionSqliteStore:
         max_open_sessions: int = 64,
         threads: int = 4,
     ) -> None:
-        tables = TableNames(
-            sessions=validate_identifier(session_table, option="session_table"),
-            events=validate_identifier(events_table, option="events_table"),
-            app_states=validate_identifier(app_state_table, option="app_state_table"),
-            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        names = StoreNames.from_options(
+            session_table=session_table,
+            events_table=events_table,
+            app_state_table=app_state_table,
+            user_state_table=user_state_table,
+            owner_id_column=owner_id_column,
         )
-        names = [tables.sessions, tables.events, tables.app_states, tables.user_states]
-        if len({name.lower() for name in names}) != 4:
-            raise ConfigurationError("the four table names must be different")
-        reserved = {name.lower() for name in names} & set(_psql.RESERVED_TABLES)
+        reserved = {name.lower() for name in names.tables.as_tuple()} & set(_psql.RESERVED_TABLES)
         if reserved:
             raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
-        if synchronous not in _SYNCHRONOUS_LEVELS:
-            raise ConfigurationError(
-                f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
-            )
-        if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
-            raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
+        busy_timeout_ms, synchronous = connection_options(
+            busy_timeout=busy_timeout, synchronous=synchronous
+        )
         if max_open_sessions < 1 or threads < 1:
             raise ConfigurationError("max_open_sessions and threads must be at least 1")
-        owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
+        owner = names.owner_column
         if owner is not None and "references" in owner.ddl.lower():
             raise ConfigurationError(
                 "an owner column with REFERENCES cannot be used with one file per session:"
@@ -132,8 +125,8 @@ class PerSessionSqliteStore:
             )
         self._folder = SessionFolder(
             root=folder_path(folder),
-            statements=render_statements(tables, owner),
-            busy_timeout_ms=int(busy_timeout * 1000),
+            statements=render_statements(names.tables, owner),
+            busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
         )
         self._max_open = max_open_sessions
@@ -157,37 +150,12 @@ class PerSessionSqliteStore:
         return self._folder.root
 
     @property
-    def table_names(self) -> tuple[str, str, str, str]:
-        """The sessions, events, app-state and user-state table names of every file."""
-        tables = self._folder.statements.tables
-        return (tables.sessions, tables.events, tables.app_states, tables.user_states)
-
-    @property
-    def owner_column_name(self) -> str | None:
-        """The name of the sessions tables' owner column, or None."""
-        owner = self._folder.statements.owner_column
-        return None if owner is None else owner.name
-
-    @property
-    def has_owner_column(self) -> bool:
-        """Whether the sessions tables have an owner (tenant) column."""
-        return self._folder.statements.owner_column is not None
+    def _names(self) -> Statements:
+        return self._folder.statements
 
     def session_file(self, *, app_name: str, user_id: str, session_id: str) -> Path:
         """Where a live session's file is (whether or not the session exists)."""
         return self._folder.sessions_dir / session_file_name(app_name, user_id, session_id)
-
-    async def __aenter__(self) -> PerSessionSqliteStore:
-        await self.create_tables()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def create_tables(self) -> None:
         """Creates the folder and the catalog, or migrates the catalog (idempotent)."""
@@ -223,12 +191,7 @@ class PerSessionSqliteStore:
 
     def __del__(self) -> None:
         if getattr(self, "_opened", False) and not getattr(self, "_closed", True):
-            warnings.warn(
-                f"PerSessionSqliteStore({str(self._folder.root)!r}) was garbage-collected while"
-                " open; use 'async with' or 'await store.close()'",
-                ResourceWarning,
-                stacklevel=2,
-            )
+            self._warn_unclosed()
             if self._background is not None:
                 self._background.shutdown(wait=False)
 
@@ -237,7 +200,7 @@ class PerSessionSqliteStore:
             return
         async with self._open_lock:
             if self._closed:
-                raise StoreClosedError(f"{self!r} is closed")
+                raise self._closed_error()
             if self._opened:
                 return
             pool = WorkerPool(self._threads, "adk-sqlite-session")
@@ -264,7 +227,7 @@ class PerSessionSqliteStore:
         pool = self._pool
         # While closing, only the store's own work (listing data, closing files) runs.
         if pool is None or (self._closed and not internal):
-            raise StoreClosedError(f"{self!r} is closed")
+            raise self._closed_error()
         return pool.submit(functools.partial(_translated, job, self._folder, *args), done=done)
 
     def _track(self, task: asyncio.Future[Any]) -> None:
@@ -335,12 +298,6 @@ class PerSessionSqliteStore:
                 )
 
     # --- BaseAsyncStore -------------------------------------------------------------
-
-    def _check_owner(self, owner_id: Any) -> None:
-        if owner_id is not None and self._folder.statements.owner_column is None:
-            raise ConfigurationError(
-                "an owner_id was given but this PerSessionSqliteStore has no owner_id_column"
-            )
 
     async def create_session(
         self,

@@ -6,16 +6,9 @@ from dataclasses import dataclass
 
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.store_options import TableNames
 
-
-@dataclass(frozen=True, slots=True)
-class TableNames:
-    """The four table names of one store, already validated."""
-
-    sessions: str
-    events: str
-    app_states: str
-    user_states: str
+__all__ = ["SessionStatements", "Statements", "TableNames", "render_statements"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +56,7 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
     """Fills every template in `_sql` with these (validated) names."""
     owner_quoted = None if owner_column is None else f'"{owner_column.name}"'
     names = {
-        "sessions": tables.sessions,
-        "events": tables.events,
-        "app_states": tables.app_states,
-        "user_states": tables.user_states,
+        **tables.by_role(),
         "owner_column": "" if owner_column is None else owner_column.ddl + ",",
         "owner_insert_column": "" if owner_quoted is None else ", " + owner_quoted,
         "owner_insert_value": "" if owner_quoted is None else ", ?",

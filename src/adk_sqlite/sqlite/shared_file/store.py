@@ -6,26 +6,14 @@ import asyncio
 import functools
 import os
 import sqlite3
-import warnings
 from collections.abc import Callable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
-from adk_sqlite.errors import ConfigurationError, StoreClosedError
-from adk_sqlite.identifiers import parse_owner_column, validate_identifier
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.sqlite.engine.connection import (
     DatabaseTarget,
     Role,
     Synchronous,
+    connection_options,
     is_busy_error,
     open_connection,
     parse_database,
@@ -35,19 +23,18 @@ from adk_sqlite.sqlite.engine.connection import (
 )
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
-from adk_sqlite.sqlite.schema.statements import Statements, TableNames, render_statements
-from adk_sqlite.sqlite.shared_file import jobs as _jobs
-
-if TYPE_CHECKING:
-    from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
+from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
+from adk_sqlite.sqlite.schema.statements import Statements, render_statements
+from adk_sqlite.sqlite.shared_file import jobs
+from adk_sqlite.store_base import JobStore
+from adk_sqlite.store_options import StoreNames
 
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
-_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-class SqliteStore:
+class SqliteStore(JobStore[Statements]):
     """Sessions, events and scoped state in one SQLite database.
 
     Nothing happens in the constructor: the first operation opens the
@@ -91,6 +78,8 @@ class SqliteStore:
         ConfigurationError: An invalid table name, owner column, URL or option.
     """
 
+    _jobs = jobs
+
     def __init__(
         self,
         database: str | os.PathLike[str] = ":memory:",
@@ -104,38 +93,18 @@ class SqliteStore:
         synchronous: Synchronous = "NORMAL",
         inline_io: bool = True,
     ) -> None:
-        tables = TableNames(
-            sessions=validate_identifier(session_table, option="session_table"),
-            events=validate_identifier(events_table, option="events_table"),
-            app_states=validate_identifier(app_state_table, option="app_state_table"),
-            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        names = StoreNames.from_options(
+            session_table=session_table,
+            events_table=events_table,
+            app_state_table=app_state_table,
+            user_state_table=user_state_table,
+            owner_id_column=owner_id_column,
         )
-        if (
-            len(
-                {
-                    name.lower()
-                    for name in (
-                        tables.sessions,
-                        tables.events,
-                        tables.app_states,
-                        tables.user_states,
-                    )
-                }
-            )
-            != 4
-        ):
-            raise ConfigurationError("the four table names must be different")
-        if synchronous not in _SYNCHRONOUS_LEVELS:
-            raise ConfigurationError(
-                f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
-            )
-        if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
-            raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
-        owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
+        self._busy_timeout_ms, self._synchronous = connection_options(
+            busy_timeout=busy_timeout, synchronous=synchronous
+        )
         self._target: DatabaseTarget = parse_database(database)
-        self._statements: Statements = render_statements(tables, owner)
-        self._busy_timeout_ms = int(busy_timeout * 1000)
-        self._synchronous: Synchronous = synchronous
+        self._statements: Statements = render_statements(names.tables, names.owner_column)
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
@@ -148,45 +117,8 @@ class SqliteStore:
         self._open_lock = asyncio.Lock()
         self._closed = False
 
-    @classmethod
-    def per_session_files(
-        cls,
-        folder: str | os.PathLike[str],
-        *,
-        session_table: str = "adk_sessions",
-        events_table: str = "adk_events",
-        app_state_table: str = "adk_app_states",
-        user_state_table: str = "adk_user_states",
-        owner_id_column: str | None = None,
-        busy_timeout: float = 30.0,
-        synchronous: Synchronous = "NORMAL",
-        max_open_sessions: int = 64,
-        threads: int = 4,
-    ) -> PerSessionSqliteStore:
-        """The other layout: one SQLite file per session in ``folder``, and a catalog.
-
-        Takes the same options as the constructor, plus how many session files
-        stay open (``max_open_sessions``) and how many worker threads run file
-        operations (``threads``). See `adk_sqlite.sqlite.PerSessionSqliteStore`
-        and ``docs/per-session-files.md``::
-
-            store = SqliteStore.per_session_files("./agent-sessions")
-            service = SessionService(store)
-        """
-        from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
-
-        return PerSessionSqliteStore(
-            folder,
-            session_table=session_table,
-            events_table=events_table,
-            app_state_table=app_state_table,
-            user_state_table=user_state_table,
-            owner_id_column=owner_id_column,
-            busy_timeout=busy_timeout,
-            synchronous=synchronous,
-            max_open_sessions=max_open_sessions,
-            threads=threads,
-        )
+    # The other layout, with the same options plus its own: see `PerSessionSqliteStore`.
+    per_session_files = staticmethod(PerSessionSqliteStore)
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -194,35 +126,6 @@ class SqliteStore:
     def database(self) -> str:
         """The database this store uses: a file path or ``":memory:"``."""
         return self._target.describe()
-
-    @property
-    def table_names(self) -> tuple[str, str, str, str]:
-        """The (validated) sessions, events, app-state and user-state table names."""
-        tables = self._statements.tables
-        return (tables.sessions, tables.events, tables.app_states, tables.user_states)
-
-    @property
-    def owner_column_name(self) -> str | None:
-        """The name of the sessions table's owner column, or None."""
-        owner = self._statements.owner_column
-        return None if owner is None else owner.name
-
-    @property
-    def has_owner_column(self) -> bool:
-        """Whether the sessions table has an owner (tenant) column."""
-        return self._statements.owner_column is not None
-
-    async def __aenter__(self) -> SqliteStore:
-        await self.create_tables()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def create_tables(self) -> None:
         """Opens the connections and creates or migrates the tables (idempotent)."""
@@ -248,12 +151,7 @@ class SqliteStore:
     def __del__(self) -> None:
         # getattr: __init__ may have raised before these were set.
         if getattr(self, "_writer", None) is not None and not getattr(self, "_closed", True):
-            warnings.warn(
-                f"SqliteStore({self.database!r}) was garbage-collected while open;"
-                " use 'async with' or 'await store.close()'",
-                ResourceWarning,
-                stacklevel=2,
-            )
+            self._warn_unclosed()
             # Stop the worker threads; their sqlite3 connections close with them.
             for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
                 connection.stop()
@@ -268,7 +166,7 @@ class SqliteStore:
             return committer
         async with self._open_lock:
             if self._closed:
-                raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
+                raise self._closed_error()
             # Another task may have opened the store while this one waited.
             return self._committer or await self._open()
 
@@ -278,7 +176,7 @@ class SqliteStore:
         try:
             with sqlite_errors(self._target):
                 await run_on_connection(
-                    writer, functools.partial(_jobs.migrate, statements=self._statements)
+                    writer, functools.partial(jobs.migrate, statements=self._statements)
                 )
             reader, lock, checkpointer = writer, None, None
             if not self._target.in_memory:
@@ -323,7 +221,7 @@ class SqliteStore:
         await self._ensure_open()
         reader = self._reader
         if reader is None:
-            raise StoreClosedError(f"SqliteStore({self.database!r}) is closed")
+            raise self._closed_error()
         with sqlite_errors(self._target):
             if not self._inline_reads:
                 return await run_on_connection(reader, job)
@@ -343,136 +241,6 @@ class SqliteStore:
     async def _write(self, job: Callable[..., T]) -> T:
         committer = await self._ensure_open()
         return await committer.submit(job)
-
-    def _check_owner(self, owner_id: Any) -> None:
-        if owner_id is not None and self._statements.owner_column is None:
-            raise ConfigurationError(
-                "an owner_id was given but this SqliteStore has no owner_id_column"
-            )
-
-    # --- BaseAsyncStore -------------------------------------------------------------
-
-    async def create_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        state: StateDelta,
-        create_time: float,
-        owner_id: Any = None,
-    ) -> SessionSnapshot:
-        self._check_owner(owner_id)
-        return await self._write(
-            functools.partial(
-                _jobs.create_session,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                state=state,
-                create_time=create_time,
-                owner_id=owner_id,
-            )
-        )
-
-    async def read_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        events: EventQuery | None = None,
-        owner_id: Any = None,
-    ) -> SessionSnapshot | None:
-        self._check_owner(owner_id)
-        return await self._read(
-            functools.partial(
-                _jobs.read_session,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                query=events,
-                owner_id=owner_id,
-            )
-        )
-
-    async def list_sessions(
-        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
-    ) -> SessionListing:
-        self._check_owner(owner_id)
-        return await self._read(
-            functools.partial(
-                _jobs.list_sessions,
-                statements=self._statements,
-                app_name=app_name,
-                user_id=user_id,
-                owner_id=owner_id,
-            )
-        )
-
-    async def delete_session(
-        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
-    ) -> bool:
-        self._check_owner(owner_id)
-        return await self._write(
-            functools.partial(
-                _jobs.delete_session,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                owner_id=owner_id,
-            )
-        )
-
-    async def append_event(
-        self,
-        *,
-        event: EventRecord,
-        delta: StateDelta,
-        expected: StaleCheck,
-        owner_id: Any = None,
-    ) -> AppendResult:
-        self._check_owner(owner_id)
-        return await self._write(
-            functools.partial(
-                _jobs.append_event,
-                statements=self._statements,
-                event=event,
-                delta=delta,
-                expected=expected,
-                owner_id=owner_id,
-            )
-        )
-
-    async def get_events(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        query: EventQuery | None = None,
-    ) -> list[EventRecord]:
-        return await self._read(
-            functools.partial(
-                _jobs.read_events,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                query=query,
-            )
-        )
-
-    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
-        return await self._read(
-            functools.partial(
-                _jobs.read_state, sql=self._statements.select_app_state, params=(app_name,)
-            )
-        )
-
-    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        return await self._read(
-            functools.partial(
-                _jobs.read_state,
-                sql=self._statements.select_user_state,
-                params=(app_name, user_id),
-            )
-        )
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.database!r})"

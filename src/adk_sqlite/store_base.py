@@ -1,0 +1,340 @@
+"""What adk-sqlite's own stores share: the lifecycle, owner confinement, and one job per call.
+
+`StoreBase` is the part every built-in store has: ``async with``, the check that
+an ``owner_id`` is only given to a store with an owner column, the names it was
+built with, and the warning when one is garbage-collected open. It subclasses
+`adk_sqlite.store.BaseAsyncStore`, so the contract's docstrings are the stores'
+(``help()`` and `inspect.getdoc` find them there).
+
+`JobStore` adds the `BaseAsyncStore` methods themselves, written once for every
+backend whose operations are each one function (a *job*) run on one
+connection: a backend gives it a jobs module (`StoreJobs`) and says how a read
+and a write reach a connection (`JobStore._read`, `JobStore._write`). The
+public method builds nothing but the job's arguments, so a call costs no more
+than a backend that wrote the method itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from adk_sqlite.errors import ConfigurationError, StoreClosedError
+from adk_sqlite.identifiers import OwnerColumn
+from adk_sqlite.records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionListing,
+    SessionSnapshot,
+    StaleCheck,
+    StateDelta,
+)
+from adk_sqlite.store import BaseAsyncStore
+from adk_sqlite.store_options import TableNames
+
+__all__ = ["JobStore", "RenderedStatements", "StoreBase", "StoreJobs"]
+
+Key = tuple[str, str, str]
+# A job as the runners receive it: its arguments bound, the connection to come.
+Job = Callable[[Any], Any]
+
+
+class RenderedStatements(Protocol):
+    """What a store reads from its backend's rendered statements."""
+
+    @property
+    def tables(self) -> TableNames: ...
+
+    @property
+    def owner_column(self) -> OwnerColumn | None: ...
+
+
+class StoreBase(BaseAsyncStore):
+    """The lifecycle and owner confinement of adk-sqlite's stores.
+
+    A subclass sets ``_statements`` (or overrides `_names`) and implements
+    `create_tables` and `close`.
+    """
+
+    _statements: RenderedStatements
+
+    @property
+    def _names(self) -> RenderedStatements:
+        return self._statements
+
+    @property
+    def table_names(self) -> tuple[str, str, str, str]:
+        """The (validated) sessions, events, app-state and user-state table names."""
+        return self._names.tables.as_tuple()
+
+    @property
+    def owner_column_name(self) -> str | None:
+        """The name of the sessions table's owner column, or None."""
+        owner = self._names.owner_column
+        return None if owner is None else owner.name
+
+    @property
+    def has_owner_column(self) -> bool:
+        """Whether the sessions table has an owner (tenant) column."""
+        return self._names.owner_column is not None
+
+    async def __aenter__(self) -> Self:
+        await self.create_tables()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _check_owner(self, owner_id: Any) -> None:
+        if owner_id is not None and self._names.owner_column is None:
+            raise ConfigurationError(
+                f"an owner_id was given but this {type(self).__name__} has no owner_id_column"
+            )
+
+    def _closed_error(self) -> StoreClosedError:
+        return StoreClosedError(f"{self!r} is closed")
+
+    def _warn_unclosed(self) -> None:
+        """Called by ``__del__`` when the store still holds connections."""
+        warnings.warn(
+            f"{self!r} was garbage-collected while open; use 'async with' or 'await store.close()'",
+            ResourceWarning,
+            stacklevel=3,
+        )
+
+
+class StoreJobs(Protocol):
+    """A backend's jobs: each runs one store operation whole on one connection.
+
+    Their results are the contract's records, returned directly (a job run on a
+    worker thread) or awaited (a job on an asyncio driver); the backend's
+    `JobStore._read` and `JobStore._write` know which.
+    """
+
+    def create_session(
+        self,
+        connection: Any,
+        statements: Any,
+        key: Key,
+        state: StateDelta,
+        create_time: float,
+        owner_id: Any,
+    ) -> object: ...
+
+    def read_session(
+        self,
+        connection: Any,
+        statements: Any,
+        key: Key,
+        query: EventQuery | None,
+        owner_id: Any,
+    ) -> object: ...
+
+    def list_sessions(
+        self,
+        connection: Any,
+        statements: Any,
+        app_name: str,
+        user_id: str | None,
+        owner_id: Any,
+    ) -> object: ...
+
+    def delete_session(
+        self, connection: Any, statements: Any, key: Key, owner_id: Any
+    ) -> object: ...
+
+    def append_event(
+        self,
+        connection: Any,
+        statements: Any,
+        event: EventRecord,
+        delta: StateDelta,
+        expected: StaleCheck,
+        owner_id: Any,
+    ) -> object: ...
+
+    def read_events(
+        self,
+        connection: Any,
+        statements: Any,
+        key: Key,
+        query: EventQuery | None,
+    ) -> object: ...
+
+    def read_state(self, connection: Any, sql: str, params: tuple[str, ...]) -> object: ...
+
+
+class ScopeStatements(RenderedStatements, Protocol):
+    """The two statements `JobStore` reads state with."""
+
+    @property
+    def select_app_state(self) -> str: ...
+
+    @property
+    def select_user_state(self) -> str: ...
+
+
+ScopeStatementsT = TypeVar("ScopeStatementsT", bound=ScopeStatements)
+
+
+class JobStore(StoreBase, Generic[ScopeStatementsT]):
+    """The `BaseAsyncStore` methods for a backend whose operations are jobs.
+
+    The subclass sets ``_jobs`` (its jobs module) and ``_statements``, and
+    implements `_read` and `_write`: each runs ``job(connection)`` (a job with
+    its other arguments bound) and returns its result, awaited for an asyncio
+    driver. mypy cannot say "the job's result, awaited when
+    the job is a coroutine" (it has no higher-kinded types), so the results are
+    typed here, from the contract, and checked by the contract suite that runs
+    over every backend.
+    """
+
+    _jobs: StoreJobs
+    _statements: ScopeStatementsT
+
+    def _read(self, job: Job) -> Awaitable[Any]:
+        """Runs a job that only reads; a backend may run it where writes do not queue."""
+        raise NotImplementedError
+
+    def _write(self, job: Job) -> Awaitable[Any]:
+        """Runs a job that writes, inside one write transaction."""
+        raise NotImplementedError
+
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: StateDelta,
+        create_time: float,
+        owner_id: Any = None,
+    ) -> SessionSnapshot:
+        self._check_owner(owner_id)
+        snapshot: SessionSnapshot = await self._write(
+            functools.partial(
+                self._jobs.create_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                state=state,
+                create_time=create_time,
+                owner_id=owner_id,
+            )
+        )
+        return snapshot
+
+    async def read_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        events: EventQuery | None = None,
+        owner_id: Any = None,
+    ) -> SessionSnapshot | None:
+        self._check_owner(owner_id)
+        snapshot: SessionSnapshot | None = await self._read(
+            functools.partial(
+                self._jobs.read_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                query=events,
+                owner_id=owner_id,
+            )
+        )
+        return snapshot
+
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
+    ) -> SessionListing:
+        self._check_owner(owner_id)
+        listing: SessionListing = await self._read(
+            functools.partial(
+                self._jobs.list_sessions,
+                statements=self._statements,
+                app_name=app_name,
+                user_id=user_id,
+                owner_id=owner_id,
+            )
+        )
+        return listing
+
+    async def delete_session(
+        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
+    ) -> bool:
+        self._check_owner(owner_id)
+        deleted: bool = await self._write(
+            functools.partial(
+                self._jobs.delete_session,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                owner_id=owner_id,
+            )
+        )
+        return deleted
+
+    async def append_event(
+        self,
+        *,
+        event: EventRecord,
+        delta: StateDelta,
+        expected: StaleCheck,
+        owner_id: Any = None,
+    ) -> AppendResult:
+        self._check_owner(owner_id)
+        result: AppendResult = await self._write(
+            functools.partial(
+                self._jobs.append_event,
+                statements=self._statements,
+                event=event,
+                delta=delta,
+                expected=expected,
+                owner_id=owner_id,
+            )
+        )
+        return result
+
+    async def get_events(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        query: EventQuery | None = None,
+    ) -> list[EventRecord]:
+        events: list[EventRecord] = await self._read(
+            functools.partial(
+                self._jobs.read_events,
+                statements=self._statements,
+                key=(app_name, user_id, session_id),
+                query=query,
+            )
+        )
+        return events
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        state: dict[str, Any] = await self._read(
+            functools.partial(
+                self._jobs.read_state, sql=self._statements.select_app_state, params=(app_name,)
+            )
+        )
+        return state
+
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        state: dict[str, Any] = await self._read(
+            functools.partial(
+                self._jobs.read_state,
+                sql=self._statements.select_user_state,
+                params=(app_name, user_id),
+            )
+        )
+        return state

@@ -1,0 +1,86 @@
+"""The options every store takes, checked once for all backends. Pure, no I/O.
+
+Each store's constructor hands its table names, owner column and timeouts to
+`StoreNames.from_options` and `seconds`: the rules (and the messages a caller
+sees) are the same whichever backend they choose, so a configuration moves
+between backends unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.identifiers import OwnerColumn, parse_owner_column, validate_identifier
+
+__all__ = ["StoreNames", "TableNames", "seconds"]
+
+
+@dataclass(frozen=True, slots=True)
+class TableNames:
+    """The four table names of one store, already validated."""
+
+    sessions: str
+    events: str
+    app_states: str
+    user_states: str
+
+    def by_role(self) -> dict[str, str]:
+        """``{"sessions": name, "events": name, ...}``: the templates' placeholders."""
+        return {
+            "sessions": self.sessions,
+            "events": self.events,
+            "app_states": self.app_states,
+            "user_states": self.user_states,
+        }
+
+    def as_tuple(self) -> tuple[str, str, str, str]:
+        """The sessions, events, app-state and user-state names, in that order."""
+        return (self.sessions, self.events, self.app_states, self.user_states)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreNames:
+    """Everything a store interpolates into its SQL: table names and owner column."""
+
+    tables: TableNames
+    owner_column: OwnerColumn | None
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        session_table: object,
+        events_table: object,
+        app_state_table: object,
+        user_state_table: object,
+        owner_id_column: object,
+    ) -> StoreNames:
+        """Validates a constructor's naming options.
+
+        Raises:
+            ConfigurationError: A name is not a valid identifier, two table
+                names are equal (ignoring case), or the owner column is invalid.
+        """
+        tables = TableNames(
+            sessions=validate_identifier(session_table, option="session_table"),
+            events=validate_identifier(events_table, option="events_table"),
+            app_states=validate_identifier(app_state_table, option="app_state_table"),
+            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        )
+        if len({name.lower() for name in tables.as_tuple()}) != 4:
+            raise ConfigurationError("the four table names must be different")
+        owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
+        return cls(tables, owner)
+
+
+def seconds(option: str, value: object, *, zero_allowed: bool) -> float:
+    """Returns a duration option, checked to be a number of seconds (> 0, or >= 0).
+
+    Raises:
+        ConfigurationError: Names the option and the bound.
+    """
+    if not isinstance(value, int | float) or value < 0 or (value == 0 and not zero_allowed):
+        bound = ">= 0" if zero_allowed else "> 0"
+        raise ConfigurationError(f"{option}={value!r}: expected seconds {bound}")
+    return float(value)
