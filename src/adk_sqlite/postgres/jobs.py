@@ -14,7 +14,6 @@ state row), so concurrent writers cannot deadlock each other.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,12 +22,9 @@ import msgspec
 
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import (
-    STALE_SESSION_MESSAGE,
     DatabaseError,
     DuplicateEventError,
     SessionAlreadyExistsError,
-    SessionNotFoundError,
-    StaleSessionError,
     UnencodableValueError,
 )
 from adk_sqlite.postgres.statements import Statements
@@ -42,9 +38,15 @@ from adk_sqlite.records import (
     StaleCheck,
     StateDelta,
 )
+from adk_sqlite.store_rules import (
+    check_not_stale,
+    created_session,
+    new_revision,
+    owner_params,
+    session_not_found,
+    stale_session,
+)
 
-# Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
-_REVISION_BITS = 52
 # INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
 # inserted it between our SELECT and INSERT; the next SELECT then sees it.
 _MAX_LOCK_ATTEMPTS = 3
@@ -96,10 +98,6 @@ def _event_record(row: Any) -> EventRecord:
     )
 
 
-def _owner_params(owner_id: Any) -> tuple[Any, ...]:
-    return () if owner_id is None else (owner_id,)
-
-
 def _state_or_empty(text: str | None, what: str) -> dict[str, Any]:
     return {} if text is None else decode_state(text, what=what)
 
@@ -132,7 +130,7 @@ async def read_session(
     owner_id: Any,
 ) -> SessionSnapshot | None:
     sql = statements.sessions(confined=owner_id is not None)
-    params = (*key, *_owner_params(owner_id))
+    params = (*key, *owner_params(owner_id))
     if query is not None and query.limit == 0:
         # One statement is one snapshot: no transaction needed.
         row = await connection.fetchrow(sql.select_session, *params)
@@ -165,7 +163,7 @@ async def list_sessions(
     owner_id: Any,
 ) -> SessionListing:
     sql = statements.sessions(confined=owner_id is not None)
-    owner = _owner_params(owner_id)
+    owner = owner_params(owner_id)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         if user_id is None:
@@ -267,9 +265,7 @@ async def create_session(
     app_name, user_id, session_id = key
     _refuse_nul("the session", app_name=app_name, user_id=user_id, id=session_id)
     owner = () if statements.owner_column is None else (owner_id,)
-    # A fresh random starting revision: a Session object kept from before a
-    # delete must not match a new session created later under the same id.
-    revision = secrets.randbits(_REVISION_BITS)
+    revision = new_revision()
     async with connection.transaction():
         inserted = await connection.fetchval(
             statements.insert_session,
@@ -287,24 +283,16 @@ async def create_session(
         user_state = await _merge_scope(
             connection, _user_scope(statements), (app_name, user_id), state.user, create_time
         )
-    record = SessionRecord(
-        app_name=app_name,
-        user_id=user_id,
-        id=session_id,
-        state=state.session,
-        create_time=create_time,
-        update_time=create_time,
-        revision=revision,
-        owner_id=owner_id,
+    return created_session(
+        key, state, create_time, revision, owner_id, app_state=app_state, user_state=user_state
     )
-    return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
 
 
 async def delete_session(
     connection: asyncpg.Connection, statements: Statements, key: Key, owner_id: Any
 ) -> bool:
     sql = statements.sessions(confined=owner_id is not None)
-    deleted = await connection.fetchval(sql.delete_session, *key, *_owner_params(owner_id))
+    deleted = await connection.fetchval(sql.delete_session, *key, *owner_params(owner_id))
     return deleted is not None
 
 
@@ -319,7 +307,7 @@ async def append_event(
     _refuse_unstorable(event)
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
-    owner = _owner_params(owner_id)
+    owner = owner_params(owner_id)
     async with connection.transaction():
         if expected.revision is not None and not delta.session:
             bumped = await connection.fetchrow(
@@ -328,8 +316,8 @@ async def append_event(
             if bumped is None:
                 found = await connection.fetchval(sql.select_session_key, *key, *owner)
                 if found is None:
-                    raise SessionNotFoundError(f"Session {event.session_id} not found.")
-                raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=event.session_id))
+                    raise session_not_found(event.session_id)
+                raise stale_session(event.session_id)
             session_key, revision = bumped[0], bumped[1]
         else:
             session_key, revision = await _lock_and_bump(
@@ -370,11 +358,13 @@ async def _lock_and_bump(
         sql.lock_session, event.app_name, event.user_id, event.session_id, *owner
     )
     if row is None:
-        raise SessionNotFoundError(f"Session {event.session_id} not found.")
+        raise session_not_found(event.session_id)
     session_key, stored_state, stored_revision = row[0], row[1], row[2]
-    await _check_not_stale(
-        connection, statements, session_key, event.session_id, stored_revision, expected
-    )
+    newest = None
+    if expected.revision is None:
+        row = await connection.fetchrow(statements.select_last_event_ids, session_key)
+        newest = (row[0], row[1])
+    check_not_stale(expected, stored_revision, newest, event.session_id)
     new_state = None
     if delta.session:
         state = decode_state(stored_state, what=f"session {event.session_id!r} state")
@@ -384,23 +374,6 @@ async def _lock_and_bump(
         statements.update_session_after_append, session_key, new_state, event.timestamp
     )
     return session_key, revision
-
-
-async def _check_not_stale(
-    connection: asyncpg.Connection,
-    statements: Statements,
-    session_key: int,
-    session_id: str,
-    revision: int,
-    expected: StaleCheck,
-) -> None:
-    if expected.revision is not None:
-        if expected.revision != revision:
-            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
-        return
-    row = await connection.fetchrow(statements.select_last_event_ids, session_key)
-    if expected.last_event_id not in (row[0], row[1]):
-        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:

@@ -46,6 +46,7 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.sqlite.shared_file import jobs as _jobs
+from adk_sqlite.store_rules import owner_params, session_not_found
 
 __all__ = [
     "Key",
@@ -59,7 +60,6 @@ __all__ = [
     "merge_deltas",
     "not_found",
     "open_file",
-    "owner_params",
     "read_events",
     "read_session",
     "read_state",
@@ -93,11 +93,7 @@ class ListingUpdate:
 
 
 def not_found(key: Key) -> SessionNotFoundError:
-    return SessionNotFoundError(f"Session {key[2]} not found.")
-
-
-def owner_params(owner_id: Any) -> tuple[Any, ...]:
-    return () if owner_id is None else (owner_id,)
+    return session_not_found(key[2])
 
 
 def _listing(key: Key, file: SessionFile, row: tuple[Any, ...]) -> ListingUpdate:

@@ -9,7 +9,6 @@ so the write lock is held from the first statement); reads open their own
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
@@ -20,15 +19,12 @@ from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import (
-    STALE_SESSION_MESSAGE,
     ConfigurationError,
     CorruptRecordError,
     DuplicateEventError,
     SchemaError,
     SchemaVersionError,
     SessionAlreadyExistsError,
-    SessionNotFoundError,
-    StaleSessionError,
 )
 from adk_sqlite.records import (
     AppendResult,
@@ -42,10 +38,14 @@ from adk_sqlite.records import (
 )
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
-
-# Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
-_REVISION_BITS = 52
-
+from adk_sqlite.store_rules import (
+    check_not_stale,
+    created_session,
+    new_revision,
+    owner_params,
+    session_not_found,
+    stale_session,
+)
 
 # --- schema -------------------------------------------------------------------------
 
@@ -182,10 +182,6 @@ _RARELY_SET_FIELDS = tuple(name.strip() for name in _sql.RARELY_SET_EVENT_COLUMN
 _rarely_set_decoder = msgspec.json.Decoder(tuple[Any, ...])
 
 
-def _owner_params(owner_id: Any) -> tuple[Any, ...]:
-    return () if owner_id is None else (owner_id,)
-
-
 def _state_of(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
     row = connection.execute(sql, params).fetchone()
     return {} if row is None else decode_state(row[0], what=f"state {params!r}")
@@ -253,7 +249,7 @@ def read_session(
     sql = statements.sessions(confined=owner_id is not None)
     connection.execute(_sql.BEGIN_READ)
     try:
-        row = connection.execute(sql.select_session, (*key, *_owner_params(owner_id))).fetchone()
+        row = connection.execute(sql.select_session, (*key, *owner_params(owner_id))).fetchone()
         if row is None:
             return None
         return SessionSnapshot(
@@ -274,7 +270,7 @@ def list_sessions(
     owner_id: Any,
 ) -> SessionListing:
     sql = statements.sessions(confined=owner_id is not None)
-    owner = _owner_params(owner_id)
+    owner = owner_params(owner_id)
     connection.execute(_sql.BEGIN_READ)
     try:
         with paused_gc():  # thousands of live records, no garbage (see _gc)
@@ -376,9 +372,7 @@ def create_session(
         julian_day,
     )
     owner = () if statements.owner_column is None else (owner_id,)
-    # A fresh random starting revision: a Session object kept from before a
-    # delete must not match a new session created later under the same id.
-    revision = secrets.randbits(_REVISION_BITS)
+    revision = new_revision()
     connection.execute(
         statements.insert_session,
         (
@@ -392,17 +386,9 @@ def create_session(
             *owner,
         ),
     )
-    record = SessionRecord(
-        app_name=app_name,
-        user_id=user_id,
-        id=session_id,
-        state=state.session,
-        create_time=create_time,
-        update_time=create_time,
-        revision=revision,
-        owner_id=owner_id,
+    return created_session(
+        key, state, create_time, revision, owner_id, app_state=app_state, user_state=user_state
     )
-    return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
 
 
 def delete_session(
@@ -412,7 +398,7 @@ def delete_session(
     owner_id: Any,
 ) -> bool:
     sql = statements.sessions(confined=owner_id is not None)
-    cursor = connection.execute(sql.delete_session, (*key, *_owner_params(owner_id)))
+    cursor = connection.execute(sql.delete_session, (*key, *owner_params(owner_id)))
     return cursor.rowcount > 0
 
 
@@ -426,7 +412,7 @@ def append_event(
 ) -> AppendResult:
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
-    owner = _owner_params(owner_id)
+    owner = owner_params(owner_id)
     julian_day = julian_day_from_unix(event.timestamp)
     if expected.revision is not None and not delta.session:
         bumped = connection.execute(
@@ -439,11 +425,12 @@ def append_event(
     else:
         row = connection.execute(sql.select_session_for_update, (*key, *owner)).fetchone()
         if row is None:
-            raise SessionNotFoundError(f"Session {event.session_id} not found.")
+            raise session_not_found(event.session_id)
         session_key, stored_state, stored_revision = row
-        _check_not_stale(
-            connection, statements, session_key, stored_revision, expected, event.session_id
-        )
+        newest = None
+        if expected.revision is None:
+            newest = connection.execute(statements.select_last_event_ids, (session_key,)).fetchone()
+        check_not_stale(expected, stored_revision, newest, event.session_id)
         new_state = None
         if delta.session:
             state = decode_state(stored_state, what=f"session {event.session_id!r} state")
@@ -495,27 +482,8 @@ def _raise_not_found_or_stale(
     owner: tuple[Any, ...],
 ) -> NoReturn:
     if connection.execute(select_sql, (*key, *owner)).fetchone() is None:
-        raise SessionNotFoundError(f"Session {key[2]} not found.")
-    raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=key[2]))
-
-
-def _check_not_stale(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    session_key: int,
-    revision: int,
-    expected: StaleCheck,
-    session_id: str,
-) -> None:
-    if expected.revision is not None:
-        if expected.revision != revision:
-            raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
-        return
-    newest_appended, newest_in_time = connection.execute(
-        statements.select_last_event_ids, (session_key,)
-    ).fetchone()
-    if expected.last_event_id not in (newest_appended, newest_in_time):
-        raise StaleSessionError(STALE_SESSION_MESSAGE.format(id=session_id))
+        raise session_not_found(key[2])
+    raise stale_session(key[2])
 
 
 def _event_values(event: EventRecord) -> tuple[Any, ...]:
