@@ -7,8 +7,21 @@ from dataclasses import dataclass
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.store_options import TableNames
+from adk_sqlite.store_statements import StatementsBase, TemplateRenderer, quoted
 
 __all__ = ["SessionStatements", "Statements", "TableNames", "quoted", "render_statements"]
+
+# Where each confinable statement takes the owner: the parameter after the ones
+# it already has.
+_OWNER_PARAMETER = {
+    "select_session": 4,
+    "lock_session": 4,
+    "bump_session_revision": 6,
+    "select_session_key": 4,
+    "delete_session": 4,
+    "list_sessions_of_app": 2,
+    "list_sessions_of_user": 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,94 +38,45 @@ class SessionStatements:
 
 
 @dataclass(frozen=True, slots=True)
-class Statements:
-    """Every statement a PostgresStore runs, with its table names filled in."""
+class Statements(StatementsBase[SessionStatements]):
+    """Every statement a PostgresStore runs: the shared ones and PostgreSQL's own."""
 
-    tables: TableNames
-    owner_column: OwnerColumn | None
-    migrations: tuple[tuple[str, ...], ...]
-    unconfined: SessionStatements
-    owner_confined: SessionStatements
-    insert_session: str
-    update_session_after_append: str
-    select_app_state: str
     lock_app_state: str
     insert_empty_app_state: str
     update_app_state: str
-    select_user_state: str
     lock_user_state: str
     insert_empty_user_state: str
     update_user_state: str
-    select_user_states_of_app: str
-    insert_event: str
-    select_events: str
-    select_events_after: str
-    select_recent_events: str
-    select_recent_events_after: str
-    select_last_event_ids: str
-
-    def sessions(self, *, confined: bool) -> SessionStatements:
-        return self.owner_confined if confined else self.unconfined
-
-
-def quoted(name: str) -> str:
-    """A validated identifier, double-quoted for SQL."""
-    return f'"{name}"'
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:
     """Fills every template in `_sql` with these (validated) names."""
-    owner_quoted = None if owner_column is None else quoted(owner_column.name)
-    names = {
-        **tables.by_role(),
-        "owner_column": "" if owner_column is None else owner_column.ddl + ",",
-        "owner_insert_column": "" if owner_quoted is None else ", " + owner_quoted,
-        "owner_insert_value": "" if owner_quoted is None else ", $7",
-        "session_columns": _sql.SESSION_COLUMNS
-        + ("" if owner_quoted is None else f", {owner_quoted} AS owner_value"),
-        "event_columns": _sql.EVENT_COLUMNS,
-        "owner_filter": "",
-    }
-
-    def render(template: str, **overrides: str) -> str:
-        return template.format_map({**names, **overrides})
-
-    def session_statements(confined: bool) -> SessionStatements:
-        # The owner is the parameter after the ones each statement already has.
-        def owner_filter(position: int) -> str:
-            return f"AND {owner_quoted} = ${position}" if confined else ""
-
-        return SessionStatements(
-            select_session=render(_sql.SELECT_SESSION, owner_filter=owner_filter(4)),
-            lock_session=render(_sql.LOCK_SESSION, owner_filter=owner_filter(4)),
-            bump_session_revision=render(_sql.BUMP_SESSION_REVISION, owner_filter=owner_filter(6)),
-            select_session_key=render(_sql.SELECT_SESSION_KEY, owner_filter=owner_filter(4)),
-            delete_session=render(_sql.DELETE_SESSION, owner_filter=owner_filter(4)),
-            list_sessions_of_app=render(_sql.LIST_SESSIONS_OF_APP, owner_filter=owner_filter(2)),
-            list_sessions_of_user=render(_sql.LIST_SESSIONS_OF_USER, owner_filter=owner_filter(3)),
-        )
-
+    owner = None if owner_column is None else quoted(owner_column.name)
+    renderer = TemplateRenderer(
+        _sql,
+        tables,
+        owner_column,
+        owner_parameter="$7",
+        placeholders={
+            "session_columns": _sql.SESSION_COLUMNS
+            + ("" if owner is None else f", {owner} AS owner_value"),
+            "event_columns": _sql.EVENT_COLUMNS,
+        },
+    )
+    confined = SessionStatements(
+        **{
+            name: renderer.render(
+                getattr(_sql, name.upper()),
+                owner_filter="" if owner is None else f"AND {owner} = ${position}",
+            )
+            for name, position in _OWNER_PARAMETER.items()
+        }
+    )
     return Statements(
         tables=tables,
         owner_column=owner_column,
-        migrations=tuple(tuple(render(step) for step in steps) for steps in _sql.MIGRATIONS),
-        unconfined=session_statements(confined=False),
-        owner_confined=session_statements(confined=owner_quoted is not None),
-        insert_session=render(_sql.INSERT_SESSION),
-        update_session_after_append=render(_sql.UPDATE_SESSION_AFTER_APPEND),
-        select_app_state=render(_sql.SELECT_APP_STATE),
-        lock_app_state=render(_sql.LOCK_APP_STATE),
-        insert_empty_app_state=render(_sql.INSERT_EMPTY_APP_STATE),
-        update_app_state=render(_sql.UPDATE_APP_STATE),
-        select_user_state=render(_sql.SELECT_USER_STATE),
-        lock_user_state=render(_sql.LOCK_USER_STATE),
-        insert_empty_user_state=render(_sql.INSERT_EMPTY_USER_STATE),
-        update_user_state=render(_sql.UPDATE_USER_STATE),
-        select_user_states_of_app=render(_sql.SELECT_USER_STATES_OF_APP),
-        insert_event=render(_sql.INSERT_EVENT),
-        select_events=render(_sql.SELECT_EVENTS),
-        select_events_after=render(_sql.SELECT_EVENTS_AFTER),
-        select_recent_events=render(_sql.SELECT_RECENT_EVENTS),
-        select_recent_events_after=render(_sql.SELECT_RECENT_EVENTS_AFTER),
-        select_last_event_ids=render(_sql.SELECT_LAST_EVENT_IDS),
+        migrations=renderer.migrations(),
+        unconfined=SessionStatements(**renderer.fields(SessionStatements)),
+        owner_confined=confined,
+        **renderer.fields(Statements),
     )

@@ -1,0 +1,113 @@
+"""How both backends render their SQL: once per store, after the names are validated. Pure.
+
+Each backend keeps its SQL as templates, named constants in its ``sql``
+module, and declares the statements one store runs as a dataclass with one
+``str`` field per template, named after the constant in lower case
+(``INSERT_EVENT`` becomes ``insert_event``). `StatementsBase` holds what every
+backend's statements have; `TemplateRenderer` fills the placeholders both
+backends share (table names, owner column) and renders every field of a
+statements class from its template, so that mapping is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Generic, TypeVar
+
+from adk_sqlite.identifiers import OwnerColumn
+from adk_sqlite.store_options import TableNames
+
+__all__ = ["StatementsBase", "TemplateRenderer", "quoted"]
+
+SessionStatementsT = TypeVar("SessionStatementsT")
+
+
+def quoted(name: str) -> str:
+    """A validated identifier, double-quoted for SQL."""
+    return f'"{name}"'
+
+
+@dataclass(frozen=True, slots=True)
+class StatementsBase(Generic[SessionStatementsT]):
+    """The rendered statements every backend has, with its table names filled in.
+
+    ``unconfined`` and ``owner_confined`` are the backend's statements that can
+    be confined to one owner, in their two forms.
+    """
+
+    tables: TableNames
+    owner_column: OwnerColumn | None
+    migrations: tuple[tuple[str, ...], ...]
+    unconfined: SessionStatementsT
+    owner_confined: SessionStatementsT
+    insert_session: str
+    update_session_after_append: str
+    select_app_state: str
+    select_user_state: str
+    select_user_states_of_app: str
+    insert_event: str
+    select_events: str
+    select_events_after: str
+    select_recent_events: str
+    select_recent_events_after: str
+    select_last_event_ids: str
+
+    def sessions(self, *, confined: bool) -> SessionStatementsT:
+        """The owner-confined statements when ``confined``, else the unconfined ones."""
+        return self.owner_confined if confined else self.unconfined
+
+
+class TemplateRenderer:
+    """Fills one backend's templates with one store's (validated) names.
+
+    Args:
+        templates: The backend's ``sql`` module: the templates and ``MIGRATIONS``.
+        tables: The store's table names.
+        owner_column: The store's owner column, or None.
+        owner_parameter: The backend's placeholder for the owner value in
+            ``INSERT_SESSION`` (``?`` or ``$7``).
+        placeholders: The backend's own placeholders (column lists).
+    """
+
+    def __init__(
+        self,
+        templates: ModuleType,
+        tables: TableNames,
+        owner_column: OwnerColumn | None,
+        *,
+        owner_parameter: str,
+        placeholders: Mapping[str, str],
+    ) -> None:
+        owner = None if owner_column is None else quoted(owner_column.name)
+        self._templates = templates
+        self._placeholders = {
+            **tables.by_role(),
+            "owner_column": "" if owner_column is None else owner_column.ddl + ",",
+            "owner_insert_column": "" if owner is None else ", " + owner,
+            "owner_insert_value": "" if owner is None else ", " + owner_parameter,
+            "owner_filter": "",
+            **placeholders,
+        }
+
+    def render(self, template: str, **overrides: str) -> str:
+        """One template, with ``overrides`` taking the place of the store's placeholders."""
+        return template.format_map({**self._placeholders, **overrides})
+
+    def migrations(self) -> tuple[tuple[str, ...], ...]:
+        """Every step of the backend's ``MIGRATIONS``, rendered."""
+        steps: tuple[tuple[str, ...], ...] = self._templates.MIGRATIONS
+        return tuple(tuple(self.render(statement) for statement in step) for step in steps)
+
+    def fields(self, statements_class: type, **overrides: str) -> dict[str, str]:
+        """Renders the template of every ``str`` field of a statements dataclass.
+
+        A field's template is the ``sql`` constant of the same name in upper case.
+        """
+        return {
+            field.name: self.render(getattr(self._templates, field.name.upper()), **overrides)
+            for field in dataclasses.fields(statements_class)
+            if field.type == "str"
+        }
