@@ -50,6 +50,7 @@ __all__ = [
     "connect_for_writing",
     "connect_read_only",
     "open_session_database",
+    "read_snapshot",
     "resolve_file",
     "rows_in_seq_batches",
     "sqlite_errors",
@@ -220,3 +221,31 @@ def open_session_database(
         )
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def read_snapshot(
+    database: str | os.PathLike[str], *, busy_timeout: float = 5.0, table_set: str | None = None
+) -> Iterator[SessionDatabase]:
+    """Opens the file read-only, inside one read transaction, and closes it afterwards.
+
+    Every query in the block sees the same committed state, even while agents
+    write (WAL), and driver errors in the block are mapped by `sqlite_errors`.
+
+    Args:
+        database: A path, or a ``sqlite:///`` URL.
+        busy_timeout: Seconds to wait for another connection's lock.
+        table_set: As for `open_session_database`.
+
+    Raises:
+        The errors of `open_session_database`, and those `sqlite_errors` maps.
+    """
+    with (
+        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
+        sqlite_errors(db.target),
+    ):
+        db.connection.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.connection.execute("COMMIT")

@@ -19,7 +19,7 @@ import statistics
 
 import msgspec
 
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import open_session_database, read_snapshot
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
@@ -110,17 +110,10 @@ def list_session_summaries(
         DatabaseLockedError: It stayed locked beyond the busy timeout.
     """
     params = (app_name, user_id, -1 if limit is None else max(limit, 0))
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
-        sqlite_errors(db.target),
-    ):
+    with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         connection, render = db.connection, db.tables.render
-        connection.execute("BEGIN")
-        try:
-            rows = connection.execute(render(SELECT_SESSION_SUMMARIES), params).fetchall()
-            (total,) = connection.execute(render(COUNT_SESSIONS), params[:2]).fetchone()
-        finally:
-            connection.execute("COMMIT")
+        rows = connection.execute(render(SELECT_SESSION_SUMMARIES), params).fetchall()
+        (total,) = connection.execute(render(COUNT_SESSIONS), params[:2]).fetchone()
     return SessionList(
         sessions=[
             SessionSummary(
@@ -258,18 +251,12 @@ def database_stats(
         SchemaError: It is not an adk-sqlite database.
         DatabaseLockedError: It stayed locked beyond the busy timeout.
     """
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
-        sqlite_errors(db.target),
-    ):
+    # The file's size is read in the same snapshot as the counts.
+    with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         connection, render = db.connection, db.tables.render
-        connection.execute("BEGIN")
-        try:
-            per_session = connection.execute(render(SELECT_EVENTS_PER_SESSION)).fetchall()
-            (events,) = connection.execute(render(COUNT_EVENTS)).fetchone()
-            oldest, newest = connection.execute(render(SELECT_UPDATE_RANGE)).fetchone()
-        finally:
-            connection.execute("COMMIT")
+        per_session = connection.execute(render(SELECT_EVENTS_PER_SESSION)).fetchall()
+        (events,) = connection.execute(render(COUNT_EVENTS)).fetchone()
+        oldest, newest = connection.execute(render(SELECT_UPDATE_RANGE)).fetchone()
         (page_size,) = connection.execute("PRAGMA page_size").fetchone()
         (page_count,) = connection.execute("PRAGMA page_count").fetchone()
         (free_pages,) = connection.execute("PRAGMA freelist_count").fetchone()

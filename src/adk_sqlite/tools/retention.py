@@ -26,8 +26,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import msgspec
 
@@ -107,6 +108,18 @@ class PruneReport(msgspec.Struct, kw_only=True):
     vacuum: VacuumReport | None = None
 
 
+class _Deleted(NamedTuple):
+    """What a prune counted, or deleted, in `PruneReport`'s three counts."""
+
+    sessions: int
+    events: int
+    sessions_affected: int
+
+
+_Params = tuple[float, str | None]
+"""The cutoff as a Julian day, and the app name or None (``?1`` and ``?2``)."""
+
+
 def _cutoff(days: float, now: float | None, option: str) -> float:
     if not isinstance(days, int | float) or days < 0:
         raise ConfigurationError(f"{option}={days!r}: expected a number of days >= 0")
@@ -144,61 +157,17 @@ def prune_idle_sessions(
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
     """
-    cutoff = _cutoff(idle_days, now, "idle_days")
-    params = (julian_day_from_unix(cutoff), app_name)
-    with (
-        open_session_database(
-            database, write=not dry_run, busy_timeout=busy_timeout, table_set=table_set
-        ) as db,
-        sqlite_errors(db.target),
-    ):
-        count = db.tables.render(COUNT_IDLE_SESSIONS)
-        sessions, events = db.connection.execute(count, params).fetchone()
-        if not dry_run:
-            sessions, events = _delete_idle(
-                db.connection, db.tables, (*params, batch_size), sessions, progress
-            )
-    return PruneReport(
+    return _prune(
+        database,
         mode="idle_sessions",
-        cutoff=instant_from_unix(cutoff),
+        cutoff=_cutoff(idle_days, now, "idle_days"),
         app_name=app_name,
         dry_run=dry_run,
-        sessions_deleted=sessions,
-        events_deleted=events,
-        sessions_affected=sessions,
+        batch_size=batch_size,
+        busy_timeout=busy_timeout,
+        progress=progress,
+        table_set=table_set,
     )
-
-
-def _delete_idle(
-    connection: sqlite3.Connection,
-    tables: TableSet,
-    params: tuple[float, str | None, int],
-    expected: int,
-    progress: ProgressCallback | None,
-) -> tuple[int, int]:
-    select_batch, count_events = (
-        tables.render(SELECT_IDLE_BATCH),
-        tables.render(COUNT_EVENTS_OF_SESSION),
-    )
-    delete_session = tables.render(DELETE_SESSION)
-    sessions = events = 0
-    while True:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            batch = connection.execute(select_batch, params).fetchall()
-            for (session_key,) in batch:
-                events += connection.execute(count_events, (session_key,)).fetchone()[0]
-            connection.executemany(delete_session, batch)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        sessions += len(batch)
-        if progress is not None:
-            progress(sessions, max(expected, sessions))
-        if len(batch) < params[2]:
-            return sessions, events
 
 
 def prune_old_events(
@@ -235,7 +204,33 @@ def prune_old_events(
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
     """
-    cutoff = _cutoff(older_than_days, now, "older_than_days")
+    return _prune(
+        database,
+        mode="old_events",
+        cutoff=_cutoff(older_than_days, now, "older_than_days"),
+        app_name=app_name,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        busy_timeout=busy_timeout,
+        progress=progress,
+        table_set=table_set,
+    )
+
+
+def _prune(
+    database: str | os.PathLike[str],
+    *,
+    mode: PruneMode,
+    cutoff: float,
+    app_name: str | None,
+    dry_run: bool,
+    batch_size: int,
+    busy_timeout: float,
+    progress: ProgressCallback | None,
+    table_set: str | None,
+) -> PruneReport:
+    # Both modes count first (all a dry run does), then delete in batches.
+    count, delete = _MODES[mode]
     params = (julian_day_from_unix(cutoff), app_name)
     with (
         open_session_database(
@@ -243,51 +238,119 @@ def prune_old_events(
         ) as db,
         sqlite_errors(db.target),
     ):
-        count = db.tables.render(COUNT_OLD_EVENTS)
-        events, sessions = db.connection.execute(count, params).fetchone()
+        deleted = count(db.connection, db.tables, params)
         if not dry_run:
-            events, sessions = _delete_old_events(
-                db.connection, db.tables, (*params, batch_size), events, progress
-            )
+            batches = _Batches(db.connection, batch_size, progress)
+            deleted = delete(batches, db.tables, params, deleted)
     return PruneReport(
-        mode="old_events",
+        mode=mode,
         cutoff=instant_from_unix(cutoff),
         app_name=app_name,
         dry_run=dry_run,
-        sessions_deleted=0,
-        events_deleted=events,
-        sessions_affected=sessions,
+        sessions_deleted=deleted.sessions,
+        events_deleted=deleted.events,
+        sessions_affected=deleted.sessions_affected,
     )
 
 
+class _Batches(NamedTuple):
+    """Runs one kind of batch deletion until a batch comes back short."""
+
+    connection: sqlite3.Connection
+    size: int
+    progress: ProgressCallback | None
+
+    def run(self, delete_batch: Callable[[], int], expected: int) -> int:
+        """Calls ``delete_batch`` in its own ``BEGIN IMMEDIATE`` transaction until done.
+
+        Args:
+            delete_batch: Deletes at most `size` rows; returns how many it chose.
+            expected: The dry-run count, the progress callback's total.
+
+        Returns:
+            The rows deleted in all.
+        """
+        done = 0
+        while True:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                chosen = delete_batch()
+                self.connection.execute("COMMIT")
+            except BaseException:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+                raise
+            done += chosen
+            if self.progress is not None:
+                self.progress(done, max(expected, done))
+            if chosen < self.size:
+                return done
+
+
+def _count_idle(connection: sqlite3.Connection, tables: TableSet, params: _Params) -> _Deleted:
+    sessions, events = connection.execute(tables.render(COUNT_IDLE_SESSIONS), params).fetchone()
+    return _Deleted(sessions=sessions, events=events, sessions_affected=sessions)
+
+
+def _delete_idle(
+    batches: _Batches, tables: TableSet, params: _Params, expected: _Deleted
+) -> _Deleted:
+    select_batch, count_events = (
+        tables.render(SELECT_IDLE_BATCH),
+        tables.render(COUNT_EVENTS_OF_SESSION),
+    )
+    delete_session = tables.render(DELETE_SESSION)
+    connection, events = batches.connection, 0
+
+    def delete_batch() -> int:
+        nonlocal events
+        batch = connection.execute(select_batch, (*params, batches.size)).fetchall()
+        for (session_key,) in batch:
+            events += connection.execute(count_events, (session_key,)).fetchone()[0]
+        connection.executemany(delete_session, batch)
+        return len(batch)
+
+    sessions = batches.run(delete_batch, expected.sessions)
+    return _Deleted(sessions=sessions, events=events, sessions_affected=sessions)
+
+
+def _count_old_events(
+    connection: sqlite3.Connection, tables: TableSet, params: _Params
+) -> _Deleted:
+    events, sessions = connection.execute(tables.render(COUNT_OLD_EVENTS), params).fetchone()
+    return _Deleted(sessions=0, events=events, sessions_affected=sessions)
+
+
 def _delete_old_events(
-    connection: sqlite3.Connection,
-    tables: TableSet,
-    params: tuple[float, str | None, int],
-    expected: int,
-    progress: ProgressCallback | None,
-) -> tuple[int, int]:
+    batches: _Batches, tables: TableSet, params: _Params, expected: _Deleted
+) -> _Deleted:
     select_batch, delete_event = tables.render(SELECT_OLD_EVENTS_BATCH), tables.render(DELETE_EVENT)
-    deleted, last_seq = 0, -1
+    connection, last_seq = batches.connection, -1
     sessions: set[int] = set()
-    while True:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            batch = connection.execute(select_batch, (*params, last_seq)).fetchall()
-            connection.executemany(delete_event, [(row[0],) for row in batch])
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        deleted += len(batch)
+
+    def delete_batch() -> int:
+        nonlocal last_seq
+        batch = connection.execute(select_batch, (*params, batches.size, last_seq)).fetchall()
+        connection.executemany(delete_event, [(row[0],) for row in batch])
         sessions.update(row[1] for row in batch)
         if batch:
             last_seq = batch[-1][0]
-        if progress is not None:
-            progress(deleted, max(expected, deleted))
-        if len(batch) < params[2]:
-            return deleted, len(sessions)
+        return len(batch)
+
+    events = batches.run(delete_batch, expected.events)
+    return _Deleted(sessions=0, events=events, sessions_affected=len(sessions))
+
+
+_MODES: dict[
+    PruneMode,
+    tuple[
+        Callable[[sqlite3.Connection, TableSet, _Params], _Deleted],
+        Callable[[_Batches, TableSet, _Params, _Deleted], _Deleted],
+    ],
+] = {
+    "idle_sessions": (_count_idle, _delete_idle),
+    "old_events": (_count_old_events, _delete_old_events),
+}
 
 
 def _file_bytes(path: Path) -> int:

@@ -26,7 +26,7 @@ from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
 from adk_sqlite.codec.content import MessageContent, decode_content, describe_other_part
 from adk_sqlite.codec.state import decode_state, merged_state
 from adk_sqlite.errors import AmbiguousSessionError, CorruptRecordError, SessionNotFoundError
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import read_snapshot
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
 __all__ = [
@@ -152,32 +152,25 @@ def read_timeline(
         DatabaseUnavailableError: The file is missing or not a database.
         SchemaError: It is not an adk-sqlite database.
     """
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
-        sqlite_errors(db.target),
-    ):
+    with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         connection, render = db.connection, db.tables.render
-        connection.execute("BEGIN")
-        try:
-            matches = connection.execute(
-                render(FIND_SESSION), (session_id, app_name, user_id)
-            ).fetchall()
-            if not matches:
-                raise SessionNotFoundError(
-                    f"{db.path}: no session {_describe(session_id, app_name, user_id)}"
-                )
-            if len(matches) > 1:
-                owners = ", ".join(f"--app {row[0]!r} --user {row[1]!r}" for row in matches)
-                raise AmbiguousSessionError(
-                    f"{db.path}: session id {session_id!r} exists more than once; choose one"
-                    f" with {owners}"
-                )
-            app, user, sid, state_json, created, updated, session_key = matches[0]
-            app_row = connection.execute(render(SELECT_APP_STATE), (app,)).fetchone()
-            user_row = connection.execute(render(SELECT_USER_STATE), (app, user)).fetchone()
-            rows = connection.execute(render(SELECT_TIMELINE_EVENTS), (session_key,)).fetchall()
-        finally:
-            connection.execute("COMMIT")
+        matches = connection.execute(
+            render(FIND_SESSION), (session_id, app_name, user_id)
+        ).fetchall()
+        if not matches:
+            raise SessionNotFoundError(
+                f"{db.path}: no session {_describe(session_id, app_name, user_id)}"
+            )
+        if len(matches) > 1:
+            owners = ", ".join(f"--app {row[0]!r} --user {row[1]!r}" for row in matches)
+            raise AmbiguousSessionError(
+                f"{db.path}: session id {session_id!r} exists more than once; choose one"
+                f" with {owners}"
+            )
+        app, user, sid, state_json, created, updated, session_key = matches[0]
+        app_row = connection.execute(render(SELECT_APP_STATE), (app,)).fetchone()
+        user_row = connection.execute(render(SELECT_USER_STATE), (app, user)).fetchone()
+        rows = connection.execute(render(SELECT_TIMELINE_EVENTS), (session_key,)).fetchall()
     state = merged_state(
         decode_state(state_json, what=f"session {sid!r} state"),
         {} if app_row is None else decode_state(app_row[0], what=f"app {app!r} state"),

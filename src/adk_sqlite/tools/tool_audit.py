@@ -33,7 +33,7 @@ from typing import Any, Literal
 import msgspec
 
 from adk_sqlite.codec.content import MessageContent, decode_content
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import read_snapshot
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
 __all__ = ["ToolAudit", "ToolCallRecord", "ToolStats", "audit_tool_calls", "percentile"]
@@ -137,10 +137,7 @@ def audit_tool_calls(
         SchemaError: It is not an adk-sqlite database.
         CorruptRecordError: An event's content is not valid message JSON.
     """
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db,
-        sqlite_errors(db.target),
-    ):
+    with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         sql = db.tables.render(SELECT_TOOL_EVENTS)
         rows = db.connection.execute(sql, (session_id, app_name)).fetchall()
     calls = _pair_calls(rows)
