@@ -11,13 +11,23 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from adk_sqlite.errors import STALE_SESSION_MESSAGE, SessionNotFoundError, StaleSessionError
+from adk_sqlite.errors import (
+    STALE_SESSION_MESSAGE,
+    ConfigurationError,
+    SchemaError,
+    SchemaVersionError,
+    SessionNotFoundError,
+    StaleSessionError,
+)
 from adk_sqlite.records import SessionRecord, SessionSnapshot, StaleCheck, StateDelta
 
 __all__ = [
     "check_not_stale",
     "created_session",
+    "foreign_table",
     "new_revision",
+    "newer_schema_version",
+    "owner_column_missing",
     "owner_params",
     "session_not_found",
     "stale_session",
@@ -99,3 +109,37 @@ def created_session(
         owner_id=owner_id,
     )
     return SessionSnapshot(session=record, app_state=app_state, user_state=user_state)
+
+
+# --- schema -------------------------------------------------------------------------
+
+
+def newer_schema_version(sessions_table: str, version: int, supported: int) -> SchemaVersionError:
+    """The refusal of a table set written by a newer adk-sqlite (left untouched)."""
+    return SchemaVersionError(
+        f"tables {sessions_table!r}... are at schema version {version}, newer than"
+        f" this adk-sqlite understands ({supported}): upgrade adk-sqlite;"
+        " the database was not changed"
+    )
+
+
+def foreign_table(name: str, *, elsewhere: str) -> SchemaError:
+    """The refusal of a table that exists without a recorded schema version.
+
+    Args:
+        name: The table.
+        elsewhere: Where else the caller may put its tables, e.g.
+            ``"another database file"``.
+    """
+    return SchemaError(
+        f"table {name!r} exists but was not created by adk-sqlite (no schema version"
+        f" is recorded for it): choose other table names or {elsewhere}"
+    )
+
+
+def owner_column_missing(sessions_table: str, column: str) -> ConfigurationError:
+    """The refusal of an owner column that the existing sessions table lacks."""
+    return ConfigurationError(
+        f"table {sessions_table!r} was created without the owner column {column!r};"
+        " it cannot be added to existing tables"
+    )

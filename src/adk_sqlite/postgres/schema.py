@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from adk_sqlite.errors import ConfigurationError, SchemaError, SchemaVersionError
+from adk_sqlite.errors import ConfigurationError, SchemaError
 from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.postgres.statements import Statements
+from adk_sqlite.store_rules import foreign_table, newer_schema_version, owner_column_missing
 
 __all__ = ["migrate"]
 
@@ -40,11 +41,7 @@ async def migrate(connection: asyncpg.Connection, statements: Statements) -> int
         stored = await connection.fetchval(_sql.SELECT_SCHEMA_VERSION, tables.sessions)
         version = 0 if stored is None else int(stored)
         if version > _sql.SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"tables {tables.sessions!r}... are at schema version {version}, newer than"
-                f" this adk-sqlite understands ({_sql.SCHEMA_VERSION}): upgrade adk-sqlite;"
-                " the database was not changed"
-            )
+            raise newer_schema_version(tables.sessions, version, _sql.SCHEMA_VERSION)
         if version == 0:
             await _refuse_foreign_tables(connection, statements)
         for next_version in range(version + 1, _sql.SCHEMA_VERSION + 1):
@@ -58,10 +55,7 @@ async def migrate(connection: asyncpg.Connection, statements: Statements) -> int
 async def _refuse_foreign_tables(connection: asyncpg.Connection, statements: Statements) -> None:
     for name in statements.tables.by_role().values():
         if await connection.fetchval(_sql.SELECT_TABLE_EXISTS, name):
-            raise SchemaError(
-                f"table {name!r} exists but was not created by adk-sqlite (no schema version"
-                " is recorded for it): choose other table names or another database or schema"
-            )
+            raise foreign_table(name, elsewhere="another database or schema")
 
 
 async def _check_columns(connection: asyncpg.Connection, statements: Statements) -> None:
@@ -84,7 +78,4 @@ async def _check_columns(connection: asyncpg.Connection, statements: Statements)
         # The other way round is allowed, as on SQLite: a store opened without
         # owner_id_column reads every owner's sessions (an administrator's view).
         if role == "sessions" and owner is not None and owner.name not in found:
-            raise ConfigurationError(
-                f"table {name!r} was created without the owner column {owner.name!r};"
-                " it cannot be added to existing tables"
-            )
+            raise owner_column_missing(name, owner.name)

@@ -18,14 +18,7 @@ import msgspec
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
-from adk_sqlite.errors import (
-    ConfigurationError,
-    CorruptRecordError,
-    DuplicateEventError,
-    SchemaError,
-    SchemaVersionError,
-    SessionAlreadyExistsError,
-)
+from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
 from adk_sqlite.records import (
     AppendResult,
     EventQuery,
@@ -41,7 +34,10 @@ from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
 from adk_sqlite.store_rules import (
     check_not_stale,
     created_session,
+    foreign_table,
     new_revision,
+    newer_schema_version,
+    owner_column_missing,
     owner_params,
     session_not_found,
     stale_session,
@@ -79,11 +75,7 @@ def _migrate_locked(connection: sqlite3.Connection, statements: Statements) -> N
         connection.execute(_sql.CREATE_SCHEMA_TABLE)
         version = _recorded_version(connection, statements)  # again, under the lock
         if version > _sql.SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"tables {tables.sessions!r}... are at schema version {version}, newer than"
-                f" this adk-sqlite understands ({_sql.SCHEMA_VERSION}): upgrade adk-sqlite;"
-                " the database was not changed"
-            )
+            raise newer_schema_version(tables.sessions, version, _sql.SCHEMA_VERSION)
         if version == 0:
             _refuse_foreign_tables(connection, statements)
         for next_version in range(version + 1, _sql.SCHEMA_VERSION + 1):
@@ -101,10 +93,7 @@ def _refuse_foreign_tables(connection: sqlite3.Connection, statements: Statement
     tables = statements.tables
     for name in (tables.sessions, tables.events, tables.app_states, tables.user_states):
         if connection.execute(_sql.SELECT_TABLE_EXISTS, (name,)).fetchone():
-            raise SchemaError(
-                f"table {name!r} exists but was not created by adk-sqlite (no schema version"
-                " is recorded for it): choose other table names or another database file"
-            )
+            raise foreign_table(name, elsewhere="another database file")
 
 
 def check_owner_column(connection: sqlite3.Connection, statements: Statements) -> None:
@@ -117,10 +106,7 @@ def check_owner_column(connection: sqlite3.Connection, statements: Statements) -
     # reads every owner's sessions (an administrator's view); creating one then
     # fails on the column's own NOT NULL, if it has one.
     if owner is not None and owner.name not in columns:
-        raise ConfigurationError(
-            f"table {statements.tables.sessions!r} was created without the owner column"
-            f" {owner.name!r}; it cannot be added to existing tables"
-        )
+        raise owner_column_missing(statements.tables.sessions, owner.name)
 
 
 # --- reads --------------------------------------------------------------------------
