@@ -54,6 +54,7 @@ __all__ = [
     "resolve_file",
     "rows_in_seq_batches",
     "sqlite_errors",
+    "write_transaction",
 ]
 
 # The default table names (the tools find a file's own names in the file).
@@ -249,3 +250,20 @@ def read_snapshot(
             yield db
         finally:
             db.connection.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE`` transaction around the block: committed, or rolled back.
+
+    ``IMMEDIATE`` takes the write lock at once, so what the block reads stays
+    true until it commits (and agents wait at most ``busy_timeout`` for it).
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise

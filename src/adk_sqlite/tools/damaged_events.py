@@ -39,6 +39,7 @@ from adk_sqlite.sqlite.database_file import (
     open_session_database,
     rows_in_seq_batches,
     sqlite_errors,
+    write_transaction,
 )
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -46,6 +47,7 @@ from adk_sqlite.sqlite.schema import sql as _sql
 __all__ = [
     "DAMAGED_EVENTS_TABLE",
     "DamagedEvent",
+    "EventRowProblem",
     "SetAsideReport",
     "damaged_events_in",
     "set_aside_damaged_events",
@@ -88,12 +90,12 @@ _FLAGS = frozenset({"partial", "turn_complete", "interrupted"})  # stored as 0/1
 _JSON_ARRAY_COLUMNS = frozenset(name.strip() for name in _sql.RARELY_SET_EVENT_COLUMNS.split(","))
 
 
-class DamagedEvent(msgspec.Struct, kw_only=True):
-    """An event row that ``get_session`` cannot decode.
+class EventRowProblem(msgspec.Struct, kw_only=True):
+    """An event row a check found wrong: where it is, and why.
 
     Attributes:
         seq: The row's key in the events table.
-        reason: Why it cannot be decoded (the codec's message).
+        reason: What is wrong with it (the codec's or the unpickler's message).
     """
 
     seq: int
@@ -102,6 +104,10 @@ class DamagedEvent(msgspec.Struct, kw_only=True):
     session_id: str
     event_id: str
     reason: str
+
+
+class DamagedEvent(EventRowProblem, kw_only=True):
+    """An event row that ``get_session`` cannot decode (``reason``: the codec's message)."""
 
 
 class SetAsideReport(msgspec.Struct, kw_only=True):
@@ -183,8 +189,7 @@ def _move(
     moved: list[DamagedEvent] = []
     select_event, move_event = tables.render(SELECT_EVENT), tables.render(MOVE_EVENT)
     delete_event = tables.render(DELETE_EVENT)
-    connection.execute(_sql.BEGIN_WRITE)
-    try:
+    with write_transaction(connection):
         connection.execute(tables.render(CREATE_DAMAGED_EVENTS))
         for candidate in candidates:
             # Decoded again under the lock: the row may have been deleted (or
@@ -194,11 +199,6 @@ def _move(
                 connection.execute(move_event, (found.reason, found.seq))
                 connection.execute(delete_event, (found.seq,))
                 moved.append(found)
-        connection.execute(_sql.COMMIT)
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute(_sql.ROLLBACK)
-        raise
     return moved
 
 

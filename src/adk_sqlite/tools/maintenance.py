@@ -38,7 +38,7 @@ from adk_sqlite.sqlite.database_file import (
 )
 from adk_sqlite.sqlite.engine.connection import parse_database
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
-from adk_sqlite.tools.damaged_events import DamagedEvent, damaged_events_in
+from adk_sqlite.tools.damaged_events import DamagedEvent, EventRowProblem, damaged_events_in
 
 __all__ = [
     "BackupReport",
@@ -239,15 +239,8 @@ class ForeignKeyProblem(msgspec.Struct, kw_only=True):
     parent: str
 
 
-class UnsafeActions(msgspec.Struct, kw_only=True):
+class UnsafeActions(EventRowProblem, kw_only=True):
     """An event whose actions blob the restricted unpickler refused (nothing in it ran)."""
-
-    seq: int
-    app_name: str
-    user_id: str
-    session_id: str
-    event_id: str
-    reason: str
 
 
 class InvalidJson(msgspec.Struct, kw_only=True):

@@ -155,6 +155,14 @@ class _ReadOnlyAuthorizer:
             self.refused = f"{what} {detail}".strip()
         return sqlite3.SQLITE_DENY
 
+    def raise_if_refused(self, exc: sqlite3.Error) -> None:
+        """Raises `QueryRefusedError` when ``exc`` is SQLite failing a statement this refused."""
+        if self.refused is not None:
+            raise QueryRefusedError(
+                f"refused: this query would {self.refused}; queries here only read"
+                " (nothing was run)"
+            ) from exc
+
     @staticmethod
     def _allows(action: int, first: str | None, second: str | None) -> bool:
         if action in _ALWAYS_ALLOWED:
@@ -216,11 +224,7 @@ def run_readonly_query(
                 truncated = len(rows) > max_rows
                 rows = rows[:max_rows]
         except sqlite3.Error as exc:
-            if authorizer.refused is not None:
-                raise QueryRefusedError(
-                    f"refused: this query would {authorizer.refused}; queries here only"
-                    " read (nothing was run)"
-                ) from exc
+            authorizer.raise_if_refused(exc)
             code = getattr(exc, "sqlite_errorcode", None)
             if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
                 raise QueryRefusedError(f"refused: the query tried to write ({exc})") from exc

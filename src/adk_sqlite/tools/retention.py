@@ -34,7 +34,12 @@ import msgspec
 
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.sqlite.database_file import TableSet, open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import (
+    TableSet,
+    open_session_database,
+    sqlite_errors,
+    write_transaction,
+)
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.maintenance import ProgressCallback
 
@@ -272,14 +277,8 @@ class _Batches(NamedTuple):
         """
         done = 0
         while True:
-            self.connection.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(self.connection):
                 chosen = delete_batch()
-                self.connection.execute("COMMIT")
-            except BaseException:
-                if self.connection.in_transaction:
-                    self.connection.execute("ROLLBACK")
-                raise
             done += chosen
             if self.progress is not None:
                 self.progress(done, max(expected, done))

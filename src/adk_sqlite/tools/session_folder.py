@@ -36,7 +36,6 @@ from adk_sqlite.errors import (
     AmbiguousSessionError,
     DatabaseError,
     DatabaseUnavailableError,
-    QueryRefusedError,
     SessionNotFoundError,
 )
 from adk_sqlite.sqlite.database_file import TableSet, open_session_database, sqlite_errors
@@ -354,11 +353,7 @@ def _run_guarded(
     try:
         return connection.execute(sql, tuple(parameters))
     except sqlite3.Error as exc:
-        if authorizer.refused is not None:
-            raise QueryRefusedError(
-                f"refused: this query would {authorizer.refused}; queries here only read"
-                " (nothing was run)"
-            ) from exc
+        authorizer.raise_if_refused(exc)
         raise DatabaseError(f"the query failed: {exc}") from exc
     finally:
         connection.set_authorizer(None)

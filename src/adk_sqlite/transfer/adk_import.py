@@ -55,6 +55,7 @@ from adk_sqlite.sqlite.database_file import (
     connect_for_writing,
     connect_read_only,
     sqlite_errors,
+    write_transaction,
 )
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database
 from adk_sqlite.tools.maintenance import ProgressCallback
@@ -249,34 +250,27 @@ def _merge_scoped_states(
     """Merges source ``app:``/``user:`` rows into the destination in one transaction."""
     connection = connect_for_writing(target, busy_timeout=busy_timeout)
     try:
-        with sqlite_errors(target):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                for app_name, state, update_time in app_rows:
-                    changed = _merge_row(
-                        connection,
-                        (SELECT_APP_STATE, UPSERT_APP_STATE),
-                        (app_name,),
-                        plain_state(state, f"app {app_name!r} state"),
-                        update_time,
-                        report,
-                    )
-                    report.app_states_merged += changed
-                for app_name, user_id, state, update_time in user_rows:
-                    changed = _merge_row(
-                        connection,
-                        (SELECT_USER_STATE, UPSERT_USER_STATE),
-                        (app_name, user_id),
-                        plain_state(state, f"user {user_id!r} state"),
-                        update_time,
-                        report,
-                    )
-                    report.user_states_merged += changed
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
+        with sqlite_errors(target), write_transaction(connection):
+            for app_name, state, update_time in app_rows:
+                changed = _merge_row(
+                    connection,
+                    (SELECT_APP_STATE, UPSERT_APP_STATE),
+                    (app_name,),
+                    plain_state(state, f"app {app_name!r} state"),
+                    update_time,
+                    report,
+                )
+                report.app_states_merged += changed
+            for app_name, user_id, state, update_time in user_rows:
+                changed = _merge_row(
+                    connection,
+                    (SELECT_USER_STATE, UPSERT_USER_STATE),
+                    (app_name, user_id),
+                    plain_state(state, f"user {user_id!r} state"),
+                    update_time,
+                    report,
+                )
+                report.user_states_merged += changed
     finally:
         connection.close()
 
