@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import msgspec
@@ -32,14 +32,17 @@ from adk_sqlite.tools.maintenance import ProgressCallback
 __all__ = [
     "busy_timeout_option",
     "compact_json",
+    "database_options",
     "emit_json",
     "example",
     "human_bytes",
     "human_seconds",
     "json_option",
+    "limit_option",
     "local_time",
     "local_zone",
     "plural",
+    "print_result",
     "progress_bar",
     "refuse_table_set_for_folder",
     "shorten",
@@ -47,6 +50,8 @@ __all__ = [
     "table_set_option",
     "timeline_time",
 ]
+
+Result = TypeVar("Result")
 
 
 def example(*commands: str) -> str:
@@ -84,6 +89,27 @@ table_set_option = click.option(
 """``--table-set``: which store's tables, in a file that holds several."""
 
 
+def database_options(busy_timeout: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--table-set``, ``--busy-timeout`` and ``--json``: every command that opens a database.
+
+    Args:
+        busy_timeout: The ``--busy-timeout`` default (longer for commands that write).
+    """
+
+    def add_options(function: Callable[..., Any]) -> Callable[..., Any]:
+        # Applied innermost first, so --help lists them in this order.
+        return table_set_option(busy_timeout_option(busy_timeout)(json_option(function)))
+
+    return add_options
+
+
+def limit_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--limit N`` for a listing for people: 50 by default, 0 for no limit."""
+    return click.option(
+        "--limit", type=click.IntRange(min=0), default=50, show_default=True, help=help
+    )
+
+
 def refuse_table_set_for_folder(table_set: str | None) -> None:
     """A folder of session files has one table set: ``--table-set`` is for a file."""
     if table_set is not None:
@@ -116,12 +142,17 @@ def check_mark(ok: bool) -> Text:
     return Text("ok", style="green") if ok else Text("PROBLEM", style="bold red")
 
 
+def print_result(result: Result, *, as_json: bool, render: Callable[[Result], None]) -> None:
+    """Prints a command's result struct: as JSON with ``--json``, else as ``render`` shows it."""
+    if as_json:
+        emit_json(result)
+    else:
+        render(result)
+
+
 def show_check_report(report: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
     """Prints a check report (JSON, or ``render``'s tables); exits 1 unless ``report.ok``."""
-    if as_json:
-        emit_json(report)
-    else:
-        render(report)
+    print_result(report, as_json=as_json, render=render)
     if not report.ok:
         raise click.exceptions.Exit(EXIT_PROBLEMS_FOUND)
 

@@ -6,17 +6,15 @@ import click
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
-    emit_json,
+    database_options,
     example,
     human_bytes,
-    json_option,
     plural,
+    print_result,
     progress_bar,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
-from adk_sqlite.tools.maintenance import backup_database
+from adk_sqlite.tools.maintenance import BackupReport, backup_database
 
 __all__ = ["command"]
 
@@ -26,9 +24,7 @@ __all__ = ["command"]
 )
 @click.argument("database", metavar="DB")
 @click.argument("destination", metavar="DEST")
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@database_options(5.0)
 def command(
     database: str, destination: str, table_set: str | None, busy_timeout: float, as_json: bool
 ) -> None:
@@ -47,9 +43,10 @@ def command(
             busy_timeout=busy_timeout,
             table_set=table_set,
         )
-    if as_json:
-        emit_json(report)
-        return
+    print_result(report, as_json=as_json, render=_render)
+
+
+def _render(report: BackupReport) -> None:
     console().print(
         Text(
             f"Backed up {plural(report.sessions, 'session')} and"

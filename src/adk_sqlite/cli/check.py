@@ -8,15 +8,13 @@ from rich.text import Text
 
 from adk_sqlite.cli._folder_check_output import check_folder
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
     check_mark,
+    database_options,
     example,
-    json_option,
     plural,
     progress_bar,
     refuse_table_set_for_folder,
     show_check_report,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.database_repair import DatabaseRepairReport, repair_database
@@ -44,9 +42,7 @@ _DETAILS_SHOWN = 20
     help="Move events that cannot be decoded to the adk_damaged_events table (bytes"
     " intact); with a folder, also finish what interrupted operations left.",
 )
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@database_options(5.0)
 def command(
     database: str, repair: bool, table_set: str | None, busy_timeout: float, as_json: bool
 ) -> None:

@@ -10,13 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
-    emit_json,
+    database_options,
     example,
-    json_option,
     plural,
+    print_result,
     progress_bar,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import find_table_set
@@ -43,9 +41,7 @@ __all__ = ["command"]
     metavar="EVENTS",
     help="Events per COPY batch (and per transaction).",
 )
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@database_options(5.0)
 def command(
     database: str,
     url: str,
@@ -80,10 +76,7 @@ def command(
                 table_set=source.sessions,
             )
         )
-    if as_json:
-        emit_json(report)
-    else:
-        _render(report)
+    print_result(report, as_json=as_json, render=_render)
 
 
 def _events_only(

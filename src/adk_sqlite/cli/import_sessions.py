@@ -9,9 +9,9 @@ from rich.text import Text
 
 from adk_sqlite.cli._output import (
     busy_timeout_option,
-    emit_json,
     example,
     json_option,
+    print_result,
     progress_bar,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -43,10 +43,7 @@ def command(source: str, database: str, busy_timeout: float, as_json: bool) -> N
         report = asyncio.run(
             import_adk_database(source, database, progress=progress, busy_timeout=busy_timeout)
         )
-    if as_json:
-        emit_json(report)
-    else:
-        _render(report)
+    print_result(report, as_json=as_json, render=_render)
 
 
 def _render(report: ImportReport) -> None:

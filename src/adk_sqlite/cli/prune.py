@@ -6,15 +6,13 @@ import click
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
-    emit_json,
+    database_options,
     example,
     human_bytes,
-    json_option,
     local_time,
     plural,
+    print_result,
     progress_bar,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.retention import (
@@ -50,9 +48,7 @@ __all__ = ["command"]
 @click.option("--app", "app_name", metavar="APP", help="Only this app's sessions or events.")
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; change nothing.")
 @click.option("--vacuum", is_flag=True, help="Run VACUUM afterwards to give the space back.")
-@table_set_option
-@busy_timeout_option(30.0)
-@json_option
+@database_options(30.0)
 def command(
     database: str,
     idle_days: float | None,
@@ -98,10 +94,7 @@ def command(
             )
     if vacuum and not dry_run:
         report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
-    if as_json:
-        emit_json(report)
-    else:
-        _render(report)
+    print_result(report, as_json=as_json, render=_render)
 
 
 def _render(report: PruneReport) -> None:

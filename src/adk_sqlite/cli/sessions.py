@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import click
 from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
-    emit_json,
+    database_options,
     example,
     human_bytes,
-    json_option,
+    limit_option,
     local_time,
     local_zone,
     plural,
+    print_result,
     refuse_table_set_for_folder,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
@@ -34,16 +36,8 @@ __all__ = ["command"]
 @click.argument("database", metavar="DB")
 @click.option("--app", "app_name", metavar="APP", help="Only this app's sessions.")
 @click.option("--user", "user_id", metavar="USER", help="Only this user's sessions.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="At most this many sessions; 0 lists them all.",
-)
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@limit_option("At most this many sessions; 0 lists them all.")
+@database_options(5.0)
 def command(
     database: str,
     app_name: str | None,
@@ -60,28 +54,16 @@ def command(
     folder of one file per session: its live sessions are listed.
     """
     # DB may also be a folder of one file per session (it has a catalog.db).
+    list_sessions: Callable[..., SessionList]
     if is_session_folder(database):
         refuse_table_set_for_folder(table_set)
-        listing = list_folder_sessions(
-            database,
-            app_name=app_name,
-            user_id=user_id,
-            limit=limit or None,
-            busy_timeout=busy_timeout,
-        )
+        list_sessions = list_folder_sessions
     else:
-        listing = list_session_summaries(
-            database,
-            app_name=app_name,
-            user_id=user_id,
-            limit=limit or None,
-            busy_timeout=busy_timeout,
-            table_set=table_set,
-        )
-    if as_json:
-        emit_json(listing)
-    else:
-        _render(listing)
+        list_sessions = functools.partial(list_session_summaries, table_set=table_set)
+    listing = list_sessions(
+        database, app_name=app_name, user_id=user_id, limit=limit or None, busy_timeout=busy_timeout
+    )
+    print_result(listing, as_json=as_json, render=_render)
 
 
 def _render(listing: SessionList) -> None:

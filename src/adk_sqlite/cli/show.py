@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
@@ -9,17 +10,15 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
     compact_json,
-    emit_json,
+    database_options,
     example,
-    json_option,
     local_time,
     local_zone,
     plural,
+    print_result,
     refuse_table_set_for_folder,
     shorten,
-    table_set_option,
     timeline_time,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -44,9 +43,7 @@ _VALUE_LIMIT = 160
 @click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
 @click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")
 @click.option("--full", is_flag=True, help="Show texts, arguments and results in full.")
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@database_options(5.0)
 def command(
     database: str,
     session_id: str,
@@ -80,14 +77,12 @@ def command(
             busy_timeout=busy_timeout,
             table_set=table_set,
         )
-    if as_json:
-        emit_json(timeline)
-    else:
-        _render(
-            timeline,
-            text_limit=None if full else _TEXT_LIMIT,
-            value_limit=None if full else _VALUE_LIMIT,
-        )
+    render = functools.partial(
+        _render,
+        text_limit=None if full else _TEXT_LIMIT,
+        value_limit=None if full else _VALUE_LIMIT,
+    )
+    print_result(timeline, as_json=as_json, render=render)
 
 
 def _render(timeline: Timeline, *, text_limit: int | None, value_limit: int | None) -> None:

@@ -7,14 +7,12 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
-    emit_json,
+    database_options,
     example,
     human_bytes,
-    json_option,
     local_time,
     local_zone,
-    table_set_option,
+    print_result,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import DatabaseStats, database_stats
@@ -27,9 +25,7 @@ _USERS_SHOWN = 20
 
 @click.command("stats", epilog=example("adk-sqlite stats sessions.db --json"))
 @click.argument("database", metavar="DB")
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@database_options(5.0)
 def command(database: str, table_set: str | None, busy_timeout: float, as_json: bool) -> None:
     """Show figures about a database.
 
@@ -38,10 +34,7 @@ def command(database: str, table_set: str | None, busy_timeout: float, as_json: 
     schema version.
     """
     stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
-    if as_json:
-        emit_json(stats)
-    else:
-        _render(stats)
+    print_result(stats, as_json=as_json, render=_render)
 
 
 def _render(stats: DatabaseStats) -> None:

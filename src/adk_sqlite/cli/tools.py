@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
-    busy_timeout_option,
     compact_json,
-    emit_json,
+    database_options,
     example,
     human_seconds,
-    json_option,
+    limit_option,
     local_time,
     local_zone,
+    print_result,
     shorten,
-    table_set_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.tool_audit import ToolAudit, audit_tool_calls
@@ -37,16 +38,8 @@ _VALUE_LIMIT = 80
 @click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
 @click.option("--tool", metavar="NAME", help="Only calls of this tool.")
 @click.option("--errors", "errors_only", is_flag=True, help="List only calls that failed.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="List at most this many calls (the newest); 0 lists all. --json lists all.",
-)
-@table_set_option
-@busy_timeout_option(5.0)
-@json_option
+@limit_option("List at most this many calls (the newest); 0 lists all. --json lists all.")
+@database_options(5.0)
 def command(
     database: str,
     session_id: str | None,
@@ -74,10 +67,7 @@ def command(
         busy_timeout=busy_timeout,
         table_set=table_set,
     )
-    if as_json:
-        emit_json(audit)
-    else:
-        _render(audit, limit or None)
+    print_result(audit, as_json=as_json, render=functools.partial(_render, limit=limit or None))
 
 
 def _render(audit: ToolAudit, limit: int | None) -> None:
