@@ -126,13 +126,7 @@ def connect_read_only(target: DatabaseTarget, *, busy_timeout: float) -> sqlite3
     uri = f"file:{quote(str(target.path))}?mode=ro"
     with sqlite_errors(target):
         connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        try:
-            connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            connection.execute("PRAGMA query_only = ON")
-        except BaseException:
-            connection.close()
-            raise
-    return connection
+        return _configured(connection, busy_timeout, "PRAGMA query_only = ON")
 
 
 def connect_for_writing(target: DatabaseTarget, *, busy_timeout: float) -> sqlite3.Connection:
@@ -144,12 +138,19 @@ def connect_for_writing(target: DatabaseTarget, *, busy_timeout: float) -> sqlit
         connection = sqlite3.connect(
             target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
         )
-        try:
-            connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            connection.execute("PRAGMA foreign_keys = ON")
-        except BaseException:
-            connection.close()
-            raise
+        return _configured(connection, busy_timeout, "PRAGMA foreign_keys = ON")
+
+
+def _configured(
+    connection: sqlite3.Connection, busy_timeout: float, pragma: str
+) -> sqlite3.Connection:
+    """``connection`` with its busy timeout and ``pragma`` set; closed if that fails."""
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        connection.execute(pragma)
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
