@@ -19,32 +19,9 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from adk_sqlite import errors
 from adk_sqlite.adk.sessions import SessionService
-from adk_sqlite.errors import (
-    AdkSqliteError,
-    AmbiguousSessionError,
-    ConfigurationError,
-    ConstraintError,
-    CorruptRecordError,
-    DatabaseError,
-    DatabaseLockedError,
-    DatabaseUnavailableError,
-    DuplicateEventError,
-    ExportConflictError,
-    ExportError,
-    ExportVerificationError,
-    InvalidArgumentError,
-    QueryRefusedError,
-    ReadOnlyDatabaseError,
-    SchemaError,
-    SchemaVersionError,
-    SessionAlreadyExistsError,
-    SessionNotFoundError,
-    StaleSessionError,
-    StoreClosedError,
-    UnencodableValueError,
-    UnsafePayloadError,
-)
+from adk_sqlite.errors import *  # noqa: F403 (the whole error tree is public: errors.__all__)
 from adk_sqlite.records import (
     AppendResult,
     EventQuery,
@@ -120,47 +97,24 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = [
-    "AdkSqliteError",
-    "AmbiguousSessionError",
     "AppendResult",
     "BaseAsyncStore",
-    "ConfigurationError",
-    "ConstraintError",
-    "CorruptRecordError",
-    "DatabaseError",
-    "DatabaseLockedError",
-    "DatabaseUnavailableError",
-    "DuplicateEventError",
     "EventQuery",
     "EventRecord",
-    "ExportConflictError",
-    "ExportError",
     "ExportProgress",
     "ExportReport",
     "ExportTableReport",
-    "ExportVerificationError",
     "Instant",
-    "InvalidArgumentError",
     "PerSessionSqliteStore",
     "PostgresStore",
-    "QueryRefusedError",
-    "ReadOnlyDatabaseError",
-    "SchemaError",
-    "SchemaVersionError",
-    "SessionAlreadyExistsError",
     "SessionChecksum",
     "SessionListing",
-    "SessionNotFoundError",
     "SessionRecord",
     "SessionService",
     "SessionSnapshot",
     "SqliteStore",
     "StaleCheck",
-    "StaleSessionError",
     "StateDelta",
-    "StoreClosedError",
-    "UnencodableValueError",
-    "UnsafePayloadError",
     "__version__",
     "audit_tool_calls",
     "backup_database",
@@ -180,3 +134,5 @@ __all__ = [
     "run_readonly_query",
     "vacuum_database",
 ]
+# Every error is public: the tree drawn in errors.py's docstring.
+__all__ += errors.__all__
