@@ -16,6 +16,7 @@ than a backend that wrote the method itself.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import warnings
 from collections.abc import Awaitable, Callable
@@ -56,11 +57,15 @@ class RenderedStatements(Protocol):
 class StoreBase(BaseAsyncStore):
     """The lifecycle and owner confinement of adk-sqlite's stores.
 
-    A subclass sets ``_statements`` (or overrides `_names`) and implements
-    `create_tables` and `close`.
+    A subclass sets ``_statements`` (or overrides `_names`), ``_open_lock`` and
+    ``_closed = False`` in its constructor, and implements `_ensure_open` and
+    `_shut_down`.
     """
 
     _statements: RenderedStatements
+    # Held while the store opens or closes; ``_closed`` is set once, by `close`.
+    _open_lock: asyncio.Lock
+    _closed: bool
 
     @property
     def _names(self) -> RenderedStatements:
@@ -81,6 +86,32 @@ class StoreBase(BaseAsyncStore):
     def has_owner_column(self) -> bool:
         """Whether the sessions table has an owner (tenant) column."""
         return self._names.owner_column is not None
+
+    async def create_tables(self) -> None:
+        """Opens the store and creates or migrates the tables (idempotent).
+
+        Other methods call it on first use, so calling it is optional.
+        """
+        await self._ensure_open()
+
+    async def close(self) -> None:
+        """Waits for operations in flight, then releases the connections. Idempotent.
+
+        Later calls raise `adk_sqlite.errors.StoreClosedError`.
+        """
+        async with self._open_lock:
+            if self._closed:
+                return
+            self._closed = True
+            await self._shut_down()
+
+    async def _ensure_open(self) -> object:
+        """Opens the connections and migrates the tables on first use; raises once closed."""
+        raise NotImplementedError
+
+    async def _shut_down(self) -> None:
+        """Releases what the store holds; run once, by `close`, under ``_open_lock``."""
+        raise NotImplementedError
 
     async def __aenter__(self) -> Self:
         await self.create_tables()

@@ -117,23 +117,12 @@ class PostgresStore(JobStore[Statements]):
         """The database this store uses: its URL with the password masked, or the pool."""
         return "<asyncpg pool>" if self._target is None else self._target.describe()
 
-    async def create_tables(self) -> None:
-        """Opens the pool and creates or migrates the tables (idempotent)."""
-        await self._ready()
-
-    async def close(self) -> None:
-        """Closes the pool this store opened (waiting for operations in flight). Idempotent.
-
-        A pool passed to the constructor is left open.
-        """
-        async with self._open_lock:
-            if self._closed:
-                return
-            self._closed = True
-            pool, self._pool = self._pool, None
-            if pool is not None and self._owns_pool:
-                with postgres_errors(self.database):
-                    await pool.close()
+    async def _shut_down(self) -> None:
+        # A pool passed to the constructor stays its owner's, open.
+        pool, self._pool = self._pool, None
+        if pool is not None and self._owns_pool:
+            with postgres_errors(self.database):
+                await pool.close()
 
     def __del__(self) -> None:
         # getattr: __init__ may have raised before these were set.
@@ -164,7 +153,7 @@ class PostgresStore(JobStore[Statements]):
             )
         return self._pool
 
-    async def _ready(self) -> asyncpg.Pool:
+    async def _ensure_open(self) -> asyncpg.Pool:
         """The pool, with the tables created or migrated once per store."""
         pool = self._pool
         if pool is not None and self._migrated and not self._closed:
@@ -201,7 +190,7 @@ class PostgresStore(JobStore[Statements]):
                 yield TargetTables(connection, self._statements, self.database)
 
     async def _run(self, job: Job[T]) -> T:
-        pool = await self._ready()
+        pool = await self._ensure_open()
         with postgres_errors(self.database):
             async with pool.acquire() as connection:
                 return await job(connection)

@@ -157,37 +157,30 @@ class PerSessionSqliteStore(StoreBase):
         """Where a live session's file is (whether or not the session exists)."""
         return self._folder.sessions_dir / session_file_name(app_name, user_id, session_id)
 
-    async def create_tables(self) -> None:
-        """Creates the folder and the catalog, or migrates the catalog (idempotent)."""
-        await self._ensure_open()
-
-    async def close(self) -> None:
-        """Waits for running operations, copies pending listing data, closes every file."""
-        async with self._open_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._listing.stop()
-            if not self._opened:
-                return
-            pool, background = self._pool, self._background
-            assert pool is not None
-            assert background is not None
-            while self._tasks or any(slot.users for slot in self._slots.values()):
-                if self._tasks:
-                    await asyncio.wait(set(self._tasks))
-                else:
-                    await pool.wait_idle()
-                    await asyncio.sleep(0)
-            try:
-                await self._listing.flush()
-            finally:
-                files = [slot.file for slot in self._slots.values() if slot.file is not None]
-                self._slots.clear()
-                await pool.submit(functools.partial(_close_all, self._folder, files))
-                pool.stop()
-                background.shutdown(wait=True)
-                self._pool = self._background = None
+    async def _shut_down(self) -> None:
+        # Running operations finish and pending listing data is copied before
+        # every file closes.
+        self._listing.stop()
+        if not self._opened:
+            return
+        pool, background = self._pool, self._background
+        assert pool is not None
+        assert background is not None
+        while self._tasks or any(slot.users for slot in self._slots.values()):
+            if self._tasks:
+                await asyncio.wait(set(self._tasks))
+            else:
+                await pool.wait_idle()
+                await asyncio.sleep(0)
+        try:
+            await self._listing.flush()
+        finally:
+            files = [slot.file for slot in self._slots.values() if slot.file is not None]
+            self._slots.clear()
+            await pool.submit(functools.partial(_close_all, self._folder, files))
+            pool.stop()
+            background.shutdown(wait=True)
+            self._pool = self._background = None
 
     def __del__(self) -> None:
         if getattr(self, "_opened", False) and not getattr(self, "_closed", True):

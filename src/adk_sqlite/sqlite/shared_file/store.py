@@ -127,26 +127,18 @@ class SqliteStore(JobStore[Statements]):
         """The database this store uses: a file path or ``":memory:"``."""
         return self._target.describe()
 
-    async def create_tables(self) -> None:
-        """Opens the connections and creates or migrates the tables (idempotent)."""
-        await self._ensure_open()
-
-    async def close(self) -> None:
-        """Waits for pending writes, then closes the connections. Idempotent."""
-        async with self._open_lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self._committer is not None:
-                await self._committer.wait_idle()
-            if self._checkpointer is not None:
-                await self._checkpointer.close()
-            for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
-                await connection.close()
-            if self._lock is not None:
-                self._lock.close()
-            self._reader = self._writer = self._committer = None
-            self._lock = self._checkpointer = None
+    async def _shut_down(self) -> None:
+        # Pending writes first: they commit before the connections close.
+        if self._committer is not None:
+            await self._committer.wait_idle()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+        for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+            await connection.close()
+        if self._lock is not None:
+            self._lock.close()
+        self._reader = self._writer = self._committer = None
+        self._lock = self._checkpointer = None
 
     def __del__(self) -> None:
         # getattr: __init__ may have raised before these were set.
