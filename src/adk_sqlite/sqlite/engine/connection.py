@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -37,6 +37,7 @@ __all__ = [
     "DatabaseTarget",
     "Role",
     "Synchronous",
+    "connect_configured",
     "connection_options",
     "open_connection",
     "parse_database",
@@ -217,6 +218,49 @@ def configure_connection(
         connection.execute("PRAGMA query_only = ON")
 
 
+def connect_configured(
+    target: DatabaseTarget,
+    *,
+    role: Role,
+    busy_timeout_ms: int,
+    synchronous: Synchronous,
+    pragmas: Sequence[str] = (),
+) -> sqlite3.Connection:
+    """Opens one ``sqlite3`` connection and configures it (`configure_connection`).
+
+    Args:
+        target: The database.
+        role: What the connection is for.
+        busy_timeout_ms: SQLite's busy timeout.
+        synchronous: SQLite's ``synchronous`` level.
+        pragmas: Statements run after the configuration, e.g. a layout's own
+            ``PRAGMA``.
+
+    A connection whose configuration fails is closed before the error propagates.
+    """
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
+    # module never opens or commits a transaction behind our back. A connection
+    # may be used from the event loop's thread as well as its worker
+    # (GroupCommitter's inline commits); its owner guarantees one user at a time.
+    connection = sqlite3.connect(
+        target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
+    )
+    try:
+        configure_connection(
+            connection,
+            target,
+            role=role,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+        )
+        for pragma in pragmas:
+            connection.execute(pragma)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 async def open_connection(
     target: DatabaseTarget, *, role: Role, busy_timeout_ms: int, synchronous: Synchronous
 ) -> WorkerConnection:
@@ -226,25 +270,9 @@ async def open_connection(
         # Runs on the connection's own thread, so file creation costs no extra hop.
         if role == "writer":
             _prepare_file(target)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3
-        # module never opens or commits a transaction behind our back. The
-        # writer may also commit from the event loop's thread (GroupCommitter's
-        # inline commits); the committer guarantees one user at a time.
-        connection = sqlite3.connect(
-            target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
+        return connect_configured(
+            target, role=role, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous
         )
-        try:
-            configure_connection(
-                connection,
-                target,
-                role=role,
-                busy_timeout_ms=busy_timeout_ms,
-                synchronous=synchronous,
-            )
-        except BaseException:
-            connection.close()
-            raise
-        return connection
 
     with sqlite_errors(target):
         return await open_worker_connection(connect)

@@ -30,7 +30,7 @@ from adk_sqlite.errors import (
     SchemaError,
     SchemaVersionError,
 )
-from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, configure_connection
+from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, connect_configured
 from adk_sqlite.sqlite.engine.writer import WriteLock
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -57,7 +57,7 @@ _logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 # background thread copies the log into the file every so many commits.
 COMMITS_PER_CHECKPOINT = 200
 # The catalog is written far less often and keeps SQLite's own checkpoints.
-_AUTOCHECKPOINT_PAGES = 1000
+_CATALOG_AUTOCHECKPOINT = "PRAGMA wal_autocheckpoint = 1000"
 _SIDECARS = ("-wal", "-shm", "-journal")
 
 
@@ -84,23 +84,13 @@ def connect_session_file(
     target: DatabaseTarget, *, busy_timeout_ms: int, synchronous: Synchronous, role: str = "writer"
 ) -> sqlite3.Connection:
     """Opens a session file (or the catalog) configured like the shared layout's connections."""
-    connection = sqlite3.connect(
-        target.connect_to, uri=target.uri, isolation_level=None, check_same_thread=False
+    return connect_configured(
+        target,
+        role="reader" if role == "reader" else "writer",
+        busy_timeout_ms=busy_timeout_ms,
+        synchronous=synchronous,
+        pragmas=(_CATALOG_AUTOCHECKPOINT,) if role == "catalog" else (),
     )
-    try:
-        configure_connection(
-            connection,
-            target,
-            role="reader" if role == "reader" else "writer",
-            busy_timeout_ms=busy_timeout_ms,
-            synchronous=synchronous,
-        )
-        if role == "catalog":
-            connection.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
 
 
 @contextlib.contextmanager
