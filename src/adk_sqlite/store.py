@@ -26,15 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
+from adk_sqlite import records
 
 __all__ = ["BaseAsyncStore"]
 
@@ -56,10 +48,10 @@ class BaseAsyncStore(Protocol):
         app_name: str,
         user_id: str,
         session_id: str,
-        state: StateDelta,
+        state: records.StateDelta,
         create_time: float,
         owner_id: Any = None,
-    ) -> SessionSnapshot:
+    ) -> records.SessionSnapshot:
         """Inserts a session and merges ``state.app``/``state.user`` into the shared scopes.
 
         Returns the new session with the app and user state as they are after
@@ -77,9 +69,9 @@ class BaseAsyncStore(Protocol):
         app_name: str,
         user_id: str,
         session_id: str,
-        events: EventQuery | None = None,
+        events: records.EventQuery | None = None,
         owner_id: Any = None,
-    ) -> SessionSnapshot | None:
+    ) -> records.SessionSnapshot | None:
         """Reads a session, its app and user state and its events in one snapshot.
 
         ``events=None`` reads every event. Returns None when the session does
@@ -89,7 +81,7 @@ class BaseAsyncStore(Protocol):
 
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
-    ) -> SessionListing:
+    ) -> records.SessionListing:
         """Lists the sessions of an app (of one user unless ``user_id`` is None).
 
         Ordered by update time ascending, ties by user id, then session id.
@@ -105,11 +97,11 @@ class BaseAsyncStore(Protocol):
     async def append_event(
         self,
         *,
-        event: EventRecord,
-        delta: StateDelta,
-        expected: StaleCheck,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
         owner_id: Any = None,
-    ) -> AppendResult:
+    ) -> records.AppendResult:
         """Appends one event atomically (see the module docstring).
 
         The session is the one ``event``'s app_name, user_id and session_id
@@ -129,8 +121,8 @@ class BaseAsyncStore(Protocol):
         app_name: str,
         user_id: str,
         session_id: str,
-        query: EventQuery | None = None,
-    ) -> list[EventRecord]:
+        query: records.EventQuery | None = None,
+    ) -> list[records.EventRecord]:
         """Returns a session's events: ``timestamp >= after_timestamp``, newest ``limit``."""
         ...
 

@@ -23,17 +23,9 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from adk_sqlite import records
 from adk_sqlite.errors import ConfigurationError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.store import BaseAsyncStore
 from adk_sqlite.store_options import TableNames
 
@@ -156,7 +148,7 @@ class StoreJobs(Protocol):
         connection: Any,
         statements: Any,
         key: Key,
-        state: StateDelta,
+        state: records.StateDelta,
         create_time: float,
         owner_id: Any,
     ) -> object: ...
@@ -166,7 +158,7 @@ class StoreJobs(Protocol):
         connection: Any,
         statements: Any,
         key: Key,
-        query: EventQuery | None,
+        query: records.EventQuery | None,
         owner_id: Any,
     ) -> object: ...
 
@@ -187,9 +179,9 @@ class StoreJobs(Protocol):
         self,
         connection: Any,
         statements: Any,
-        event: EventRecord,
-        delta: StateDelta,
-        expected: StaleCheck,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
         owner_id: Any,
     ) -> object: ...
 
@@ -198,7 +190,7 @@ class StoreJobs(Protocol):
         connection: Any,
         statements: Any,
         key: Key,
-        query: EventQuery | None,
+        query: records.EventQuery | None,
     ) -> object: ...
 
     def read_state(self, connection: Any, sql: str, params: tuple[str, ...]) -> object: ...
@@ -246,12 +238,12 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
         app_name: str,
         user_id: str,
         session_id: str,
-        state: StateDelta,
+        state: records.StateDelta,
         create_time: float,
         owner_id: Any = None,
-    ) -> SessionSnapshot:
+    ) -> records.SessionSnapshot:
         self._check_owner(owner_id)
-        snapshot: SessionSnapshot = await self._write(
+        snapshot: records.SessionSnapshot = await self._write(
             functools.partial(
                 self._jobs.create_session,
                 statements=self._statements,
@@ -269,11 +261,11 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
         app_name: str,
         user_id: str,
         session_id: str,
-        events: EventQuery | None = None,
+        events: records.EventQuery | None = None,
         owner_id: Any = None,
-    ) -> SessionSnapshot | None:
+    ) -> records.SessionSnapshot | None:
         self._check_owner(owner_id)
-        snapshot: SessionSnapshot | None = await self._read(
+        snapshot: records.SessionSnapshot | None = await self._read(
             functools.partial(
                 self._jobs.read_session,
                 statements=self._statements,
@@ -286,9 +278,9 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
 
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
-    ) -> SessionListing:
+    ) -> records.SessionListing:
         self._check_owner(owner_id)
-        listing: SessionListing = await self._read(
+        listing: records.SessionListing = await self._read(
             functools.partial(
                 self._jobs.list_sessions,
                 statements=self._statements,
@@ -316,13 +308,13 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
     async def append_event(
         self,
         *,
-        event: EventRecord,
-        delta: StateDelta,
-        expected: StaleCheck,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
         owner_id: Any = None,
-    ) -> AppendResult:
+    ) -> records.AppendResult:
         self._check_owner(owner_id)
-        result: AppendResult = await self._write(
+        result: records.AppendResult = await self._write(
             functools.partial(
                 self._jobs.append_event,
                 statements=self._statements,
@@ -340,9 +332,9 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
         app_name: str,
         user_id: str,
         session_id: str,
-        query: EventQuery | None = None,
-    ) -> list[EventRecord]:
-        events: list[EventRecord] = await self._read(
+        query: records.EventQuery | None = None,
+    ) -> list[records.EventRecord]:
+        events: list[records.EventRecord] = await self._read(
             functools.partial(
                 self._jobs.read_events,
                 statements=self._statements,

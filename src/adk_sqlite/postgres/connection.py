@@ -16,15 +16,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import asyncpg
 import asyncpg.exceptions._base as asyncpg_base
 
-from adk_sqlite.errors import (
-    AdkSqliteError,
-    ConfigurationError,
-    ConstraintError,
-    DatabaseError,
-    DatabaseLockedError,
-    DatabaseUnavailableError,
-    ReadOnlyDatabaseError,
-)
+from adk_sqlite import errors
 
 __all__ = [
     "PostgresTarget",
@@ -76,12 +68,12 @@ def parse_dsn(dsn: object) -> PostgresTarget:
         ConfigurationError: Not a string, or another scheme.
     """
     if not isinstance(dsn, str):
-        raise ConfigurationError(
+        raise errors.ConfigurationError(
             f"dsn_or_pool={dsn!r}: expected a postgresql:// URL or an asyncpg pool"
         )
     scheme, separator, rest = dsn.partition("://")
     if not separator or scheme.lower() not in _SCHEMES:
-        raise ConfigurationError(
+        raise errors.ConfigurationError(
             f"{dsn!r} is not a PostgreSQL URL: write postgresql://user:password@host:5432/database"
         )
     normalised = f"{_SCHEMES[scheme.lower()]}://{rest}"
@@ -119,34 +111,34 @@ def postgres_errors(where: str) -> Iterator[None]:
     """Maps asyncpg and socket errors to the public error tree; the one place that does."""
     try:
         yield
-    except AdkSqliteError:
+    except errors.AdkSqliteError:
         raise
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
         raise translate_postgres_error(exc, where) from exc
 
 
-def translate_postgres_error(exc: BaseException, where: str) -> AdkSqliteError:
+def translate_postgres_error(exc: BaseException, where: str) -> errors.AdkSqliteError:
     """Returns the public error for a driver or socket error, keyed on its SQLSTATE."""
     if isinstance(exc, asyncpg_base.ClientConfigurationError):
-        return ConfigurationError(f"{where}: {exc}")
+        return errors.ConfigurationError(f"{where}: {exc}")
     if isinstance(exc, asyncpg_base.DataError):
         # Raised by asyncpg before sending: a Python value its column's type cannot hold.
-        return ConstraintError(f"{where}: a value does not fit its column's type: {exc}")
+        return errors.ConstraintError(f"{where}: a value does not fit its column's type: {exc}")
     if isinstance(exc, OSError | TimeoutError):
-        return DatabaseUnavailableError(f"{where}: cannot connect to the server: {exc!r}")
+        return errors.DatabaseUnavailableError(f"{where}: cannot connect to the server: {exc!r}")
     state: str = getattr(exc, "sqlstate", None) or ""
     detail = _describe(exc)
     if state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_STATES:
-        return DatabaseUnavailableError(f"{where}: cannot use this database: {detail}")
+        return errors.DatabaseUnavailableError(f"{where}: cannot use this database: {detail}")
     if state == "25006":
-        return ReadOnlyDatabaseError(f"{where}: the database is read-only: {detail}")
+        return errors.ReadOnlyDatabaseError(f"{where}: the database is read-only: {detail}")
     if state in _LOCKED_STATES:
-        return DatabaseLockedError(f"{where}: locked by another writer: {detail}")
+        return errors.DatabaseLockedError(f"{where}: locked by another writer: {detail}")
     if state[:2] in _CONSTRAINT_CLASSES:
-        return ConstraintError(f"{where}: the database refused the write: {detail}")
+        return errors.ConstraintError(f"{where}: the database refused the write: {detail}")
     if state == "53100":
-        return DatabaseError(f"{where}: the disk is full; nothing was written: {detail}")
-    return DatabaseError(f"{where}: {detail}")
+        return errors.DatabaseError(f"{where}: the disk is full; nothing was written: {detail}")
+    return errors.DatabaseError(f"{where}: {detail}")
 
 
 def _describe(exc: BaseException) -> str:

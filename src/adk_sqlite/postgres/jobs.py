@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from adk_sqlite import records
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import (
     DatabaseError,
@@ -28,16 +29,6 @@ from adk_sqlite.errors import (
     UnencodableValueError,
 )
 from adk_sqlite.postgres.statements import Statements
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionRecord,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.store_rules import (
     check_not_stale,
     created_session,
@@ -57,8 +48,8 @@ Key = tuple[str, str, str]
 # --- reads --------------------------------------------------------------------------
 
 
-def _session_record(row: Any, app_name: str, *, has_owner: bool) -> SessionRecord:
-    return SessionRecord(
+def _session_record(row: Any, app_name: str, *, has_owner: bool) -> records.SessionRecord:
+    return records.SessionRecord(
         app_name=app_name,
         user_id=row[1],
         id=row[0],
@@ -70,8 +61,8 @@ def _session_record(row: Any, app_name: str, *, has_owner: bool) -> SessionRecor
     )
 
 
-def _event_record(row: Any) -> EventRecord:
-    return EventRecord(
+def _event_record(row: Any) -> records.EventRecord:
+    return records.EventRecord(
         id=row[0],
         app_name=row[1],
         user_id=row[2],
@@ -103,8 +94,11 @@ def _state_or_empty(text: str | None, what: str) -> dict[str, Any]:
 
 
 async def read_events(
-    connection: asyncpg.Connection, statements: Statements, key: Key, query: EventQuery | None
-) -> list[EventRecord]:
+    connection: asyncpg.Connection,
+    statements: Statements,
+    key: Key,
+    query: records.EventQuery | None,
+) -> list[records.EventRecord]:
     if query is not None and query.limit == 0:
         return []
     after = None if query is None else query.after_timestamp
@@ -126,9 +120,9 @@ async def read_session(
     connection: asyncpg.Connection,
     statements: Statements,
     key: Key,
-    query: EventQuery | None,
+    query: records.EventQuery | None,
     owner_id: Any,
-) -> SessionSnapshot | None:
+) -> records.SessionSnapshot | None:
     sql = statements.sessions(confined=owner_id is not None)
     params = (*key, *owner_params(owner_id))
     if query is not None and query.limit == 0:
@@ -144,10 +138,10 @@ async def read_session(
 
 
 def _snapshot(
-    row: Any, statements: Statements, key: Key, events: list[EventRecord]
-) -> SessionSnapshot:
+    row: Any, statements: Statements, key: Key, events: list[records.EventRecord]
+) -> records.SessionSnapshot:
     app_name, user_id, _ = key
-    return SessionSnapshot(
+    return records.SessionSnapshot(
         session=_session_record(row, app_name, has_owner=statements.owner_column is not None),
         app_state=_state_or_empty(row["app_state"], f"app {app_name!r} state"),
         user_state=_state_or_empty(row["user_state"], f"user {user_id!r} state"),
@@ -161,7 +155,7 @@ async def list_sessions(
     app_name: str,
     user_id: str | None,
     owner_id: Any,
-) -> SessionListing:
+) -> records.SessionListing:
     sql = statements.sessions(confined=owner_id is not None)
     owner = owner_params(owner_id)
     has_owner = statements.owner_column is not None
@@ -177,7 +171,7 @@ async def list_sessions(
             text = await connection.fetchval(statements.select_user_state, app_name, user_id)
             user_states = {user_id: _state_or_empty(text, f"user {user_id!r} state")}
         app_text = await connection.fetchval(statements.select_app_state, app_name)
-    return SessionListing(
+    return records.SessionListing(
         sessions=[_session_record(row, app_name, has_owner=has_owner) for row in rows],
         app_state=_state_or_empty(app_text, f"app {app_name!r} state"),
         user_states=user_states,
@@ -258,10 +252,10 @@ async def create_session(
     connection: asyncpg.Connection,
     statements: Statements,
     key: Key,
-    state: StateDelta,
+    state: records.StateDelta,
     create_time: float,
     owner_id: Any,
-) -> SessionSnapshot:
+) -> records.SessionSnapshot:
     app_name, user_id, session_id = key
     _refuse_nul("the session", app_name=app_name, user_id=user_id, id=session_id)
     owner = () if statements.owner_column is None else (owner_id,)
@@ -299,11 +293,11 @@ async def delete_session(
 async def append_event(
     connection: asyncpg.Connection,
     statements: Statements,
-    event: EventRecord,
-    delta: StateDelta,
-    expected: StaleCheck,
+    event: records.EventRecord,
+    delta: records.StateDelta,
+    expected: records.StaleCheck,
     owner_id: Any,
-) -> AppendResult:
+) -> records.AppendResult:
     _refuse_unstorable(event)
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
@@ -341,15 +335,15 @@ async def append_event(
                 delta.user,
                 event.timestamp,
             )
-    return AppendResult(revision=int(revision), update_time=event.timestamp)
+    return records.AppendResult(revision=int(revision), update_time=event.timestamp)
 
 
 async def _lock_and_bump(
     connection: asyncpg.Connection,
     statements: Statements,
-    event: EventRecord,
-    delta: StateDelta,
-    expected: StaleCheck,
+    event: records.EventRecord,
+    delta: records.StateDelta,
+    expected: records.StaleCheck,
     owner: tuple[Any, ...],
 ) -> tuple[int, int]:
     """Locks the session row, checks staleness, merges session state; (key, new revision)."""
@@ -376,8 +370,8 @@ async def _lock_and_bump(
     return session_key, revision
 
 
-def _event_values(event: EventRecord) -> tuple[Any, ...]:
-    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+def _event_values(event: records.EventRecord) -> tuple[Any, ...]:
+    # records.EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
     return msgspec.structs.astuple(event)
 
 
@@ -411,7 +405,7 @@ def _refuse_nul(what: str, **values: str | None) -> None:
             )
 
 
-def _refuse_unstorable(event: EventRecord) -> None:
+def _refuse_unstorable(event: records.EventRecord) -> None:
     """Refuses, before any SQL, an event PostgreSQL would store wrongly or not at all."""
     _refuse_nul(
         f"event {event.id!r}",

@@ -22,14 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-from adk_sqlite.errors import (
-    ConfigurationError,
-    ConstraintError,
-    DatabaseError,
-    DatabaseLockedError,
-    DatabaseUnavailableError,
-    ReadOnlyDatabaseError,
-)
+from adk_sqlite import errors
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection, open_worker_connection
 from adk_sqlite.store_options import seconds
 
@@ -92,20 +85,20 @@ def parse_database(database: str | os.PathLike[str]) -> DatabaseTarget:
     if isinstance(database, os.PathLike):
         return DatabaseTarget(Path(database), os.fspath(database), uri=False, read_only=False)
     if not isinstance(database, str):
-        raise ConfigurationError(f"database={database!r}: expected a path or a sqlite URL")
+        raise errors.ConfigurationError(f"database={database!r}: expected a path or a sqlite URL")
     if database in _MEMORY_SPELLINGS:
         return DatabaseTarget(None, ":memory:", uri=False, read_only=False)
     scheme, separator, _ = database.partition("://")
     if not separator or "/" in scheme or "\\" in scheme or len(scheme) < 2:
         return DatabaseTarget(Path(database), database, uri=False, read_only=False)
     if scheme not in _URL_SCHEMES:
-        raise ConfigurationError(
+        raise errors.ConfigurationError(
             f"database={database!r}: unsupported URL scheme {scheme!r};"
             " use a file path or sqlite:///path/to/file.db"
         )
     parts = urlsplit(database)
     if parts.netloc:
-        raise ConfigurationError(
+        raise errors.ConfigurationError(
             f"database={database!r}: a sqlite URL has no host; write sqlite:///relative.db"
             " or sqlite:////absolute.db"
         )
@@ -131,28 +124,28 @@ def sqlite_errors(target: DatabaseTarget) -> Iterator[None]:
     except UnicodeDecodeError as exc:
         # sqlite3 decodes SQLite's messages as UTF-8; a damaged schema quoted in
         # "malformed database schema" can make that decoding itself fail.
-        raise DatabaseUnavailableError(
+        raise errors.DatabaseUnavailableError(
             f"{target.describe()}: the database is damaged (its schema holds bytes that are"
             f" not UTF-8): {exc}"
         ) from exc
 
 
-def translate_sqlite_error(exc: sqlite3.Error, target: DatabaseTarget) -> DatabaseError:
+def translate_sqlite_error(exc: sqlite3.Error, target: DatabaseTarget) -> errors.DatabaseError:
     """Returns the public error for a driver error, keyed on its SQLite result code."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = None if code is None else code & 0xFF
     where = target.describe()
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return DatabaseLockedError(f"{where}: database is locked by another writer: {exc}")
+        return errors.DatabaseLockedError(f"{where}: database is locked by another writer: {exc}")
     if primary == sqlite3.SQLITE_READONLY:
-        return ReadOnlyDatabaseError(f"{where}: database is read-only (readonly): {exc}")
+        return errors.ReadOnlyDatabaseError(f"{where}: database is read-only (readonly): {exc}")
     if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-        return DatabaseUnavailableError(f"{where}: cannot use this database: {exc}")
+        return errors.DatabaseUnavailableError(f"{where}: cannot use this database: {exc}")
     if primary == sqlite3.SQLITE_CONSTRAINT:
-        return ConstraintError(f"{where}: a constraint refused the write: {exc}")
+        return errors.ConstraintError(f"{where}: a constraint refused the write: {exc}")
     if primary == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"{where}: the disk is full; nothing was written: {exc}")
-    return DatabaseError(f"{where}: {exc}")
+        return errors.DatabaseError(f"{where}: the disk is full; nothing was written: {exc}")
+    return errors.DatabaseError(f"{where}: {exc}")
 
 
 def _prepare_file(target: DatabaseTarget) -> None:
@@ -163,13 +156,15 @@ def _prepare_file(target: DatabaseTarget) -> None:
     if target.path is None or target.read_only or target.path.exists():
         return
     if target.path.parent and not target.path.parent.is_dir():
-        raise DatabaseUnavailableError(
+        raise errors.DatabaseUnavailableError(
             f"{target.path}: cannot create the database: folder {target.path.parent} does not exist"
         )
     try:
         descriptor = os.open(target.path, os.O_CREAT | os.O_WRONLY, 0o600)
     except OSError as exc:
-        raise DatabaseUnavailableError(f"{target.path}: cannot create the database: {exc}") from exc
+        raise errors.DatabaseUnavailableError(
+            f"{target.path}: cannot create the database: {exc}"
+        ) from exc
     os.close(descriptor)
 
 
@@ -187,7 +182,7 @@ def connection_options(*, busy_timeout: object, synchronous: object) -> tuple[in
         if synchronous == level:
             busy_timeout_ms = int(seconds("busy_timeout", busy_timeout, zero_allowed=True) * 1000)
             return busy_timeout_ms, level
-    raise ConfigurationError(
+    raise errors.ConfigurationError(
         f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS_LEVELS)}"
     )
 
@@ -208,7 +203,7 @@ def configure_connection(
     if role == "writer" and not target.read_only:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode is None or str(mode[0]).lower() != "wal":
-            raise DatabaseUnavailableError(
+            raise errors.DatabaseUnavailableError(
                 f"{target.describe()}: could not switch to WAL journal mode (got {mode!r})"
             )
         # The checkpointer connection copies the log in the background instead.

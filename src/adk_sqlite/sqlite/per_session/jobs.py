@@ -29,18 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adk_sqlite import records
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import SessionNotFoundError
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, transaction
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -230,8 +222,8 @@ def _merge_pending(folder: SessionFolder, file: SessionFile, key: Key) -> None:
 
 
 def read_session(
-    folder: SessionFolder, slot: Slot, key: Key, query: EventQuery | None, owner_id: Any
-) -> tuple[SessionSnapshot | None, ListingUpdate | None]:
+    folder: SessionFolder, slot: Slot, key: Key, query: records.EventQuery | None, owner_id: Any
+) -> tuple[records.SessionSnapshot | None, ListingUpdate | None]:
     statements = folder.statements
     app_name, user_id, _ = key
     with folder.catalog.snapshot() as reader:
@@ -257,7 +249,7 @@ def read_session(
         with folder.catalog.snapshot() as reader:
             app_state = _jobs.read_state(reader, statements.select_app_state, (app_name,))
             user_state = _jobs.read_state(reader, statements.select_user_state, (app_name, user_id))
-    snapshot = SessionSnapshot(
+    snapshot = records.SessionSnapshot(
         session=_jobs.session_record(row, app_name),
         app_state=app_state,
         user_state=user_state,
@@ -268,8 +260,8 @@ def read_session(
 
 
 def read_events(
-    folder: SessionFolder, slot: Slot, key: Key, query: EventQuery | None
-) -> list[EventRecord]:
+    folder: SessionFolder, slot: Slot, key: Key, query: records.EventQuery | None
+) -> list[records.EventRecord]:
     file = open_file(folder, slot, key)
     if file is None:
         return []
@@ -283,11 +275,11 @@ def append_event(
     folder: SessionFolder,
     slot: Slot,
     key: Key,
-    event: EventRecord,
-    delta: StateDelta,
-    expected: StaleCheck,
+    event: records.EventRecord,
+    delta: records.StateDelta,
+    expected: records.StaleCheck,
     owner_id: Any,
-) -> tuple[AppendResult, ListingUpdate]:
+) -> tuple[records.AppendResult, ListingUpdate]:
     file = write_locked(folder, slot, key)
     if file is None:
         raise not_found(key)
@@ -326,11 +318,11 @@ def _append_with_scopes(
     folder: SessionFolder,
     file: SessionFile,
     key: Key,
-    event: EventRecord,
-    delta: StateDelta,
-    expected: StaleCheck,
+    event: records.EventRecord,
+    delta: records.StateDelta,
+    expected: records.StaleCheck,
     owner_id: Any,
-) -> tuple[AppendResult, tuple[Any, ...]]:
+) -> tuple[records.AppendResult, tuple[Any, ...]]:
     """The append, its deltas merged in the file's copy and in the catalog, in that order.
 
     Runs inside the session file's transaction; the catalog's stays open across
@@ -410,7 +402,7 @@ def write_listing(folder: SessionFolder, updates: list[ListingUpdate]) -> None:
 
 def list_sessions(
     folder: SessionFolder, app_name: str, user_id: str | None, owner_id: Any
-) -> SessionListing:
+) -> records.SessionListing:
     statements = folder.statements
     sql = _psql.LIST_ENTRIES[(user_id is not None, owner_id is not None)]
     params = (app_name,) if user_id is None else (app_name, user_id)
@@ -424,7 +416,7 @@ def list_sessions(
         else:
             user_states = {user_id: _jobs.read_state(reader, statements.select_user_state, params)}
         app_state = _jobs.read_state(reader, statements.select_app_state, (app_name,))
-    return SessionListing(
+    return records.SessionListing(
         sessions=[_jobs.session_record(row, app_name) for row in rows],
         app_state=app_state,
         user_states=user_states,

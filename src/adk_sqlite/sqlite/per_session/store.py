@@ -12,16 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from adk_sqlite import records
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 from adk_sqlite.sqlite.per_session import jobs as _jobs
@@ -298,10 +290,10 @@ class PerSessionSqliteStore(StoreBase):
         app_name: str,
         user_id: str,
         session_id: str,
-        state: StateDelta,
+        state: records.StateDelta,
         create_time: float,
         owner_id: Any = None,
-    ) -> SessionSnapshot:
+    ) -> records.SessionSnapshot:
         self._check_owner(owner_id)
         return await self._run(
             _lifecycle.create_session, (app_name, user_id, session_id), state, create_time, owner_id
@@ -313,9 +305,9 @@ class PerSessionSqliteStore(StoreBase):
         app_name: str,
         user_id: str,
         session_id: str,
-        events: EventQuery | None = None,
+        events: records.EventQuery | None = None,
         owner_id: Any = None,
-    ) -> SessionSnapshot | None:
+    ) -> records.SessionSnapshot | None:
         self._check_owner(owner_id)
         snapshot, update = await self._run_on_session(
             (app_name, user_id, session_id), _jobs.read_session, events, owner_id
@@ -325,7 +317,7 @@ class PerSessionSqliteStore(StoreBase):
 
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
-    ) -> SessionListing:
+    ) -> records.SessionListing:
         self._check_owner(owner_id)
         await self._ensure_open()
         await self._listing.flush()
@@ -366,11 +358,11 @@ class PerSessionSqliteStore(StoreBase):
     async def append_event(
         self,
         *,
-        event: EventRecord,
-        delta: StateDelta,
-        expected: StaleCheck,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
         owner_id: Any = None,
-    ) -> AppendResult:
+    ) -> records.AppendResult:
         self._check_owner(owner_id)
         result, update = await self._run_on_session(
             (event.app_name, event.user_id, event.session_id),
@@ -389,8 +381,8 @@ class PerSessionSqliteStore(StoreBase):
         app_name: str,
         user_id: str,
         session_id: str,
-        query: EventQuery | None = None,
-    ) -> list[EventRecord]:
+        query: records.EventQuery | None = None,
+    ) -> list[records.EventRecord]:
         return await self._run_on_session((app_name, user_id, session_id), _jobs.read_events, query)
 
     async def get_app_state(self, *, app_name: str) -> dict[str, Any]:

@@ -15,20 +15,11 @@ from typing import Any, NoReturn
 
 import msgspec
 
+from adk_sqlite import records
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionRecord,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
 from adk_sqlite.store_rules import (
@@ -112,8 +103,8 @@ def check_owner_column(connection: sqlite3.Connection, statements: Statements) -
 # --- reads --------------------------------------------------------------------------
 
 
-def session_record(row: tuple[Any, ...], app_name: str) -> SessionRecord:
-    return SessionRecord(
+def session_record(row: tuple[Any, ...], app_name: str) -> records.SessionRecord:
+    return records.SessionRecord(
         app_name=app_name,
         user_id=row[1],
         id=row[0],
@@ -129,12 +120,15 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _event_records(rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]) -> list[EventRecord]:
+def _event_records(
+    rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]
+) -> list[records.EventRecord]:
     """Rebuilds the records from rows of `_sql.READ_EVENT_COLUMNS`."""
     app_name, user_id, session_id = key
-    records = []
+    events = []
+    make_record = records.EventRecord  # once, not per row
     for event_id, invocation_id, author, timestamp, actions, content, rarely_set in rows:
-        record = EventRecord(
+        record = make_record(
             event_id,
             app_name,
             user_id,
@@ -149,11 +143,11 @@ def _event_records(rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]) -
         )
         if rarely_set is not None:
             record = _with_rarely_set_fields(record, rarely_set)
-        records.append(record)
-    return records
+        events.append(record)
+    return events
 
 
-def _with_rarely_set_fields(record: EventRecord, rarely_set: str) -> EventRecord:
+def _with_rarely_set_fields(record: records.EventRecord, rarely_set: str) -> records.EventRecord:
     values = _rarely_set_decoder.decode(rarely_set)
     fields = dict(zip(_RARELY_SET_FIELDS, values, strict=True))
     for name in ("partial", "turn_complete", "interrupted"):  # stored as 0/1
@@ -177,8 +171,8 @@ def select_events(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],
-    query: EventQuery | None,
-) -> list[EventRecord]:
+    query: records.EventQuery | None,
+) -> list[records.EventRecord]:
     """Reads a session's events (all, after a time, or the newest n) in order.
 
     Raises:
@@ -201,8 +195,8 @@ def _select_events(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],
-    query: EventQuery | None,
-) -> list[EventRecord]:
+    query: records.EventQuery | None,
+) -> list[records.EventRecord]:
     if query is None:
         rows = connection.execute(statements.select_events, key).fetchall()
         return _event_records(rows, key)
@@ -228,9 +222,9 @@ def read_session(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],
-    query: EventQuery | None,
+    query: records.EventQuery | None,
     owner_id: Any,
-) -> SessionSnapshot | None:
+) -> records.SessionSnapshot | None:
     app_name, user_id, _ = key
     sql = statements.sessions(confined=owner_id is not None)
     connection.execute(_sql.BEGIN_READ)
@@ -238,7 +232,7 @@ def read_session(
         row = connection.execute(sql.select_session, (*key, *owner_params(owner_id))).fetchone()
         if row is None:
             return None
-        return SessionSnapshot(
+        return records.SessionSnapshot(
             session=session_record(row, app_name),
             app_state=_state_of(connection, statements.select_app_state, (app_name,)),
             user_state=_state_of(connection, statements.select_user_state, (app_name, user_id)),
@@ -254,7 +248,7 @@ def list_sessions(
     app_name: str,
     user_id: str | None,
     owner_id: Any,
-) -> SessionListing:
+) -> records.SessionListing:
     sql = statements.sessions(confined=owner_id is not None)
     owner = owner_params(owner_id)
     connection.execute(_sql.BEGIN_READ)
@@ -272,7 +266,7 @@ def _list_sessions(
     app_name: str,
     user_id: str | None,
     owner: tuple[Any, ...],
-) -> SessionListing:
+) -> records.SessionListing:
     if user_id is None:
         rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
         user_states = {
@@ -284,7 +278,7 @@ def _list_sessions(
         user_states = {
             user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
         }
-    return SessionListing(
+    return records.SessionListing(
         sessions=[session_record(row, app_name) for row in rows],
         app_state=_state_of(connection, statements.select_app_state, (app_name,)),
         user_states=user_states,
@@ -299,8 +293,8 @@ def read_events(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],
-    query: EventQuery | None,
-) -> list[EventRecord]:
+    query: records.EventQuery | None,
+) -> list[records.EventRecord]:
     connection.execute(_sql.BEGIN_READ)
     try:
         return select_events(connection, statements, key, query)
@@ -333,10 +327,10 @@ def create_session(
     connection: sqlite3.Connection,
     statements: Statements,
     key: tuple[str, str, str],
-    state: StateDelta,
+    state: records.StateDelta,
     create_time: float,
     owner_id: Any,
-) -> SessionSnapshot:
+) -> records.SessionSnapshot:
     app_name, user_id, session_id = key
     if connection.execute(statements.unconfined.select_session, key).fetchone() is not None:
         raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
@@ -391,11 +385,11 @@ def delete_session(
 def append_event(
     connection: sqlite3.Connection,
     statements: Statements,
-    event: EventRecord,
-    delta: StateDelta,
-    expected: StaleCheck,
+    event: records.EventRecord,
+    delta: records.StateDelta,
+    expected: records.StaleCheck,
     owner_id: Any,
-) -> AppendResult:
+) -> records.AppendResult:
     key = (event.app_name, event.user_id, event.session_id)
     sql = statements.sessions(confined=owner_id is not None)
     owner = owner_params(owner_id)
@@ -458,7 +452,7 @@ def append_event(
                 " nothing was written"
             ) from exc
         raise
-    return AppendResult(revision=revision, update_time=event.timestamp)
+    return records.AppendResult(revision=revision, update_time=event.timestamp)
 
 
 def _raise_not_found_or_stale(
@@ -472,6 +466,6 @@ def _raise_not_found_or_stale(
     raise stale_session(key[2])
 
 
-def _event_values(event: EventRecord) -> tuple[Any, ...]:
-    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+def _event_values(event: records.EventRecord) -> tuple[Any, ...]:
+    # records.EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
     return msgspec.structs.astuple(event)
