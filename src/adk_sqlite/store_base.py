@@ -20,10 +20,10 @@ import asyncio
 import functools
 import warnings
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from adk_sqlite import records
+from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ConfigurationError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.store import BaseAsyncStore
@@ -46,7 +46,7 @@ class RenderedStatements(Protocol):
     def owner_column(self) -> OwnerColumn | None: ...
 
 
-class StoreBase(BaseAsyncStore):
+class StoreBase(AsyncClosing, BaseAsyncStore):
     """The lifecycle and owner confinement of adk-sqlite's stores.
 
     A subclass sets ``_statements`` (or overrides `_names`), ``_open_lock`` and
@@ -108,14 +108,6 @@ class StoreBase(BaseAsyncStore):
     async def __aenter__(self) -> Self:
         await self.create_tables()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _check_owner(self, owner_id: Any) -> None:
         if owner_id is not None and self._names.owner_column is None:

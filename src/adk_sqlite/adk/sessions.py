@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any
 
 from google.adk.events.event import Event
@@ -24,6 +23,7 @@ from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from adk_sqlite.adk.session_marker import read_marker, write_marker
+from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.events import encode_event
 from adk_sqlite.codec.fast import decode_events, event_decoder, paused_gc, session_builder
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
@@ -37,7 +37,7 @@ _NO_EVENTS = EventQuery(limit=0)
 _logger = logging.getLogger("adk_sqlite.service")
 
 
-class SessionService(BaseSessionService):
+class SessionService(AsyncClosing, BaseSessionService):
     """A `google.adk.sessions.BaseSessionService` over a `BaseAsyncStore`.
 
     Pass it to a ``Runner`` as ``session_service``::
@@ -108,14 +108,6 @@ class SessionService(BaseSessionService):
     async def __aenter__(self) -> SessionService:
         await self._store.create_tables()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Closes the store. Idempotent."""

@@ -16,9 +16,9 @@ import sqlite3
 from collections.abc import AsyncGenerator, Callable, Container, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
+from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.event_digest import SessionDigest, event_row_digest
 from adk_sqlite.codec.events import unix_from_julian_day
 from adk_sqlite.errors import ConfigurationError
@@ -116,7 +116,7 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-class SourceSnapshot:
+class SourceSnapshot(AsyncClosing):
     """A read-only, consistent view of the source, read on its own thread.
 
     Use as ``async with SourceSnapshot(tables) as snapshot``: entering opens the
@@ -138,17 +138,9 @@ class SourceSnapshot:
         try:
             await self._call(self._open)
         except BaseException:
-            await self._close()
+            await self.close()
             raise
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._close()
 
     async def _call(self, job: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -158,14 +150,16 @@ class SourceSnapshot:
         with sqlite_errors(self.tables.target):
             return job()
 
-    async def _close(self) -> None:
-        def close() -> None:
+    async def close(self) -> None:
+        """Ends the read and stops the thread."""
+
+        def close_connection() -> None:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
 
         try:
-            await self._call(close)
+            await self._call(close_connection)
         finally:
             self._executor.shutdown(wait=False)
 
