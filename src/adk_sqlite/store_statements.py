@@ -20,7 +20,16 @@ from typing import Generic, TypeVar
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.store_options import TableNames
 
-__all__ = ["StatementsBase", "TemplateRenderer", "quoted"]
+__all__ = ["EVENT_COLUMNS", "StatementsBase", "TemplateRenderer", "quoted"]
+
+# The events table's columns, the same in both backends, in the order of
+# EventRecord's fields: a row read with them unpacks into a record by position.
+EVENT_COLUMNS = (
+    "id, app_name, user_id, session_id, invocation_id, author, timestamp_unix, actions,"
+    " long_running_tool_ids_json, branch, content, grounding_metadata, custom_metadata,"
+    " usage_metadata, citation_metadata, input_transcription, output_transcription,"
+    " partial, turn_complete, interrupted, error_code, error_message, extra"
+)
 
 SessionStatementsT = TypeVar("SessionStatementsT")
 

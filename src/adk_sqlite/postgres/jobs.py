@@ -371,7 +371,7 @@ async def _lock_and_bump(
 
 
 def _event_values(event: records.EventRecord) -> tuple[Any, ...]:
-    # records.EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
     return msgspec.structs.astuple(event)
 
 

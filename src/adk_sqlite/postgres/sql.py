@@ -28,6 +28,9 @@ Types, and why they are not always the obvious ones:
 
 from __future__ import annotations
 
+# The event columns are the same in both backends (EventRecord's fields, in order).
+from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
+
 SCHEMA_TABLE = "adk_sqlite_schema"
 # pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
 # database: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on the catalog.
@@ -251,13 +254,6 @@ UPDATE_USER_STATE = (
 )
 SELECT_USER_STATES_OF_APP = 'SELECT user_id, state FROM "{user_states}" WHERE app_name = $1'
 
-# The order of EVENT_COLUMNS is the order of EventRecord's fields.
-EVENT_COLUMNS = (
-    "id, app_name, user_id, session_id, invocation_id, author, timestamp_unix, actions,"
-    " long_running_tool_ids_json, branch, content, grounding_metadata, custom_metadata,"
-    " usage_metadata, citation_metadata, input_transcription, output_transcription,"
-    " partial, turn_complete, interrupted, error_code, error_message, extra"
-)
 # A duplicate id inserts nothing and returns no row: the caller then raises
 # DuplicateEventError and the whole append rolls back.
 INSERT_EVENT = (

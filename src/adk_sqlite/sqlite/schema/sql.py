@@ -16,6 +16,9 @@ and what ordering uses.
 
 from __future__ import annotations
 
+# The event columns are the same in both backends (EventRecord's fields, in order).
+from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
+
 SCHEMA_TABLE = "adk_sqlite_schema"
 
 CREATE_SCHEMA_TABLE = f"""
@@ -180,13 +183,6 @@ INSERT INTO "{user_states}" (app_name, user_id, state, update_time) VALUES (?, ?
 ON CONFLICT (app_name, user_id)
 DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
 
-# The order of EVENT_COLUMNS is the order of EventRecord's fields.
-EVENT_COLUMNS = (
-    "id, app_name, user_id, session_id, invocation_id, author, timestamp_unix, actions,"
-    " long_running_tool_ids_json, branch, content, grounding_metadata, custom_metadata,"
-    " usage_metadata, citation_metadata, input_transcription, output_transcription,"
-    " partial, turn_complete, interrupted, error_code, error_message, extra"
-)
 INSERT_EVENT = (
     'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp, session_key)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

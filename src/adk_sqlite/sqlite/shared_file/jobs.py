@@ -467,5 +467,5 @@ def _raise_not_found_or_stale(
 
 
 def _event_values(event: records.EventRecord) -> tuple[Any, ...]:
-    # records.EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
+    # EventRecord's fields are the event columns in order (_sql.EVENT_COLUMNS).
     return msgspec.structs.astuple(event)
