@@ -69,6 +69,8 @@ async def test_missing_execute_falls_back_to_the_public_path_and_warns_once(
     with caplog.at_level(logging.WARNING, logger=ADAPTER_LOG):
         assert await _round_trip(tmp_path / "s.db") == ["one", "two", "three"]
     assert worker_connection.uses_aiosqlite_internals() is False
+    # Closing the stores ended their worker threads.
+    assert not [t for t in threading.enumerate() if t.name.startswith("adk-sqlite-connection")]
     warnings = [r for r in caplog.records if r.name == ADAPTER_LOG]
     assert len(warnings) == 1
     assert "_execute" in warnings[0].getMessage()

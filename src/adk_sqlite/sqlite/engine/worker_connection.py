@@ -12,10 +12,10 @@ them, and it checks them before relying on them:
   on the opened connection, that ``_conn`` is the very ``sqlite3.Connection`` our own
   connector returned and that ``_thread`` is a live thread.
 - If any of that does not hold (a future aiosqlite), it warns once on the
-  ``adk_sqlite.sqlite`` logger and uses the public path for the rest of the process:
-  a single-thread executor per connection from the standard library, which opens the
-  connection and runs every job on its one thread. Same one hop, same ordering; only
-  aiosqlite is left out of it.
+  ``adk_sqlite.sqlite`` logger and uses the engine's own worker for the rest of the
+  process: a one-thread `worker_pool.WorkerPool` per connection (the worker model the
+  one-file-per-session layout runs on), which opens the connection and runs every job on
+  its one thread. Same one hop, same ordering; only aiosqlite is left out of it.
 
 Either way the rest of the engine sees a `WorkerConnection`: ``run(job)`` (one hop),
 ``raw`` (the ``sqlite3.Connection``, for the inline paths that run on the loop's thread
@@ -29,10 +29,11 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import aiosqlite
+
+from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 
 __all__ = ["WorkerConnection", "open_worker_connection", "uses_aiosqlite_internals"]
 
@@ -57,11 +58,11 @@ class WorkerConnection:
         raw: sqlite3.Connection,
         *,
         bridge: aiosqlite.Connection | None = None,
-        executor: ThreadPoolExecutor | None = None,
+        worker: WorkerPool | None = None,
     ) -> None:
         self._raw = raw
         self._bridge = bridge
-        self._executor = executor
+        self._worker = worker
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -73,27 +74,28 @@ class WorkerConnection:
         if self._bridge is not None:
             result: T = await self._bridge._execute(job, self._raw)  # type: ignore[no-untyped-call]
             return result
-        assert self._executor is not None
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job, self._raw)
+        assert self._worker is not None
+        raw = self._raw
+        return await self._worker.submit(lambda: job(raw))
 
     async def close(self) -> None:
         """Closes the connection on its thread, then ends the thread."""
         if self._bridge is not None:
             await self._bridge.close()
             return
-        assert self._executor is not None
+        assert self._worker is not None
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._raw.close)
+            await self._worker.submit(self._raw.close)
         finally:
-            self._executor.shutdown(wait=False)
+            self._worker.stop()
 
     def stop(self) -> None:
         """Ends the thread without waiting (for ``__del__`` of a store left open)."""
         if self._bridge is not None:
             self._bridge.stop()
-        elif self._executor is not None:
-            self._executor.submit(self._raw.close)
-            self._executor.shutdown(wait=False)
+        elif self._worker is not None:
+            # No loop to wait on here: the thread ends after the jobs queued before it.
+            self._worker.stop_soon()
 
 
 async def open_worker_connection(connect: Callable[[], sqlite3.Connection]) -> WorkerConnection:
@@ -111,7 +113,7 @@ async def open_worker_connection(connect: Callable[[], sqlite3.Connection]) -> W
         connection = await _open_through_aiosqlite(connect)
         if connection is not None:
             return connection
-    return await _open_on_executor(connect)
+    return await _open_on_worker(connect)
 
 
 async def _open_through_aiosqlite(
@@ -151,19 +153,19 @@ async def _open_through_aiosqlite(
     return None
 
 
-async def _open_on_executor(connect: Callable[[], sqlite3.Connection]) -> WorkerConnection:
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adk-sqlite")
+async def _open_on_worker(connect: Callable[[], sqlite3.Connection]) -> WorkerConnection:
+    worker = WorkerPool(1, "adk-sqlite-connection")
     try:
-        raw = await asyncio.get_running_loop().run_in_executor(executor, connect)
+        raw = await worker.submit(connect)
     except BaseException:
-        executor.shutdown(wait=False)
+        worker.stop_soon()
         raise
-    return WorkerConnection(raw, executor=executor)
+    return WorkerConnection(raw, worker=worker)
 
 
 def _warn_fallback(reason: str) -> None:
     _logger.warning(
-        "%s (aiosqlite %s); SQLite jobs now run on a standard-library worker thread per"
+        "%s (aiosqlite %s); SQLite jobs now run on adk-sqlite's own worker thread per"
         " connection instead",
         reason,
         getattr(aiosqlite, "__version__", "unknown"),

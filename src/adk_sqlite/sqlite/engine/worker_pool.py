@@ -1,4 +1,4 @@
-"""A few worker threads for a per-session store: one hop per operation, as cheap as it gets.
+"""The engine's worker threads: one hop per operation, as cheap as it gets.
 
 Like aiosqlite's worker (the model in STYLE.md), each thread takes work from a
 queue and hands the outcome back with ``call_soon_threadsafe``; unlike it,
@@ -81,10 +81,14 @@ class WorkerPool:
 
     def stop(self) -> None:
         """Ends the threads once the queue is drained; waits for them."""
-        for _ in self._threads:
-            self._queue.put(None)
+        self.stop_soon()
         for thread in self._threads:
             thread.join()
+
+    def stop_soon(self) -> None:
+        """Ends the threads once the queue is drained, without waiting (no loop needed)."""
+        for _ in self._threads:
+            self._queue.put(None)
 
     def _work(self) -> None:
         stopping = False
