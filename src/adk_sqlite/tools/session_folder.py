@@ -372,11 +372,11 @@ def _statement_columns(sql: str, parameters: Sequence[Any], tables: TableSet) ->
     even in a folder without sessions, before any file is opened.
     """
     from adk_sqlite.sqlite.per_session.folder import migrate_table_set
-    from adk_sqlite.sqlite.shared_file import jobs
+    from adk_sqlite.sqlite.schema.migrations import migrate
 
     connection = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        jobs.migrate(connection, tables.statements())
+        migrate(connection, tables.statements())
         migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)
         cursor = _run_guarded(connection, sql, parameters)
         return [column[0] for column in cursor.description or ()]

@@ -34,8 +34,8 @@ from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, con
 from adk_sqlite.sqlite.engine.writer import WriteLock
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.sqlite.schema.migrations import check_owner_column, migrate
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.sqlite.shared_file import jobs as _jobs
 
 __all__ = [
     "Catalog",
@@ -109,7 +109,7 @@ def transaction(connection: sqlite3.Connection, begin: str = _sql.BEGIN_WRITE) -
 def migrate_table_set(
     connection: sqlite3.Connection, table_set: str, migrations: tuple[tuple[str, ...], ...]
 ) -> None:
-    """`_jobs.migrate` for the layout's own tables: each step commits with its version row."""
+    """`migrate` for the layout's own tables: each step commits with its version row."""
     with transaction(connection):
         connection.execute(_sql.CREATE_SCHEMA_TABLE)
         row = connection.execute(_sql.SELECT_SCHEMA_VERSION, (table_set,)).fetchone()
@@ -210,7 +210,7 @@ class Catalog:
             os.close(descriptor)
         writer = folder.connect(folder.catalog_path, role="catalog")
         try:
-            _jobs.migrate(writer, folder.statements)
+            migrate(writer, folder.statements)
             migrate_table_set(writer, _psql.SESSION_FILES_TABLE, _psql.CATALOG_MIGRATIONS)
             self._flock.open()
         except BaseException:
@@ -281,7 +281,7 @@ class SessionFolder:
         if self._template is None:
             connection = sqlite3.connect(":memory:", isolation_level=None)
             try:
-                _jobs.migrate(connection, self.statements)
+                migrate(connection, self.statements)
                 migrate_table_set(
                     connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS
                 )
@@ -372,9 +372,9 @@ class SessionFolder:
             _psql.SESSION_FILE_TABLE
         ) == len(_psql.SESSION_FILE_MIGRATIONS)
         if current:
-            _jobs.check_owner_column(connection, self.statements)
+            check_owner_column(connection, self.statements)
             return
-        _jobs.migrate(connection, self.statements)
+        migrate(connection, self.statements)
         migrate_table_set(connection, _psql.SESSION_FILE_TABLE, _psql.SESSION_FILE_MIGRATIONS)
 
     def open(self) -> None:

@@ -24,6 +24,7 @@ from adk_sqlite.sqlite.engine.connection import (
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
 from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
+from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.sqlite.shared_file import jobs
 from adk_sqlite.store_base import JobStore
@@ -168,7 +169,7 @@ class SqliteStore(JobStore[Statements]):
         try:
             with sqlite_errors(self._target):
                 await run_on_connection(
-                    writer, functools.partial(jobs.migrate, statements=self._statements)
+                    writer, functools.partial(migrate, statements=self._statements)
                 )
             reader, lock, checkpointer = writer, None, None
             if not self._target.in_memory:
