@@ -1,17 +1,14 @@
-"""The aiosqlite adapter: its start-up check, and the public path it falls back to.
+"""The engine's worker connection: every job of a `SqliteStore` runs on its connection's thread.
 
-Every job of a `SqliteStore` runs through `worker_connection`; when aiosqlite's internals
-are missing or not what the adapter expects, the store must keep working, unchanged, on
-the standard-library worker thread, and say so once.
+Both layouts run on the engine's own `WorkerPool`; no other library's internals are used.
 """
 
 from __future__ import annotations
 
-import logging
+import sqlite3
 import threading
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from google.adk.events.event import Event
 from google.genai import types
@@ -19,11 +16,15 @@ from google.genai import types
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.sqlite.engine import worker_connection
 
-ADAPTER_LOG = "adk_sqlite.sqlite"
+
+def _connection_threads() -> list[threading.Thread]:
+    prefix = worker_connection.CONNECTION_THREAD_NAME
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
-async def _round_trip(path: Path) -> list[str]:
-    """Creates a session, appends three events, reads them back in a fresh store."""
+async def test_a_store_round_trips_and_ends_its_threads_on_close(tmp_path: Path) -> None:
+    before = len(_connection_threads())
+    path = tmp_path / "s.db"
     async with SessionService(SqliteStore(path, inline_io=False)) as service:
         session = await service.create_session(app_name="app", user_id="u", state={"k": 1})
         for text in ("one", "two", "three"):
@@ -32,27 +33,20 @@ async def _round_trip(path: Path) -> list[str]:
                 content=types.Content(role="model", parts=[types.Part(text=text)]),
             )
             await service.append_event(session, event)
+        assert len(_connection_threads()) > before
     async with SessionService(SqliteStore(path)) as service:
         stored = await service.get_session(app_name="app", user_id="u", session_id=session.id)
     assert stored is not None
     assert stored.state == {"k": 1}
-    return [e.content.parts[0].text for e in stored.events if e.content and e.content.parts]
-
-
-async def test_the_installed_aiosqlite_passes_the_check(tmp_path: Path) -> None:
-    assert await _round_trip(tmp_path / "s.db") == ["one", "two", "three"]
-    assert worker_connection.uses_aiosqlite_internals() is True
+    texts = [e.content.parts[0].text for e in stored.events if e.content and e.content.parts]
+    assert texts == ["one", "two", "three"]
+    assert len(_connection_threads()) == before
 
 
 async def test_jobs_run_on_the_connections_own_thread(tmp_path: Path) -> None:
-    async def open_one() -> worker_connection.WorkerConnection:
-        import sqlite3
-
-        return await worker_connection.open_worker_connection(
-            lambda: sqlite3.connect(tmp_path / "t.db", check_same_thread=False)
-        )
-
-    connection = await open_one()
+    connection = await worker_connection.open_worker_connection(
+        lambda: sqlite3.connect(tmp_path / "t.db", check_same_thread=False)
+    )
     try:
         first = await connection.run(lambda raw: threading.get_ident())
         second = await connection.run(lambda raw: threading.get_ident())
@@ -61,27 +55,28 @@ async def test_jobs_run_on_the_connections_own_thread(tmp_path: Path) -> None:
     assert first == second != threading.get_ident()
 
 
-async def test_missing_execute_falls_back_to_the_public_path_and_warns_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(worker_connection, "_internals_hold", None)
-    monkeypatch.delattr(aiosqlite.Connection, "_execute")
-    with caplog.at_level(logging.WARNING, logger=ADAPTER_LOG):
-        assert await _round_trip(tmp_path / "s.db") == ["one", "two", "three"]
-    assert worker_connection.uses_aiosqlite_internals() is False
-    # Closing the stores ended their worker threads.
-    assert not [t for t in threading.enumerate() if t.name.startswith("adk-sqlite-connection")]
-    warnings = [r for r in caplog.records if r.name == ADAPTER_LOG]
-    assert len(warnings) == 1
-    assert "_execute" in warnings[0].getMessage()
+async def test_a_failing_connect_raises_and_leaves_no_thread(tmp_path: Path) -> None:
+    before = len(_connection_threads())
+
+    def refuse() -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    with pytest.raises(sqlite3.OperationalError):
+        await worker_connection.open_worker_connection(refuse)
+    for thread in _connection_threads()[before:]:
+        thread.join(timeout=5)
+    assert len([t for t in _connection_threads() if t.is_alive()]) == before
 
 
-async def test_an_unexpected_connection_attribute_falls_back_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+async def test_an_error_in_a_job_reaches_the_caller_and_the_connection_goes_on(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(worker_connection, "_internals_hold", None)
-    monkeypatch.setattr(aiosqlite.Connection, "_conn", property(lambda self: None))
-    with caplog.at_level(logging.WARNING, logger=ADAPTER_LOG):
-        assert await _round_trip(tmp_path / "s.db") == ["one", "two", "three"]
-    assert worker_connection.uses_aiosqlite_internals() is False
-    assert len([r for r in caplog.records if r.name == ADAPTER_LOG]) == 1
+    connection = await worker_connection.open_worker_connection(
+        lambda: sqlite3.connect(tmp_path / "t.db", check_same_thread=False)
+    )
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await connection.run(lambda raw: raw.execute("SELECT * FROM missing"))
+        assert await connection.run(lambda raw: raw.execute("SELECT 41 + 1").fetchone()) == (42,)
+    finally:
+        await connection.close()

@@ -2,18 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite.engine.connection import parse_database
-
-
-def test_aiosqlite_still_has_the_internals_we_run_jobs_through() -> None:
-    # _connection.py runs whole operations on aiosqlite's worker thread through
-    # these two internals; an aiosqlite upgrade that removes them must fail here.
-    assert callable(aiosqlite.Connection._execute)
-    assert isinstance(aiosqlite.Connection._conn, property)
 
 
 @pytest.mark.parametrize("spelling", ["", ":memory:", "sqlite:///", "sqlite:///:memory:"])
