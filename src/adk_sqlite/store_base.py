@@ -2,16 +2,20 @@
 
 `StoreBase` is the part every built-in store has: ``async with``, the check that
 an ``owner_id`` is only given to a store with an owner column, the names it was
-built with, and the warning when one is garbage-collected open. It subclasses
-`adk_sqlite.store.BaseAsyncStore`, so the contract's docstrings are the stores'
-(``help()`` and `inspect.getdoc` find them there).
+built with, the warning when one is garbage-collected open, and the
+`BaseAsyncStore` methods themselves, written once: each checks the owner, builds
+the session key and calls one hook (``_create_session``, ``_append_event``, ...)
+that the backend implements. It subclasses `adk_sqlite.store.BaseAsyncStore`, so
+the contract's docstrings are the stores' (``help()`` and `inspect.getdoc` find
+them there).
 
-`JobStore` adds the `BaseAsyncStore` methods themselves, written once for every
-backend whose operations are each one function (a *job*) run on one
-connection: a backend gives it a jobs module (`StoreJobs`) and says how a read
-and a write reach a connection (`JobStore._read`, `JobStore._write`). The
-public method builds nothing but the job's arguments, so a call costs no more
-than a backend that wrote the method itself.
+`JobStore` implements the hooks for every backend whose operations are each one
+function (a *job*) run on one connection: a backend gives it a jobs module
+(`StoreJobs`) and says how a read and a write reach a connection
+(`JobStore._read`, `JobStore._write`). A hook builds nothing but the job's
+arguments and returns the backend's awaitable, so a call costs one plain function
+call more than a backend that wrote the method itself. The one-file-per-session
+store implements the hooks itself (a job there runs on a session's own file).
 """
 
 from __future__ import annotations
@@ -45,13 +49,19 @@ class RenderedStatements(Protocol):
     @property
     def owner_column(self) -> OwnerColumn | None: ...
 
+    @property
+    def select_app_state(self) -> str: ...
+
+    @property
+    def select_user_state(self) -> str: ...
+
 
 class StoreBase(AsyncClosing, BaseAsyncStore):
     """The lifecycle and owner confinement of adk-sqlite's stores.
 
     A subclass sets ``_statements`` (or overrides `_names`), ``_open_lock`` and
-    ``_closed = False`` in its constructor, and implements `_ensure_open` and
-    `_shut_down`.
+    ``_closed = False`` in its constructor, and implements `_ensure_open`,
+    `_shut_down` and the operation hooks.
     """
 
     _statements: RenderedStatements
@@ -114,6 +124,91 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
             raise ConfigurationError(
                 f"an owner_id was given but this {type(self).__name__} has no owner_id_column"
             )
+
+    # --- BaseAsyncStore: written once; a store implements the hooks below ------------
+
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: records.StateDelta,
+        create_time: float,
+        owner_id: Any = None,
+    ) -> records.SessionSnapshot:
+        self._check_owner(owner_id)
+        key = (app_name, user_id, session_id)
+        return await self._create_session(key, state, create_time, owner_id)
+
+    async def read_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        events: records.EventQuery | None = None,
+        owner_id: Any = None,
+    ) -> records.SessionSnapshot | None:
+        self._check_owner(owner_id)
+        return await self._read_session((app_name, user_id, session_id), events, owner_id)
+
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
+    ) -> records.SessionListing:
+        self._check_owner(owner_id)
+        return await self._list_sessions(app_name, user_id, owner_id)
+
+    async def delete_session(
+        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
+    ) -> bool:
+        self._check_owner(owner_id)
+        return await self._delete_session((app_name, user_id, session_id), owner_id)
+
+    async def append_event(
+        self,
+        *,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
+        owner_id: Any = None,
+    ) -> records.AppendResult:
+        self._check_owner(owner_id)
+        return await self._append_event(event, delta, expected, owner_id)
+
+    async def get_events(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        query: records.EventQuery | None = None,
+    ) -> list[records.EventRecord]:
+        return await self._get_events((app_name, user_id, session_id), query)
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        return await self._read_state(self._names.select_app_state, (app_name,))
+
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        return await self._read_state(self._names.select_user_state, (app_name, user_id))
+
+    # The hooks: each runs one operation, its owner already checked, and returns an
+    # awaitable of its result. ``Key`` is (app name, user id, session id); the
+    # state hook takes the app's or a user's select statement and its parameters.
+    _create_session: Callable[
+        [Key, records.StateDelta, float, Any], Awaitable[records.SessionSnapshot]
+    ]
+    _read_session: Callable[
+        [Key, records.EventQuery | None, Any], Awaitable[records.SessionSnapshot | None]
+    ]
+    _list_sessions: Callable[[str, str | None, Any], Awaitable[records.SessionListing]]
+    _delete_session: Callable[[Key, Any], Awaitable[bool]]
+    _append_event: Callable[
+        [records.EventRecord, records.StateDelta, records.StaleCheck, Any],
+        Awaitable[records.AppendResult],
+    ]
+    _get_events: Callable[[Key, records.EventQuery | None], Awaitable[list[records.EventRecord]]]
+    _read_state: Callable[[str, tuple[str, ...]], Awaitable[dict[str, Any]]]
 
     def _closed_error(self) -> StoreClosedError:
         return StoreClosedError(f"{self!r} is closed")
@@ -188,21 +283,11 @@ class StoreJobs(Protocol):
     def read_state(self, connection: Any, sql: str, params: tuple[str, ...]) -> object: ...
 
 
-class ScopeStatements(RenderedStatements, Protocol):
-    """The two statements `JobStore` reads state with."""
-
-    @property
-    def select_app_state(self) -> str: ...
-
-    @property
-    def select_user_state(self) -> str: ...
+StatementsT = TypeVar("StatementsT", bound=RenderedStatements)
 
 
-ScopeStatementsT = TypeVar("ScopeStatementsT", bound=ScopeStatements)
-
-
-class JobStore(StoreBase, Generic[ScopeStatementsT]):
-    """The `BaseAsyncStore` methods for a backend whose operations are jobs.
+class JobStore(StoreBase, Generic[StatementsT]):
+    """The operation hooks for a backend whose operations are jobs.
 
     The subclass sets ``_jobs`` (its jobs module) and ``_statements``, and
     implements `_read` and `_write`: each runs ``job(connection)`` (a job with
@@ -214,7 +299,7 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
     """
 
     _jobs: StoreJobs
-    _statements: ScopeStatementsT
+    _statements: StatementsT
 
     def _read(self, job: Job) -> Awaitable[Any]:
         """Runs a job that only reads; a backend may run it where writes do not queue."""
@@ -224,55 +309,37 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
         """Runs a job that writes, inside one write transaction."""
         raise NotImplementedError
 
-    async def create_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        state: records.StateDelta,
-        create_time: float,
-        owner_id: Any = None,
-    ) -> records.SessionSnapshot:
-        self._check_owner(owner_id)
-        snapshot: records.SessionSnapshot = await self._write(
+    def _create_session(
+        self, key: Key, state: records.StateDelta, create_time: float, owner_id: Any
+    ) -> Awaitable[records.SessionSnapshot]:
+        return self._write(
             functools.partial(
                 self._jobs.create_session,
                 statements=self._statements,
-                key=(app_name, user_id, session_id),
+                key=key,
                 state=state,
                 create_time=create_time,
                 owner_id=owner_id,
             )
         )
-        return snapshot
 
-    async def read_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        events: records.EventQuery | None = None,
-        owner_id: Any = None,
-    ) -> records.SessionSnapshot | None:
-        self._check_owner(owner_id)
-        snapshot: records.SessionSnapshot | None = await self._read(
+    def _read_session(
+        self, key: Key, events: records.EventQuery | None, owner_id: Any
+    ) -> Awaitable[records.SessionSnapshot | None]:
+        return self._read(
             functools.partial(
                 self._jobs.read_session,
                 statements=self._statements,
-                key=(app_name, user_id, session_id),
+                key=key,
                 query=events,
                 owner_id=owner_id,
             )
         )
-        return snapshot
 
-    async def list_sessions(
-        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
-    ) -> records.SessionListing:
-        self._check_owner(owner_id)
-        listing: records.SessionListing = await self._read(
+    def _list_sessions(
+        self, app_name: str, user_id: str | None, owner_id: Any
+    ) -> Awaitable[records.SessionListing]:
+        return self._read(
             functools.partial(
                 self._jobs.list_sessions,
                 statements=self._statements,
@@ -281,32 +348,22 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
                 owner_id=owner_id,
             )
         )
-        return listing
 
-    async def delete_session(
-        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
-    ) -> bool:
-        self._check_owner(owner_id)
-        deleted: bool = await self._write(
+    def _delete_session(self, key: Key, owner_id: Any) -> Awaitable[bool]:
+        return self._write(
             functools.partial(
-                self._jobs.delete_session,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                owner_id=owner_id,
+                self._jobs.delete_session, statements=self._statements, key=key, owner_id=owner_id
             )
         )
-        return deleted
 
-    async def append_event(
+    def _append_event(
         self,
-        *,
         event: records.EventRecord,
         delta: records.StateDelta,
         expected: records.StaleCheck,
-        owner_id: Any = None,
-    ) -> records.AppendResult:
-        self._check_owner(owner_id)
-        result: records.AppendResult = await self._write(
+        owner_id: Any,
+    ) -> Awaitable[records.AppendResult]:
+        return self._write(
             functools.partial(
                 self._jobs.append_event,
                 statements=self._statements,
@@ -316,40 +373,15 @@ class JobStore(StoreBase, Generic[ScopeStatementsT]):
                 owner_id=owner_id,
             )
         )
-        return result
 
-    async def get_events(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        query: records.EventQuery | None = None,
-    ) -> list[records.EventRecord]:
-        events: list[records.EventRecord] = await self._read(
+    def _get_events(
+        self, key: Key, query: records.EventQuery | None
+    ) -> Awaitable[list[records.EventRecord]]:
+        return self._read(
             functools.partial(
-                self._jobs.read_events,
-                statements=self._statements,
-                key=(app_name, user_id, session_id),
-                query=query,
+                self._jobs.read_events, statements=self._statements, key=key, query=query
             )
         )
-        return events
 
-    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
-        state: dict[str, Any] = await self._read(
-            functools.partial(
-                self._jobs.read_state, sql=self._statements.select_app_state, params=(app_name,)
-            )
-        )
-        return state
-
-    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        state: dict[str, Any] = await self._read(
-            functools.partial(
-                self._jobs.read_state,
-                sql=self._statements.select_user_state,
-                params=(app_name, user_id),
-            )
-        )
-        return state
+    def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
+        return self._read(functools.partial(self._jobs.read_state, sql=sql, params=params))

@@ -8,7 +8,7 @@ import functools
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -282,55 +282,55 @@ class PerSessionSqliteStore(StoreBase):
                     asyncio.get_running_loop().run_in_executor(self._background, old.file.close)
                 )
 
-    # --- BaseAsyncStore -------------------------------------------------------------
+    # --- the operation hooks of StoreBase ------------------------------------------
 
-    async def create_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        state: records.StateDelta,
-        create_time: float,
-        owner_id: Any = None,
-    ) -> records.SessionSnapshot:
-        self._check_owner(owner_id)
-        return await self._run(
-            _lifecycle.create_session, (app_name, user_id, session_id), state, create_time, owner_id
-        )
+    def _create_session(
+        self, key: Key, state: records.StateDelta, create_time: float, owner_id: Any
+    ) -> Awaitable[records.SessionSnapshot]:
+        return self._run(_lifecycle.create_session, key, state, create_time, owner_id)
 
-    async def read_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        events: records.EventQuery | None = None,
-        owner_id: Any = None,
+    async def _read_session(
+        self, key: Key, events: records.EventQuery | None, owner_id: Any
     ) -> records.SessionSnapshot | None:
-        self._check_owner(owner_id)
-        snapshot, update = await self._run_on_session(
-            (app_name, user_id, session_id), _jobs.read_session, events, owner_id
-        )
+        snapshot, update = await self._run_on_session(key, _jobs.read_session, events, owner_id)
         self._listing.add(update)
         return snapshot
 
-    async def list_sessions(
-        self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
+    async def _list_sessions(
+        self, app_name: str, user_id: str | None, owner_id: Any
     ) -> records.SessionListing:
-        self._check_owner(owner_id)
         await self._ensure_open()
         await self._listing.flush()
         return await self._run(_jobs.list_sessions, app_name, user_id, owner_id)
 
-    async def delete_session(
-        self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
-    ) -> bool:
-        self._check_owner(owner_id)
-        key = (app_name, user_id, session_id)
+    async def _delete_session(self, key: Key, owner_id: Any) -> bool:
         deleted = await self._run_on_session(key, _lifecycle.delete_session, owner_id)
         self._listing.discard(key)
         return deleted
+
+    async def _append_event(
+        self,
+        event: records.EventRecord,
+        delta: records.StateDelta,
+        expected: records.StaleCheck,
+        owner_id: Any,
+    ) -> records.AppendResult:
+        key = (event.app_name, event.user_id, event.session_id)
+        result, update = await self._run_on_session(
+            key, _jobs.append_event, event, delta, expected, owner_id
+        )
+        self._listing.add(update)
+        return result
+
+    def _get_events(
+        self, key: Key, query: records.EventQuery | None
+    ) -> Awaitable[list[records.EventRecord]]:
+        return self._run_on_session(key, _jobs.read_events, query)
+
+    def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
+        return self._run(_jobs.read_state, sql, params)
+
+    # --- beyond BaseAsyncStore ------------------------------------------------------
 
     async def archive_session(
         self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
@@ -354,46 +354,6 @@ class PerSessionSqliteStore(StoreBase):
         archived = await self._run_on_session(key, _lifecycle.archive_session, owner_id)
         self._listing.discard(key)
         return archived
-
-    async def append_event(
-        self,
-        *,
-        event: records.EventRecord,
-        delta: records.StateDelta,
-        expected: records.StaleCheck,
-        owner_id: Any = None,
-    ) -> records.AppendResult:
-        self._check_owner(owner_id)
-        result, update = await self._run_on_session(
-            (event.app_name, event.user_id, event.session_id),
-            _jobs.append_event,
-            event,
-            delta,
-            expected,
-            owner_id,
-        )
-        self._listing.add(update)
-        return result
-
-    async def get_events(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        query: records.EventQuery | None = None,
-    ) -> list[records.EventRecord]:
-        return await self._run_on_session((app_name, user_id, session_id), _jobs.read_events, query)
-
-    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
-        return await self._run(
-            _jobs.read_state, self._folder.statements.select_app_state, (app_name,)
-        )
-
-    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        return await self._run(
-            _jobs.read_state, self._folder.statements.select_user_state, (app_name, user_id)
-        )
 
     def __repr__(self) -> str:
         return f"PerSessionSqliteStore({str(self._folder.root)!r})"
