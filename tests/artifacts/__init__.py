@@ -1,0 +1,1 @@
+"""The ADK artifact-service contract suite, run over every registered backend."""
