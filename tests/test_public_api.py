@@ -14,6 +14,9 @@ from adk_sqlite import errors
 EXPECTED_EXPORTS = {
     "AdkSqliteError",
     "AmbiguousSessionError",
+    "ArtifactService",
+    "ArtifactStore",
+    "ArtifactTooLargeError",
     "AppendResult",
     "BaseAsyncStore",
     "ConfigurationError",

@@ -20,7 +20,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from adk_sqlite import errors
+from adk_sqlite.adk.artifacts import ArtifactService
 from adk_sqlite.adk.sessions import SessionService
+from adk_sqlite.artifact_store import ArtifactStore
 from adk_sqlite.errors import *  # noqa: F403 (the whole error tree is public: errors.__all__)
 from adk_sqlite.records import (
     AppendResult,
@@ -98,6 +100,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "AppendResult",
+    "ArtifactService",
+    "ArtifactStore",
     "BaseAsyncStore",
     "EventQuery",
     "EventRecord",

@@ -19,6 +19,7 @@ written against ADK's built-in services keeps working unchanged::
     ├── CorruptRecordError          (ValueError)  a stored row cannot be decoded
     │   └── UnsafePayloadError                    an actions blob names a forbidden type
     ├── QueryRefusedError           (ValueError)  a read-only query tried to write or attach
+    ├── ArtifactTooLargeError       (adk InputValidationError) above the service's max_artifact_size
     ├── ExportError                               export_to_postgres could not finish
     │   ├── ExportConflictError                   the target changed on its own; nothing written
     │   └── ExportVerificationError               the target differs from the source after copying
@@ -36,6 +37,9 @@ from __future__ import annotations
 
 from google.adk.errors import StaleSessionError as _AdkStaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError as _AdkAlreadyExistsError
+from google.adk.errors.input_validation_error import (
+    InputValidationError as _AdkInputValidationError,
+)
 from google.adk.errors.session_not_found_error import (
     SessionNotFoundError as _AdkSessionNotFoundError,
 )
@@ -43,6 +47,7 @@ from google.adk.errors.session_not_found_error import (
 __all__ = [
     "AdkSqliteError",
     "AmbiguousSessionError",
+    "ArtifactTooLargeError",
     "ConfigurationError",
     "ConstraintError",
     "CorruptRecordError",
@@ -137,6 +142,10 @@ class UnsafePayloadError(CorruptRecordError):
 
 class QueryRefusedError(AdkSqliteError, ValueError):
     """A read-only query tried to write, attach a database or change a setting; nothing ran."""
+
+
+class ArtifactTooLargeError(AdkSqliteError, _AdkInputValidationError):
+    """An artifact's content is larger than the service's ``max_artifact_size``."""
 
 
 class ExportError(AdkSqliteError):

@@ -46,6 +46,14 @@ class StoreNames:
     tables: TableNames
     owner_column: OwnerColumn | None
 
+    def artifact_table(self, name: str) -> str:
+        """Checks that the (validated) artifacts table name differs from the other four."""
+        if name.lower() in {table.lower() for table in self.tables.as_tuple()}:
+            raise ConfigurationError(
+                f"artifact_table={name!r} is already the name of another table of this store"
+            )
+        return name
+
     @classmethod
     def from_options(
         cls,

@@ -131,15 +131,19 @@ class GroupCommitter:
         self._busy_timeout_ms = busy_timeout_ms if inline else None
         self._flush_scheduled = False
 
-    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Runs ``job`` in a write transaction and returns its result once committed."""
+    async def submit(self, job: Callable[[sqlite3.Connection], T], *, off_loop: bool = False) -> T:
+        """Runs ``job`` in a write transaction and returns its result once committed.
+
+        ``off_loop`` keeps the job off the event loop's thread even with ``inline``
+        (a write whose copy takes long, such as a large artifact's bytes).
+        """
         if self._drainer is None and not self._leading and not self._inline:
             return await self._lead(job)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.append(_Pending(job, future))
         if self._drainer is None and not self._leading:
-            if not self._inline:
+            if not self._inline or off_loop:
                 self._drainer = asyncio.ensure_future(self._drain())
             elif not self._flush_scheduled:
                 self._flush_scheduled = True

@@ -1,4 +1,4 @@
-"""`SqliteStore`: the `BaseAsyncStore` over SQLite (aiosqlite)."""
+"""`SqliteStore`: the `BaseAsyncStore` and the `ArtifactStore` in one SQLite file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
+from adk_sqlite.artifact_records import (
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
+from adk_sqlite.identifiers import validate_identifier
+from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import (
     DatabaseTarget,
     Role,
@@ -24,6 +32,7 @@ from adk_sqlite.sqlite.engine.connection import (
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
 from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
+from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.sqlite.shared_file import jobs
@@ -74,6 +83,8 @@ class SqliteStore(JobStore[Statements]):
             ``"FULL"`` or ``"EXTRA"`` (an fsync each) and everything on
             ``":memory:"`` always use the worker threads. False keeps all
             database work off the event loop.
+        artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`),
+            created on the first save.
 
     Raises:
         ConfigurationError: An invalid table name, owner column, URL or option.
@@ -93,6 +104,7 @@ class SqliteStore(JobStore[Statements]):
         busy_timeout: float = 30.0,
         synchronous: Synchronous = "NORMAL",
         inline_io: bool = True,
+        artifact_table: str = "adk_artifacts",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -106,6 +118,9 @@ class SqliteStore(JobStore[Statements]):
         )
         self._target: DatabaseTarget = parse_database(database)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
+        self._artifact_statements = render_artifact_statements(
+            names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
+        )
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
@@ -231,9 +246,81 @@ class SqliteStore(JobStore[Statements]):
                 reader, lambda raw: _run_patiently(raw, job, busy_timeout_ms)
             )
 
-    async def _write(self, job: Callable[..., T]) -> T:
+    async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
         committer = await self._ensure_open()
-        return await committer.submit(job)
+        return await committer.submit(job, off_loop=off_loop)
+
+    async def _read_off_loop(self, job: Callable[..., T]) -> T:
+        await self._ensure_open()
+        reader = self._reader
+        if reader is None:
+            raise self._closed_error()
+        with sqlite_errors(self._target):
+            return await run_on_connection(reader, job)
+
+    # --- ArtifactStore --------------------------------------------------------------
+
+    @property
+    def artifact_table(self) -> str:
+        """The name of the artifacts table."""
+        return self._artifact_statements.table
+
+    async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
+        large = payload.data is not None and len(payload.data) > artifact_jobs.STREAM_THRESHOLD
+        job = functools.partial(
+            artifact_jobs.save_artifact,
+            statements=self._artifact_statements,
+            key=key,
+            payload=payload,
+        )
+        return await self._write(job, off_loop=large)
+
+    async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
+        job = functools.partial(
+            artifact_jobs.load_artifact,
+            statements=self._artifact_statements,
+            key=key,
+            version=version,
+        )
+        if self._inline_reads:
+            # Small versions are read on the loop's thread; a large one's copy is not.
+            stored = await self._read(
+                functools.partial(job, largest=artifact_jobs.STREAM_THRESHOLD)
+            )
+            if not isinstance(stored, artifact_jobs.TooLargeHere):
+                return stored
+        loaded = await self._read_off_loop(job)
+        assert not isinstance(loaded, artifact_jobs.TooLargeHere)
+        return loaded
+
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None
+    ) -> list[str]:
+        return await self._read(
+            functools.partial(
+                artifact_jobs.list_artifact_keys,
+                statements=self._artifact_statements,
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+            )
+        )
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
+        return await self._read(
+            functools.partial(
+                artifact_jobs.list_artifact_versions,
+                statements=self._artifact_statements,
+                key=key,
+            )
+        )
+
+    async def delete_artifact(self, key: ArtifactKey) -> int:
+        return await self._write(
+            functools.partial(
+                artifact_jobs.delete_artifact, statements=self._artifact_statements, key=key
+            )
+        )
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.database!r})"

@@ -1,0 +1,201 @@
+"""The artifact jobs of both SQLite layouts: plain functions of a ``sqlite3.Connection``.
+
+A save runs inside the caller's write transaction (the shared file's group commit, or a
+session file's or the catalog's own transaction), so the version number it takes with
+``max(version) + 1`` and the row it writes are one atomic step, and the table's unique
+key refuses a duplicate number from any other connection.
+
+Bytes up to `STREAM_THRESHOLD` are bound as one value; larger ones are written into a
+``zeroblob`` in `CHUNK` pieces with SQLite's incremental blob I/O, and every load reads
+the bytes with that I/O straight into one ``bytes`` object, so neither direction holds a
+second whole copy inside SQLite. Reads run in one read transaction: a version seen by
+its metadata query is still there when its bytes are read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from adk_sqlite.artifact_records import (
+    USER_SCOPE,
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
+from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
+
+__all__ = [
+    "CHUNK",
+    "STREAM_THRESHOLD",
+    "TOO_LARGE_HERE",
+    "TooLargeHere",
+    "create_artifact_table",
+    "delete_artifact",
+    "list_artifact_keys",
+    "list_artifact_versions",
+    "load_artifact",
+    "save_artifact",
+]
+
+STREAM_THRESHOLD = 1 << 20
+CHUNK = 1 << 20
+
+_TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+
+
+def _key_params(key: ArtifactKey) -> tuple[str, str, str, str]:
+    return (key.app_name, key.user_id, key.session_id, key.filename)
+
+
+def _has_table(connection: sqlite3.Connection, statements: ArtifactStatements) -> bool:
+    return connection.execute(_TABLE_EXISTS, (statements.table,)).fetchone() is not None
+
+
+def create_artifact_table(connection: sqlite3.Connection, statements: ArtifactStatements) -> None:
+    """Creates the artifacts table if it is missing (inside the caller's transaction)."""
+    connection.execute(statements.create_table)
+
+
+def save_artifact(
+    connection: sqlite3.Connection,
+    statements: ArtifactStatements,
+    key: ArtifactKey,
+    payload: ArtifactPayload,
+) -> int:
+    """Writes the next version of ``key``; returns its number."""
+    create_artifact_table(connection, statements)
+    data = payload.data
+    streamed = data is not None and len(data) > STREAM_THRESHOLD
+    row_id, version = connection.execute(
+        statements.insert,
+        (
+            *_key_params(key),
+            payload.part,
+            None if streamed else data,
+            payload.size,
+            payload.mime_type,
+            payload.custom_metadata,
+            payload.create_time,
+        ),
+    ).fetchone()
+    if streamed:
+        assert data is not None
+        connection.execute(statements.set_zeroblob, (len(data), row_id))
+        view = memoryview(data)
+        with connection.blobopen(statements.table, "data", row_id) as blob:
+            for start in range(0, len(data), CHUNK):
+                blob.write(view[start : start + CHUNK])
+    return int(version)
+
+
+class TooLargeHere:
+    """What `load_artifact` returns instead of bytes larger than its ``largest`` allows."""
+
+
+TOO_LARGE_HERE = TooLargeHere()
+
+
+def load_artifact(
+    connection: sqlite3.Connection,
+    statements: ArtifactStatements,
+    key: ArtifactKey,
+    version: int | None,
+    largest: int | None = None,
+) -> StoredArtifact | TooLargeHere | None:
+    """Reads one version (the newest when ``version`` is None), or None.
+
+    With ``largest``, a version whose bytes are larger is not read: `TOO_LARGE_HERE`
+    says so, and the caller reads it again where a long copy blocks nobody.
+    """
+    connection.execute("BEGIN")
+    try:
+        return _load_artifact(connection, statements, key, version, largest)
+    finally:
+        connection.execute("COMMIT")
+
+
+def _load_artifact(
+    connection: sqlite3.Connection,
+    statements: ArtifactStatements,
+    key: ArtifactKey,
+    version: int | None,
+    largest: int | None,
+) -> StoredArtifact | TooLargeHere | None:
+    if not _has_table(connection, statements):
+        return None
+    if version is None:
+        row = connection.execute(statements.select_latest, _key_params(key)).fetchone()
+    else:
+        row = connection.execute(statements.select_version, (*_key_params(key), version)).fetchone()
+    if row is None:
+        return None
+    row_id, number, mime_type, custom_metadata, create_time, size, part, has_data = row
+    data: bytes | None = None
+    if has_data:
+        if largest is not None and size > largest:
+            return TOO_LARGE_HERE
+        data = _read_data(connection, statements, row_id)
+    return StoredArtifact(
+        version=number,
+        payload=ArtifactPayload(
+            part=part,
+            data=data,
+            mime_type=mime_type,
+            custom_metadata=custom_metadata,
+            create_time=create_time,
+            size=size,
+        ),
+    )
+
+
+def _read_data(
+    connection: sqlite3.Connection, statements: ArtifactStatements, row_id: int
+) -> bytes:
+    # One read straight into a new bytes object: no copy inside SQLite first.
+    with connection.blobopen(statements.table, "data", row_id, readonly=True) as blob:
+        return blob.read()
+
+
+def list_artifact_keys(
+    connection: sqlite3.Connection,
+    statements: ArtifactStatements,
+    app_name: str,
+    user_id: str,
+    session_id: str | None,
+) -> list[str]:
+    """The user's user-scoped names and, with ``session_id``, the session's names."""
+    if not _has_table(connection, statements):
+        return []
+    scope = USER_SCOPE if session_id is None else session_id
+    rows = connection.execute(statements.select_keys, (app_name, user_id, USER_SCOPE, scope))
+    return [name for (name,) in rows]
+
+
+def list_artifact_versions(
+    connection: sqlite3.Connection, statements: ArtifactStatements, key: ArtifactKey
+) -> list[ArtifactVersionRecord]:
+    """Every version's metadata, oldest first."""
+    if not _has_table(connection, statements):
+        return []
+    return [
+        ArtifactVersionRecord(
+            version=version,
+            mime_type=mime_type,
+            custom_metadata=custom_metadata,
+            create_time=create_time,
+            size=size,
+        )
+        for version, mime_type, custom_metadata, create_time, size in connection.execute(
+            statements.select_versions, _key_params(key)
+        )
+    ]
+
+
+def delete_artifact(
+    connection: sqlite3.Connection, statements: ArtifactStatements, key: ArtifactKey
+) -> int:
+    """Removes every version of ``key``; returns how many rows went."""
+    if not _has_table(connection, statements):
+        return 0
+    return connection.execute(statements.delete, _key_params(key)).rowcount
