@@ -32,6 +32,7 @@ from adk_sqlite.tools.maintenance import ProgressCallback
 __all__ = [
     "busy_timeout_option",
     "compact_json",
+    "database_command",
     "database_options",
     "emit_json",
     "example",
@@ -59,6 +60,20 @@ def example(*commands: str) -> str:
     title = "Example:" if len(commands) == 1 else "Examples:"
     lines = "\n".join(f"  {command}" for command in commands)
     return f"{title}\n\n\b\n{lines}"
+
+
+def database_command(name: str, *examples: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """``@click.command`` with its `example` epilog, taking the database (``DB``) first.
+
+    Every command that reads or writes one database starts so; the arguments
+    decorated below it follow ``DB``.
+    """
+
+    def make_command(function: Callable[..., Any]) -> click.Command:
+        with_database = click.argument("database", metavar="DB")(function)
+        return click.command(name, epilog=example(*examples))(with_database)
+
+    return make_command
 
 
 def json_option(function: Callable[..., Any]) -> Callable[..., Any]:

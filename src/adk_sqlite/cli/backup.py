@@ -6,8 +6,8 @@ import click
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    database_command,
     database_options,
-    example,
     human_bytes,
     plural,
     print_result,
@@ -19,10 +19,7 @@ from adk_sqlite.tools.maintenance import BackupReport, backup_database
 __all__ = ["command"]
 
 
-@click.command(
-    "backup", epilog=example("adk-sqlite backup sessions.db backups/sessions-$(date +%F).db")
-)
-@click.argument("database", metavar="DB")
+@database_command("backup", "adk-sqlite backup sessions.db backups/sessions-$(date +%F).db")
 @click.argument("destination", metavar="DEST")
 @database_options(5.0)
 def command(

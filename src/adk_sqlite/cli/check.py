@@ -9,8 +9,8 @@ from rich.text import Text
 from adk_sqlite.cli._folder_check_output import check_folder
 from adk_sqlite.cli._output import (
     check_mark,
+    database_command,
     database_options,
-    example,
     plural,
     progress_bar,
     refuse_table_set_for_folder,
@@ -26,16 +26,13 @@ __all__ = ["command"]
 _DETAILS_SHOWN = 20
 
 
-@click.command(
+@database_command(
     "check",
-    epilog=example(
-        "adk-sqlite check sessions.db || echo 'problems found'",
-        "adk-sqlite check sessions.db --json | jq '.damaged_events[].event_id'",
-        "adk-sqlite check sessions.db --repair",
-        "adk-sqlite check agent-sessions/ --repair",
-    ),
+    "adk-sqlite check sessions.db || echo 'problems found'",
+    "adk-sqlite check sessions.db --json | jq '.damaged_events[].event_id'",
+    "adk-sqlite check sessions.db --repair",
+    "adk-sqlite check agent-sessions/ --repair",
 )
-@click.argument("database", metavar="DB")
 @click.option(
     "--repair",
     is_flag=True,

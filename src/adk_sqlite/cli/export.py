@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    database_command,
     database_options,
-    example,
     plural,
     print_result,
     progress_bar,
@@ -23,14 +23,11 @@ from adk_sqlite.transfer.export import ExportProgress, ExportReport, export_to_p
 __all__ = ["command"]
 
 
-@click.command(
+@database_command(
     "export",
-    epilog=example(
-        "adk-sqlite export sessions.db postgresql://agents@db.internal:5432/agents",
-        'adk-sqlite export sessions.db "$DATABASE_URL" --app support --json',
-    ),
+    "adk-sqlite export sessions.db postgresql://agents@db.internal:5432/agents",
+    'adk-sqlite export sessions.db "$DATABASE_URL" --app support --json',
 )
-@click.argument("database", metavar="DB")
 @click.argument("url", metavar="POSTGRESQL_URL")
 @click.option("--app", "app_name", metavar="APP", help="Export only this app's sessions and state.")
 @click.option(

@@ -6,8 +6,8 @@ import click
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    database_command,
     database_options,
-    example,
     human_bytes,
     local_time,
     plural,
@@ -25,14 +25,11 @@ from adk_sqlite.tools.retention import (
 __all__ = ["command"]
 
 
-@click.command(
+@database_command(
     "prune",
-    epilog=example(
-        "adk-sqlite prune sessions.db --idle-days 90 --dry-run",
-        "adk-sqlite prune sessions.db --events-older-than 30 --app support --vacuum",
-    ),
+    "adk-sqlite prune sessions.db --idle-days 90 --dry-run",
+    "adk-sqlite prune sessions.db --events-older-than 30 --app support --vacuum",
 )
-@click.argument("database", metavar="DB")
 @click.option(
     "--idle-days",
     type=click.FloatRange(min=0),

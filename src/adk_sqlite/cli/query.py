@@ -11,7 +11,13 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from adk_sqlite.cli._output import busy_timeout_option, emit_json, example, plural, progress_bar
+from adk_sqlite.cli._output import (
+    busy_timeout_option,
+    database_command,
+    emit_json,
+    plural,
+    progress_bar,
+)
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.readonly_query import QueryResult, run_readonly_query
 from adk_sqlite.tools.session_folder import is_session_folder, query_session_folder
@@ -19,19 +25,16 @@ from adk_sqlite.tools.session_folder import is_session_folder, query_session_fol
 __all__ = ["command"]
 
 
-@click.command(
+@database_command(
     "query",
-    epilog=example(
-        "adk-sqlite query sessions.db "
-        '"SELECT author, count(*) AS events FROM adk_events GROUP BY author" --csv',
-        "adk-sqlite query sessions.db "
-        '"SELECT id FROM adk_sessions WHERE app_name = ?" --param support --json',
-        "adk-sqlite query agent-sessions/ "
-        '"SELECT author, count(*) AS n FROM adk_events GROUP BY author" '
-        '--combine "SELECT author, sum(n) FROM rows GROUP BY author"',
-    ),
+    "adk-sqlite query sessions.db "
+    '"SELECT author, count(*) AS events FROM adk_events GROUP BY author" --csv',
+    "adk-sqlite query sessions.db "
+    '"SELECT id FROM adk_sessions WHERE app_name = ?" --param support --json',
+    "adk-sqlite query agent-sessions/ "
+    '"SELECT author, count(*) AS n FROM adk_events GROUP BY author" '
+    '--combine "SELECT author, sum(n) FROM rows GROUP BY author"',
 )
-@click.argument("database", metavar="DB")
 @click.argument("sql", metavar="SQL")
 @click.option(
     "--param",

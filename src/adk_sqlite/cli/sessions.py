@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    database_command,
     database_options,
-    example,
     human_bytes,
     limit_option,
     local_time,
@@ -27,13 +27,9 @@ from adk_sqlite.tools.session_folder import is_session_folder, list_folder_sessi
 __all__ = ["command"]
 
 
-@click.command(
-    "sessions",
-    epilog=example(
-        "adk-sqlite sessions sessions.db --app support --user alice --limit 20",
-    ),
+@database_command(
+    "sessions", "adk-sqlite sessions sessions.db --app support --user alice --limit 20"
 )
-@click.argument("database", metavar="DB")
 @click.option("--app", "app_name", metavar="APP", help="Only this app's sessions.")
 @click.option("--user", "user_id", metavar="USER", help="Only this user's sessions.")
 @limit_option("At most this many sessions; 0 lists them all.")

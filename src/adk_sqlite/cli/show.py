@@ -11,8 +11,8 @@ from rich.text import Text
 
 from adk_sqlite.cli._output import (
     compact_json,
+    database_command,
     database_options,
-    example,
     local_time,
     local_zone,
     plural,
@@ -32,13 +32,7 @@ _TEXT_LIMIT = 300
 _VALUE_LIMIT = 160
 
 
-@click.command(
-    "show",
-    epilog=example(
-        "adk-sqlite show sessions.db 5f0c3e1a-7b2d-4c89-9e61-2a4b8d7f3c10 --full",
-    ),
-)
-@click.argument("database", metavar="DB")
+@database_command("show", "adk-sqlite show sessions.db 5f0c3e1a-7b2d-4c89-9e61-2a4b8d7f3c10 --full")
 @click.argument("session_id", metavar="SESSION_ID")
 @click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
 @click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")

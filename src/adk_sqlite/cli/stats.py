@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import click
 from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    database_command,
     database_options,
-    example,
     human_bytes,
     local_time,
     local_zone,
@@ -23,8 +22,7 @@ __all__ = ["command"]
 _USERS_SHOWN = 20
 
 
-@click.command("stats", epilog=example("adk-sqlite stats sessions.db --json"))
-@click.argument("database", metavar="DB")
+@database_command("stats", "adk-sqlite stats sessions.db --json")
 @database_options(5.0)
 def command(database: str, table_set: str | None, busy_timeout: float, as_json: bool) -> None:
     """Show figures about a database.

@@ -10,8 +10,8 @@ from rich.text import Text
 
 from adk_sqlite.cli._output import (
     compact_json,
+    database_command,
     database_options,
-    example,
     human_seconds,
     limit_option,
     local_time,
@@ -27,13 +27,7 @@ __all__ = ["command"]
 _VALUE_LIMIT = 80
 
 
-@click.command(
-    "tools",
-    epilog=example(
-        "adk-sqlite tools sessions.db --tool lookup_order --errors",
-    ),
-)
-@click.argument("database", metavar="DB")
+@database_command("tools", "adk-sqlite tools sessions.db --tool lookup_order --errors")
 @click.option("--session", "session_id", metavar="ID", help="Only calls made in this session.")
 @click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
 @click.option("--tool", metavar="NAME", help="Only calls of this tool.")
