@@ -28,7 +28,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import msgspec
@@ -105,9 +105,9 @@ def _compile(annotation: Any, models: dict[type[BaseModel], _ModelConverter]) ->
     if origin in (typing.Union, types.UnionType):
         return _refuse  # a union of several types: validation picks the member
     if origin is list and len(arguments) == 1:
-        return _list_of(_compile(arguments[0], models))
+        return _container_of(list, enumerate, _compile(arguments[0], models))
     if origin is dict and len(arguments) == 2 and arguments[0] is str:
-        return _dict_of(_compile(arguments[1], models))
+        return _container_of(dict, dict.items, _compile(arguments[1], models))
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _enum_member(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -151,24 +151,22 @@ def _optional(inner: Converter) -> Converter:
     return convert
 
 
-def _list_of(item: Converter) -> Converter:
+def _container_of(
+    kind: type[list[Any]] | type[dict[str, Any]],
+    entries: Callable[[Any], Iterable[tuple[Any, Any]]],
+    item: Converter,
+) -> Converter:
+    """A list's converter (``entries`` `enumerate`) or a dict's (`dict.items`).
+
+    The value must be exactly ``kind``; its items (a dict's values) are replaced
+    in place by ``item``'s conversions.
+    """
+
     def convert(value: Any) -> Any:
-        if type(value) is not list:
+        if type(value) is not kind:
             raise NotPlainJsonError
         if item is not _as_is:
-            for index, element in enumerate(value):  # replaced in place
-                value[index] = item(element)
-        return value
-
-    return convert
-
-
-def _dict_of(item: Converter) -> Converter:
-    def convert(value: Any) -> Any:
-        if type(value) is not dict:
-            raise NotPlainJsonError
-        if item is not _as_is:
-            for key, element in value.items():  # values replaced in place
+            for key, element in entries(value):  # replaced in place
                 value[key] = item(element)
         return value
 
