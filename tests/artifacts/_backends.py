@@ -40,6 +40,8 @@ from pathlib import Path
 from google.adk.artifacts.base_artifact_service import BaseArtifactService
 from google.adk.artifacts.in_memory_artifact_service import InMemoryArtifactService
 
+from adk_sqlite import ArtifactService, SqliteStore
+
 ArtifactBackend = Callable[[Path], AbstractAsyncContextManager[BaseArtifactService]]
 
 
@@ -51,8 +53,18 @@ async def _adk_memory(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
     yield InMemoryArtifactService()
 
 
+@asynccontextmanager
+async def _sqlite(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
+    store = SqliteStore(tmp_path / "artifacts.db")
+    try:
+        yield ArtifactService(store)
+    finally:
+        await store.close()
+
+
 BACKENDS: dict[str, ArtifactBackend] = {
     "adk-memory": _adk_memory,
+    "sqlite": _sqlite,
 }
 
 # Backends that only serve as the reference for the shared contract.

@@ -112,11 +112,15 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
     ) -> int:
         key = _key(app_name, user_id, filename, session_id)
         part = ensure_part(artifact)
-        payload = self._payload(part, key, custom_metadata)
+        payload = self._payload(part, key, session_id, custom_metadata)
         return await self._store.save_artifact(key, payload)
 
     def _payload(
-        self, part: types.Part, key: ArtifactKey, custom_metadata: dict[str, Any] | None
+        self,
+        part: types.Part,
+        key: ArtifactKey,
+        session_id: str | None,
+        custom_metadata: dict[str, Any] | None,
     ) -> ArtifactPayload:
         data: bytes | None = None
         stored = part
@@ -133,7 +137,7 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
         elif part.text is not None:
             mime_type, size = "text/plain", len(part.text.encode("utf-8"))
         elif part.file_data is not None:
-            mime_type, size = self._file_data_mime_type(part, key), 0
+            mime_type, size = self._file_data_mime_type(part, key, session_id), 0
         else:
             raise InputValidationError("Not supported artifact type.")
         if size > self._max_size:
@@ -155,7 +159,9 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
         )
 
     @staticmethod
-    def _file_data_mime_type(part: types.Part, key: ArtifactKey) -> str | None:
+    def _file_data_mime_type(
+        part: types.Part, key: ArtifactKey, session_id: str | None
+    ) -> str | None:
         file_data = part.file_data
         assert file_data is not None
         if not file_data.file_uri:
@@ -168,7 +174,8 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
         artifact_util.validate_artifact_reference_scope(
             app_name=key.app_name,
             user_id=key.user_id,
-            session_id=None if key.session_id == USER_SCOPE else key.session_id,
+            # The caller's session, also for a user: name, as ADK's services check it.
+            session_id=session_id,
             parsed_uri=target,
         )
         return None  # known only when the reference is loaded
