@@ -48,6 +48,10 @@ def _key_params(key: ArtifactKey) -> tuple[str, str, str, str]:
     return (key.app_name, key.user_id, key.session_id, key.filename)
 
 
+def _metadata(payload: ArtifactPayload) -> tuple[int, str | None, str, float]:
+    return (payload.size, payload.mime_type, payload.custom_metadata, payload.create_time)
+
+
 def _has_table(connection: sqlite3.Connection, statements: ArtifactStatements) -> bool:
     return connection.execute(_TABLE_EXISTS, (statements.table,)).fetchone() is not None
 
@@ -66,26 +70,23 @@ def save_artifact(
     """Writes the next version of ``key``; returns its number."""
     create_artifact_table(connection, statements)
     data = payload.data
-    streamed = data is not None and len(data) > STREAM_THRESHOLD
-    row_id, version = connection.execute(
-        statements.insert,
-        (
-            *_key_params(key),
-            payload.part,
-            None if streamed else data,
-            payload.size,
-            payload.mime_type,
-            payload.custom_metadata,
-            payload.create_time,
-        ),
+    if data is None or len(data) <= STREAM_THRESHOLD:
+        (version,) = connection.execute(
+            statements.insert,
+            (*_key_params(key), payload.part, data, *_metadata(payload)),
+        ).fetchone()
+        return int(version)
+    # Large: a zeroblob of the right length, then the bytes in pieces (no whole copy
+    # inside SQLite). The write transaction makes the two statements one step.
+    (version,) = connection.execute(statements.next_version, _key_params(key)).fetchone()
+    (row_id,) = connection.execute(
+        statements.insert_zeroblob,
+        (*_key_params(key), version, payload.part, *_metadata(payload), len(data)),
     ).fetchone()
-    if streamed:
-        assert data is not None
-        connection.execute(statements.set_zeroblob, (len(data), row_id))
-        view = memoryview(data)
-        with connection.blobopen(statements.table, "data", row_id) as blob:
-            for start in range(0, len(data), CHUNK):
-                blob.write(view[start : start + CHUNK])
+    view = memoryview(data)
+    with connection.blobopen(statements.table, "data", row_id) as blob:
+        for start in range(0, len(data), CHUNK):
+            blob.write(view[start : start + CHUNK])
     return int(version)
 
 
