@@ -32,9 +32,11 @@ __all__ = [
     "TooLargeHere",
     "create_artifact_table",
     "delete_artifact",
+    "has_artifact_table",
     "list_artifact_keys",
     "list_artifact_versions",
     "load_artifact",
+    "read_artifact",
     "save_artifact",
 ]
 
@@ -52,7 +54,8 @@ def _metadata(payload: ArtifactPayload) -> tuple[int, str | None, str, float]:
     return (payload.size, payload.mime_type, payload.custom_metadata, payload.create_time)
 
 
-def _has_table(connection: sqlite3.Connection, statements: ArtifactStatements) -> bool:
+def has_artifact_table(connection: sqlite3.Connection, statements: ArtifactStatements) -> bool:
+    """Whether the artifacts table exists (it is created by the first save)."""
     return connection.execute(_TABLE_EXISTS, (statements.table,)).fetchone() is not None
 
 
@@ -111,19 +114,20 @@ def load_artifact(
     """
     connection.execute("BEGIN")
     try:
-        return _load_artifact(connection, statements, key, version, largest)
+        return read_artifact(connection, statements, key, version, largest)
     finally:
         connection.execute("COMMIT")
 
 
-def _load_artifact(
+def read_artifact(
     connection: sqlite3.Connection,
     statements: ArtifactStatements,
     key: ArtifactKey,
     version: int | None,
-    largest: int | None,
+    largest: int | None = None,
 ) -> StoredArtifact | TooLargeHere | None:
-    if not _has_table(connection, statements):
+    """`load_artifact` inside a transaction the caller has already begun."""
+    if not has_artifact_table(connection, statements):
         return None
     if version is None:
         row = connection.execute(statements.select_latest, _key_params(key)).fetchone()
@@ -166,7 +170,7 @@ def list_artifact_keys(
     session_id: str | None,
 ) -> list[str]:
     """The user's user-scoped names and, with ``session_id``, the session's names."""
-    if not _has_table(connection, statements):
+    if not has_artifact_table(connection, statements):
         return []
     scope = USER_SCOPE if session_id is None else session_id
     rows = connection.execute(statements.select_keys, (app_name, user_id, USER_SCOPE, scope))
@@ -177,7 +181,7 @@ def list_artifact_versions(
     connection: sqlite3.Connection, statements: ArtifactStatements, key: ArtifactKey
 ) -> list[ArtifactVersionRecord]:
     """Every version's metadata, oldest first."""
-    if not _has_table(connection, statements):
+    if not has_artifact_table(connection, statements):
         return []
     return [
         ArtifactVersionRecord(
@@ -197,6 +201,6 @@ def delete_artifact(
     connection: sqlite3.Connection, statements: ArtifactStatements, key: ArtifactKey
 ) -> int:
     """Removes every version of ``key``; returns how many rows went."""
-    if not _has_table(connection, statements):
+    if not has_artifact_table(connection, statements):
         return 0
     return connection.execute(statements.delete, _key_params(key)).rowcount
