@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
+from google.genai import types
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import to_json
 
@@ -38,10 +39,10 @@ from adk_sqlite.records import EventRecord
 __all__ = [
     "COLUMN_FIELDS",
     "MODEL_JSON_COLUMNS",
-    "add_rarely_set_fields",
     "corrupt_record",
     "decode_event_validated",
     "encode_event",
+    "event_values",
     "extra_fields",
     "field_adapter",
     "json_object",
@@ -324,31 +325,34 @@ def decode_event_validated(record: EventRecord) -> Event:
     blob = record.actions
     actions = EventActions() if blob is None else load_actions(blob, record)
     try:
-        values: dict[str, Any] = {
-            "id": record.id,
-            "invocation_id": record.invocation_id,
-            "author": record.author,
-            "timestamp": record.timestamp,
-            "actions": actions,
-        }
-        if record.content is not None:
-            values["content"] = validate_field_json("content", record.content)
-        add_rarely_set_fields(record, values, validate_field_json)
-        return Event.model_validate(values)
+        text = record.content
+        content = None if text is None else validate_field_json("content", text)
+        return Event.model_validate(event_values(record, actions, content, validate_field_json))
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise corrupt_record(record, exc) from exc
 
 
-def add_rarely_set_fields(
+def event_values(
     record: EventRecord,
-    values: dict[str, Any],
+    actions: EventActions,
+    content: types.Content | None,
     decode_field_json: Callable[[str, str | bytes], Any],
-) -> None:
-    """Adds to ``values`` the fields of ``record`` other than the always-set ones and content.
+) -> dict[str, Any]:
+    """The values, by field name, that the ``Event`` of ``record`` is made from.
 
-    ``decode_field_json`` turns one field's JSON (from ``extra`` or from a
-    model column) into its value: validated, or rebuilt by the fast path.
+    ``actions`` and ``content`` (None: the row has none) come decoded.
+    ``decode_field_json`` turns each other field's JSON (from ``extra`` or from
+    a model column) into its value: validated, or rebuilt by the fast path.
     """
+    values: dict[str, Any] = {
+        "id": record.id,
+        "invocation_id": record.invocation_id,
+        "author": record.author,
+        "timestamp": record.timestamp,
+        "actions": actions,
+    }
+    if content is not None:
+        values["content"] = content
     if record.extra is not None:
         for name, raw in _raw_object_decoder.decode(record.extra).items():
             if name in _EVENT_FIELD_NAMES:  # unknown names: ignored, as Event ignores them
@@ -367,6 +371,7 @@ def add_rarely_set_fields(
         value = getattr(record, name)
         if value is not None:
             values[name] = value
+    return values
 
 
 def json_object(text: str) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from google.genai import types
 from pydantic import TypeAdapter
 
 from adk_sqlite.codec.events import (
-    add_rarely_set_fields,
     corrupt_record,
+    event_values,
     field_adapter,
     load_actions,
     validate_tagged_json,
@@ -59,9 +59,8 @@ def decode_event(record: EventRecord) -> Event:
     """Rebuilds the ``Event`` that `encode_event` stored, field for field, without validating.
 
     Raises:
-        UnsafePayloadError: The row's actions blob names a forbidden type or is
-            malformed (nothing from it is executed).
-        CorruptRecordError: The row's JSON columns are invalid.
+        UnsafePayloadError, CorruptRecordError: As `decode_event_validated`
+            raises them (a refused actions blob, invalid JSON columns).
     """
     blob = record.actions
     actions = _new_actions() if blob is None else load_actions(blob, record)
@@ -86,17 +85,7 @@ def decode_event(record: EventRecord) -> Event:
             and record.error_code is None
             and record.error_message is None
         ):
-            values: dict[str, Any] = {
-                "id": record.id,
-                "invocation_id": record.invocation_id,
-                "author": record.author,
-                "timestamp": record.timestamp,
-                "actions": actions,
-            }
-            if content is not None:
-                values["content"] = content
-            add_rarely_set_fields(record, values, _decode_field_json)
-            return _EVENT.build(values)
+            return _EVENT.build(event_values(record, actions, content, _decode_field_json))
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise corrupt_record(record, exc) from exc
     # Most events: only the always-set fields, and maybe content. Built here
