@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
 
+from adk_sqlite.artifact_records import (
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.postgres import jobs
+from adk_sqlite.identifiers import validate_identifier
+from adk_sqlite.postgres import artifact_jobs, jobs
+from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
 from adk_sqlite.postgres.export_target import TargetTables
 from adk_sqlite.postgres.schema import migrate
@@ -25,7 +34,7 @@ Job = Callable[[asyncpg.Connection], Awaitable[T]]
 
 
 class PostgresStore(JobStore[Statements]):
-    """Sessions, events and scoped state in PostgreSQL, over an asyncpg pool.
+    """Sessions, events, scoped state and artifacts in PostgreSQL, over an asyncpg pool.
 
     Nothing happens in the constructor: the first operation opens the pool (when
     given a URL) and creates (or migrates) the tables. Every write is one
@@ -53,6 +62,8 @@ class PostgresStore(JobStore[Statements]):
         lock_timeout: Seconds a writer waits for another writer's row lock
             before `adk_sqlite.errors.DatabaseLockedError`; None waits forever
             (URL only: configure your own pool's ``lock_timeout`` yourself).
+        artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`),
+            created on the first save.
 
     Raises:
         ConfigurationError: An invalid URL, table name, owner column or option.
@@ -73,6 +84,7 @@ class PostgresStore(JobStore[Statements]):
         max_pool_size: int = 10,
         connect_timeout: float = 10.0,
         lock_timeout: float | None = 30.0,
+        artifact_table: str = "adk_artifacts",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -95,6 +107,11 @@ class PostgresStore(JobStore[Statements]):
         if lock_timeout is not None:
             seconds("lock_timeout", lock_timeout, zero_allowed=False)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
+        self._artifacts = artifact_jobs.ArtifactTable(
+            render_artifact_statements(
+                names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
+            )
+        )
         self._target: PostgresTarget | None = None
         self._pool: asyncpg.Pool | None = None
         if isinstance(dsn_or_pool, asyncpg.Pool):
@@ -197,6 +214,50 @@ class PostgresStore(JobStore[Statements]):
 
     # Every write decides under a row lock, so reads and writes run alike.
     _read = _write = _run
+
+    # --- ArtifactStore --------------------------------------------------------------
+
+    @property
+    def artifact_table(self) -> str:
+        """The name of the artifacts table."""
+        return self._artifacts.statements.table
+
+    async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
+        return await self._run(
+            functools.partial(
+                artifact_jobs.save_artifact, table=self._artifacts, key=key, payload=payload
+            )
+        )
+
+    async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
+        return await self._run(
+            functools.partial(
+                artifact_jobs.load_artifact, table=self._artifacts, key=key, version=version
+            )
+        )
+
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None
+    ) -> list[str]:
+        return await self._run(
+            functools.partial(
+                artifact_jobs.list_artifact_keys,
+                table=self._artifacts,
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+            )
+        )
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
+        return await self._run(
+            functools.partial(artifact_jobs.list_artifact_versions, table=self._artifacts, key=key)
+        )
+
+    async def delete_artifact(self, key: ArtifactKey) -> int:
+        return await self._run(
+            functools.partial(artifact_jobs.delete_artifact, table=self._artifacts, key=key)
+        )
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.database!r})"

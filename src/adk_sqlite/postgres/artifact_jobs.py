@@ -1,0 +1,229 @@
+"""The artifact jobs of `PostgresStore`: coroutines of one pooled asyncpg connection.
+
+Version numbers. A save takes a transaction-scoped advisory lock on its name
+(``pg_advisory_xact_lock`` on a hash of the table, the scope and the name), then
+inserts ``max(version) + 1`` in a second statement. At READ COMMITTED that
+statement's snapshot is taken after the lock is granted, so it sees the version the
+previous holder committed; the lock goes with the commit, the rollback or the
+connection. Saves of one name, from any pool or process, queue on the server and get
+n, n + 1, ...; saves of other names never wait on each other (two keys whose 64-bit
+hashes collide only wait, they never get a wrong number). The unique key stays as
+the backstop.
+
+Retrying an optimistic insert on a unique violation was the alternative, and it is
+worse here: every retry sends the whole payload again (up to hundreds of MB), the
+failed INSERT aborts the transaction, and N concurrent saves of one name cost O(N²)
+attempts with no bound on any one save. The lock costs one round trip per save.
+
+A delete takes the same lock, so a delete and a save of one name are ordered: once a
+delete commits, the next save is version 0 and no save commits a version the delete
+did not see.
+
+The table is created on a store's first save (``CREATE TABLE IF NOT EXISTS``, under
+the migrations' advisory lock because concurrent creations can fail on the catalog),
+in a short transaction of its own; until a store has seen the table, each read checks
+with ``to_regclass`` and a missing table reads as empty.
+
+The bytes go to asyncpg as one ``bytea`` parameter and come back as one column value:
+no job copies, encodes or scans them, so the event loop carries nothing for them but
+asyncpg's own encoding and I/O.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from adk_sqlite.artifact_records import (
+    USER_SCOPE,
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
+from adk_sqlite.postgres import sql
+from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
+from adk_sqlite.postgres.jobs import _refuse_nul
+
+__all__ = [
+    "ArtifactTable",
+    "delete_artifact",
+    "list_artifact_keys",
+    "list_artifact_versions",
+    "load_artifact",
+    "save_artifact",
+]
+
+# The versions an INTEGER column holds; a load asking for another finds nothing.
+_INT4_MIN, _INT4_MAX = -(2**31), 2**31 - 1
+
+KeyParams = tuple[str, str, str, bytes]
+
+
+class ArtifactTable:
+    """One store's artifacts table: its statements, and whether the store has seen it.
+
+    adk-sqlite never drops the table, so once seen it is not looked for again.
+    """
+
+    __slots__ = ("seen", "statements")
+
+    def __init__(self, statements: ArtifactStatements) -> None:
+        self.statements = statements
+        self.seen = False
+
+
+def _name_bytes(filename: str) -> bytes:
+    # surrogatepass: any Python string is a name ADK accepts, and comes back exactly.
+    return filename.encode("utf-8", "surrogatepass")
+
+
+def _name_text(stored: bytes) -> str:
+    return stored.decode("utf-8", "surrogatepass")
+
+
+def _key_params(key: ArtifactKey) -> KeyParams:
+    return (key.app_name, key.user_id, key.session_id, _name_bytes(key.filename))
+
+
+def _storable_ids(*ids: str) -> bool:
+    """False when an id holds a NUL, which no stored row can (see `save_artifact`)."""
+    return not any("\x00" in value for value in ids)
+
+
+async def _has_table(connection: asyncpg.Connection, table: ArtifactTable) -> bool:
+    if not table.seen:
+        table.seen = bool(await connection.fetchval(TABLE_EXISTS, table.statements.table))
+    return table.seen
+
+
+async def _ensure_table(connection: asyncpg.Connection, table: ArtifactTable) -> None:
+    if await _has_table(connection, table):
+        return
+    async with connection.transaction():
+        await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
+        await connection.execute(table.statements.create_table)
+    table.seen = True
+
+
+async def save_artifact(
+    connection: asyncpg.Connection,
+    table: ArtifactTable,
+    key: ArtifactKey,
+    payload: ArtifactPayload,
+) -> int:
+    """Writes the next version of ``key`` in one transaction; returns its number.
+
+    Raises:
+        UnencodableValueError: An id or the mime type holds a NUL character.
+    """
+    _refuse_nul(
+        f"artifact {key.filename!r}",
+        app_name=key.app_name,
+        user_id=key.user_id,
+        session_id=key.session_id,
+        mime_type=payload.mime_type,
+    )
+    await _ensure_table(connection, table)
+    statements = table.statements
+    params = _key_params(key)
+    async with connection.transaction():
+        await connection.execute(statements.lock_name, statements.table, *params)
+        version = await connection.fetchval(
+            statements.insert,
+            *params,
+            payload.part,
+            payload.data,
+            payload.size,
+            payload.mime_type,
+            payload.custom_metadata,
+            payload.create_time,
+        )
+    return int(version)
+
+
+async def load_artifact(
+    connection: asyncpg.Connection,
+    table: ArtifactTable,
+    key: ArtifactKey,
+    version: int | None,
+) -> StoredArtifact | None:
+    """Reads one version (the newest when ``version`` is None) in one statement, or None."""
+    if not _storable_ids(key.app_name, key.user_id, key.session_id):
+        return None
+    if version is not None and not _INT4_MIN <= version <= _INT4_MAX:
+        return None
+    if not await _has_table(connection, table):
+        return None
+    statements = table.statements
+    if version is None:
+        row = await connection.fetchrow(statements.select_latest, *_key_params(key))
+    else:
+        row = await connection.fetchrow(statements.select_version, *_key_params(key), version)
+    if row is None:
+        return None
+    number, mime_type, custom_metadata, create_time, size, part, data = row
+    return StoredArtifact(
+        version=number,
+        payload=ArtifactPayload(
+            part=part,
+            data=data,
+            mime_type=mime_type,
+            custom_metadata=custom_metadata,
+            create_time=create_time,
+            size=size,
+        ),
+    )
+
+
+async def list_artifact_keys(
+    connection: asyncpg.Connection,
+    table: ArtifactTable,
+    app_name: str,
+    user_id: str,
+    session_id: str | None,
+) -> list[str]:
+    """The user's user-scoped names and, with ``session_id``, the session's names."""
+    scope = USER_SCOPE if session_id is None else session_id
+    if not _storable_ids(app_name, user_id, scope) or not await _has_table(connection, table):
+        return []
+    rows = await connection.fetch(
+        table.statements.select_keys, app_name, user_id, USER_SCOPE, scope
+    )
+    return [_name_text(row[0]) for row in rows]
+
+
+async def list_artifact_versions(
+    connection: asyncpg.Connection, table: ArtifactTable, key: ArtifactKey
+) -> list[ArtifactVersionRecord]:
+    """Every version's metadata, oldest first."""
+    if not _storable_ids(key.app_name, key.user_id, key.session_id):
+        return []
+    if not await _has_table(connection, table):
+        return []
+    rows = await connection.fetch(table.statements.select_versions, *_key_params(key))
+    return [
+        ArtifactVersionRecord(
+            version=version,
+            mime_type=mime_type,
+            custom_metadata=custom_metadata,
+            create_time=create_time,
+            size=size,
+        )
+        for version, mime_type, custom_metadata, create_time, size in rows
+    ]
+
+
+async def delete_artifact(
+    connection: asyncpg.Connection, table: ArtifactTable, key: ArtifactKey
+) -> int:
+    """Removes every version of ``key`` under the name's lock; returns how many went."""
+    if not _storable_ids(key.app_name, key.user_id, key.session_id):
+        return 0
+    if not await _has_table(connection, table):
+        return 0
+    statements = table.statements
+    params = _key_params(key)
+    async with connection.transaction():
+        await connection.execute(statements.lock_name, statements.table, *params)
+        deleted = await connection.fetchval(statements.delete, *params)
+    return int(deleted)
