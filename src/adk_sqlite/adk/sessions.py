@@ -8,6 +8,7 @@ and no SQL: the store below it takes and returns plain records.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -70,16 +71,39 @@ class SessionService(AsyncClosing, BaseSessionService):
             it). When False, every read of this service goes through pydantic
             validation. ``ADK_SQLITE_FAST_DECODING=0`` in the environment turns
             the fast path off for every service, whatever this option says.
+        uri: Instead of ``store``: a service URL (``adk-sqlite:///sessions.db``,
+            see `adk_sqlite.adk.service_urls`), opened with
+            `adk_sqlite.adk.registry.open_store`, so services built from the same
+            URL share one store. This is how a ``services.yaml`` in an ADK agents
+            folder builds the service (``class: adk_sqlite.SessionService``).
+        agents_dir: Accepted because ADK passes it with ``uri``; not used (a
+            relative path in ``uri`` is relative to the working directory).
+
+    Raises:
+        InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither.
+        ConfigurationError: ``uri`` is not a valid service URL.
     """
 
     def __init__(
         self,
-        store: BaseAsyncStore,
+        store: BaseAsyncStore | None = None,
         *,
         owner_id: Any = None,
         skip_damaged_events: bool = False,
         fast_decoding: bool = True,
+        uri: str | None = None,
+        agents_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        if uri is not None:
+            if store is not None:
+                raise InvalidArgumentError("SessionService takes a store or a uri, not both")
+            # Imported here: importing the registry registers its schemes with ADK,
+            # which `import adk_sqlite` must not do.
+            from adk_sqlite.adk.registry import open_store
+
+            store = open_store(uri)
+        elif store is None:
+            raise InvalidArgumentError("SessionService needs a store, or uri='adk-sqlite:///...'")
         self._store = store
         self._owner_id = owner_id
         self._skip_damaged_events = skip_damaged_events
