@@ -62,9 +62,32 @@ async def _sqlite(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
         await store.close()
 
 
+@asynccontextmanager
+async def _postgres(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
+    # Imported here, so that the other backends run without asyncpg. The first call
+    # makes a fresh schema (a skip without a server, a failure in CI) and leaves its
+    # URL in tmp_path, where a second call finds it; the first call drops it at the end.
+    from contextlib import AsyncExitStack
+
+    from support.postgres import fresh_schema
+
+    url_file = tmp_path / "postgres-url"
+    async with AsyncExitStack() as schema:
+        if not url_file.exists():
+            url_file.write_text(await schema.enter_async_context(fresh_schema()))
+        from adk_sqlite.postgres import PostgresStore
+
+        store = PostgresStore(url_file.read_text())
+        try:
+            yield ArtifactService(store)
+        finally:
+            await store.close()
+
+
 BACKENDS: dict[str, ArtifactBackend] = {
     "adk-memory": _adk_memory,
     "sqlite": _sqlite,
+    "postgres": _postgres,
 }
 
 # Backends that only serve as the reference for the shared contract.
