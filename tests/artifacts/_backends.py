@@ -84,9 +84,19 @@ async def _postgres(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
             await store.close()
 
 
+@asynccontextmanager
+async def _sqlite_per_session(tmp_path: Path) -> AsyncIterator[BaseArtifactService]:
+    store = SqliteStore.per_session_files(tmp_path / "agent-sessions")
+    try:
+        yield ArtifactService(store)
+    finally:
+        await store.close()
+
+
 BACKENDS: dict[str, ArtifactBackend] = {
     "adk-memory": _adk_memory,
     "sqlite": _sqlite,
+    "sqlite-per-session": _sqlite_per_session,
     "postgres": _postgres,
 }
 

@@ -34,6 +34,7 @@ from adk_sqlite.sqlite.engine.connection import DatabaseTarget, Synchronous, con
 from adk_sqlite.sqlite.engine.writer import WriteLock
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements, render_artifact_statements
 from adk_sqlite.sqlite.schema.migrations import check_owner_column, migrate
 from adk_sqlite.sqlite.schema.statements import Statements
 
@@ -267,6 +268,10 @@ class SessionFolder:
     statements: Statements
     busy_timeout_ms: int
     synchronous: Synchronous
+    # The artifacts table, in the catalog and in session files (see `artifacts`).
+    artifact_statements: ArtifactStatements = field(
+        default_factory=lambda: render_artifact_statements("adk_artifacts")
+    )
     catalog: Catalog = field(init=False)
     # Where checkpoints run: the store's background thread, once it is open.
     background: concurrent.futures.Executor | None = None

@@ -37,6 +37,7 @@ from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.state import encode_state
 from adk_sqlite.errors import DatabaseLockedError, SessionAlreadyExistsError
 from adk_sqlite.records import SessionSnapshot, StateDelta
+from adk_sqlite.sqlite.per_session.artifacts import move_artifacts
 from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, session_file_name
 from adk_sqlite.sqlite.per_session.folder import (
     SessionFile,
@@ -176,6 +177,7 @@ def _fill_file(
             connection, folder.statements, key, state, create_time, owner_id
         )
         connection.execute(_psql.INSERT_GENERATION, (generation,))
+        move_artifacts(writer, connection, folder.artifact_statements, key)
         if state.app or state.user:
             # Recorded like an append's, so that a catalog that never saw this
             # create (check --repair adopting the file) can still merge them.
@@ -277,6 +279,8 @@ def delete_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) -
         with folder.catalog.locked() as writer:
             with transaction(writer):
                 removed = writer.execute(_psql.DELETE_ENTRY, (*key, file.generation)).rowcount
+                if removed:  # ADK keeps a deleted session's artifacts: the catalog does
+                    move_artifacts(connection, writer, folder.artifact_statements, key)
             # Committed: the delete's commit point. The file's own commit makes it
             # a tombstone (in case it outlives a crash), then its name goes, under
             # the catalog lock so that no create can put a new file there meanwhile.
@@ -333,6 +337,7 @@ def archive_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) 
                 try:
                     with transaction(writer):
                         writer.execute(_psql.DELETE_ENTRY, (*key, file.generation))
+                        move_artifacts(connection, writer, folder.artifact_statements, key)
                 except BaseException:
                     unlink_database(target)
                     raise

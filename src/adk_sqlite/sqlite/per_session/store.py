@@ -1,4 +1,4 @@
-"""`PerSessionSqliteStore`: the `BaseAsyncStore` with one SQLite file per session."""
+"""`PerSessionSqliteStore`: the `BaseAsyncStore` and the `ArtifactStore`, one file per session."""
 
 from __future__ import annotations
 
@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from adk_sqlite import records
+from adk_sqlite.artifact_records import (
+    USER_SCOPE,
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
 from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
+from adk_sqlite.sqlite.per_session import artifacts as _artifacts
 from adk_sqlite.sqlite.per_session import jobs as _jobs
 from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
 from adk_sqlite.sqlite.per_session.file_names import session_file_name
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
 from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
+from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.store_base import StoreBase
 from adk_sqlite.store_options import StoreNames
@@ -75,6 +85,9 @@ class PerSessionSqliteStore(StoreBase):
             and ``"EXTRA"`` also sync the folder after renames and unlinks.
         max_open_sessions: Session files kept open between operations.
         threads: Worker threads running file operations in parallel.
+        artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`): in
+            the catalog for user-scoped artifacts and those of sessions that do not
+            exist, in a session's file for its own (see ``docs/per-session-files.md``).
 
     Raises:
         ConfigurationError: An invalid folder, table name, owner column or option.
@@ -93,6 +106,7 @@ class PerSessionSqliteStore(StoreBase):
         synchronous: Synchronous = "NORMAL",
         max_open_sessions: int = 64,
         threads: int = 4,
+        artifact_table: str = "adk_artifacts",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -101,7 +115,12 @@ class PerSessionSqliteStore(StoreBase):
             user_state_table=user_state_table,
             owner_id_column=owner_id_column,
         )
-        reserved = {name.lower() for name in names.tables.as_tuple()} & set(_psql.RESERVED_TABLES)
+        artifacts = names.artifact_table(
+            validate_identifier(artifact_table, option="artifact_table")
+        )
+        reserved = {name.lower() for name in (*names.tables.as_tuple(), artifacts)} & set(
+            _psql.RESERVED_TABLES
+        )
         if reserved:
             raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
         busy_timeout_ms, synchronous = connection_options(
@@ -120,6 +139,7 @@ class PerSessionSqliteStore(StoreBase):
             statements=render_statements(names.tables, owner),
             busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
+            artifact_statements=render_artifact_statements(artifacts),
         )
         self._max_open = max_open_sessions
         self._threads = threads
@@ -354,6 +374,40 @@ class PerSessionSqliteStore(StoreBase):
         archived = await self._run_on_session(key, _lifecycle.archive_session, owner_id)
         self._listing.discard(key)
         return archived
+
+    # --- ArtifactStore: where each version lives is decided in `artifacts` -----------
+
+    @property
+    def artifact_table(self) -> str:
+        """The name of the artifacts table."""
+        return self._folder.artifact_statements.table
+
+    def _on_scope(self, key: ArtifactKey, job: Callable[..., T], *args: Any) -> Awaitable[T]:
+        """Runs a job of `artifacts` on the session's slot, or on the catalog (user scope)."""
+        session = (key.app_name, key.user_id, key.session_id)
+        if key.session_id == USER_SCOPE:
+            return self._run(job, None, session, *args)
+        return self._run_on_session(session, job, *args)
+
+    async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
+        return await self._on_scope(key, _artifacts.save_artifact, key, payload)
+
+    async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
+        return await self._on_scope(key, _artifacts.load_artifact, key, version)
+
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None
+    ) -> list[str]:
+        scope = USER_SCOPE if session_id is None else session_id
+        return await self._on_scope(
+            ArtifactKey(app_name, user_id, scope, ""), _artifacts.list_artifact_keys
+        )
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
+        return await self._on_scope(key, _artifacts.list_artifact_versions, key)
+
+    async def delete_artifact(self, key: ArtifactKey) -> int:
+        return await self._on_scope(key, _artifacts.delete_artifact, key)
 
     def __repr__(self) -> str:
         return f"PerSessionSqliteStore({str(self._folder.root)!r})"
