@@ -1,15 +1,31 @@
-"""`AsyncClosing`: ``async with`` for an object that is closed with ``await close()``.
+"""Closing: ``async with`` for objects closed with ``await close()``, and closing at exit.
 
 The service, the stores and the export's source end an ``async with`` block the
 same way: whatever the block raised, they close. Each says only how it closes
 (its `close`) and what entering does.
+
+Not every host closes what it opened: ADK's ``adk web`` and ``adk api_server`` never
+close their services, and a script may simply end. Every acknowledged write is
+already committed, so nothing is lost; but a SQLite database left open keeps its
+``-wal`` file beside it. A store that opens file connections therefore registers with
+`close_at_exit`, and an ``atexit`` hook closes whatever is still open when the
+interpreter ends (after a server's graceful shutdown on SIGTERM or Ctrl-C), through the
+store's `ClosesSync.close_sync`: the last connection to close checkpoints the WAL and
+removes it.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
+import threading
+import weakref
 from types import TracebackType
+from typing import Protocol
 
-__all__ = ["AsyncClosing"]
+__all__ = ["AsyncClosing", "ClosesSync", "close_at_exit", "forget_at_exit"]
+
+_logger = logging.getLogger("adk_sqlite")
 
 
 class AsyncClosing:
@@ -28,3 +44,44 @@ class AsyncClosing:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class ClosesSync(Protocol):
+    """An object that can be closed from synchronous code when no event loop runs it."""
+
+    def close_sync(self) -> None:
+        """Closes what is still open, waiting a bounded time for running work."""
+        ...
+
+
+_open_at_exit: weakref.WeakSet[ClosesSync] = weakref.WeakSet()
+_registration = threading.Lock()
+_hook_registered = False
+
+
+def close_at_exit(closeable: ClosesSync) -> None:
+    """Closes ``closeable`` when the interpreter exits, unless it was closed before.
+
+    Holds it weakly: a store that is garbage-collected is not kept alive by this.
+    """
+    global _hook_registered
+    with _registration:
+        if not _hook_registered:
+            atexit.register(_close_all_at_exit)
+            _hook_registered = True
+        _open_at_exit.add(closeable)
+
+
+def forget_at_exit(closeable: ClosesSync) -> None:
+    """Drops ``closeable`` from the exit hook (it has been closed)."""
+    _open_at_exit.discard(closeable)
+
+
+def _close_all_at_exit() -> None:
+    for closeable in list(_open_at_exit):
+        try:
+            closeable.close_sync()
+        except Exception:
+            # Exiting anyway: say what stayed open rather than hide it.
+            _logger.warning("closing %r at exit failed", closeable, exc_info=True)
+    _open_at_exit.clear()

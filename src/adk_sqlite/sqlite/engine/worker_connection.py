@@ -65,6 +65,18 @@ class WorkerConnection:
         """
         self._worker.stop_soon()
 
+    def close_sync(self, *, timeout: float) -> bool:
+        """Closes from synchronous code when no event loop runs (interpreter exit).
+
+        Waits up to ``timeout`` for the jobs already queued, then closes the connection
+        on the calling thread. Returns False, leaving the connection open, if a job
+        was still running.
+        """
+        if not self._worker.stop(timeout=timeout):
+            return False
+        self._raw.close()
+        return True
+
 
 async def open_worker_connection(connect: Callable[[], sqlite3.Connection]) -> WorkerConnection:
     """Runs ``connect`` on a new worker thread and returns the connection it made.

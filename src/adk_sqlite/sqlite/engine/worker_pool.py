@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -79,11 +80,16 @@ class WorkerPool:
             self._idle = self._idle or asyncio.Event()
             await self._idle.wait()
 
-    def stop(self) -> None:
-        """Ends the threads once the queue is drained; waits for them."""
+    def stop(self, *, timeout: float | None = None) -> bool:
+        """Ends the threads once the queue is drained; waits for them (up to ``timeout``).
+
+        Returns whether every thread has ended.
+        """
         self.stop_soon()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def stop_soon(self) -> None:
         """Ends the threads once the queue is drained, without waiting (no loop needed)."""

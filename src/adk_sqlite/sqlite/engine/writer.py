@@ -77,6 +77,10 @@ class Checkpointer:
         """Stops the connection's thread without waiting (for ``__del__``)."""
         self._connection.stop()
 
+    def close_sync(self, *, timeout: float) -> bool:
+        """Closes from synchronous code (interpreter exit); see `WorkerConnection.close_sync`."""
+        return self._connection.close_sync(timeout=timeout)
+
 
 def _passive_checkpoint(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

@@ -74,6 +74,12 @@ class ListingQueue:
             self._timer.cancel()
             self._timer = None
 
+    def take_all(self) -> list[ListingUpdate]:
+        """Removes and returns everything waiting (for a synchronous close at exit)."""
+        batch = list(self._waiting.values())
+        self._waiting.clear()
+        return batch
+
     async def flush(self, *, background: bool = False) -> None:
         """Writes everything waiting; a failed write is kept for the next try."""
         async with self._lock:

@@ -20,6 +20,7 @@ from adk_sqlite.artifact_records import (
     ArtifactVersionRecord,
     StoredArtifact,
 )
+from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
@@ -42,6 +43,8 @@ _logger = logging.getLogger("adk_sqlite.sqlite.per_session")
 
 T = TypeVar("T")
 Key = tuple[str, str, str]
+# How long closing at exit waits for the operations already running.
+_EXIT_TIMEOUT = 5.0
 
 
 class _Slot(_jobs.Slot):
@@ -170,6 +173,7 @@ class PerSessionSqliteStore(StoreBase):
         return self._folder.sessions_dir / session_file_name(app_name, user_id, session_id)
 
     async def _shut_down(self) -> None:
+        forget_at_exit(self)
         # Running operations finish and pending listing data is copied before
         # every file closes.
         self._listing.stop()
@@ -191,6 +195,36 @@ class PerSessionSqliteStore(StoreBase):
             self._slots.clear()
             await pool.submit(functools.partial(_close_all, self._folder, files))
             pool.stop()
+            background.shutdown(wait=True)
+            self._pool = self._background = None
+
+    def close_sync(self) -> None:
+        """Closes the store from synchronous code, when no event loop runs it.
+
+        Called at interpreter exit for a store nobody closed: the operations already
+        queued finish (up to a few seconds), the listing data still waiting is copied
+        into the catalog, and every file closes, checkpointing its WAL. Prefer
+        ``await close()`` wherever a loop runs.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        forget_at_exit(self)
+        self._listing.stop()
+        pool, background = self._pool, self._background
+        if pool is None or background is None:
+            return
+        if not pool.stop(timeout=_EXIT_TIMEOUT):
+            _logger.warning("%r: an operation was still running at exit; files left open", self)
+            return
+        try:
+            with sqlite_errors(self._folder.target):
+                if batch := self._listing.take_all():
+                    _jobs.write_listing(self._folder, batch)
+        finally:
+            files = [slot.file for slot in self._slots.values() if slot.file is not None]
+            self._slots.clear()
+            _close_all(self._folder, files)
             background.shutdown(wait=True)
             self._pool = self._background = None
 
@@ -219,6 +253,7 @@ class PerSessionSqliteStore(StoreBase):
             )
             self._folder.background = self._background
             self._pool, self._opened = pool, True
+            close_at_exit(self)
 
     # --- running jobs ---------------------------------------------------------------
 

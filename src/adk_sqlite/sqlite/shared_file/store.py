@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import sqlite3
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from adk_sqlite.artifact_records import (
     ArtifactVersionRecord,
     StoredArtifact,
 )
+from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import (
@@ -42,6 +44,10 @@ from adk_sqlite.store_options import StoreNames
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+
+_logger = logging.getLogger("adk_sqlite.sqlite")
+# How long closing at exit waits for a connection's running job.
+_EXIT_TIMEOUT = 5.0
 
 
 class SqliteStore(JobStore[Statements]):
@@ -144,6 +150,7 @@ class SqliteStore(JobStore[Statements]):
         return self._target.describe()
 
     async def _shut_down(self) -> None:
+        forget_at_exit(self)
         # Pending writes first: they commit before the connections close.
         if self._committer is not None:
             await self._committer.wait_idle()
@@ -155,6 +162,32 @@ class SqliteStore(JobStore[Statements]):
             self._lock.close()
         self._reader = self._writer = self._committer = None
         self._lock = self._checkpointer = None
+
+    def close_sync(self) -> None:
+        """Closes the store from synchronous code, when no event loop runs it.
+
+        Called at interpreter exit for a store nobody closed (ADK's servers never close
+        their services): jobs already queued finish (up to a few seconds each), then
+        the connections close, the last one checkpointing the WAL into the database
+        and removing the ``-wal`` file. Prefer ``await close()`` wherever a loop runs.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        forget_at_exit(self)
+        closed = True
+        if self._checkpointer is not None:
+            closed &= self._checkpointer.close_sync(timeout=_EXIT_TIMEOUT)
+        for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+            closed &= connection.close_sync(timeout=_EXIT_TIMEOUT)
+        if self._lock is not None:
+            self._lock.close()
+        self._reader = self._writer = self._committer = None
+        self._lock = self._checkpointer = None
+        if not closed:
+            _logger.warning(
+                "%r: a job was still running at exit; its connection was left open", self
+            )
 
     def __del__(self) -> None:
         # getattr: __init__ may have raised before these were set.
@@ -215,6 +248,7 @@ class SqliteStore(JobStore[Statements]):
             inline=self._inline_commits,
             busy_timeout_ms=self._busy_timeout_ms,
         )
+        close_at_exit(self)
         return self._committer
 
     async def _connect(self, role: Role) -> WorkerConnection:
