@@ -19,6 +19,7 @@ import pytest
 from google.genai import types
 
 from adk_sqlite import ArtifactService, ArtifactTooLargeError, SqliteStore
+from adk_sqlite.sqlite.table_sets import artifact_tables_in
 
 CHILD = Path(__file__).with_name("_artifact_child.py")
 KEY = {"app_name": "app", "user_id": "u", "session_id": "s"}
@@ -57,6 +58,8 @@ async def test_a_custom_artifact_table_is_used_and_must_differ_from_the_others(
         )
     with sqlite3.connect(tmp_path / "a.db") as connection:
         assert connection.execute("SELECT count(*) FROM files").fetchone() == (1,)
+        # The operator tools find it by its columns, whatever its name.
+        assert artifact_tables_in(connection) == ["files"]
     with pytest.raises(ValueError, match="artifact_table"):
         SqliteStore(tmp_path / "b.db", artifact_table="adk_events")
     with pytest.raises(ValueError, match="artifact_table"):

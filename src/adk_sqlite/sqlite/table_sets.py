@@ -26,12 +26,14 @@ from adk_sqlite.identifiers import OwnerColumn, validate_identifier
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, sqlite_errors
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.sqlite.schema.artifact_sql import ARTIFACT_COLUMNS
 from adk_sqlite.sqlite.schema.statements import Statements, TableNames, render_statements
 
 __all__ = [
     "DEFAULT_TABLE_NAMES",
     "TableSet",
     "adk_session_columns",
+    "artifact_tables_in",
     "choose_table_set",
     "owner_column_of",
     "table_sets_in",
@@ -143,6 +145,21 @@ def _validated(name: object, where: str) -> str:
         return validate_identifier(name, option="a recorded table name")
     except ConfigurationError as exc:
         raise SchemaError(f"{where}: {exc}") from exc
+
+
+def artifact_tables_in(connection: sqlite3.Connection) -> list[str]:
+    """The file's artifacts tables (`adk_sqlite.ArtifactService`), by name, sorted.
+
+    A store creates its artifacts table on its first save, under the name it was given
+    (``artifact_table=``); a table is one when its columns are exactly an artifacts
+    table's, in order. Names are validated before they are returned.
+    """
+    found = []
+    for (name,) in connection.execute(_SELECT_TABLES + " ORDER BY name"):
+        columns = tuple(row[0] for row in connection.execute(_sql.SELECT_TABLE_COLUMNS, (name,)))
+        if columns == ARTIFACT_COLUMNS:
+            found.append(validate_identifier(name, option="artifacts table"))
+    return found
 
 
 def table_sets_in(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from adk_sqlite.store_statements import quoted
 
-__all__ = ["ArtifactStatements", "render_artifact_statements"]
+__all__ = ["ARTIFACT_COLUMNS", "ArtifactStatements", "render_artifact_statements"]
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS {table} (
@@ -31,6 +31,22 @@ CREATE TABLE IF NOT EXISTS {table} (
     data BLOB,
     UNIQUE (app_name, user_id, session_id, filename, version)
 )"""
+
+# The columns, in order: how the tools recognise an artifacts table whatever its name.
+ARTIFACT_COLUMNS = (
+    "row_id",
+    "app_name",
+    "user_id",
+    "session_id",
+    "filename",
+    "version",
+    "part",
+    "size",
+    "mime_type",
+    "custom_metadata",
+    "create_time",
+    "data",
+)
 
 _KEY = "app_name = ? AND user_id = ? AND session_id = ? AND filename = ?"
 
