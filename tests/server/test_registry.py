@@ -232,6 +232,7 @@ async def test_session_and_artifact_services_of_one_url_share_one_store(tmp_path
     artifacts = adk_registry.create_artifact_service(url, agents_dir=str(tmp_path))
 
     assert isinstance(sessions, SessionService)
+    assert artifacts is not None
     assert type(artifacts).__name__ == "ArtifactService"
     assert getattr(artifacts, "store", None) is sessions.store
     session = await sessions.create_session(app_name="a", user_id="u")

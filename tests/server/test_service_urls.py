@@ -230,7 +230,7 @@ _TYPES_OF_ANNOTATIONS: dict[str, service_urls.OptionType] = {
     [("sqlite", SqliteStore), ("folder", PerSessionSqliteStore), ("postgresql", PostgresStore)],
 )
 def test_every_keyword_option_of_the_store_is_a_url_option(kind: Any, store_class: type) -> None:
-    parameters = inspect.signature(store_class.__init__).parameters.values()
+    parameters = inspect.signature(store_class).parameters.values()
     constructor = {
         parameter.name: _TYPES_OF_ANNOTATIONS[str(parameter.annotation)]
         for parameter in parameters

@@ -126,6 +126,7 @@ _NAMING_OPTIONS: Mapping[str, OptionType] = {
     "app_state_table": TEXT,
     "user_state_table": TEXT,
     "owner_id_column": TEXT,
+    "artifact_table": TEXT,
 }
 
 STORE_OPTIONS: Mapping[StoreKind, Mapping[str, OptionType]] = {
@@ -134,7 +135,6 @@ STORE_OPTIONS: Mapping[StoreKind, Mapping[str, OptionType]] = {
         "busy_timeout": SECONDS,
         "synchronous": SYNCHRONOUS,
         "inline_io": BOOLEAN,
-        "artifact_table": TEXT,
     },
     "folder": {
         **_NAMING_OPTIONS,
