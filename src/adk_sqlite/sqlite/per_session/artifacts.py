@@ -3,7 +3,7 @@
 The SQL is the shared layout's (`artifact_jobs`); this module decides which file it
 runs in:
 
-* **user-scoped** artifacts (``session_id`` is `USER_SCOPE`) live in the catalog, so a
+* **user-scoped** artifacts (``session_id`` is ``USER_SCOPE``) live in the catalog, so a
   user's ``user:`` names are found without opening any session file;
 * a **session's** artifacts live in its file while the session exists (its catalog
   row names the file), and in the catalog otherwise: ADK saves artifacts for session
@@ -29,16 +29,9 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
-from adk_sqlite.artifact_records import (
-    USER_SCOPE,
-    ArtifactKey,
-    ArtifactPayload,
-    ArtifactVersionRecord,
-    StoredArtifact,
-)
+from adk_sqlite import artifact_records
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder
 from adk_sqlite.sqlite.per_session.jobs import Key, Slot, open_file, write_locked
@@ -76,21 +69,11 @@ _INSERT_COPY = (
 _DELETE_SCOPE = "DELETE FROM {table} WHERE " + _SCOPE
 
 
-@dataclass(frozen=True, slots=True)
-class _MoveStatements:
-    select_scope: str
-    insert_copy: str
-    delete_scope: str
-
-
 @functools.cache
-def _move_statements(table: str) -> _MoveStatements:
-    """Rendered once per (already validated) table name."""
-    quoted_table = quoted(table)
-    return _MoveStatements(
-        select_scope=_SELECT_SCOPE.format(table=quoted_table),
-        insert_copy=_INSERT_COPY.format(table=quoted_table),
-        delete_scope=_DELETE_SCOPE.format(table=quoted_table),
+def _move_statements(table: str) -> tuple[str, ...]:
+    """The select, insert and delete of a move, rendered once per (validated) table name."""
+    return tuple(
+        sql.format(table=quoted(table)) for sql in (_SELECT_SCOPE, _INSERT_COPY, _DELETE_SCOPE)
     )
 
 
@@ -111,17 +94,17 @@ def move_artifacts(
     """
     if not artifact_jobs.has_artifact_table(source, statements):
         return 0
-    moves = _move_statements(statements.table)
-    rows = source.execute(moves.select_scope, key).fetchall()
+    select_scope, insert_copy, delete_scope = _move_statements(statements.table)
+    rows = source.execute(select_scope, key).fetchall()
     if not rows:
         return 0
     artifact_jobs.create_artifact_table(target, statements)
-    target.execute(moves.delete_scope, key)
+    target.execute(delete_scope, key)
     for row_id, *columns, length in rows:
-        (copy_id,) = target.execute(moves.insert_copy, (*columns, length)).fetchone()
+        (copy_id,) = target.execute(insert_copy, (*columns, length)).fetchone()
         if length:
             _copy_bytes(source, target, statements.table, row_id, copy_id)
-    source.execute(moves.delete_scope, key)
+    source.execute(delete_scope, key)
     return len(rows)
 
 
@@ -139,10 +122,6 @@ def _copy_bytes(
 # --- choosing the place -------------------------------------------------------------
 
 
-def _session_key(key: ArtifactKey) -> Key:
-    return (key.app_name, key.user_id, key.session_id)
-
-
 def _live_file(folder: SessionFolder, slot: Slot, session: Key) -> SessionFile | None:
     """The session's file inside its write transaction, or None (no session, or deleted)."""
     file = write_locked(folder, slot, session)
@@ -158,6 +137,15 @@ def _live_file(folder: SessionFolder, slot: Slot, session: Key) -> SessionFile |
         connection.execute(_sql.ROLLBACK)
         return None
     return file
+
+
+def _catalog_holds(
+    catalog: sqlite3.Connection, slot: Slot | None, session: Key, attempt: int
+) -> bool:
+    """Whether the catalog holds the versions: user-scoped, no such session, or last try."""
+    if slot is None or attempt == _ATTEMPTS - 1:
+        return True
+    return catalog.execute(_psql.SELECT_ENTRY, session).fetchone() is None
 
 
 def _write(
@@ -178,11 +166,7 @@ def _write(
             folder.checkpoint_soon(file)
             return result
         with folder.catalog.writing() as writer:
-            if (
-                slot is None
-                or attempt == _ATTEMPTS - 1
-                or writer.execute(_psql.SELECT_ENTRY, session).fetchone() is None
-            ):
+            if _catalog_holds(writer, slot, session, attempt):
                 return job(writer)
         # A session of this key was created meanwhile: its file takes the write.
     raise AssertionError("unreachable")
@@ -198,12 +182,9 @@ def _read(
     """``in_catalog`` in a catalog snapshot without the session, else ``in_file`` on its file."""
     for attempt in range(_ATTEMPTS):
         with folder.catalog.snapshot() as reader:
-            if (
-                slot is None
-                or attempt == _ATTEMPTS - 1
-                or reader.execute(_psql.SELECT_ENTRY, session).fetchone() is None
-            ):
+            if _catalog_holds(reader, slot, session, attempt):
                 return in_catalog(reader)
+        assert slot is not None  # a user-scoped read never gets here
         file = open_file(folder, slot, session)
         if file is not None:
             return in_file(file.connection)
@@ -218,8 +199,8 @@ def save_artifact(
     folder: SessionFolder,
     slot: Slot | None,
     session: Key,
-    key: ArtifactKey,
-    payload: ArtifactPayload,
+    key: artifact_records.ArtifactKey,
+    payload: artifact_records.ArtifactPayload,
 ) -> int:
     job = functools.partial(
         artifact_jobs.save_artifact, statements=folder.artifact_statements, key=key, payload=payload
@@ -228,7 +209,7 @@ def save_artifact(
 
 
 def delete_artifact(
-    folder: SessionFolder, slot: Slot | None, session: Key, key: ArtifactKey
+    folder: SessionFolder, slot: Slot | None, session: Key, key: artifact_records.ArtifactKey
 ) -> int:
     job = functools.partial(
         artifact_jobs.delete_artifact, statements=folder.artifact_statements, key=key
@@ -237,8 +218,12 @@ def delete_artifact(
 
 
 def load_artifact(
-    folder: SessionFolder, slot: Slot | None, session: Key, key: ArtifactKey, version: int | None
-) -> StoredArtifact | None:
+    folder: SessionFolder,
+    slot: Slot | None,
+    session: Key,
+    key: artifact_records.ArtifactKey,
+    version: int | None,
+) -> artifact_records.StoredArtifact | None:
     statements = folder.artifact_statements
     loaded = _read(
         folder,
@@ -256,8 +241,8 @@ def load_artifact(
 
 
 def list_artifact_versions(
-    folder: SessionFolder, slot: Slot | None, session: Key, key: ArtifactKey
-) -> list[ArtifactVersionRecord]:
+    folder: SessionFolder, slot: Slot | None, session: Key, key: artifact_records.ArtifactKey
+) -> list[artifact_records.ArtifactVersionRecord]:
     job = functools.partial(
         artifact_jobs.list_artifact_versions, statements=folder.artifact_statements, key=key
     )
@@ -270,7 +255,7 @@ def list_artifact_keys(folder: SessionFolder, slot: Slot | None, session: Key) -
     statements = folder.artifact_statements
     with folder.catalog.snapshot() as reader:
         names = set(artifact_jobs.list_artifact_keys(reader, statements, app_name, user_id, None))
-    if session_id != USER_SCOPE:
+    if session_id != artifact_records.USER_SCOPE:
         job = functools.partial(
             artifact_jobs.list_artifact_keys,
             statements=statements,
