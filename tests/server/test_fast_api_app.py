@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,25 @@ async def test_sessions_and_artifacts_from_one_url_share_one_store(tmp_path: Pat
     assert saved.status_code == 200, saved.text
     assert names.json() == ["notes.txt"]
     assert loaded.json()["text"] == "remember the milk"
+
+
+async def test_a_lifespan_that_closes_the_stores_leaves_the_wal_checkpointed(
+    tmp_path: Path,
+) -> None:
+    agents = write_agents_folder(tmp_path)
+    database = tmp_path / "agents.db"
+    wal = database.with_name("agents.db-wal")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await close_stores()
+
+    app = _app(agents, f"adk-sqlite:///{database}", lifespan=lifespan)
+    # What uvicorn does around serving: the app's lifespan (ADK's, wrapping ours).
+    async with app.router.lifespan_context(app), _client(app) as http:
+        await AgentApi(http).create_session(state={"k": 1})
+        assert wal.exists()
+
+    assert not wal.exists()
+    assert len(shared_stores) == 0
