@@ -23,6 +23,7 @@ from adk_sqlite import (
     PostgresStore,
     SessionService,
     SqliteStore,
+    StoreClosedError,
 )
 from adk_sqlite.adk import registry
 from adk_sqlite.adk.registry import StoreServiceFactory, open_store, shared_stores
@@ -302,3 +303,27 @@ def test_services_yaml_builds_the_session_service_from_its_uri(
     service = get_service_registry().create_session_service(url, agents_dir=str(agents))
     assert isinstance(service, SessionService)
     assert service.store is open_store(url)
+
+
+class _FailingClose(SqliteStore):
+    async def close(self) -> None:
+        await super().close()
+        raise OSError("the disk went away")
+
+
+async def test_closing_the_shared_stores_closes_every_one_even_if_one_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "SqliteStore", _FailingClose)
+    failing = open_store(f"adk-sqlite:///{tmp_path}/failing.db")
+    monkeypatch.undo()
+    other = open_store(f"adk-sqlite:///{tmp_path}/other.db")
+    await SessionService(other).create_session(app_name="a", user_id="u")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        await registry.close_stores()
+
+    assert isinstance(failing, _FailingClose)
+    assert len(shared_stores) == 0
+    with pytest.raises(StoreClosedError):
+        await SessionService(other).create_session(app_name="a", user_id="u")

@@ -92,12 +92,21 @@ class SharedStores:
         return len(self._stores)
 
     async def close_all(self) -> None:
-        """Closes every store opened here and forgets it; the next `open` builds anew."""
+        """Closes every store opened here and forgets it; the next `open` builds anew.
+
+        Every store is closed even if closing one fails; the first failure is raised.
+        """
         with self._lock:
             stores = list(self._stores.values())
             self._stores.clear()
+        failures: list[Exception] = []
         for store in stores:
-            await store.close()
+            try:
+                await store.close()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
 
 shared_stores = SharedStores()
