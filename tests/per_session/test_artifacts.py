@@ -158,6 +158,27 @@ async def test_archiving_keeps_the_artifacts_in_the_catalog_and_a_copy_in_the_ar
     assert await save(artifacts, "report.txt", "r1") == 1
 
 
+async def test_a_version_the_catalog_already_holds_is_kept_when_the_session_is_deleted(
+    service: SessionService, artifacts: ArtifactService, store: PerSessionSqliteStore, folder: Path
+) -> None:
+    # What check --repair adopting a file can leave: the catalog still holds a version
+    # of a live session (the copy an interrupted create left, or an archive's).
+    await save(artifacts, "report.txt", "moved-0")
+    await service.create_session(**KEY)
+    await save(artifacts, "report.txt", "file-1")
+    rows(
+        folder / "catalog.db",
+        "INSERT INTO adk_artifacts (app_name, user_id, session_id, filename, version, part,"
+        " size, custom_metadata, create_time) VALUES (?, ?, ?, 'report.txt', 0, ?, 4, '{}', 0)",
+        (APP, "alice", "ticket-1", '{"text":"kept"}'),
+    )
+
+    await service.delete_session(**KEY)
+
+    assert await artifacts.list_versions(filename="report.txt", **KEY) == [0, 1]
+    assert [await load_text(artifacts, "report.txt", v) for v in (0, 1)] == ["kept", "file-1"]
+
+
 async def test_deleting_an_artifact_of_a_live_session_removes_it_from_its_file(
     service: SessionService, artifacts: ArtifactService, store: PerSessionSqliteStore
 ) -> None:

@@ -62,7 +62,7 @@ _COPIED += " custom_metadata, create_time"
 _SELECT_SCOPE = "SELECT row_id, " + _COPIED + ", length(data) FROM {table} WHERE " + _SCOPE
 # The bytes follow through incremental blob I/O: no whole copy in memory.
 _INSERT_COPY = (
-    "INSERT INTO {table} (" + _COPIED + ", data)"
+    "INSERT OR IGNORE INTO {table} (" + _COPIED + ", data)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
     " CASE WHEN ?11 IS NULL THEN NULL ELSE zeroblob(?11) END) RETURNING row_id"
 )
@@ -89,8 +89,10 @@ def move_artifacts(
     """Moves every version of a session's artifacts; returns how many rows moved.
 
     Both connections are inside write transactions, committed by the caller with the
-    catalog row the move goes with. Versions already in ``target`` for the key (the
-    copies an interrupted create left in a file ``check --repair`` adopted) give way.
+    catalog row the move goes with. ``target`` holds no version of the key, except
+    after ``check --repair`` adopted a file (an interrupted create's, whose copies the
+    catalog still has, or an archived one moved back): a version it already holds is
+    kept, the source's row of the same name and number is dropped.
     """
     if not artifact_jobs.has_artifact_table(source, statements):
         return 0
@@ -99,11 +101,10 @@ def move_artifacts(
     if not rows:
         return 0
     artifact_jobs.create_artifact_table(target, statements)
-    target.execute(delete_scope, key)
     for row_id, *columns, length in rows:
-        (copy_id,) = target.execute(insert_copy, (*columns, length)).fetchone()
-        if length:
-            _copy_bytes(source, target, statements.table, row_id, copy_id)
+        copied = target.execute(insert_copy, (*columns, length)).fetchone()
+        if copied is not None and length:
+            _copy_bytes(source, target, statements.table, row_id, copied[0])
     source.execute(delete_scope, key)
     return len(rows)
 
