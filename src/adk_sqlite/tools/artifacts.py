@@ -1,0 +1,471 @@
+"""The artifacts `adk_sqlite.ArtifactService` stored: listing them, and reading one version.
+
+Both functions take a database file, or a folder of one file per session
+(`SqliteStore.per_session_files`), where a session's artifacts are in its file and
+the ``user:`` ones (and those of sessions that do not exist) in ``catalog.db``. They
+open each file read-only with a connection of their own, so they are safe while
+agents write. They are synchronous; from async code, call them through
+`asyncio.to_thread`::
+
+    from adk_sqlite.tools.artifacts import list_artifacts, read_artifact
+
+    for artifact in list_artifacts("agent.db", app_name="reports").artifacts:
+        print(artifact.filename, artifact.versions, artifact.total_bytes)
+    report = read_artifact(
+        "agent.db", app_name="reports", user_id="ada", session_id="s1", filename="report.md"
+    )
+    if report is not None:
+        print(report.info.mime_type, report.data or report.text)
+
+Names are data: a file name is returned exactly as stored (newlines, escape
+sequences, ``../`` included) and never becomes a path or SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey, StoredArtifact
+from adk_sqlite.errors import (
+    ConfigurationError,
+    CorruptRecordError,
+    DatabaseUnavailableError,
+    SchemaError,
+)
+from adk_sqlite.sqlite import artifact_jobs
+from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.schema import per_session_sql as _psql
+from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
+from adk_sqlite.sqlite.table_sets import artifact_tables_in
+from adk_sqlite.timestamps import Instant, instant_from_unix
+from adk_sqlite.tools import session_folder
+from adk_sqlite.tools.artifact_rows import artifact_summary_rows, session_or_none
+
+__all__ = [
+    "ArtifactContent",
+    "ArtifactList",
+    "ArtifactSummary",
+    "ArtifactVersionInfo",
+    "list_artifacts",
+    "read_artifact",
+    "write_artifact_content",
+]
+
+_USER_PREFIX = "user:"
+# A session created or deleted between looking at the catalog and reading the file
+# moves its versions: the read looks again, at most this many times.
+_ATTEMPTS = 3
+# The catalog rows of the live sessions whose files may hold matching artifacts.
+SELECT_FOLDER_ENTRIES = (
+    session_folder._SELECT_ENTRIES
+    + " WHERE (?1 IS NULL OR app_name = ?1) AND (?2 IS NULL OR user_id = ?2)"
+    + " AND (?3 IS NULL OR id = ?3) ORDER BY file_name"
+)
+SELECT_FOLDER_ENTRY = (
+    session_folder._SELECT_ENTRIES + " WHERE app_name = ? AND user_id = ? AND id = ?"
+)
+
+Scope = Literal["session", "user"]
+
+
+class ArtifactSummary(msgspec.Struct, kw_only=True):
+    """One artifact name and its versions, as `list_artifacts` lists it.
+
+    Attributes:
+        session_id: The session it belongs to; None for a user-scoped (``user:``) one.
+        scope: ``"session"`` or ``"user"``.
+        versions: How many versions are stored.
+        latest_version: The newest version's number.
+        latest_size: The newest version's size in bytes (inline bytes, or text in
+            UTF-8; 0 for a ``file_data`` reference).
+        total_bytes: The sizes of all its versions added up.
+        mime_type: The newest version's mime type.
+        last_saved: When the newest version was saved.
+        file: The database file that holds it (in a folder, relative to the folder).
+        table: Its artifacts table.
+    """
+
+    app_name: str
+    user_id: str
+    session_id: str | None
+    scope: Scope
+    filename: str
+    versions: int
+    latest_version: int
+    latest_size: int
+    total_bytes: int
+    mime_type: str | None
+    last_saved: Instant
+    file: str
+    table: str
+
+
+class ArtifactList(msgspec.Struct, kw_only=True):
+    """Artifacts sorted by app, user, session (user-scoped first) and name."""
+
+    artifacts: list[ArtifactSummary]
+
+
+class ArtifactVersionInfo(msgspec.Struct, kw_only=True):
+    """One stored version, without its content.
+
+    Attributes:
+        session_id: None for a user-scoped artifact.
+        kind: ``"bytes"`` (inline data), ``"text"``, or ``"file"`` (a ``file_data``
+            reference to ``file_uri``, such as ``gs://...`` or ADK's ``artifact://``;
+            the version holds no content of its own).
+        size: The content's size in bytes (text in UTF-8).
+        custom_metadata: The metadata saved with it (any JSON value); None if the
+            stored metadata is not valid JSON.
+        display_name: The inline data's display name, if any.
+        file: The database file that holds it (in a folder, relative to the folder).
+    """
+
+    app_name: str
+    user_id: str
+    session_id: str | None
+    scope: Scope
+    filename: str
+    version: int
+    kind: Literal["bytes", "text", "file"]
+    mime_type: str | None
+    size: int
+    custom_metadata: Any
+    saved: Instant
+    file_uri: str | None
+    display_name: str | None
+    file: str
+    table: str
+
+
+class ArtifactContent(msgspec.Struct, kw_only=True):
+    """One version and its content: ``data`` for bytes, ``text`` for text, else neither."""
+
+    info: ArtifactVersionInfo
+    data: bytes | None
+    text: str | None
+
+    def content_bytes(self) -> bytes | None:
+        """The content as bytes: ``data`` as stored, text in UTF-8; None for a reference."""
+        if self.data is not None:
+            return self.data
+        if self.text is None:
+            return None
+        try:
+            return self.text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CorruptRecordError(
+                f"version {self.info.version} of {self.info.filename!r} holds text with no"
+                f" UTF-8 form: {exc}"
+            ) from exc
+
+
+# --- listing ------------------------------------------------------------------------
+
+
+def list_artifacts(
+    database: str | os.PathLike[str],
+    *,
+    app_name: str | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+    artifact_table: str | None = None,
+    busy_timeout: float = 5.0,
+) -> ArtifactList:
+    """Lists the artifact names of a database file or a folder of session files.
+
+    Args:
+        database: A database file (or ``sqlite:///`` URL), or a folder of one file
+            per session (it has a ``catalog.db``).
+        app_name: Only this app's artifacts.
+        user_id: Only this user's artifacts.
+        session_id: Only this session's own artifacts (user-scoped ones have none).
+        artifact_table: Only this artifacts table, for a file whose stores used
+            several (``artifact_table=``); None for all of them.
+        busy_timeout: Seconds to wait for a lock held by another connection.
+
+    Raises:
+        DatabaseUnavailableError: The file is missing or not a database.
+        SchemaError: It is not an adk-sqlite database.
+        DatabaseLockedError: It stayed locked beyond the busy timeout.
+    """
+    filters = (app_name, user_id, session_id)
+    if not session_folder.is_session_folder(database):
+        with _snapshot(database, busy_timeout) as (connection, path):
+            found = _summaries(connection, str(path), artifact_table, filters)
+        return ArtifactList(artifacts=found)
+    root = Path(database)
+    catalog = root / _psql.CATALOG_FILE
+    with _snapshot(catalog, busy_timeout) as (connection, _):
+        found = _summaries(connection, _psql.CATALOG_FILE, artifact_table, filters)
+        rows = connection.execute(SELECT_FOLDER_ENTRIES, filters).fetchall()
+    for entry in (session_folder._entry(root, row) for row in rows):
+        own = (entry.app_name, entry.user_id, entry.id)
+        relative = str(entry.file.relative_to(root))
+        # A file deleted meanwhile gave its versions to the catalog (read before it).
+        with (
+            contextlib.suppress(DatabaseUnavailableError),
+            _snapshot(entry.file, busy_timeout) as (connection, _),
+        ):
+            found += _summaries(connection, relative, artifact_table, own)
+    found.sort(key=lambda a: (a.app_name, a.user_id, a.session_id or "", a.filename, a.file))
+    return ArtifactList(artifacts=found)
+
+
+def _summaries(
+    connection: sqlite3.Connection,
+    file: str,
+    artifact_table: str | None,
+    filters: tuple[str | None, str | None, str | None],
+) -> list[ArtifactSummary]:
+    app_name, user_id, session_id = filters
+    found = []
+    for table in _tables(connection, artifact_table):
+        for row in artifact_summary_rows(
+            connection, table, app_name=app_name, user_id=user_id, session_id=session_id
+        ):
+            app, user, session, name, versions, total, latest, size, mime_type, saved = row
+            found.append(
+                ArtifactSummary(
+                    app_name=app,
+                    user_id=user,
+                    session_id=session_or_none(session),
+                    scope=_scope(session),
+                    filename=name,
+                    versions=versions,
+                    latest_version=latest,
+                    latest_size=size,
+                    total_bytes=total,
+                    mime_type=mime_type,
+                    last_saved=instant_from_unix(saved),
+                    file=file,
+                    table=table,
+                )
+            )
+    return found
+
+
+# --- reading one version --------------------------------------------------------------
+
+
+def read_artifact(
+    database: str | os.PathLike[str],
+    *,
+    app_name: str,
+    user_id: str,
+    session_id: str | None,
+    filename: str,
+    version: int | None = None,
+    artifact_table: str | None = None,
+    busy_timeout: float = 5.0,
+) -> ArtifactContent | None:
+    """Reads one version of an artifact (the newest when ``version`` is None), or None.
+
+    As in ADK, a ``user:`` name belongs to the user whatever ``session_id`` says;
+    ``session_id=None`` also reads a user-scoped artifact. A ``file_data`` reference
+    (``artifact://`` included) is returned as it is stored, not followed.
+
+    Args:
+        database: A database file (or ``sqlite:///`` URL), or a folder of session files.
+        app_name: The artifact's app.
+        user_id: Its user.
+        session_id: Its session; None for a user-scoped artifact.
+        filename: Its name, exactly as saved.
+        version: The version; None for the newest.
+        artifact_table: For a file whose stores used several artifacts tables, the
+            one to read; None to look in all of them.
+        busy_timeout: Seconds to wait for a lock held by another connection.
+
+    Raises:
+        SchemaError: Not an adk-sqlite database, or several artifacts tables hold
+            this version and ``artifact_table`` chooses none.
+        CorruptRecordError: The stored version holds no content the tools understand.
+        DatabaseUnavailableError: The file is missing or not a database.
+    """
+    scope = USER_SCOPE if session_id is None or filename.startswith(_USER_PREFIX) else session_id
+    key = ArtifactKey(app_name=app_name, user_id=user_id, session_id=scope, filename=filename)
+    if not session_folder.is_session_folder(database):
+        return _read_in_file(database, None, key, version, artifact_table, busy_timeout)
+    root = Path(database)
+    catalog = root / _psql.CATALOG_FILE
+    for _ in range(_ATTEMPTS):
+        entry = None
+        if scope != USER_SCOPE:
+            with _snapshot(catalog, busy_timeout) as (connection, _path):
+                row = connection.execute(SELECT_FOLDER_ENTRY, (app_name, user_id, scope)).fetchone()
+            entry = None if row is None else session_folder._entry(root, row)
+        if entry is None:
+            # User-scoped, or no such session: the catalog holds the versions.
+            return _read_in_file(
+                catalog, _psql.CATALOG_FILE, key, version, artifact_table, busy_timeout
+            )
+        relative = str(entry.file.relative_to(root))
+        with contextlib.suppress(DatabaseUnavailableError):  # the file went meanwhile
+            found = _read_in_file(entry.file, relative, key, version, artifact_table, busy_timeout)
+            if found is not None:
+                return found
+        # Not in the file: the session may have been deleted meanwhile; look again.
+    return None
+
+
+def _read_in_file(
+    database: str | os.PathLike[str],
+    file: str | None,
+    key: ArtifactKey,
+    version: int | None,
+    artifact_table: str | None,
+    busy_timeout: float,
+) -> ArtifactContent | None:
+    found: list[tuple[str, StoredArtifact]] = []
+    with (
+        open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db,
+        sqlite_errors(db.target),
+    ):
+        for table in _tables(db.connection, artifact_table):
+            stored = artifact_jobs.load_artifact(
+                db.connection, render_artifact_statements(table), key, version
+            )
+            if isinstance(stored, StoredArtifact):
+                found.append((table, stored))
+        where = str(db.path) if file is None else file
+    if len(found) > 1:
+        tables = ", ".join(table for table, _ in found)
+        raise SchemaError(
+            f"{where}: several artifacts tables ({tables}) hold {key.filename!r}; choose one"
+            " with --artifact-table NAME (artifact_table= in Python)"
+        )
+    if not found:
+        return None
+    table, stored = found[0]
+    return _content(key, stored, where, table)
+
+
+def _content(key: ArtifactKey, stored: StoredArtifact, file: str, table: str) -> ArtifactContent:
+    payload = stored.payload
+    part = _json_object(payload.part)
+    inline = _field(part, "inline_data", "inlineData")
+    file_data = _field(part, "file_data", "fileData")
+    text = part.get("text")
+    kind: Literal["bytes", "text", "file"]
+    if payload.data is not None:
+        kind = "bytes"
+    elif isinstance(text, str):
+        kind = "text"
+    elif isinstance(_field(file_data, "file_uri", "fileUri"), str):
+        kind = "file"
+    else:
+        raise CorruptRecordError(
+            f"{file}: version {stored.version} of {key.filename!r} in {table} holds no bytes,"
+            " text or file reference (adk-sqlite check reports such rows)"
+        )
+    return ArtifactContent(
+        info=ArtifactVersionInfo(
+            app_name=key.app_name,
+            user_id=key.user_id,
+            session_id=session_or_none(key.session_id),
+            scope=_scope(key.session_id),
+            filename=key.filename,
+            version=stored.version,
+            kind=kind,
+            mime_type=payload.mime_type,
+            size=payload.size,
+            custom_metadata=_json_or_none(payload.custom_metadata),
+            saved=instant_from_unix(payload.create_time),
+            file_uri=_field(file_data, "file_uri", "fileUri") if kind == "file" else None,
+            display_name=_field(inline, "display_name", "displayName"),
+            file=file,
+            table=table,
+        ),
+        data=payload.data,
+        text=text if kind == "text" else None,
+    )
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return msgspec.json.decode(text)
+    except (msgspec.DecodeError, TypeError):
+        return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    value = _json_or_none(text)
+    return value if isinstance(value, dict) else {}
+
+
+def _field(value: Any, snake: str, camel: str) -> Any:
+    """A part field by either spelling (ADK writes snake_case; both are valid)."""
+    if not isinstance(value, dict):
+        return None
+    return value.get(snake, value.get(camel))
+
+
+# --- writing the content out ------------------------------------------------------------
+
+
+def write_artifact_content(
+    content: ArtifactContent, destination: str | os.PathLike[str], *, overwrite: bool = False
+) -> int:
+    """Writes a version's content to a new file (bytes as stored, text in UTF-8).
+
+    The file is created exclusively, so an existing file (or a link) is never
+    written through unless ``overwrite`` is given. Returns the bytes written.
+
+    Raises:
+        ConfigurationError: ``destination`` exists and ``overwrite`` is False, or the
+            version is a ``file_data`` reference with no content of its own.
+    """
+    data = content.content_bytes()
+    info = content.info
+    if data is None:
+        raise ConfigurationError(
+            f"version {info.version} of {info.filename!r} holds no content: it refers to"
+            f" {info.file_uri!r}"
+        )
+    path = Path(destination)
+    try:
+        output = path.open("wb" if overwrite else "xb")
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{path}: already exists; --force (overwrite=True) replaces it"
+        ) from None
+    with output:
+        output.write(data)
+    return len(data)
+
+
+# --- opening files ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _snapshot(
+    database: str | os.PathLike[str], busy_timeout: float
+) -> Iterator[tuple[sqlite3.Connection, Path]]:
+    """A read-only connection inside one read transaction, and the file's path."""
+    with (
+        open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db,
+        sqlite_errors(db.target),
+    ):
+        db.connection.execute("BEGIN")
+        try:
+            yield db.connection, db.path
+        finally:
+            db.connection.execute("COMMIT")
+
+
+def _tables(connection: sqlite3.Connection, artifact_table: str | None) -> list[str]:
+    tables = artifact_tables_in(connection)
+    if artifact_table is None:
+        return tables
+    return [table for table in tables if table.lower() == artifact_table.lower()]
+
+
+def _scope(session_id: str) -> Scope:
+    return "user" if session_id == USER_SCOPE else "session"
