@@ -3,7 +3,10 @@
 Age is measured on the Julian-day columns (``update_time`` for sessions,
 ``timestamp`` for events), which have their own indexes. Deleting a session
 deletes its events by ``ON DELETE CASCADE`` (the connection turns foreign keys
-on); ``app:`` and ``user:`` state is shared and stays.
+on); ``app:`` and ``user:`` state is shared and stays. A session's artifacts stay
+too, as they do when ADK deletes a session, unless ``artifacts=True`` asks for its
+session-scoped versions to go in the same transaction (``user:`` artifacts belong
+to the user and always stay).
 
 Deletion runs in batches. Each batch is one ``BEGIN IMMEDIATE`` transaction
 that selects what is old *inside* the transaction and deletes exactly that, so
@@ -40,7 +43,9 @@ from adk_sqlite.sqlite.database_file import (
     sqlite_errors,
     write_transaction,
 )
+from adk_sqlite.store_statements import quoted
 from adk_sqlite.timestamps import Instant, instant_from_unix
+from adk_sqlite.tools.artifact_tables import choose_artifact_table
 from adk_sqlite.tools.maintenance import ProgressCallback
 
 __all__ = [
@@ -63,9 +68,25 @@ SELECT count(*), coalesce(sum(
     (SELECT count(*) FROM "{events}" AS e WHERE e.session_key = s.session_key)), 0)
 FROM "{sessions}" AS s WHERE s.update_time < ?1 AND (?2 IS NULL OR s.app_name = ?2)"""
 SELECT_IDLE_BATCH = (
-    'SELECT session_key FROM "{sessions}" WHERE update_time < ?1 AND ' + _APP_FILTER + " LIMIT ?3"
+    'SELECT session_key, app_name, user_id, id FROM "{sessions}" WHERE update_time < ?1 AND '
+    + _APP_FILTER
+    + " LIMIT ?3"
 )
 DELETE_SESSION = 'DELETE FROM "{sessions}" WHERE session_key = ?'
+
+# Artifacts (``artifacts=True``): a session's own versions, found by its key through
+# the artifacts table's unique index. The user scope's session id is '', never a
+# session's, and is never touched. {artifacts} is the quoted table name.
+COUNT_IDLE_ARTIFACTS = """
+SELECT count(*) FROM {artifacts} AS a
+WHERE a.session_id <> '' AND EXISTS (
+    SELECT 1 FROM "{sessions}" AS s
+    WHERE s.app_name = a.app_name AND s.user_id = a.user_id AND s.id = a.session_id
+      AND s.update_time < ?1 AND (?2 IS NULL OR s.app_name = ?2))"""
+DELETE_SESSION_ARTIFACTS = (
+    "DELETE FROM {artifacts} WHERE app_name = ? AND user_id = ? AND session_id = ?"
+    " AND session_id <> ''"
+)
 
 # Events: the Julian-day timestamp has no index (every append would pay for
 # one), so batches walk the table once in seq (rowid) order, each starting
@@ -101,6 +122,9 @@ class PruneReport(msgspec.Struct, kw_only=True):
         events_deleted: Events deleted, including those of deleted sessions.
         sessions_affected: Sessions that lost events (old-events mode).
         vacuum: Set when ``VACUUM`` ran afterwards.
+        artifacts_deleted: Artifact versions deleted with their sessions
+            (``artifacts=True``; 0 otherwise).
+        artifact_table: The artifacts table they were deleted from, or None.
     """
 
     mode: PruneMode
@@ -111,14 +135,17 @@ class PruneReport(msgspec.Struct, kw_only=True):
     events_deleted: int
     sessions_affected: int
     vacuum: VacuumReport | None = None
+    artifacts_deleted: int = 0
+    artifact_table: str | None = None
 
 
 class _Deleted(NamedTuple):
-    """What a prune counted, or deleted, in `PruneReport`'s three counts."""
+    """What a prune counted, or deleted, in `PruneReport`'s counts."""
 
     sessions: int
     events: int
     sessions_affected: int
+    artifacts: int = 0
 
 
 _Params = tuple[float, str | None]
@@ -142,8 +169,12 @@ def prune_idle_sessions(
     busy_timeout: float = 30.0,
     progress: ProgressCallback | None = None,
     table_set: str | None = None,
+    artifacts: bool = False,
+    artifact_table: str | None = None,
 ) -> PruneReport:
     """Deletes sessions with no activity for ``idle_days`` days, with their events.
+
+    Their artifacts stay (as when ADK deletes a session) unless ``artifacts``.
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
@@ -156,9 +187,14 @@ def prune_idle_sessions(
         progress: Called with (sessions deleted, sessions to delete).
         table_set: For a file of several stores' tables, the sessions table of
             the one to prune.
+        artifacts: Also delete the session-scoped artifact versions of the
+            sessions pruned, in each batch's transaction (``user:`` artifacts stay).
+        artifact_table: With ``artifacts``, for a file holding several artifacts
+            tables: the one to delete from (default: the only one, if any).
 
     Raises:
-        ConfigurationError: ``idle_days`` is negative.
+        ConfigurationError: ``idle_days`` is negative, or ``artifact_table``
+            names no artifacts table of the file (or is needed and missing).
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
     """
@@ -172,6 +208,8 @@ def prune_idle_sessions(
         busy_timeout=busy_timeout,
         progress=progress,
         table_set=table_set,
+        artifacts=artifacts,
+        artifact_table=artifact_table,
     )
 
 
@@ -233,6 +271,8 @@ def _prune(
     busy_timeout: float,
     progress: ProgressCallback | None,
     table_set: str | None,
+    artifacts: bool = False,
+    artifact_table: str | None = None,
 ) -> PruneReport:
     # Both modes count first (all a dry run does), then delete in batches.
     count, delete = _MODES[mode]
@@ -243,10 +283,15 @@ def _prune(
         ) as db,
         sqlite_errors(db.target),
     ):
-        deleted = count(db.connection, db.tables, params)
+        if artifacts:
+            artifact_table = choose_artifact_table(
+                db.connection, artifact_table, db.target.describe()
+            )
+        scope = _Scope(db.tables, params, artifact_table if artifacts else None)
+        deleted = count(db.connection, scope)
         if not dry_run:
             batches = _Batches(db.connection, batch_size, progress)
-            deleted = delete(batches, db.tables, params, deleted)
+            deleted = delete(batches, scope, deleted)
     return PruneReport(
         mode=mode,
         cutoff=instant_from_unix(cutoff),
@@ -255,7 +300,23 @@ def _prune(
         sessions_deleted=deleted.sessions,
         events_deleted=deleted.events,
         sessions_affected=deleted.sessions_affected,
+        artifacts_deleted=deleted.artifacts,
+        artifact_table=scope.artifact_table,
     )
+
+
+class _Scope(NamedTuple):
+    """What a prune works on: the table set, ``?1`` and ``?2``, the artifacts table."""
+
+    tables: TableSet
+    params: _Params
+    artifact_table: str | None
+
+    def render_artifacts(self, template: str) -> str:
+        assert self.artifact_table is not None
+        return template.format(
+            artifacts=quoted(self.artifact_table), sessions=self.tables.names.sessions
+        )
 
 
 class _Batches(NamedTuple):
@@ -286,43 +347,55 @@ class _Batches(NamedTuple):
                 return done
 
 
-def _count_idle(connection: sqlite3.Connection, tables: TableSet, params: _Params) -> _Deleted:
-    sessions, events = connection.execute(tables.render(COUNT_IDLE_SESSIONS), params).fetchone()
-    return _Deleted(sessions=sessions, events=events, sessions_affected=sessions)
+def _count_idle(connection: sqlite3.Connection, scope: _Scope) -> _Deleted:
+    sessions, events = connection.execute(
+        scope.tables.render(COUNT_IDLE_SESSIONS), scope.params
+    ).fetchone()
+    artifacts = 0
+    if scope.artifact_table is not None:
+        sql = scope.render_artifacts(COUNT_IDLE_ARTIFACTS)
+        (artifacts,) = connection.execute(sql, scope.params).fetchone()
+    return _Deleted(sessions, events, sessions, artifacts)
 
 
-def _delete_idle(
-    batches: _Batches, tables: TableSet, params: _Params, expected: _Deleted
-) -> _Deleted:
+def _delete_idle(batches: _Batches, scope: _Scope, expected: _Deleted) -> _Deleted:
+    tables, params = scope.tables, scope.params
     select_batch, count_events = (
         tables.render(SELECT_IDLE_BATCH),
         tables.render(COUNT_EVENTS_OF_SESSION),
     )
     delete_session = tables.render(DELETE_SESSION)
-    connection, events = batches.connection, 0
+    delete_artifacts = None
+    if scope.artifact_table is not None:
+        delete_artifacts = scope.render_artifacts(DELETE_SESSION_ARTIFACTS)
+    connection, events, artifacts = batches.connection, 0, 0
 
     def delete_batch() -> int:
-        nonlocal events
+        nonlocal events, artifacts
         batch = connection.execute(select_batch, (*params, batches.size)).fetchall()
-        for (session_key,) in batch:
+        for session_key, *_ in batch:
             events += connection.execute(count_events, (session_key,)).fetchone()[0]
-        connection.executemany(delete_session, batch)
+        connection.executemany(delete_session, [(row[0],) for row in batch])
+        if delete_artifacts is not None and batch:
+            # In the batch's transaction: a session and its artifacts go together.
+            artifacts += connection.executemany(
+                delete_artifacts, [row[1:] for row in batch]
+            ).rowcount
         return len(batch)
 
     sessions = batches.run(delete_batch, expected.sessions)
-    return _Deleted(sessions=sessions, events=events, sessions_affected=sessions)
+    return _Deleted(sessions, events, sessions, artifacts)
 
 
-def _count_old_events(
-    connection: sqlite3.Connection, tables: TableSet, params: _Params
-) -> _Deleted:
-    events, sessions = connection.execute(tables.render(COUNT_OLD_EVENTS), params).fetchone()
+def _count_old_events(connection: sqlite3.Connection, scope: _Scope) -> _Deleted:
+    events, sessions = connection.execute(
+        scope.tables.render(COUNT_OLD_EVENTS), scope.params
+    ).fetchone()
     return _Deleted(sessions=0, events=events, sessions_affected=sessions)
 
 
-def _delete_old_events(
-    batches: _Batches, tables: TableSet, params: _Params, expected: _Deleted
-) -> _Deleted:
+def _delete_old_events(batches: _Batches, scope: _Scope, expected: _Deleted) -> _Deleted:
+    tables, params = scope.tables, scope.params
     select_batch, delete_event = tables.render(SELECT_OLD_EVENTS_BATCH), tables.render(DELETE_EVENT)
     connection, last_seq = batches.connection, -1
     sessions: set[int] = set()
@@ -343,8 +416,8 @@ def _delete_old_events(
 _MODES: dict[
     PruneMode,
     tuple[
-        Callable[[sqlite3.Connection, TableSet, _Params], _Deleted],
-        Callable[[_Batches, TableSet, _Params, _Deleted], _Deleted],
+        Callable[[sqlite3.Connection, _Scope], _Deleted],
+        Callable[[_Batches, _Scope, _Deleted], _Deleted],
     ],
 ] = {
     "idle_sessions": (_count_idle, _delete_idle),
