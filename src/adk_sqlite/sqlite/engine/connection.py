@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,7 +202,7 @@ def configure_connection(
     if target.in_memory:
         return
     if role == "writer" and not target.read_only:
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        mode = _switch_to_wal(connection, busy_timeout_ms)
         if mode is None or str(mode[0]).lower() != "wal":
             raise errors.DatabaseUnavailableError(
                 f"{target.describe()}: could not switch to WAL journal mode (got {mode!r})"
@@ -211,6 +212,25 @@ def configure_connection(
     connection.execute(f"PRAGMA synchronous = {synchronous}")
     if role == "reader":
         connection.execute("PRAGMA query_only = ON")
+
+
+def _switch_to_wal(connection: sqlite3.Connection, busy_timeout_ms: int) -> Any:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
+
+    SQLite does not call the busy handler for this pragma in every case: two stores
+    opening one new file at the same moment can get SQLITE_BUSY at once. This runs on
+    a worker thread, so waiting here blocks no event loop.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            return connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if not is_busy_error(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def connect_configured(
