@@ -9,6 +9,7 @@ when its coroutine returns (``dropped``: garbage-collected open, which warns).
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import textwrap
@@ -126,3 +127,51 @@ def test_close_sync_then_close_is_a_no_op(tmp_path: Path) -> None:
 @pytest.mark.parametrize("unused", [None])
 def test_the_script_is_valid_python(unused: None) -> None:
     compile(textwrap.dedent(SCRIPT), "<child>", "exec")
+
+
+SIGTERM_SCRIPT = """
+import asyncio, sys, time
+from adk_sqlite import SessionService, SqliteStore
+from adk_sqlite.closing import close_on_sigterm
+
+held = []
+
+async def main():
+    store = SqliteStore(sys.argv[1])
+    held.append(store)
+    sessions = SessionService(store)
+    await sessions.create_session(app_name="app", user_id="u", session_id="s")
+
+asyncio.run(main())
+assert close_on_sigterm()
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_sigterm_closes_what_is_open_then_ends_the_process_as_sigterm(tmp_path: Path) -> None:
+    database = tmp_path / "agent.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_SCRIPT, str(database)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        assert Path(f"{database}-wal").exists()
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGTERM
+    assert not Path(f"{database}-wal").exists()
+
+    async def check() -> None:
+        async with SqliteStore(database) as store:
+            listing = await SessionService(store).list_sessions(app_name="app", user_id="u")
+            assert [s.id for s in listing.sessions] == ["s"]
+
+    asyncio.run(check())
