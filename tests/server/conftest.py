@@ -1,7 +1,8 @@
-"""Fixtures of the server tests: the shared stores closed, ADK's module caches restored."""
+"""Fixtures of the server tests: shared stores closed; SIGTERM and module caches restored."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,14 @@ async def _close_shared_stores() -> AsyncIterator[None]:
     yield
     await close_stores()
     assert len(shared_stores) == 0
+
+
+@pytest.fixture(autouse=True)
+def _restore_sigterm_handler() -> Iterator[None]:
+    """Building a service from a URL installs a SIGTERM handler: not beyond the test."""
+    handler = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, handler)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from adk_sqlite import (
     SessionService,
     SqliteStore,
     StoreClosedError,
+    closing,
 )
 from adk_sqlite.adk import registry
 from adk_sqlite.adk.registry import StoreServiceFactory, open_store, shared_stores
@@ -327,3 +329,23 @@ async def test_closing_the_shared_stores_closes_every_one_even_if_one_fails(
     assert len(shared_stores) == 0
     with pytest.raises(StoreClosedError):
         await SessionService(other).create_session(app_name="a", user_id="u")
+
+
+def test_building_a_service_from_a_url_installs_the_sigterm_close(tmp_path: Path) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    get_service_registry().create_session_service(f"adk-sqlite:///{tmp_path}/agents.db")
+
+    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    # True over a handler that is not the default one: only when it is the closing one.
+    assert closing.close_on_sigterm()
+
+
+def test_a_sigterm_handler_of_the_application_is_left_alone(tmp_path: Path) -> None:
+    def handler(signum: int, frame: object) -> None: ...
+
+    signal.signal(signal.SIGTERM, handler)
+
+    get_service_registry().create_session_service(f"adk-sqlite:///{tmp_path}/agents.db")
+
+    assert signal.getsignal(signal.SIGTERM) is handler

@@ -16,7 +16,9 @@ One store per URL per process: the session, artifact and memory services opened
 from the same URL (the same file once resolved, the same options in any order)
 share one store object, kept in `shared_stores`. ADK never closes its services;
 `close_stores` closes every store opened here (a server's shutdown hook, a test's
-teardown). Closing one service closes the store under all of them.
+teardown). Closing one service closes the store under all of them. Otherwise the
+stores close when the process ends: at exit (`adk_sqlite.closing.close_at_exit`),
+and, for a server ADK built from these URLs, on SIGTERM too (see `StoreServiceFactory`).
 
 A service kind whose module is not part of this adk-sqlite yet (memory) is
 registered once the module exists; see `SERVICE_FACTORIES`.
@@ -35,6 +37,7 @@ from typing import Any, Literal
 from google.adk.cli.service_registry import ServiceRegistry, get_service_registry
 
 from adk_sqlite.adk.service_urls import SCHEMES, StoreUrl, parse_store_url
+from adk_sqlite.closing import close_on_sigterm
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
 from adk_sqlite.store import BaseAsyncStore
@@ -165,6 +168,10 @@ class StoreServiceFactory:
     ADK's ``sqlite://``); the other keyword arguments (``session_db_kwargs`` of
     ``get_fast_api_app``, e.g. ``owner_id``) go to the service's constructor.
 
+    A call also installs `adk_sqlite.closing.close_on_sigterm` (from the main
+    thread, over SIGTERM's default action only), so that a server stopped by
+    SIGTERM closes its stores, as one stopped by Ctrl-C does through ``atexit``.
+
     Attributes:
         kind: Which ADK service.
         module: The module that defines the service class, imported at the
@@ -181,7 +188,12 @@ class StoreServiceFactory:
     def __call__(self, uri: str, **kwargs: Any) -> Any:
         kwargs.pop("agents_dir", None)
         service_class = self.service_class()
-        return service_class(open_store(uri), **kwargs)
+        service = service_class(open_store(uri), **kwargs)
+        # ADK builds its services before uvicorn serves; uvicorn then takes SIGTERM
+        # and, after its graceful shutdown, raises it again with the handler it found:
+        # this one closes the stores (the WAL checkpointed) before the process ends.
+        close_on_sigterm()
+        return service
 
     def available(self) -> bool:
         """Whether the service's module is part of this installation."""
