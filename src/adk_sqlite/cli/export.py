@@ -18,7 +18,12 @@ from adk_sqlite.cli._output import (
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import find_table_set
-from adk_sqlite.transfer.export import ExportProgress, ExportReport, export_to_postgres
+from adk_sqlite.transfer.export import (
+    ExportProgress,
+    ExportReport,
+    TargetOptions,
+    export_to_postgres,
+)
 
 __all__ = ["command"]
 
@@ -27,6 +32,7 @@ __all__ = ["command"]
     "export",
     "adk-sqlite export sessions.db postgresql://agents@db.internal:5432/agents",
     'adk-sqlite export sessions.db "$DATABASE_URL" --app support --json',
+    'adk-sqlite export tenants.db "$DATABASE_URL" --owner-column "tenant_id BIGINT NOT NULL"',
 )
 @click.argument("url", metavar="POSTGRESQL_URL")
 @click.option("--app", "app_name", metavar="APP", help="Export only this app's sessions and state.")
@@ -36,7 +42,23 @@ __all__ = ["command"]
     default=10_000,
     show_default=True,
     metavar="EVENTS",
-    help="Events per COPY batch (and per transaction).",
+    help="Events (or artifact versions) per COPY batch and per transaction.",
+)
+@click.option(
+    "--source-artifact-table",
+    metavar="NAME",
+    help="For a DB holding several artifacts tables: the one to export.",
+)
+@click.option("--session-table", metavar="NAME", help="The sessions table on PostgreSQL.")
+@click.option("--events-table", metavar="NAME", help="The events table on PostgreSQL.")
+@click.option("--app-state-table", metavar="NAME", help="The app: state table on PostgreSQL.")
+@click.option("--user-state-table", metavar="NAME", help="The user: state table on PostgreSQL.")
+@click.option("--artifact-table", metavar="NAME", help="The artifacts table on PostgreSQL.")
+@click.option(
+    "--owner-column",
+    "owner_id_column",
+    metavar="DDL",
+    help='An owner column on PostgreSQL, e.g. "tenant_id BIGINT NOT NULL".',
 )
 @database_options(5.0)
 def command(
@@ -44,20 +66,23 @@ def command(
     url: str,
     app_name: str | None,
     batch_size: int,
+    source_artifact_table: str | None,
     table_set: str | None,
     busy_timeout: float,
     as_json: bool,
+    **target_options: str | None,
 ) -> None:
-    """Copy sessions, events and app:/user: state into PostgreSQL, verified.
+    """Copy sessions, events, app:/user: state and artifacts into PostgreSQL, verified.
 
     DB is read through a read-only snapshot, so agents can keep writing to it.
     POSTGRESQL_URL is postgresql://user@host:5432/database (leave the password
     out and set PGPASSWORD); the tables are created there when missing. Every
-    row is copied byte for byte and checked afterwards: row counts per table and
-    a SHA-256 of each session's events. Running it again is harmless: it copies
-    only what the target lacks, and resumes an export that was interrupted.
-    DB's tables are found by the names its store recorded; on PostgreSQL they
-    get the default names.
+    row is copied byte for byte and checked afterwards: row counts per table, a
+    SHA-256 of each session's events and of each artifact version. Running it
+    again is harmless: it copies only what the target lacks, and resumes an
+    export that was interrupted. DB's tables are found by the names its store
+    recorded; on PostgreSQL they get the default names, or those given with
+    --session-table ... --artifact-table, as PostgresStore(...) would use them.
     """
     # The file's own table names (a store may have renamed its tables).
     source = find_table_set(database, table_set=table_set, busy_timeout=busy_timeout)
@@ -71,6 +96,9 @@ def command(
                 progress=_events_only(update),
                 busy_timeout=busy_timeout,
                 table_set=source.sessions,
+                source_artifact_table=source_artifact_table,
+                # --session-table ... --owner-column, by PostgresStore's option names.
+                target_options=TargetOptions(**target_options),
             )
         )
     print_result(report, as_json=as_json, render=_render)
@@ -102,9 +130,12 @@ def _render(report: ExportReport) -> None:
             row.table, f"{row.source_rows:,}", f"{row.copied_rows:,}", f"{row.verified_rows:,}"
         )
     out.print(table)
+    artifacts = ""
+    if report.artifact_checksums:
+        artifacts = f" and of {plural(len(report.artifact_checksums), 'artifact version')}"
     out.print(
         Text(
             f"Verified: every row matches, and the event checksums of"
-            f" {plural(len(report.checksums), 'session')} ({report.seconds:.1f} s)."
+            f" {plural(len(report.checksums), 'session')}{artifacts} ({report.seconds:.1f} s)."
         )
     )

@@ -14,8 +14,12 @@ from adk_sqlite.postgres.sql import EVENT_COLUMNS
 
 STAGED_SESSIONS = "adk_sqlite_export_sessions"
 STAGED_EVENTS = "adk_sqlite_export_events"
+STAGED_ARTIFACTS = "adk_sqlite_export_artifacts"
 
-DROP_STAGING = f"DROP TABLE IF EXISTS pg_temp.{STAGED_SESSIONS}, pg_temp.{STAGED_EVENTS}"
+DROP_STAGING = (
+    f"DROP TABLE IF EXISTS pg_temp.{STAGED_SESSIONS}, pg_temp.{STAGED_EVENTS},"
+    f" pg_temp.{STAGED_ARTIFACTS}"
+)
 
 # ``{owner_as_value}`` is ``, "<owner column>" AS owner_value`` or nothing.
 CREATE_SESSION_STAGING = f"""
@@ -121,9 +125,9 @@ ON CONFLICT (app_name, user_id)
 DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
 
 
-def _digest_field(name: str, kind: ColumnKind) -> str:
+def _digest_field(name: str, kind: ColumnKind, alias: str = "e") -> str:
     """One column's encoding as `adk_sqlite.codec.event_digest` defines it, in SQL."""
-    column = f'e."{name}"'
+    column = f'{alias}."{name}"'
     if kind == "float":
         return f"'\\x01'::bytea || float8send({column})"
     if kind == "flag":
@@ -154,4 +158,59 @@ SELECT_EVENT_COUNTS = (
     'SELECT s.app_name, s.user_id, s.id, count(*) FROM "{events}" AS e'
     ' JOIN "{sessions}" AS s USING (session_key)'
     " WHERE ($1::text IS NULL OR s.app_name = $1) GROUP BY s.session_key"
+)
+
+# --- artifacts ----------------------------------------------------------------------
+# ``{artifacts}`` is the target's artifacts table (`adk_sqlite.postgres.artifact_sql`),
+# created on the export's first transaction when the source holds artifacts.
+
+_ARTIFACT_KEY_COLUMNS = ("app_name", "user_id", "session_id", "filename", "version")
+ARTIFACT_STAGING_COLUMNS = (
+    *_ARTIFACT_KEY_COLUMNS,
+    "part",
+    "data",
+    "size",
+    "mime_type",
+    "custom_metadata",
+    "create_time",
+)
+# Its columns, in order: a table of that name with others is refused.
+ARTIFACT_TABLE_COLUMNS = ("id", *ARTIFACT_STAGING_COLUMNS)
+_ARTIFACT_NAMES = ", ".join(ARTIFACT_STAGING_COLUMNS)
+_ARTIFACT_KEY = ", ".join(_ARTIFACT_KEY_COLUMNS)
+
+SELECT_COLUMN_NAMES = """
+SELECT attname FROM pg_attribute
+WHERE attrelid = to_regclass(quote_ident($1)) AND attnum > 0 AND NOT attisdropped
+ORDER BY attnum"""
+CREATE_ARTIFACT_STAGING = (
+    f"CREATE TEMP TABLE {STAGED_ARTIFACTS} ON COMMIT DELETE ROWS AS"
+    f' SELECT {_ARTIFACT_NAMES} FROM "{{artifacts}}" WITH NO DATA'
+)
+# A version the target holds already (same key and number) is left as it is; the
+# verification then compares it with the source's.
+INSERT_STAGED_ARTIFACTS = (
+    f'INSERT INTO "{{artifacts}}" ({_ARTIFACT_NAMES}) SELECT {_ARTIFACT_NAMES}'
+    f" FROM {STAGED_ARTIFACTS} ON CONFLICT ({_ARTIFACT_KEY}) DO NOTHING"
+)
+_ARTIFACT_SCOPE = "($1::text IS NULL OR a.app_name = $1)"
+SELECT_ARTIFACT_VERSIONS = (
+    f'SELECT {_ARTIFACT_KEY}, size, create_time FROM "{{artifacts}}" AS a WHERE {_ARTIFACT_SCOPE}'
+)
+
+# The metadata checksum of a version (`adk_sqlite.transfer.export_artifacts`): the
+# event digest's encoding of these columns, in this order, then SHA-256.
+ARTIFACT_DIGEST_COLUMNS: tuple[tuple[str, ColumnKind], ...] = (
+    ("part", "text"),
+    ("mime_type", "text"),
+    ("custom_metadata", "text"),
+    ("create_time", "float"),
+)
+_ARTIFACT_METADATA_DIGEST = (
+    "sha256(" + " || ".join(_digest_field(n, k, "a") for n, k in ARTIFACT_DIGEST_COLUMNS) + ")"
+)
+# Per version: its size, SHA-256 of its bytes (NULL without) and of its metadata.
+SELECT_ARTIFACT_DIGESTS = (
+    f"SELECT {_ARTIFACT_KEY}, size, sha256(data), {_ARTIFACT_METADATA_DIGEST}"
+    f' FROM "{{artifacts}}" AS a WHERE {_ARTIFACT_SCOPE}'
 )

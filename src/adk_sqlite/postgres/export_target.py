@@ -12,13 +12,16 @@ from typing import Any
 
 import asyncpg
 
-from adk_sqlite.errors import ConstraintError
+from adk_sqlite.errors import ConstraintError, SchemaError
 from adk_sqlite.postgres import export_sql as _export_sql
+from adk_sqlite.postgres import sql as _sql
+from adk_sqlite.postgres.artifact_jobs import _name_bytes, _name_text
+from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import postgres_errors, translate_postgres_error
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, TableNames, quoted
 
-__all__ = ["ExportStatements", "TargetTables"]
+__all__ = ["ArtifactTarget", "ExportStatements", "TargetTables"]
 
 # (app_name, user_id, session_id)
 SessionKey = tuple[str, str, str]
@@ -27,6 +30,8 @@ SessionKey = tuple[str, str, str]
 SessionRow = tuple[str, str, str, str, float, float, int, Any]
 # session key -> (event count, hex SHA-256 as `adk_sqlite.codec.event_digest` defines it)
 Digests = dict[SessionKey, tuple[int, str]]
+# (app_name, user_id, session_id, filename, version)
+ArtifactVersionKey = tuple[str, str, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,10 @@ class TargetTables:
 
     async def drop_staging(self) -> None:
         await self._connection.execute(_export_sql.DROP_STAGING)
+
+    def artifacts(self, table: str) -> ArtifactTarget:
+        """The artifacts table ``table`` (a validated name: the store's ``artifact_table``)."""
+        return ArtifactTarget(self, table)
 
     # --- reads ----------------------------------------------------------------------
 
@@ -279,3 +288,82 @@ class TargetTables:
 
 class _RollbackProbeError(Exception):
     """Rolls back the savepoint of a row that was accepted: the probe writes nothing."""
+
+
+class ArtifactTarget:
+    """The target's artifacts table, seen through the export's connection.
+
+    Rows cross as the source's: ``(app_name, user_id, session_id, filename, version,
+    part, data, size, mime_type, custom_metadata, create_time)``, the name as text
+    (stored as ``bytea``, as `adk_sqlite.postgres.artifact_jobs` stores it).
+    """
+
+    def __init__(self, tables: TargetTables, table: str) -> None:
+        self._tables = tables
+        self._connection = tables._connection
+        self.table = table
+        self._create_table = render_artifact_statements(table).create_table
+
+        def render(template: str) -> str:
+            return template.format(artifacts=table)
+
+        self._create_staging = render(_export_sql.CREATE_ARTIFACT_STAGING)
+        self._insert_staged = render(_export_sql.INSERT_STAGED_ARTIFACTS)
+        self._select_versions = render(_export_sql.SELECT_ARTIFACT_VERSIONS)
+        self._select_digests = render(_export_sql.SELECT_ARTIFACT_DIGESTS)
+
+    async def prepare(self) -> None:
+        """Creates the table as a store would, checks it, and stages (caller's transaction).
+
+        Raises:
+            SchemaError: A table of that name exists with other columns.
+        """
+        connection = self._connection
+        # A store creates it under the migrations' lock too: concurrent creations
+        # of one table can fail on the catalog.
+        await connection.execute(_sql.LOCK_MIGRATIONS, _sql.MIGRATION_LOCK_KEY)
+        await connection.execute(self._create_table)
+        rows = await connection.fetch(_export_sql.SELECT_COLUMN_NAMES, self.table)
+        columns = tuple(row[0] for row in rows)
+        if columns != _export_sql.ARTIFACT_TABLE_COLUMNS:
+            raise SchemaError(
+                f"{self._tables._where}: table {self.table!r} is not an adk-sqlite artifacts"
+                f" table (its columns are {', '.join(columns)})"
+            )
+        await connection.execute(self._create_staging)
+
+    async def versions(self, app_name: str | None) -> dict[ArtifactVersionKey, tuple[int, float]]:
+        """Every version's (size, create time), by key."""
+        rows = await self._connection.fetch(self._select_versions, app_name)
+        return {
+            (row[0], row[1], row[2], _name_text(row[3]), row[4]): (row[5], row[6]) for row in rows
+        }
+
+    async def digests(
+        self, app_name: str | None
+    ) -> dict[ArtifactVersionKey, tuple[int, str | None, str]]:
+        """Every version's size, SHA-256 of its bytes (None without) and of its metadata."""
+        rows = await self._connection.fetch(self._select_digests, app_name)
+        return {
+            (row[0], row[1], row[2], _name_text(row[3]), row[4]): (
+                row[5],
+                None if row[6] is None else bytes(row[6]).hex(),
+                bytes(row[7]).hex(),
+            )
+            for row in rows
+        }
+
+    async def insert(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """COPYs the rows in and inserts the versions the target lacks; returns how many."""
+        if not rows:
+            return 0
+        records = [(*row[:3], _name_bytes(row[3]), *row[4:]) for row in rows]
+        return await self._tables._bulk_or_explain(lambda: self._copy(records), records, None)
+
+    async def _copy(self, records: Sequence[tuple[Any, ...]]) -> int:
+        await self._connection.copy_records_to_table(
+            _export_sql.STAGED_ARTIFACTS,
+            records=records,
+            columns=_export_sql.ARTIFACT_STAGING_COLUMNS,
+        )
+        return _inserted(await self._connection.execute(self._insert_staged))

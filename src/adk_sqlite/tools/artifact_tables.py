@@ -18,7 +18,11 @@ __all__ = ["choose_artifact_table"]
 
 
 def choose_artifact_table(
-    connection: sqlite3.Connection, wanted: str | None, where: str
+    connection: sqlite3.Connection,
+    wanted: str | None,
+    where: str,
+    *,
+    option: str = "--artifact-table NAME (artifact_table= in Python)",
 ) -> str | None:
     """``wanted`` if the file holds that artifacts table, else the only one, else None.
 
@@ -26,6 +30,7 @@ def choose_artifact_table(
         connection: An open connection to the file.
         wanted: The artifacts table asked for (``--artifact-table``), or None.
         where: The file, for messages.
+        option: How the caller names the table, for the message that asks for it.
 
     Returns:
         The table's (validated) name, or None when the file holds no artifacts
@@ -47,6 +52,6 @@ def choose_artifact_table(
     if len(found) > 1:
         raise ConfigurationError(
             f"{where}: holds {len(found)} artifacts tables ({', '.join(found)}); choose one"
-            " with --artifact-table NAME (artifact_table= in Python)"
+            f" with {option}"
         )
     return found[0] if found else None

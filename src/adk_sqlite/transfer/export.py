@@ -25,6 +25,10 @@ How a run goes:
    checksum of the exported scope is compared with the source. A difference is
    an `ExportVerificationError` naming the sessions.
 
+Artifacts (`adk_sqlite.transfer.export_artifacts`) go along: their table is created
+and their conflict check made in the first transaction, their versions copied after
+the events, one transaction per batch, and each version verified with the rest.
+
 Only PostgreSQL needs the ``postgres`` extra; this module imports asyncpg when
 `export_to_postgres` runs, so its report types import without it.
 """
@@ -40,7 +44,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adk_sqlite.errors import ConfigurationError, ExportConflictError, ExportVerificationError
+from adk_sqlite.transfer.export_artifacts import ArtifactExport, mismatch_lines
 from adk_sqlite.transfer.export_report import (
+    ArtifactChecksum,
     ExportProgress,
     ExportReport,
     ExportTableReport,
@@ -49,6 +55,7 @@ from adk_sqlite.transfer.export_report import (
     SessionKey,
 )
 from adk_sqlite.transfer.export_source import EMPTY_DIGEST, SourceSnapshot, source_tables
+from adk_sqlite.transfer.export_target_store import TargetOptions, target_store
 
 if TYPE_CHECKING:
     from adk_sqlite.postgres import PostgresStore
@@ -56,10 +63,12 @@ if TYPE_CHECKING:
     from adk_sqlite.sqlite import SqliteStore
 
 __all__ = [
+    "ArtifactChecksum",
     "ExportProgress",
     "ExportReport",
     "ExportTableReport",
     "SessionChecksum",
+    "TargetOptions",
     "export_to_postgres",
 ]
 
@@ -110,8 +119,10 @@ async def export_to_postgres(
     progress: ProgressCallback | None = None,
     busy_timeout: float = 5.0,
     table_set: str | None = None,
+    source_artifact_table: str | None = None,
+    target_options: TargetOptions | None = None,
 ) -> ExportReport:
-    """Copies sessions, events and ``app:``/``user:`` state from SQLite into PostgreSQL.
+    """Copies sessions, events, ``app:``/``user:`` state and artifacts from SQLite into PostgreSQL.
 
     Safe to run again at any time: it is idempotent (each row is stored once),
     resumable (a killed run continues where its last batch committed) and
@@ -134,6 +145,12 @@ async def export_to_postgres(
         table_set: With a path: export the table set the file recorded under
             this sessions table's name (its other names and owner column are
             read from the file) instead of the default names.
+        source_artifact_table: With a path to a file holding several artifacts
+            tables: the one to export (default: the file's only one, if any; a
+            SqliteStore source uses its own ``artifact_table``). On PostgreSQL the
+            versions go into the target store's ``artifact_table``.
+        target_options: With a URL target: the `PostgresStore` table names and
+            owner column to use there (`TargetOptions`; default names otherwise).
 
     Returns:
         The verified report.
@@ -147,8 +164,9 @@ async def export_to_postgres(
             tables exist with another schema (`SchemaVersionError` when newer).
         ConstraintError: The target refused a row, e.g. an owner id its owner
             column rejects; the message names the session. Nothing was written.
-        ExportConflictError: A target session holds events its source lacks.
-            Nothing was written.
+        ExportConflictError: A target session holds events its source lacks, or
+            a target artifact version differs from the source's (or is one the
+            source lacks, of a name it holds). Nothing was written.
         ExportVerificationError: After copying, the target differs from the
             source; the message names the sessions.
     """
@@ -158,8 +176,8 @@ async def export_to_postgres(
         raise ConfigurationError(f"app_name={app_name!r}: expected a string or None")
     if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
         raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
-    tables = source_tables(source, table_set)
-    store, owns_store = _target_store(target)
+    tables = source_tables(source, table_set, source_artifact_table)
+    store, owns_store = target_store(target, target_options)
     notify = _Progress(progress)
     started = time.perf_counter()
     try:
@@ -177,10 +195,14 @@ async def export_to_postgres(
                     source=await _read_source(snapshot, app_name),
                     app_name=app_name,
                     notify=notify,
+                    artifacts=ArtifactExport(
+                        snapshot, target_tables, store.artifact_table, app_name, notify
+                    ),
                 )
                 try:
                     await run.write_sessions_and_states()
                     await run.copy_events(batch_size)
+                    await run.artifacts.copy(batch_size)
                     return await run.verify(
                         source_name=tables.describe(), target_name=store.database, started=started
                     )
@@ -196,16 +218,6 @@ async def export_to_postgres(
     finally:
         if owns_store:
             await store.close()
-
-
-def _target_store(target: object) -> tuple[PostgresStore, bool]:
-    from adk_sqlite.postgres import PostgresStore
-
-    if isinstance(target, PostgresStore):
-        return target, False
-    if isinstance(target, str):
-        return PostgresStore(target), True
-    raise ConfigurationError(f"target={target!r}: expected a postgresql:// URL or a PostgresStore")
 
 
 async def _read_source(snapshot: SourceSnapshot, app_name: str | None) -> _Source:
@@ -226,12 +238,13 @@ class _ExportRun:
     source: _Source
     app_name: str | None
     notify: _Progress
+    artifacts: ArtifactExport
     copied: _Counts = field(default_factory=_Counts)
     existing: dict[SessionKey, tuple[Any, ...]] = field(default_factory=dict)
     held: dict[SessionKey, int] = field(default_factory=dict)
 
     async def write_sessions_and_states(self) -> None:
-        """One transaction: tables, conflict check, new sessions, state rows."""
+        """One transaction: tables, conflict checks, new sessions, state rows."""
         source, target = self.source, self.target
         self.notify("sessions", 0, len(source.sessions))
         async with target.transaction():
@@ -239,6 +252,7 @@ class _ExportRun:
             self.existing = await target.sessions(self.app_name)
             self.held = await target.event_counts(self.app_name)
             _refuse_conflicts(source, self.held)
+            await self.artifacts.prepare()
             self.copied.sessions = await target.insert_sessions(
                 [row for key, row in source.sessions.items() if key not in self.existing]
             )
@@ -331,6 +345,7 @@ class _ExportRun:
         started: float,
     ) -> ExportReport:
         source, target, copied = self.source, self.target, self.copied
+        artifacts, mismatched_artifacts, artifact_checksums = await self.artifacts.verify()
         sessions = await target.sessions(self.app_name)
         app_states = await target.app_states(self.app_name)
         user_states = await target.user_states(self.app_name)
@@ -377,6 +392,7 @@ class _ExportRun:
             target=target_name,
             app_name=self.app_name,
             verified=not mismatched
+            and not mismatched_artifacts
             and all(table.verified_rows == table.source_rows for table in tables),
             sessions=tables[0],
             events=tables[1],
@@ -387,6 +403,9 @@ class _ExportRun:
                 SessionChecksum(*key, *source.digest(key)) for key in sorted(source.sessions)
             ),
             seconds=time.perf_counter() - started,
+            artifacts=artifacts,
+            mismatched_artifacts=mismatched_artifacts,
+            artifact_checksums=artifact_checksums,
         )
 
 
@@ -427,6 +446,7 @@ def _mismatch_message(
                 f"  table {table.table!r}: {table.source_rows - table.verified_rows} state row(s)"
                 " differ"
             )
+    lines.extend(mismatch_lines(report.mismatched_artifacts))
     return "\n".join(lines)
 
 

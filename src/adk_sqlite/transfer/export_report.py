@@ -12,6 +12,8 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "ArtifactChecksum",
+    "ArtifactVersionKey",
     "ExportProgress",
     "ExportReport",
     "ExportTableReport",
@@ -20,9 +22,11 @@ __all__ = [
     "SessionKey",
 ]
 
-Phase = Literal["sessions", "events", "verify"]
+Phase = Literal["sessions", "events", "artifacts", "verify"]
 # (app_name, user_id, session_id)
 SessionKey = tuple[str, str, str]
+# (app_name, user_id, session_id ('' for a user-scoped artifact), filename, version)
+ArtifactVersionKey = tuple[str, str, str, str, int]
 
 
 class ExportProgress(msgspec.Struct, frozen=True):
@@ -32,8 +36,9 @@ class ExportProgress(msgspec.Struct, frozen=True):
         phase: ``"sessions"`` (creating the tables, comparing with the
             target, writing new session and state rows; units are sessions),
             ``"events"`` (reading every source event once, checksumming it and
-            copying the ones the target lacks; units are events read) or
-            ``"verify"`` (units are steps).
+            copying the ones the target lacks; units are events read),
+            ``"artifacts"`` (the same for artifact versions; units are versions
+            read) or ``"verify"`` (units are steps).
         done: Units finished so far in this phase.
         total: Units in this phase (``done == total`` when it ends).
     """
@@ -73,6 +78,33 @@ class SessionChecksum(msgspec.Struct, frozen=True):
     sha256: str
 
 
+class ArtifactChecksum(msgspec.Struct, frozen=True):
+    """One artifact version as verified, computed on the source and compared with the target's.
+
+    Attributes:
+        app_name: The artifact's app.
+        user_id: Its user.
+        session_id: Its session, or ``""`` for a user-scoped (``user:``) artifact.
+        filename: Its name.
+        version: The version number.
+        size: The content's size in bytes, as stored.
+        sha256: SHA-256 (hex) of the version's bytes, or None when it holds none
+            (text, a ``file_data`` pointer).
+        metadata_sha256: SHA-256 (hex) of its part JSON, mime type, custom
+            metadata and create time, as `adk_sqlite.transfer.export_artifacts`
+            defines it.
+    """
+
+    app_name: str
+    user_id: str
+    session_id: str
+    filename: str
+    version: int
+    size: int
+    sha256: str | None
+    metadata_sha256: str
+
+
 class ExportReport(msgspec.Struct, frozen=True):
     """The outcome of `export_to_postgres`.
 
@@ -92,6 +124,11 @@ class ExportReport(msgspec.Struct, frozen=True):
         checksums: Every exported session's event count and checksum, as
             computed on the source and compared with the target's.
         seconds: Wall time of the run.
+        artifacts: The artifacts table (rows are versions); all zero when the
+            source holds no artifacts table.
+        mismatched_artifacts: Artifact versions ``[app, user, session, name,
+            version]`` the target does not hold identically; empty when verified.
+        artifact_checksums: Every exported artifact version's size and checksums.
     """
 
     source: str
@@ -105,10 +142,13 @@ class ExportReport(msgspec.Struct, frozen=True):
     mismatched: tuple[SessionKey, ...]
     checksums: tuple[SessionChecksum, ...]
     seconds: float
+    artifacts: ExportTableReport
+    mismatched_artifacts: tuple[ArtifactVersionKey, ...]
+    artifact_checksums: tuple[ArtifactChecksum, ...]
 
     @property
     def tables(self) -> tuple[ExportTableReport, ...]:
-        return (self.sessions, self.events, self.app_states, self.user_states)
+        return (self.sessions, self.events, self.app_states, self.user_states, self.artifacts)
 
     def __repr__(self) -> str:
         # A report may hold a checksum per session: keep its repr short.
@@ -116,5 +156,8 @@ class ExportReport(msgspec.Struct, frozen=True):
             f"ExportReport(source={self.source!r}, target={self.target!r},"
             f" app_name={self.app_name!r}, verified={self.verified!r},"
             f" tables={self.tables!r}, mismatched={len(self.mismatched)},"
-            f" checksums=<{len(self.checksums)} sessions>, seconds={self.seconds:.2f})"
+            f" checksums=<{len(self.checksums)} sessions>,"
+            f" mismatched_artifacts={len(self.mismatched_artifacts)},"
+            f" artifact_checksums=<{len(self.artifact_checksums)} versions>,"
+            f" seconds={self.seconds:.2f})"
         )

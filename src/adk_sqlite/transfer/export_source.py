@@ -27,7 +27,8 @@ from adk_sqlite.sqlite.database_file import connect_read_only, resolve_file
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database, sqlite_errors
 from adk_sqlite.sqlite.schema import sql as sqlite_sql
 from adk_sqlite.sqlite.schema.statements import TableNames as SqliteTableNames
-from adk_sqlite.sqlite.table_sets import DEFAULT_TABLE_NAMES, choose_table_set
+from adk_sqlite.sqlite.table_sets import DEFAULT_TABLE_NAMES, artifact_tables_in, choose_table_set
+from adk_sqlite.tools.artifact_tables import choose_artifact_table
 
 __all__ = ["SourceSnapshot", "SourceTables", "source_tables"]
 
@@ -59,6 +60,8 @@ class SourceTables:
 
     With ``recorded``, only ``sessions`` is known yet: the other names are the
     ones the file recorded for that table set, read when the source is opened.
+    The artifacts table is a store's (``artifact_table_of_store``), used when the
+    file holds it, or the one asked for, or else the file's only one.
     """
 
     target: DatabaseTarget
@@ -68,34 +71,48 @@ class SourceTables:
     user_states: str
     owner_column: str | None
     recorded: bool = False
+    artifact_table: str | None = None
+    artifact_table_of_store: bool = False
 
     def describe(self) -> str:
         return self.target.describe()
 
 
-def source_tables(source: object, table_set: str | None = None) -> SourceTables:
+def source_tables(
+    source: object, table_set: str | None = None, artifact_table: str | None = None
+) -> SourceTables:
     """Understands ``source``: a SQLite path or URL, or a SqliteStore.
 
     A path's tables have the default names, or, given ``table_set`` (a sessions
-    table's name), the names the file recorded for that table set.
+    table's name), the names the file recorded for that table set; its artifacts
+    table is ``artifact_table``, or the file's only one.
 
     Raises:
         ConfigurationError: Anything else, an in-memory database (another
-            connection cannot see it), or a ``table_set`` with a SqliteStore.
+            connection cannot see it), or a ``table_set`` or ``artifact_table``
+            with a SqliteStore.
     """
+    if (table_set is not None or artifact_table is not None) and not isinstance(
+        source, str | os.PathLike
+    ):
+        raise ConfigurationError(
+            "table_set and source_artifact_table are for a source given by its path;"
+            " a SqliteStore names its tables"
+        )
     if table_set is not None:
-        if not isinstance(source, str | os.PathLike):
-            raise ConfigurationError(
-                "table_set is for a source given by its path; a SqliteStore names its tables"
-            )
+        assert isinstance(source, str | os.PathLike)
         target = parse_database(source)
         if target.path is None:
             raise ConfigurationError("an in-memory SQLite database cannot be exported")
-        return SourceTables(target, table_set, "", "", "", None, recorded=True)
+        return SourceTables(
+            target, table_set, "", "", "", None, recorded=True, artifact_table=artifact_table
+        )
+    artifacts: dict[str, Any] = {"artifact_table": artifact_table}
     if isinstance(source, SqliteStore):
         target = parse_database(source.database)
         names = source.table_names
         owner_name = source.owner_column_name
+        artifacts = {"artifact_table": source.artifact_table, "artifact_table_of_store": True}
     elif isinstance(source, str | os.PathLike):
         target = parse_database(source)
         default = DEFAULT_TABLE_NAMES
@@ -109,7 +126,7 @@ def source_tables(source: object, table_set: str | None = None) -> SourceTables:
         raise ConfigurationError(
             "an in-memory SQLite database cannot be exported: no other connection can read it"
         )
-    return SourceTables(target, *names, owner_column=owner_name)
+    return SourceTables(target, *names, owner_column=owner_name, **artifacts)
 
 
 def _flag(value: int | None) -> bool | None:
@@ -133,6 +150,8 @@ class SourceSnapshot(AsyncClosing):
         self._cursor: sqlite3.Cursor | None = None
         self.digests: dict[SessionKey, SessionDigest] = {}
         """Each session's checksum, filled by reading `events` to the end."""
+        self.artifact_table: str | None = None
+        """The source's artifacts table, or None when it holds none (found on entering)."""
 
     async def __aenter__(self) -> SourceSnapshot:
         try:
@@ -194,6 +213,21 @@ class SourceSnapshot(AsyncClosing):
             )
         if self.owner_column is None:
             self.owner_column = found.owner_column
+        self.artifact_table = self._find_artifact_table(connection, target.describe())
+
+    def _find_artifact_table(self, connection: sqlite3.Connection, where: str) -> str | None:
+        wanted = self.tables.artifact_table
+        if self.tables.artifact_table_of_store:
+            # A store's table exists once it has saved an artifact.
+            assert wanted is not None
+            found = artifact_tables_in(connection)
+            return next((name for name in found if name.lower() == wanted.lower()), None)
+        return choose_artifact_table(
+            connection,
+            wanted,
+            where,
+            option="--source-artifact-table NAME (source_artifact_table= in Python)",
+        )
 
     def _render(self, template: str) -> str:
         owner = "" if self.owner_column is None else f', "{self.owner_column}"'
@@ -211,6 +245,15 @@ class SourceSnapshot(AsyncClosing):
         return self._connection.execute(self._render(template), (app_name,)).fetchall()
 
     # --- reads ---------------------------------------------------------------------------
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``job`` with the snapshot's connection on its thread, inside the snapshot."""
+
+        def with_connection() -> T:
+            assert self._connection is not None
+            return job(self._connection)
+
+        return await self._call(with_connection)
 
     async def sessions(self, app_name: str | None) -> dict[SessionKey, tuple[Any, ...]]:
         """Session rows in the target's layout: key, state text, times, revision, owner."""
