@@ -2,7 +2,8 @@
 
 The agent's model is `adk_sqlite.testing.ScriptedModel`, built when ADK imports
 the agent module, so a server answers without a network or an API key. Its
-script starts with a tool call that writes state (two model calls), then has
+script starts with a tool call that writes state and saves an artifact it loads
+back (two model calls), then has
 far more replies than any test makes in one process: `ScriptedModel` raises
 once its script runs out.
 """
@@ -32,15 +33,20 @@ SERVICES_PY = "import adk_sqlite.adk.registry  # noqa: F401\n"
 AGENT_PY = '''\
 from google.adk.agents import LlmAgent
 from google.adk.tools.tool_context import ToolContext
+from google.genai import types
 
 from adk_sqlite.testing import ScriptedModel, call_tool, say
 
 
-def remember(fact: str, tool_context: ToolContext) -> dict[str, str]:
-    """Remembers a fact about the user."""
+async def remember(fact: str, tool_context: ToolContext) -> dict[str, object]:
+    """Remembers a fact about the user, in state and in an artifact it reads back."""
     tool_context.state["user:last_fact"] = fact
     tool_context.state["facts"] = tool_context.state.get("facts", 0) + 1
-    return {"saved": fact}
+    version = await tool_context.save_artifact(
+        "facts.txt", types.Part.from_bytes(data=fact.encode(), mime_type="text/plain")
+    )
+    loaded = await tool_context.load_artifact("facts.txt")
+    return {"saved": fact, "version": version, "loaded": loaded.inline_data.data.decode()}
 
 
 model = ScriptedModel(
@@ -108,6 +114,28 @@ class AgentApi:
         errors = [event for event in events if "error" in event]
         assert not errors, errors
         return events
+
+    async def artifacts(self, session_id: str) -> dict[str, Any]:
+        """Every artifact of a session through ADK's endpoints: names, versions, contents."""
+        base = f"/apps/{APP}/users/{USER}/sessions/{session_id}/artifacts"
+        names = (await self._get(base)).json()
+        found: dict[str, Any] = {}
+        for name in names:
+            versions = (await self._get(f"{base}/{name}/versions")).json()
+            found[name] = {
+                "versions": versions,
+                "contents": [
+                    (await self._get(f"{base}/{name}/versions/{version}")).json()
+                    for version in versions
+                ],
+                "latest": (await self._get(f"{base}/{name}")).json(),
+            }
+        return found
+
+    async def _get(self, path: str) -> httpx.Response:
+        response = await self.http.get(path)
+        response.raise_for_status()
+        return response
 
     async def list_sessions(self) -> list[dict[str, Any]]:
         response = await self.http.get(f"/apps/{APP}/users/{USER}/sessions")

@@ -1,7 +1,8 @@
 """``adk api_server`` and ``adk web`` as real processes over an adk-sqlite database.
 
-The agents folder holds an offline agent and the one-line ``services.py``; the
-servers are started with ``--session_service_uri adk-sqlite:///<tmp>/agents.db``,
+The agents folder holds an offline agent (whose tool saves an artifact and loads it
+back) and the one-line ``services.py``; the servers are started with
+``--session_service_uri`` and ``--artifact_service_uri adk-sqlite:///<tmp>/agents.db``,
 driven over HTTP on 127.0.0.1, stopped by SIGTERM to their PID, and started again
 on the same database. Each start costs a fresh Python importing ADK (3-10 s), so
 one module-scoped run serves several tests.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ class FirstRun:
     database: Path
     sessions: dict[str, dict[str, Any]]
     listing: list[dict[str, Any]]
+    artifacts: dict[str, Any]
     wal_size_after_exit: int | None
     exit_code: int
     output: str
@@ -41,8 +44,15 @@ class FirstRun:
         return f"adk-sqlite:///{self.database}"
 
 
-async def _converse(base_url: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Two sessions, turns over /run and /run_sse; returns the sessions read back, and the list."""
+Conversation = tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]
+
+
+async def _converse(base_url: str) -> Conversation:
+    """Two sessions, turns over /run and /run_sse.
+
+    Returns the sessions read back, the list, and the first session's artifacts as
+    ADK's artifact endpoints give them.
+    """
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         api = AgentApi(http)
         first = await api.create_session(state={"topic": "tea"})
@@ -59,7 +69,8 @@ async def _converse(base_url: str) -> tuple[dict[str, dict[str, Any]], list[dict
         assert all(replies), replies
         sessions = {id_: await api.get_session(id_) for id_ in (first["id"], "chosen-id")}
         listing = await api.list_sessions()
-    return sessions, listing
+        artifacts = await api.artifacts(first["id"])
+    return sessions, listing, artifacts
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +79,17 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
     agents = write_agents_folder(root)
     database = root / "agents.db"
     url = f"adk-sqlite:///{database}"
-    with adk_server("api_server", agents, "--session_service_uri", url) as server:
-        sessions, listing = asyncio.run(_converse(server.base_url))
+    with adk_server(
+        "api_server", agents, "--session_service_uri", url, "--artifact_service_uri", url
+    ) as server:
+        sessions, listing, artifacts = asyncio.run(_converse(server.base_url))
         exit_code = server.terminate()
     return FirstRun(
         agents=agents,
         database=database,
         sessions=sessions,
         listing=listing,
+        artifacts=artifacts,
         wal_size_after_exit=_wal_size(database),
         exit_code=exit_code,
         output=server.output(),
@@ -92,29 +106,65 @@ def test_api_server_writes_every_turn_to_the_adk_sqlite_database(first_run: Firs
     assert len(first_run.sessions["chosen-id"]["events"]) == 2 * 2
     assert "Using session service URI: adk-sqlite:" in first_run.output
     assert first_run.database.stat().st_size > 0
+    # The tool's save is announced by its event, and the tool read the artifact back.
+    deltas = [e["actions"]["artifactDelta"] for e in tea["events"] if e["actions"]["artifactDelta"]]
+    assert deltas == [{"facts.txt": 0}]
+    results = [
+        part["functionResponse"]["response"]
+        for event in tea["events"]
+        for part in (event.get("content") or {}).get("parts", [])
+        if part.get("functionResponse")
+    ]
+    assert results == [{"saved": "likes tea", "version": 0, "loaded": "likes tea"}]
+
+
+def test_api_server_serves_the_artifacts_from_the_same_database(first_run: FirstRun) -> None:
+    facts = first_run.artifacts["facts.txt"]
+    assert list(first_run.artifacts) == ["facts.txt"]
+    assert facts["versions"] == [0]
+    latest = types.Part.model_validate(facts["latest"])
+    assert latest == types.Part.from_bytes(data=b"likes tea", mime_type="text/plain")
+    assert [types.Part.model_validate(c) for c in facts["contents"]] == [latest]
+    # Sessions and artifacts are in the one database file the URL names.
+    with sqlite3.connect(first_run.database) as connection:
+        assert connection.execute("SELECT filename, version FROM adk_artifacts").fetchall() == [
+            ("facts.txt", 0)
+        ]
 
 
 def test_api_server_restarted_on_the_same_database_finds_every_session_and_event(
     first_run: FirstRun,
 ) -> None:
-    async def read_back(base_url: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    tea_id = next(id_ for id_ in first_run.sessions if id_ != "chosen-id")
+
+    async def read_back(base_url: str) -> Conversation:
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
             api = AgentApi(http)
             listing = await api.list_sessions()
             sessions = {id_: await api.get_session(id_) for id_ in first_run.sessions}
+            artifacts = await api.artifacts(tea_id)
             # The conversation goes on in the new process (whose script starts
             # again with the tool call: message, call, result, answer).
-            await api.run("chosen-id", "I am back.")
-            continued = await api.get_session("chosen-id")
-        assert len(continued["events"]) == len(sessions["chosen-id"]["events"]) + 4
-        return sessions, listing
+            await api.run(tea_id, "I am back.")
+            continued = await api.get_session(tea_id)
+            assert len(continued["events"]) == len(sessions[tea_id]["events"]) + 4
+            # The new turn's tool saved the next version of the same artifact.
+            assert (await api.artifacts(tea_id))["facts.txt"]["versions"] == [0, 1]
+        return sessions, listing, artifacts
 
+    url = first_run.url
     with adk_server(
-        "api_server", first_run.agents, "--session_service_uri", first_run.url
+        "api_server",
+        first_run.agents,
+        "--session_service_uri",
+        url,
+        "--artifact_service_uri",
+        url,
     ) as server:
-        sessions, listing = asyncio.run(read_back(server.base_url))
+        sessions, listing, artifacts = asyncio.run(read_back(server.base_url))
 
     assert sessions == first_run.sessions
+    assert artifacts == first_run.artifacts
     assert sorted(listing, key=lambda s: s["id"]) == sorted(
         first_run.listing, key=lambda s: s["id"]
     )

@@ -8,7 +8,6 @@ building a new app on the same database, whose store then opens the file afresh.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,8 +22,6 @@ from adk_sqlite.adk.registry import close_stores, open_store, shared_stores
 from server.agents_folder import APP, USER, AgentApi, write_agents_folder
 
 pytestmark = pytest.mark.usefixtures("forget_agents_folder")
-
-ARTIFACTS_MISSING = importlib.util.find_spec("adk_sqlite.adk.artifacts") is None
 
 
 def _app(agents: Path, url: str, **options: Any) -> FastAPI:
@@ -85,7 +82,6 @@ async def test_an_invalid_url_stops_the_app_from_being_built(tmp_path: Path) -> 
         _app(agents, f"adk-sqlite:///{tmp_path}/agents.db?busy=1")
 
 
-@pytest.mark.skipif(ARTIFACTS_MISSING, reason="ArtifactService not written yet")
 async def test_sessions_and_artifacts_from_one_url_share_one_store(tmp_path: Path) -> None:
     agents = write_agents_folder(tmp_path)
     url = f"adk-sqlite:///{tmp_path}/agents.db"

@@ -30,7 +30,6 @@ from adk_sqlite import (
 from adk_sqlite.adk import registry
 from adk_sqlite.adk.registry import StoreServiceFactory, open_store, shared_stores
 
-ARTIFACTS_MISSING = importlib.util.find_spec("adk_sqlite.adk.artifacts") is None
 MEMORY_MISSING = importlib.util.find_spec("adk_sqlite.adk.memory") is None
 
 
@@ -226,7 +225,6 @@ def test_memory_is_not_registered_before_its_service_exists(tmp_path: Path) -> N
     assert adk_registry.create_memory_service(f"adk-sqlite:///{tmp_path}/agents.db") is None
 
 
-@pytest.mark.skipif(ARTIFACTS_MISSING, reason="ArtifactService not written yet")
 async def test_session_and_artifact_services_of_one_url_share_one_store(tmp_path: Path) -> None:
     url = f"adk-sqlite:///{tmp_path}/agents.db"
     adk_registry = get_service_registry()
