@@ -28,25 +28,27 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
 
 import msgspec
 
 from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey, StoredArtifact
-from adk_sqlite.errors import (
-    ConfigurationError,
-    CorruptRecordError,
-    DatabaseUnavailableError,
-    SchemaError,
-)
+from adk_sqlite.errors import DatabaseUnavailableError, SchemaError
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
 from adk_sqlite.timestamps import Instant, instant_from_unix
-from adk_sqlite.tools import session_folder
 from adk_sqlite.tools.artifact_rows import artifact_summary_rows, session_or_none
+from adk_sqlite.tools.artifact_versions import (
+    ArtifactContent,
+    ArtifactVersionInfo,
+    Scope,
+    scope_of,
+    version_content,
+    write_artifact_content,
+)
+from adk_sqlite.tools.session_folder import _SELECT_ENTRIES, _entry, is_session_folder
 
 __all__ = [
     "ArtifactContent",
@@ -64,15 +66,11 @@ _USER_PREFIX = "user:"
 _ATTEMPTS = 3
 # The catalog rows of the live sessions whose files may hold matching artifacts.
 SELECT_FOLDER_ENTRIES = (
-    session_folder._SELECT_ENTRIES
+    _SELECT_ENTRIES
     + " WHERE (?1 IS NULL OR app_name = ?1) AND (?2 IS NULL OR user_id = ?2)"
     + " AND (?3 IS NULL OR id = ?3) ORDER BY file_name"
 )
-SELECT_FOLDER_ENTRY = (
-    session_folder._SELECT_ENTRIES + " WHERE app_name = ? AND user_id = ? AND id = ?"
-)
-
-Scope = Literal["session", "user"]
+SELECT_FOLDER_ENTRY = _SELECT_ENTRIES + " WHERE app_name = ? AND user_id = ? AND id = ?"
 
 
 class ArtifactSummary(msgspec.Struct, kw_only=True):
@@ -113,60 +111,6 @@ class ArtifactList(msgspec.Struct, kw_only=True):
     artifacts: list[ArtifactSummary]
 
 
-class ArtifactVersionInfo(msgspec.Struct, kw_only=True):
-    """One stored version, without its content.
-
-    Attributes:
-        session_id: None for a user-scoped artifact.
-        kind: ``"bytes"`` (inline data), ``"text"``, or ``"file"`` (a ``file_data``
-            reference to ``file_uri``, such as ``gs://...`` or ADK's ``artifact://``;
-            the version holds no content of its own).
-        size: The content's size in bytes (text in UTF-8).
-        custom_metadata: The metadata saved with it (any JSON value); None if the
-            stored metadata is not valid JSON.
-        display_name: The inline data's display name, if any.
-        file: The database file that holds it (in a folder, relative to the folder).
-    """
-
-    app_name: str
-    user_id: str
-    session_id: str | None
-    scope: Scope
-    filename: str
-    version: int
-    kind: Literal["bytes", "text", "file"]
-    mime_type: str | None
-    size: int
-    custom_metadata: Any
-    saved: Instant
-    file_uri: str | None
-    display_name: str | None
-    file: str
-    table: str
-
-
-class ArtifactContent(msgspec.Struct, kw_only=True):
-    """One version and its content: ``data`` for bytes, ``text`` for text, else neither."""
-
-    info: ArtifactVersionInfo
-    data: bytes | None
-    text: str | None
-
-    def content_bytes(self) -> bytes | None:
-        """The content as bytes: ``data`` as stored, text in UTF-8; None for a reference."""
-        if self.data is not None:
-            return self.data
-        if self.text is None:
-            return None
-        try:
-            return self.text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise CorruptRecordError(
-                f"version {self.info.version} of {self.info.filename!r} holds text with no"
-                f" UTF-8 form: {exc}"
-            ) from exc
-
-
 # --- listing ------------------------------------------------------------------------
 
 
@@ -197,7 +141,7 @@ def list_artifacts(
         DatabaseLockedError: It stayed locked beyond the busy timeout.
     """
     filters = (app_name, user_id, session_id)
-    if not session_folder.is_session_folder(database):
+    if not is_session_folder(database):
         with _snapshot(database, busy_timeout) as (connection, path):
             found = _summaries(connection, str(path), artifact_table, filters)
         return ArtifactList(artifacts=found)
@@ -206,7 +150,7 @@ def list_artifacts(
     with _snapshot(catalog, busy_timeout) as (connection, _):
         found = _summaries(connection, _psql.CATALOG_FILE, artifact_table, filters)
         rows = connection.execute(SELECT_FOLDER_ENTRIES, filters).fetchall()
-    for entry in (session_folder._entry(root, row) for row in rows):
+    for entry in (_entry(root, row) for row in rows):
         own = (entry.app_name, entry.user_id, entry.id)
         relative = str(entry.file.relative_to(root))
         # A file deleted meanwhile gave its versions to the catalog (read before it).
@@ -237,7 +181,7 @@ def _summaries(
                     app_name=app,
                     user_id=user,
                     session_id=session_or_none(session),
-                    scope=_scope(session),
+                    scope=scope_of(session),
                     filename=name,
                     versions=versions,
                     latest_version=latest,
@@ -291,7 +235,7 @@ def read_artifact(
     """
     scope = USER_SCOPE if session_id is None or filename.startswith(_USER_PREFIX) else session_id
     key = ArtifactKey(app_name=app_name, user_id=user_id, session_id=scope, filename=filename)
-    if not session_folder.is_session_folder(database):
+    if not is_session_folder(database):
         return _read_in_file(database, None, key, version, artifact_table, busy_timeout)
     root = Path(database)
     catalog = root / _psql.CATALOG_FILE
@@ -300,7 +244,7 @@ def read_artifact(
         if scope != USER_SCOPE:
             with _snapshot(catalog, busy_timeout) as (connection, _path):
                 row = connection.execute(SELECT_FOLDER_ENTRY, (app_name, user_id, scope)).fetchone()
-            entry = None if row is None else session_folder._entry(root, row)
+            entry = None if row is None else _entry(root, row)
         if entry is None:
             # User-scoped, or no such session: the catalog holds the versions.
             return _read_in_file(
@@ -344,101 +288,7 @@ def _read_in_file(
     if not found:
         return None
     table, stored = found[0]
-    return _content(key, stored, where, table)
-
-
-def _content(key: ArtifactKey, stored: StoredArtifact, file: str, table: str) -> ArtifactContent:
-    payload = stored.payload
-    part = _json_object(payload.part)
-    inline = _field(part, "inline_data", "inlineData")
-    file_data = _field(part, "file_data", "fileData")
-    text = part.get("text")
-    kind: Literal["bytes", "text", "file"]
-    if payload.data is not None:
-        kind = "bytes"
-    elif isinstance(text, str):
-        kind = "text"
-    elif isinstance(_field(file_data, "file_uri", "fileUri"), str):
-        kind = "file"
-    else:
-        raise CorruptRecordError(
-            f"{file}: version {stored.version} of {key.filename!r} in {table} holds no bytes,"
-            " text or file reference (adk-sqlite check reports such rows)"
-        )
-    return ArtifactContent(
-        info=ArtifactVersionInfo(
-            app_name=key.app_name,
-            user_id=key.user_id,
-            session_id=session_or_none(key.session_id),
-            scope=_scope(key.session_id),
-            filename=key.filename,
-            version=stored.version,
-            kind=kind,
-            mime_type=payload.mime_type,
-            size=payload.size,
-            custom_metadata=_json_or_none(payload.custom_metadata),
-            saved=instant_from_unix(payload.create_time),
-            file_uri=_field(file_data, "file_uri", "fileUri") if kind == "file" else None,
-            display_name=_field(inline, "display_name", "displayName"),
-            file=file,
-            table=table,
-        ),
-        data=payload.data,
-        text=text if kind == "text" else None,
-    )
-
-
-def _json_or_none(text: str) -> Any:
-    try:
-        return msgspec.json.decode(text)
-    except (msgspec.DecodeError, TypeError):
-        return None
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    value = _json_or_none(text)
-    return value if isinstance(value, dict) else {}
-
-
-def _field(value: Any, snake: str, camel: str) -> Any:
-    """A part field by either spelling (ADK writes snake_case; both are valid)."""
-    if not isinstance(value, dict):
-        return None
-    return value.get(snake, value.get(camel))
-
-
-# --- writing the content out ------------------------------------------------------------
-
-
-def write_artifact_content(
-    content: ArtifactContent, destination: str | os.PathLike[str], *, overwrite: bool = False
-) -> int:
-    """Writes a version's content to a new file (bytes as stored, text in UTF-8).
-
-    The file is created exclusively, so an existing file (or a link) is never
-    written through unless ``overwrite`` is given. Returns the bytes written.
-
-    Raises:
-        ConfigurationError: ``destination`` exists and ``overwrite`` is False, or the
-            version is a ``file_data`` reference with no content of its own.
-    """
-    data = content.content_bytes()
-    info = content.info
-    if data is None:
-        raise ConfigurationError(
-            f"version {info.version} of {info.filename!r} holds no content: it refers to"
-            f" {info.file_uri!r}"
-        )
-    path = Path(destination)
-    try:
-        output = path.open("wb" if overwrite else "xb")
-    except FileExistsError:
-        raise ConfigurationError(
-            f"{path}: already exists; --force (overwrite=True) replaces it"
-        ) from None
-    with output:
-        output.write(data)
-    return len(data)
+    return version_content(key, stored, where, table)
 
 
 # --- opening files ------------------------------------------------------------------
@@ -465,7 +315,3 @@ def _tables(connection: sqlite3.Connection, artifact_table: str | None) -> list[
     if artifact_table is None:
         return tables
     return [table for table in tables if table.lower() == artifact_table.lower()]
-
-
-def _scope(session_id: str) -> Scope:
-    return "user" if session_id == USER_SCOPE else "session"
