@@ -44,6 +44,7 @@ __all__ = [
     "local_zone",
     "plural",
     "print_result",
+    "printable",
     "progress_bar",
     "refuse_table_set_for_folder",
     "shorten",
@@ -134,6 +135,21 @@ def refuse_table_set_for_folder(table_set: str | None) -> None:
 def plural(count: int, noun: str) -> str:
     """``plural(1, "session")`` -> ``"1 session"``; ``plural(2, ...)`` -> ``"2 sessions"``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def printable(value: object) -> str:
+    """A value read from a database, safe to print: control and format characters escaped.
+
+    Names and ids are data that whoever wrote the database chose: a newline, an ANSI
+    escape sequence or a bidi override in one must not move the cursor, restyle or
+    reorder the terminal. Each such character (every one `str.isprintable` refuses)
+    is shown as its Python escape (``\\n``, ``\\x1b``, ``\\u202e``). Print the
+    result as `rich.text.Text`, never as markup, so ``[bold]`` stays text.
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def timeline_time(moment: Instant, previous: Instant | None) -> str:

@@ -17,6 +17,7 @@ from adk_sqlite.cli._output import (
     local_zone,
     plural,
     print_result,
+    printable,
     refuse_table_set_for_folder,
     shorten,
     timeline_time,
@@ -52,9 +53,10 @@ def command(
 
     One row per event: its time (local), its author, and what happened: text
     (truncated unless --full), tool calls with their arguments, tool results,
-    errors, state changes and agent transfers. The session's current state
-    follows. --json always holds everything, untruncated. DB may be a folder
-    of one file per session: the live session, else an archived one.
+    errors, state changes, agent transfers and the artifacts an event saved
+    (name and version). The session's current state follows. --json always
+    holds everything, untruncated. DB may be a folder of one file per
+    session: the live session, else an archived one.
     """
     # DB may also be a folder of one file per session: live, else archived.
     if is_session_folder(database):
@@ -140,7 +142,8 @@ def _describe(event: TimelineEvent, *, text_limit: int | None, value_limit: int 
     if event.escalate:
         lines.append(Text("↑ escalate", style="magenta"))
     for name, version in event.artifacts.items():
-        lines.append(Text(f"artifact {name} (version {version})", style="dim"))
+        # Names are whatever a tool chose: escaped, so they cannot restyle the terminal.
+        lines.append(Text(f"⇣ saved artifact {printable(name)} (version {version})", style="blue"))
     if event.problem is not None:
         lines.append(Text(f"! {event.problem}", style="bold red"))
     return Text("\n").join(lines) if lines else Text("(no content)", style="dim")

@@ -86,7 +86,8 @@ class TimelineEvent(msgspec.Struct, kw_only=True):
         state_delta: The state keys the event changed, with prefixes.
         transfer_to_agent: The agent control was handed to, if any.
         escalate: Whether the event escalated to the parent agent.
-        artifacts: Artifacts the event saved: file name to version.
+        artifacts: The artifacts the event saved (its actions' ``artifact_delta``):
+            file name to version, the names exactly as the tool gave them.
         problem: Why part of the event could not be read, else None.
     """
 
