@@ -11,6 +11,7 @@ from adk_sqlite.cli._output import (
     human_bytes,
     local_time,
     local_zone,
+    plural,
     print_result,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -28,8 +29,8 @@ def command(database: str, table_set: str | None, busy_timeout: float, as_json: 
     """Show figures about a database.
 
     Sessions and events per app and per user, events per session
-    (min/median/max), the database and WAL file sizes, free pages, and the
-    schema version.
+    (min/median/max), artifacts (names, versions, bytes), the database and
+    WAL file sizes, free pages, and the schema version.
     """
     stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
     print_result(stats, as_json=as_json, render=_render)
@@ -41,6 +42,12 @@ def _render(stats: DatabaseStats) -> None:
     overview.add_column("", style="bold")
     overview.add_column("")
     per_session = stats.events_per_session
+    artifacts = "none"
+    if stats.artifact_versions:
+        artifacts = (
+            f"{plural(stats.artifact_names, 'name')},"
+            f" {plural(stats.artifact_versions, 'version')}, {human_bytes(stats.artifact_bytes)}"
+        )
     rows: list[tuple[str, str | Text]] = [
         ("File", Text(stats.path)),
         (
@@ -57,6 +64,7 @@ def _render(stats: DatabaseStats) -> None:
             if per_session is None
             else f"min {per_session.min}, median {per_session.median:g}, max {per_session.max}",
         ),
+        ("Artifacts", artifacts),
         (f"Oldest last update ({local_zone()})", local_time(stats.oldest_update)),
         (f"Newest last update ({local_zone()})", local_time(stats.newest_update)),
     ]

@@ -22,6 +22,7 @@ import msgspec
 from adk_sqlite.sqlite.database_file import open_session_database, read_snapshot
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.timestamps import Instant, instant_from_unix
+from adk_sqlite.tools.artifact_rows import artifact_totals_in
 
 __all__ = [
     "AppStats",
@@ -216,6 +217,10 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
         newest_update: The most recently active session's last update.
         apps: Per app, sorted by name.
         users: Per (app, user), sorted.
+        artifact_names: Artifacts (one per app, user, session or user scope,
+            and name) in every artifacts table of the file.
+        artifact_versions: Their stored versions.
+        artifact_bytes: The sizes of all those versions added up.
     """
 
     path: str
@@ -233,12 +238,15 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
     newest_update: Instant | None
     apps: list[AppStats]
     users: list[UserStats]
+    artifact_names: int = 0
+    artifact_versions: int = 0
+    artifact_bytes: int = 0
 
 
 def database_stats(
     database: str | os.PathLike[str], *, busy_timeout: float = 5.0, table_set: str | None = None
 ) -> DatabaseStats:
-    """Counts sessions and events per app and user, and measures the file.
+    """Counts sessions and events per app and user, and artifacts; measures the file.
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
@@ -260,6 +268,7 @@ def database_stats(
         (page_size,) = connection.execute("PRAGMA page_size").fetchone()
         (page_count,) = connection.execute("PRAGMA page_count").fetchone()
         (free_pages,) = connection.execute("PRAGMA freelist_count").fetchone()
+        artifacts = artifact_totals_in(connection)
         path = db.path
         version = db.schema_version
 
@@ -302,4 +311,7 @@ def database_stats(
         newest_update=None if newest is None else instant_from_unix(newest),
         apps=sorted(apps.values(), key=lambda a: a.app_name),
         users=sorted(users.values(), key=lambda u: (u.app_name, u.user_id)),
+        artifact_names=artifacts.names,
+        artifact_versions=artifacts.versions,
+        artifact_bytes=artifacts.bytes,
     )
