@@ -31,7 +31,10 @@ def _render(report: FolderCheckReport) -> None:
     table.add_column("Check")
     table.add_column("Result")
     table.add_column("Details", overflow="fold")
-    table.add_row("catalog", check_mark(catalog.ok), Text("; ".join(catalog.integrity[:5])))
+    catalog_details = "; ".join(catalog.integrity[:5])
+    if catalog.artifact_problems:
+        catalog_details += f"; {plural(len(catalog.artifact_problems), 'artifact problem')}"
+    table.add_row("catalog", check_mark(catalog.ok), Text(catalog_details))
     table.add_row(
         "session files",
         check_mark(not report.file_problems),
@@ -52,7 +55,8 @@ def _render(report: FolderCheckReport) -> None:
                 f" {len(problem.foreign_key_problems)} rows without a parent,"
                 f" {len(problem.invalid_json)} invalid JSON,"
                 f" {len(problem.unsafe_actions)} refused actions,"
-                f" {len(problem.damaged_events)} damaged events"
+                f" {len(problem.damaged_events)} damaged events,"
+                f" {len(problem.artifact_problems)} artifact problems"
                 " (adk-sqlite check FILE for details)"
             )
         )

@@ -12,6 +12,7 @@ from adk_sqlite.cli._output import (
     database_command,
     database_options,
     plural,
+    printable,
     progress_bar,
     refuse_table_set_for_folder,
     show_check_report,
@@ -49,7 +50,9 @@ def command(
     schema version, validates every JSON column, loads every event's
     actions blob with the restricted unpickler (which runs nothing it
     refuses) and decodes every event as get_session does, listing each
-    event that cannot be loaded safely or decoded.
+    event that cannot be loaded safely or decoded. Artifacts tables are
+    checked too: each version's size against its stored bytes, its JSON, and
+    one row per version.
 
     --repair moves each event that cannot be decoded, in one transaction,
     to the adk_damaged_events table of the same file, every column's bytes
@@ -134,6 +137,12 @@ def _render(report: CheckReport) -> None:
         f"{report.events_decoded} decoded, {len(report.damaged_events)} cannot be"
         + (" (--repair moves them aside)" if report.damaged_events else ""),
     )
+    table.add_row(
+        "artifacts",
+        check_mark(not report.artifact_problems),
+        f"{plural(report.artifacts_checked, 'version')} checked,"
+        f" {plural(len(report.artifact_problems), 'problem')}",
+    )
     out.print(table)
     for problem in report.foreign_key_problems[:_DETAILS_SHOWN]:
         out.print(Text(f"{problem.table} rowid {problem.rowid}: no row in {problem.parent}"))
@@ -153,6 +162,19 @@ def _render(report: CheckReport) -> None:
                 f" {damaged.session_id} ({damaged.app_name}/{damaged.user_id}): {damaged.reason}"
             )
         )
+    for artifact in report.artifact_problems[:_DETAILS_SHOWN]:
+        scope = (
+            "user-scoped"
+            if artifact.session_id is None
+            else f"session {printable(artifact.session_id)}"
+        )
+        out.print(
+            Text(
+                f"artifact {printable(artifact.filename)} version {artifact.version} ({scope},"
+                f" {printable(artifact.app_name)}/{printable(artifact.user_id)}) in"
+                f" {artifact.table}: {artifact.detail}"
+            )
+        )
     hidden = sum(
         max(len(items) - _DETAILS_SHOWN, 0)
         for items in (
@@ -160,6 +182,7 @@ def _render(report: CheckReport) -> None:
             report.invalid_json,
             report.unsafe_actions,
             report.damaged_events,
+            report.artifact_problems,
         )
     )
     if hidden:

@@ -38,9 +38,11 @@ from adk_sqlite.sqlite.database_file import (
 )
 from adk_sqlite.sqlite.engine.connection import parse_database
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
+from adk_sqlite.tools.artifact_rows import ArtifactProblem, artifact_problems_in
 from adk_sqlite.tools.damaged_events import DamagedEvent, EventRowProblem, damaged_events_in
 
 __all__ = [
+    "ArtifactProblem",
     "BackupReport",
     "CheckReport",
     "DamagedEvent",
@@ -271,6 +273,9 @@ class CheckReport(msgspec.Struct, kw_only=True):
             table's ``invalid_json``.
         events_checked: Events whose actions blob was loaded.
         events_decoded: Events decoded as ``get_session`` decodes them.
+        artifact_problems: Artifact versions of the file's artifacts tables that
+            are not what the artifact service writes.
+        artifacts_checked: Artifact versions checked.
     """
 
     ok: bool
@@ -284,6 +289,8 @@ class CheckReport(msgspec.Struct, kw_only=True):
     events_checked: int
     damaged_events: list[DamagedEvent] = msgspec.field(default_factory=list)
     events_decoded: int = 0
+    artifact_problems: list[ArtifactProblem] = msgspec.field(default_factory=list)
+    artifacts_checked: int = 0
 
 
 def check_database(
@@ -296,8 +303,9 @@ def check_database(
     """Checks a database's integrity, foreign keys, schema version and stored payloads.
 
     Every actions blob is loaded with the restricted unpickler (which never
-    runs anything it refuses), every JSON column is validated, and every event
-    row is decoded as ``get_session`` decodes it.
+    runs anything it refuses), every JSON column is validated, every event
+    row is decoded as ``get_session`` decodes it, and every artifacts table is
+    checked (sizes against the stored bytes, JSON, one row per version).
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
@@ -329,13 +337,15 @@ def check_database(
         damaged, decoded = damaged_events_in(
             connection, _shifted(progress, checked, checked), tables=tables
         )
+        artifact_problems, artifacts_checked = artifact_problems_in(connection)
         path, version = str(db.path), db.schema_version
     return CheckReport(
         ok=integrity == ["ok"]
         and not foreign_keys
         and not unsafe
         and not invalid_json
-        and not damaged,
+        and not damaged
+        and not artifact_problems,
         path=path,
         integrity=integrity,
         schema_version=version,
@@ -346,6 +356,8 @@ def check_database(
         events_checked=checked,
         damaged_events=damaged,
         events_decoded=decoded,
+        artifact_problems=artifact_problems,
+        artifacts_checked=artifacts_checked,
     )
 
 
