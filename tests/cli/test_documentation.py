@@ -13,6 +13,7 @@ import pytest
 from adk_sqlite import Instant
 from adk_sqlite.cli import main
 from adk_sqlite.cli._errors import EXIT_CODES, EXIT_PROBLEMS_FOUND
+from adk_sqlite.tools.artifacts import ArtifactList
 from adk_sqlite.tools.inspection import DatabaseStats, SessionList
 from adk_sqlite.tools.maintenance import BackupReport, CheckReport
 from adk_sqlite.tools.readonly_query import QueryResult
@@ -30,6 +31,7 @@ JSON_RESULTS: dict[str, type[msgspec.Struct]] = {
     "sessions": SessionList,
     "show": Timeline,
     "tools": ToolAudit,
+    "artifacts": ArtifactList,
     "stats": DatabaseStats,
     "query": QueryResult,
     "check": CheckReport,

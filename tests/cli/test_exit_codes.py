@@ -18,6 +18,7 @@ COMMAND_ARGS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
     "sessions": lambda db, tmp: ["sessions", db],
     "show": lambda db, tmp: ["show", db, TICKET],
     "tools": lambda db, tmp: ["tools", db],
+    "artifacts": lambda db, tmp: ["artifacts", db],
     "stats": lambda db, tmp: ["stats", db],
     "query": lambda db, tmp: ["query", db, "SELECT 1"],
     "check": lambda db, tmp: ["check", db],

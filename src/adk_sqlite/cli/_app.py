@@ -14,6 +14,7 @@ import click
 
 from adk_sqlite import __version__
 from adk_sqlite.cli import (
+    artifacts,
     backup,
     check,
     export,
@@ -34,6 +35,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     sessions,
     show,
     tools,
+    artifacts,
     stats,
     query,
     check,
