@@ -18,6 +18,7 @@ from google.adk.cli.service_registry import (
 from google.genai import types
 
 from adk_sqlite import (
+    ArtifactService,
     ConfigurationError,
     InvalidArgumentError,
     PerSessionSqliteStore,
@@ -282,7 +283,7 @@ def test_session_service_refuses_a_bad_uri() -> None:
         SessionService(uri="adk-sqlite:///a.db?tables=x")
 
 
-def test_services_yaml_builds_the_session_service_from_its_uri(
+def test_services_yaml_builds_the_session_and_artifact_services_from_their_uri(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget_agents_folder: None
 ) -> None:
     # A registry of ADK's built-in schemes only: the YAML file is what adds ours.
@@ -294,6 +295,9 @@ def test_services_yaml_builds_the_session_service_from_its_uri(
         "  - scheme: adk-sqlite\n"
         "    type: session\n"
         "    class: adk_sqlite.SessionService\n"
+        "  - scheme: adk-sqlite\n"
+        "    type: artifact\n"
+        "    class: adk_sqlite.ArtifactService\n"
     )
     url = f"adk-sqlite:///{tmp_path}/agents.db"
     assert get_service_registry().create_session_service(url) is None
@@ -303,6 +307,9 @@ def test_services_yaml_builds_the_session_service_from_its_uri(
     service = get_service_registry().create_session_service(url, agents_dir=str(agents))
     assert isinstance(service, SessionService)
     assert service.store is open_store(url)
+    artifacts = get_service_registry().create_artifact_service(url, agents_dir=str(agents))
+    assert isinstance(artifacts, ArtifactService)
+    assert artifacts.store is service.store
 
 
 class _FailingClose(SqliteStore):

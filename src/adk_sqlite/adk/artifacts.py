@@ -7,6 +7,7 @@ inside the save's transaction (`adk_sqlite.artifact_store.ArtifactStore`).
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Self
 
@@ -20,6 +21,7 @@ from google.adk.artifacts.base_artifact_service import (
 from google.adk.errors.input_validation_error import InputValidationError
 from google.genai import types
 
+from adk_sqlite.adk.store_argument import store_or_url
 from adk_sqlite.artifact_records import (
     USER_SCOPE,
     ArtifactKey,
@@ -70,11 +72,27 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
         max_artifact_size: The largest content (inline bytes, or text in UTF-8) a save
             accepts, in bytes; a larger one raises `ArtifactTooLargeError` before
             anything is written.
+        uri: Instead of ``store``: a service URL (``adk-sqlite:///agent.db``), opened
+            with `adk_sqlite.adk.registry.open_store`, so a `SessionService` built from
+            the same URL shares the store. This is how a ``services.yaml`` in an ADK
+            agents folder builds the service (``class: adk_sqlite.ArtifactService``).
+        agents_dir: Accepted because ADK passes it with ``uri``; not used.
+
+    Raises:
+        InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither.
+        ConfigurationError: The store holds no artifacts, ``uri`` is not a valid
+            service URL, or ``max_artifact_size`` is not a size.
     """
 
     def __init__(
-        self, store: ArtifactStore, *, max_artifact_size: int = DEFAULT_MAX_ARTIFACT_SIZE
+        self,
+        store: ArtifactStore | None = None,
+        *,
+        max_artifact_size: int = DEFAULT_MAX_ARTIFACT_SIZE,
+        uri: str | None = None,
+        agents_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        store = store_or_url(store, uri, service="ArtifactService")
         if not isinstance(store, ArtifactStore):
             raise ConfigurationError(f"{type(store).__name__} does not store artifacts")
         if not isinstance(max_artifact_size, int) or max_artifact_size < 0:

@@ -24,6 +24,7 @@ from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from adk_sqlite.adk.session_marker import read_marker, write_marker
+from adk_sqlite.adk.store_argument import store_or_url
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.events import encode_event
 from adk_sqlite.codec.fast import decode_events, event_decoder, paused_gc, session_builder
@@ -94,17 +95,7 @@ class SessionService(AsyncClosing, BaseSessionService):
         uri: str | None = None,
         agents_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        if uri is not None:
-            if store is not None:
-                raise InvalidArgumentError("SessionService takes a store or a uri, not both")
-            # Imported here: importing the registry registers its schemes with ADK,
-            # which `import adk_sqlite` must not do.
-            from adk_sqlite.adk.registry import open_store
-
-            store = open_store(uri)
-        elif store is None:
-            raise InvalidArgumentError("SessionService needs a store, or uri='adk-sqlite:///...'")
-        self._store = store
+        self._store: BaseAsyncStore = store_or_url(store, uri, service="SessionService")
         self._owner_id = owner_id
         self._skip_damaged_events = skip_damaged_events
         self._fast_decoding = fast_decoding
