@@ -132,7 +132,7 @@ class TargetTables:
 
     def artifacts(self, table: str) -> ArtifactTarget:
         """The artifacts table ``table`` (a validated name: the store's ``artifact_table``)."""
-        return ArtifactTarget(self, table)
+        return ArtifactTarget(self._connection, table, self._where, self._bulk_or_explain)
 
     # --- reads ----------------------------------------------------------------------
 
@@ -298,9 +298,18 @@ class ArtifactTarget:
     (stored as ``bytea``, as `adk_sqlite.postgres.artifact_jobs` stores it).
     """
 
-    def __init__(self, tables: TargetTables, table: str) -> None:
-        self._tables = tables
-        self._connection = tables._connection
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        table: str,
+        where: str,
+        bulk_or_explain: Callable[
+            [Callable[[], Awaitable[int]], Sequence[Sequence[Any]], None], Awaitable[int]
+        ],
+    ) -> None:
+        self._connection = connection
+        self._where = where
+        self._bulk_or_explain = bulk_or_explain
         self.table = table
         self._create_table = render_artifact_statements(table).create_table
 
@@ -327,7 +336,7 @@ class ArtifactTarget:
         columns = tuple(row[0] for row in rows)
         if columns != _export_sql.ARTIFACT_TABLE_COLUMNS:
             raise SchemaError(
-                f"{self._tables._where}: table {self.table!r} is not an adk-sqlite artifacts"
+                f"{self._where}: table {self.table!r} is not an adk-sqlite artifacts"
                 f" table (its columns are {', '.join(columns)})"
             )
         await connection.execute(self._create_staging)
@@ -358,7 +367,7 @@ class ArtifactTarget:
         if not rows:
             return 0
         records = [(*row[:3], _name_bytes(row[3]), *row[4:]) for row in rows]
-        return await self._tables._bulk_or_explain(lambda: self._copy(records), records, None)
+        return await self._bulk_or_explain(lambda: self._copy(records), records, None)
 
     async def _copy(self, records: Sequence[tuple[Any, ...]]) -> int:
         await self._connection.copy_records_to_table(
