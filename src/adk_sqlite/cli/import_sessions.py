@@ -1,8 +1,9 @@
-"""``adk-sqlite import``: sessions from google-adk's own stores."""
+"""``adk-sqlite import``: sessions, or artifacts, from google-adk's own stores."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import click
 from rich.text import Text
@@ -16,6 +17,7 @@ from adk_sqlite.cli._output import (
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.transfer.adk_import import ImportReport, import_adk_database
+from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
 
 __all__ = ["command"]
 
@@ -25,20 +27,36 @@ _LAYOUT_NAMES = {
 }
 
 
-@click.command("import", epilog=example("adk-sqlite import adk_sessions.db sessions.db"))
+@click.command(
+    "import",
+    epilog=example(
+        "adk-sqlite import adk_sessions.db sessions.db",
+        "adk-sqlite import my_agent/.adk/artifacts sessions.db",
+    ),
+)
 @click.argument("source", metavar="SOURCE")
 @click.argument("database", metavar="DB")
 @busy_timeout_option(30.0)
 @json_option
 def command(source: str, database: str, busy_timeout: float, as_json: bool) -> None:
-    """Import sessions from a google-adk session database.
+    """Import sessions, or artifacts, from google-adk's own stores.
 
     SOURCE is a SQLite file written by ADK's SqliteSessionService or by
-    DatabaseSessionService ("sqlite+aiosqlite:///..."); DB is the adk-sqlite
-    database (created if missing). Every session, event and app:/user: state
-    key arrives with its exact timestamps. Running it again is harmless: events
-    already in DB are skipped and new ones appended.
+    DatabaseSessionService ("sqlite+aiosqlite:///..."), or a folder written by
+    ADK's FileArtifactService; DB is the adk-sqlite database (created if
+    missing). Every session, event and app:/user: state key arrives with its
+    exact timestamps; every artifact version with its number, metadata, mime
+    type and create time (DB may then also be a folder of per-session files or
+    a postgresql:// URL). Running it again is harmless: what DB already holds
+    is skipped and what is new is added.
     """
+    if Path(source).is_dir():
+        with progress_bar("Importing artifact versions", enabled=not as_json) as progress:
+            artifacts = asyncio.run(
+                import_adk_artifacts(source, database, progress=progress, busy_timeout=busy_timeout)
+            )
+        print_result(artifacts, as_json=as_json, render=_render_artifacts)
+        return
     with progress_bar("Importing events", enabled=not as_json) as progress:
         report = asyncio.run(
             import_adk_database(source, database, progress=progress, busy_timeout=busy_timeout)
@@ -57,5 +75,27 @@ def _render(report: ImportReport) -> None:
             f" {report.events_already_present} already present\n"
             f"  state rows merged: {report.app_states_merged} app, {report.user_states_merged}"
             f" user; {report.states_kept} kept because they are newer in DB"
+        )
+    )
+
+
+def _render_artifacts(report: ArtifactImportReport) -> None:
+    kept = ""
+    if report.artifacts_kept:
+        names = ", ".join(repr(name[3]) for name in report.artifacts_kept[:5])
+        more = len(report.artifacts_kept) - 5
+        names += f" and {more} more" if more > 0 else ""
+        kept = (
+            f"\n  kept as they are, because DB holds other versions of them:"
+            f" {len(report.artifacts_kept)} ({names})"
+        )
+    console().print(
+        Text(
+            f"Imported from {report.source} (ADK FileArtifactService) into"
+            f" {report.destination}:\n"
+            f"  artifacts: {report.artifacts}\n"
+            f"  versions: {report.versions_imported} imported"
+            f" ({report.placeholders} placeholders for versions the source cannot load),"
+            f" {report.versions_already_present} already present{kept}"
         )
     )

@@ -143,7 +143,7 @@ async def import_adk_database(
     reader = await asyncio.to_thread(AdkSource, source, busy_timeout=busy_timeout)
     try:
         assert reader.target.path is not None
-        await asyncio.to_thread(_check_destination, destination_target, reader.target.path)
+        await asyncio.to_thread(check_destination, destination_target, reader.target.path)
         report = ImportReport(
             source=reader.target.describe(),
             destination=destination_target.describe(),
@@ -174,7 +174,7 @@ async def import_adk_database(
     return report
 
 
-def _check_destination(target: DatabaseTarget, source: Path) -> None:
+def check_destination(target: DatabaseTarget, source: Path) -> None:
     """Refuses the source itself, and a file that holds tables other than adk-sqlite's."""
     if target.path is None or not target.path.exists():
         return

@@ -1,0 +1,279 @@
+"""Bringing artifacts over from google-adk's ``FileArtifactService``, every version kept.
+
+`import_adk_artifacts` reads a folder written by ADK's file service (the layout is in
+`adk_sqlite.transfer.adk_artifact_source`) and saves every version of every artifact
+through `adk_sqlite.ArtifactService` into an adk-sqlite store, so each one is stored as
+a live save would store it, in whichever layout the store has:
+
+* **versions keep their numbers**: they are saved in order into a name the destination
+  holds no versions of, so the store numbers them 0, 1, ... as in the source. A number
+  the source lacks (a save ADK's service never finished reserves it) is filled with the
+  part ADK's session rewind saves, which every ADK service loads as absent, as ADK's
+  service loads the missing number; so is a version whose payload ADK cannot read.
+* **metadata, mime type, display name and create time** are kept: the create time is
+  the one ADK recorded (its ``metadata.json``), not the time of the import.
+* **idempotent**: a version whose number the destination holds with the same create
+  time is already there. Running the import again saves nothing new; versions added to
+  the source since are appended. A name whose versions in the destination are not the
+  source's (agents saved to it there) is left as it is and reported in
+  ``artifacts_kept``.
+
+It is async, because it writes through a store::
+
+    import asyncio
+
+    from adk_sqlite.transfer.artifact_import import import_adk_artifacts
+
+    report = asyncio.run(import_adk_artifacts("my_agent/.adk/artifacts", "sessions.db"))
+    print(report.versions_imported, report.versions_already_present)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+from google.genai import types
+
+from adk_sqlite.adk.artifacts import ArtifactService
+from adk_sqlite.artifact_records import (
+    USER_SCOPE,
+    ArtifactKey,
+    ArtifactPayload,
+    ArtifactVersionRecord,
+    StoredArtifact,
+)
+from adk_sqlite.artifact_store import ArtifactStore
+from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.sqlite import SqliteStore
+from adk_sqlite.sqlite.engine.connection import parse_database
+from adk_sqlite.tools.maintenance import ProgressCallback
+from adk_sqlite.transfer.adk_artifact_source import (
+    AdkArtifact,
+    AdkVersion,
+    find_adk_artifacts,
+    read_version,
+)
+from adk_sqlite.transfer.adk_import import check_destination
+
+__all__ = ["ArtifactImportReport", "import_adk_artifacts"]
+
+# What a number the source has no readable version for becomes: the part a session
+# rewind saves, which every ADK service (ours included) loads as absent.
+_PLACEHOLDER = types.Part(inline_data=types.Blob(mime_type="application/octet-stream", data=b""))
+_PLACEHOLDER_METADATA = {"adk_sqlite_import": "placeholder: no readable version in the source"}
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+
+# (app_name, user_id, session_id or "" for a user-scoped artifact, filename)
+ArtifactName = tuple[str, str, str, str]
+
+
+class ArtifactImportReport(msgspec.Struct, kw_only=True):
+    """What `import_adk_artifacts` wrote.
+
+    Attributes:
+        source: The folder read.
+        destination: The store written.
+        layout: Which ADK service wrote the source (``"file_artifact_service"``).
+        artifacts: Artifacts (names) found in the source.
+        versions_imported: Versions saved into the destination.
+        versions_already_present: Source versions the destination already held.
+        placeholders: Of the versions saved, numbers the source holds no readable
+            version for (a save ADK never finished, a payload it cannot read),
+            saved as the rewind marker that loads as absent.
+        artifacts_kept: Names ``[app, user, session ("" for user:), filename]``
+            whose versions in the destination differ from the source's: left as
+            they are, nothing imported into them.
+    """
+
+    source: str
+    destination: str
+    layout: Literal["file_artifact_service"] = "file_artifact_service"
+    artifacts: int = 0
+    versions_imported: int = 0
+    versions_already_present: int = 0
+    placeholders: int = 0
+    artifacts_kept: list[ArtifactName] = msgspec.field(default_factory=list)
+
+
+async def import_adk_artifacts(
+    folder: str | os.PathLike[str],
+    destination: str | os.PathLike[str] | ArtifactStore,
+    *,
+    progress: ProgressCallback | None = None,
+    busy_timeout: float = 30.0,
+) -> ArtifactImportReport:
+    """Imports every version of every artifact of an ADK ``FileArtifactService`` folder.
+
+    Args:
+        folder: The service's ``root_dir`` (``adk web`` keeps one per agent, in
+            ``<agent>/.adk/artifacts``).
+        destination: A store (`SqliteStore`, `PerSessionSqliteStore`,
+            `PostgresStore`; left open), or where one is: a SQLite file (created if
+            missing), a folder of per-session files (with its ``catalog.db``), or a
+            ``postgresql://`` URL (needs the ``postgres`` extra).
+        progress: Called with (source versions handled, source versions in total).
+        busy_timeout: Seconds to wait for a lock on a SQLite destination.
+
+    Raises:
+        DatabaseUnavailableError: ``folder`` is not a folder, or the destination
+            cannot be opened.
+        SchemaError: ``folder`` was not written by ``FileArtifactService`` (or by a
+            release whose layout has no app level), or the destination is not an
+            adk-sqlite database.
+        ConfigurationError: ``destination`` is neither a store nor a location.
+    """
+    root = Path(folder)
+    artifacts = await asyncio.to_thread(find_adk_artifacts, root)
+    store, owned = await _destination_store(destination, root, busy_timeout)
+    report = ArtifactImportReport(
+        source=str(root), destination=_describe(store), artifacts=len(artifacts)
+    )
+    stamped = _StampedStore(store)
+    # The store's limits apply; ADK's service accepted every version already.
+    service = ArtifactService(stamped, max_artifact_size=sys.maxsize)
+    total = sum(artifact.versions[-1] + 1 for artifact in artifacts)
+    handled = 0
+    try:
+        for artifact in artifacts:
+            await _import_artifact(service, stamped, artifact, report)
+            handled += artifact.versions[-1] + 1
+            if progress is not None:
+                progress(handled, total)
+    finally:
+        if owned:
+            await stamped.close()
+    return report
+
+
+async def _destination_store(
+    destination: str | os.PathLike[str] | ArtifactStore, source: Path, busy_timeout: float
+) -> tuple[ArtifactStore, bool]:
+    if isinstance(destination, ArtifactStore):
+        return destination, False
+    if isinstance(destination, str) and destination.startswith(_POSTGRES_SCHEMES):
+        from adk_sqlite.postgres import PostgresStore
+
+        return PostgresStore(destination), True
+    if isinstance(destination, str | os.PathLike):
+        if await asyncio.to_thread(Path(destination).is_dir):
+            return SqliteStore.per_session_files(destination, busy_timeout=busy_timeout), True
+        target = parse_database(destination)
+        if target.path is None:
+            raise ConfigurationError("the import destination must be a file")
+        # A database of another program is refused, as the session import refuses it.
+        await asyncio.to_thread(check_destination, target, source)
+        return SqliteStore(destination, busy_timeout=busy_timeout), True
+    raise ConfigurationError(
+        f"destination={destination!r}: expected a store, a SQLite file, a folder of"
+        " per-session files or a postgresql:// URL"
+    )
+
+
+def _describe(store: ArtifactStore) -> str:
+    where = getattr(store, "database", None)
+    if isinstance(where, str):
+        return where
+    folder = getattr(store, "folder", None)
+    return str(folder) if folder is not None else repr(store)
+
+
+async def _import_artifact(
+    service: ArtifactService,
+    stamped: _StampedStore,
+    artifact: AdkArtifact,
+    report: ArtifactImportReport,
+) -> None:
+    """Saves the versions of one artifact the destination lacks, numbered as in the source."""
+    source = await asyncio.to_thread(_read_versions, artifact)
+    held = [record.create_time for record in await stamped.versions_of(artifact)]
+    expected = [version.create_time for version in source]
+    if held[: len(expected)] != expected[: len(held)]:
+        report.artifacts_kept.append(_name_of(artifact))
+        return
+    report.versions_already_present += min(len(held), len(source))
+    for number in range(len(held), len(source)):
+        version = source[number]
+        stamped.create_time = version.create_time
+        saved = await service.save_artifact(
+            app_name=artifact.app_name,
+            user_id=artifact.user_id,
+            session_id=artifact.session_id,
+            filename=artifact.filename,
+            artifact=version.part or _PLACEHOLDER,
+            custom_metadata=version.custom_metadata if version.part else _PLACEHOLDER_METADATA,
+        )
+        report.versions_imported += 1
+        report.placeholders += version.part is None
+        if saved != number:  # an agent saved to this name meanwhile
+            report.artifacts_kept.append(_name_of(artifact))
+            return
+
+
+def _read_versions(artifact: AdkArtifact) -> list[AdkVersion]:
+    """Versions 0 to the newest; a number without a readable version gets no part.
+
+    A missing number takes the next version's create time: stable from run to run,
+    so a second import recognises it.
+    """
+    found = {number: read_version(artifact, number) for number in artifact.versions}
+    versions: list[AdkVersion] = []
+    for number in range(artifact.versions[-1], -1, -1):
+        version = found.get(number)
+        if version is None:
+            version = AdkVersion(None, {}, versions[-1].create_time)
+        versions.append(version)
+    return versions[::-1]
+
+
+def _name_of(artifact: AdkArtifact) -> ArtifactName:
+    session_id = USER_SCOPE if artifact.session_id is None else artifact.session_id
+    return (artifact.app_name, artifact.user_id, session_id, artifact.filename)
+
+
+class _StampedStore:
+    """The destination store, saving with the source version's create time.
+
+    `ArtifactService` builds each payload as a live save does (ADK's checks, the
+    bytes apart from the part's JSON) and stamps it with the current time; this
+    wrapper puts the time ADK recorded in its place.
+    """
+
+    def __init__(self, store: ArtifactStore) -> None:
+        self._store = store
+        self.create_time = 0.0
+
+    async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
+        stamped = msgspec.structs.replace(payload, create_time=self.create_time)
+        return await self._store.save_artifact(key, stamped)
+
+    async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
+        return await self._store.load_artifact(key, version)
+
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None
+    ) -> list[str]:
+        return await self._store.list_artifact_keys(
+            app_name=app_name, user_id=user_id, session_id=session_id
+        )
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
+        return await self._store.list_artifact_versions(key)
+
+    async def delete_artifact(self, key: ArtifactKey) -> int:
+        return await self._store.delete_artifact(key)
+
+    async def versions_of(self, artifact: AdkArtifact) -> list[ArtifactVersionRecord]:
+        """The destination's versions of ``artifact``, oldest first."""
+        session_id = USER_SCOPE if artifact.session_id is None else artifact.session_id
+        key = ArtifactKey(artifact.app_name, artifact.user_id, session_id, artifact.filename)
+        return await self._store.list_artifact_versions(key)
+
+    async def close(self) -> None:
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            await close()
