@@ -1,14 +1,21 @@
 """Runs the benchmark suite: every backend, every workload, several rounds, one machine.
 
-    python -m benchmarks.run                 # the full suite, 3 rounds
-    python -m benchmarks.run --quick         # a small smoke run (what CI runs)
+    python -m benchmarks.run                     # the full suite, 3 rounds
+    python -m benchmarks.run --quick             # a small smoke run (what CI runs)
+    python -m benchmarks.run --suites artifacts  # the artifact workloads alone
 
-Each backend runs in its own process on fresh database files; the order of the
-backends rotates between rounds. The result is a Markdown table of medians with
-min-max and ratios to ADK's SqliteSessionService and to the one-hop floor, plus
-the raw JSON, in ``benchmarks/results/<timestamp>/``. A backend whose answers
-were wrong (events missing, "recent" not the newest) is flagged in the table.
-Exits non-zero if any correctness check failed for adk-sqlite.
+Two suites: ``sessions`` (W1-W5 and M, `benchmarks.worker`, the session backends
+of ``--backends``) and ``artifacts`` (A1-A4, `benchmarks.artifact_worker`, the
+artifact services of ``--artifact-backends``). Each backend runs in its own
+process on fresh database files; the order of the backends rotates between
+rounds. The result is a Markdown table per suite of medians with min-max, and
+ratios: for sessions to ADK's SqliteSessionService and to the one-hop floor, for
+artifacts to ADK's FileArtifactService; plus the raw JSON, in
+``benchmarks/results/<timestamp>/``. A backend whose answers were wrong (events
+missing, "recent" not the newest, a loaded artifact not the one saved) is flagged
+in the table; an artifact backend that cannot run here (no PostgreSQL server) is
+listed as skipped. Exits non-zero if any correctness check failed for adk-sqlite
+(sessions) or for any of our artifact stores.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.artifact_subjects import ARTIFACT_BACKENDS, ARTIFACT_OURS, ARTIFACT_REFERENCE
 from benchmarks.subjects import BACKENDS
 
 REFERENCE = "adk-sqlite-service"
@@ -49,10 +57,24 @@ METRICS = (
     ("m_db_mib", "M db MiB", False),
 )
 
+ARTIFACT_METRICS = (
+    ("a1_saves_per_s", "A1 1 KiB save/s", True),
+    ("a1_p50_us", "A1 save p50 µs", False),
+    ("a2_loads_per_s", "A2 1 KiB load/s", True),
+    ("a2_p50_us", "A2 load p50 µs", False),
+    ("a3_save_ms", "A3 1 MiB save ms", False),
+    ("a3_load_ms", "A3 1 MiB load ms", False),
+    ("a4_list_ms", "A4 list keys ms", False),
+)
 
-def run_backend(backend: str, folder: Path, sizes: dict[str, int]) -> dict[str, Any]:
-    """Runs one backend's workloads in a fresh process and returns its JSON."""
-    command = [sys.executable, "-m", "benchmarks.worker", backend, str(folder)]
+SUITES = ("sessions", "artifacts")
+
+
+def run_backend(
+    backend: str, folder: Path, sizes: dict[str, int], worker: str = "benchmarks.worker"
+) -> dict[str, Any]:
+    """Runs one backend's workloads in a fresh process (module ``worker``); returns its JSON."""
+    command = [sys.executable, "-m", worker, backend, str(folder)]
     for name, value in sizes.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
@@ -62,13 +84,20 @@ def run_backend(backend: str, folder: Path, sizes: dict[str, int]) -> dict[str, 
     return result
 
 
-def summarise(rounds: list[list[dict[str, Any]]], backends: list[str]) -> dict[str, Any]:
+def summarise(
+    rounds: list[list[dict[str, Any]]],
+    backends: list[str],
+    metrics: tuple[tuple[str, str, bool], ...] = METRICS,
+) -> dict[str, Any]:
     """Medians, min and max of every metric per backend, and the checks that failed."""
     summary: dict[str, Any] = {}
     for backend in backends:
         runs = [run for round_ in rounds for run in round_ if run["backend"] == backend]
         entry: dict[str, Any] = {"checks": sorted({c for run in runs for c in run["checks"]})}
-        for key, _, _ in METRICS:
+        skipped = sorted({run["skipped"] for run in runs if "skipped" in run})
+        if skipped:
+            entry["skipped"] = skipped
+        for key, _, _ in metrics:
             values = [run[key] for run in runs if key in run]
             if values:
                 entry[key] = {
@@ -84,16 +113,18 @@ def _ratio(ours: float, other: float, higher_is_better: bool) -> float:
     return ours / other if higher_is_better else other / ours
 
 
-def markdown(summary: dict[str, Any], backends: list[str], regimes: list[float]) -> str:
-    """The results table, then the ratios of adk-sqlite to the reference and the floor."""
+def _table(
+    summary: dict[str, Any], backends: list[str], metrics: tuple[tuple[str, str, bool], ...]
+) -> list[str]:
+    """The results table: medians (min-max) per backend and metric."""
     lines = [
-        "| backend | " + " | ".join(title for _, title, _ in METRICS) + " |",
-        "|---|" + "---|" * len(METRICS),
+        "| backend | " + " | ".join(title for _, title, _ in metrics) + " |",
+        "|---|" + "---|" * len(metrics),
     ]
     for backend in backends:
         entry = summary[backend]
         cells = []
-        for key, _, _ in METRICS:
+        for key, _, _ in metrics:
             if key in entry:
                 value = entry[key]
                 cells.append(f"{_fmt(value['median'])} ({_fmt(value['min'])}-{_fmt(value['max'])})")
@@ -101,6 +132,20 @@ def markdown(summary: dict[str, Any], backends: list[str], regimes: list[float])
                 cells.append("n/a")
         flag = " **WRONG: " + "; ".join(entry["checks"]) + "**" if entry["checks"] else ""
         lines.append(f"| {backend}{flag} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _regime_line(regimes: list[float]) -> str:
+    return (
+        "Event loop -> thread -> event loop round trip at the start/end of each backend run"
+        f" (the timing regime): median {statistics.median(regimes):.0f} µs,"
+        f" range {min(regimes):.0f}-{max(regimes):.0f} µs."
+    )
+
+
+def markdown(summary: dict[str, Any], backends: list[str], regimes: list[float]) -> str:
+    """The results table, then the ratios of adk-sqlite to the reference and the floor."""
+    lines = _table(summary, backends, METRICS)
     lines += ["", f"Ratios of {OURS} (medians; > 1 means {OURS} is better):", ""]
     lines += ["| workload | vs ADK SqliteSessionService | vs one-hop floor |", "|---|---|---|"]
     ours = summary.get(OURS, {})
@@ -113,12 +158,37 @@ def markdown(summary: dict[str, Any], backends: list[str], regimes: list[float])
             else:
                 cells.append("n/a")
         lines.append(f"| {title} | {cells[0]} | {cells[1]} |")
+    lines += ["", _regime_line(regimes)]
+    return "\n".join(lines) + "\n"
+
+
+def artifact_markdown(summary: dict[str, Any], backends: list[str], regimes: list[float]) -> str:
+    """The artifact results table, then every other backend's ratios to ADK's File service."""
+    ran = [backend for backend in backends if "skipped" not in summary[backend]]
+    lines = ["Artifacts (A1-A4):", "", *_table(summary, ran, ARTIFACT_METRICS)]
+    others = [backend for backend in ran if backend != ARTIFACT_REFERENCE]
+    reference = summary.get(ARTIFACT_REFERENCE, {})
     lines += [
         "",
-        "Event loop -> thread -> event loop round trip at the start/end of each backend run"
-        f" (the timing regime): median {statistics.median(regimes):.0f} µs,"
-        f" range {min(regimes):.0f}-{max(regimes):.0f} µs.",
+        f"Ratios to {ARTIFACT_REFERENCE} (ADK's FileArtifactService; medians; > 1 means faster):",
+        "",
+        "| workload | " + " | ".join(others) + " |",
+        "|---|" + "---|" * len(others),
     ]
+    for key, title, higher in ARTIFACT_METRICS:
+        cells = []
+        for other in others:
+            theirs = summary[other]
+            if key in theirs and key in reference and theirs[key]["median"]:
+                ratio = _ratio(theirs[key]["median"], reference[key]["median"], higher)
+                cells.append(f"{ratio:.2f}x")
+            else:
+                cells.append("n/a")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    for backend in backends:
+        for reason in summary[backend].get("skipped", []):
+            lines += ["", f"Skipped {backend}: {reason}"]
+    lines += ["", _regime_line(regimes)]
     return "\n".join(lines) + "\n"
 
 
@@ -133,44 +203,76 @@ def _fmt(value: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
-        description="Benchmark adk-sqlite against ADK's session services, sqlspec and floors.",
+        description="Benchmark adk-sqlite against ADK's session and artifact services,"
+        " sqlspec and floors.",
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds, order rotated (3)")
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument(
+        "--suites",
+        nargs="+",
+        default=list(SUITES),
+        choices=SUITES,
+        help="workload families: sessions (W1-W5, M), artifacts (A1-A4); both by default",
+    )
+    parser.add_argument(
+        "--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="session backends"
+    )
+    parser.add_argument(
+        "--artifact-backends",
+        nargs="+",
+        default=list(ARTIFACT_BACKENDS),
+        choices=ARTIFACT_BACKENDS,
+        help="artifact services (one that cannot run here is skipped)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (smoke)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
 
     sizes = {"events": 2000, "sessions": 1000, "concurrent_sessions": 20,
              "concurrent_events": 100, "processes": 4, "process_events": 500}  # fmt: skip
+    artifact_sizes = {"saves": 1000, "large_saves": 20, "listed": 1000}
     rounds_count = args.rounds
     if args.quick:
         sizes = {"events": 100, "sessions": 50, "concurrent_sessions": 5,
                  "concurrent_events": 10, "processes": 2, "process_events": 20}  # fmt: skip
+        artifact_sizes = {"saves": 50, "large_saves": 3, "listed": 100}
         rounds_count = 1
-    backends: list[str] = args.backends
-    rounds: list[list[dict[str, Any]]] = []
+    # Each suite's worker module, backends and sizes; in every round the suites run in turn.
+    suites = {
+        "sessions": ("benchmarks.worker", list(args.backends), sizes),
+        "artifacts": ("benchmarks.artifact_worker", list(args.artifact_backends), artifact_sizes),
+    }
+    plan = [(suite, *suites[suite]) for suite in SUITES if suite in args.suites]
+    rounds: dict[str, list[list[dict[str, Any]]]] = {suite: [] for suite, _, _, _ in plan}
     with tempfile.TemporaryDirectory(prefix="adk-sqlite-bench-") as scratch:
         for round_number in range(rounds_count):
-            shift = round_number % len(backends)
-            order = backends[shift:] + backends[:shift]
-            results = []
-            for backend in order:
-                folder = Path(scratch) / f"round{round_number}" / backend
-                folder.mkdir(parents=True)
-                print(f"round {round_number + 1}/{rounds_count}: {backend}", file=sys.stderr)
-                results.append(run_backend(backend, folder, sizes))
-            rounds.append(results)
+            for suite, worker, backends, suite_sizes in plan:
+                shift = round_number % len(backends)
+                order = backends[shift:] + backends[:shift]
+                results = []
+                for backend in order:
+                    name = backend if suite == "sessions" else f"{suite}-{backend}"
+                    folder = Path(scratch) / f"round{round_number}" / name
+                    folder.mkdir(parents=True)
+                    print(f"round {round_number + 1}/{rounds_count}: {name}", file=sys.stderr)
+                    results.append(run_backend(backend, folder, suite_sizes, worker))
+                rounds[suite].append(results)
 
-    summary = summarise(rounds, backends)
-    regimes = [
-        run[key]
-        for round_ in rounds
-        for run in round_
-        for key in ("round_trip_us_start", "round_trip_us_end")
-        if key in run
-    ]
-    table = markdown(summary, backends, regimes or [0.0])
+    tables = []
+    failed = False
+    if "sessions" in rounds:
+        summary = summarise(rounds["sessions"], args.backends)
+        tables.append(markdown(summary, args.backends, _regimes(rounds["sessions"])))
+        failed = bool(summary.get(OURS, {}).get("checks"))
+    if "artifacts" in rounds:
+        artifacts = summarise(rounds["artifacts"], args.artifact_backends, ARTIFACT_METRICS)
+        tables.append(
+            artifact_markdown(artifacts, args.artifact_backends, _regimes(rounds["artifacts"]))
+        )
+        failed = failed or any(
+            artifacts.get(backend, {}).get("checks") for backend in ARTIFACT_OURS
+        )
+    table = "\n".join(tables)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = args.out / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -179,13 +281,31 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "sizes": sizes,
+        "artifact_sizes": artifact_sizes,
         "rounds": rounds_count,
     }
-    (out / "raw.json").write_text(json.dumps({"machine": machine, "rounds": rounds}, indent=2))
+    raw = {
+        "machine": machine,
+        "rounds": rounds.get("sessions", []),
+        "artifact_rounds": rounds.get("artifacts", []),
+    }
+    (out / "raw.json").write_text(json.dumps(raw, indent=2))
     (out / "summary.md").write_text(table)
     print(table)
     print(f"written to {out}", file=sys.stderr)
-    return 1 if summary.get(OURS, {}).get("checks") else 0
+    return 1 if failed else 0
+
+
+def _regimes(rounds: list[list[dict[str, Any]]]) -> list[float]:
+    """The round trips every backend process measured at its start and end."""
+    regimes = [
+        run[key]
+        for round_ in rounds
+        for run in round_
+        for key in ("round_trip_us_start", "round_trip_us_end")
+        if key in run
+    ]
+    return regimes or [0.0]
 
 
 if __name__ == "__main__":
