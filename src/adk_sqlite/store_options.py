@@ -82,6 +82,22 @@ class StoreNames:
         return cls(tables, owner)
 
 
+SESSION_ARTIFACTS_CHOICES = ("keep", "delete")
+
+
+def deletes_session_artifacts(session_artifacts: object) -> bool:
+    """Checks the ``session_artifacts`` option; True when it is ``"delete"``.
+
+    ``"keep"`` (ADK's behaviour): deleting a session leaves its session-scoped
+    artifacts loadable. ``"delete"``: they go in the same transaction as the session.
+    """
+    if session_artifacts not in SESSION_ARTIFACTS_CHOICES:
+        raise ConfigurationError(
+            f"session_artifacts={session_artifacts!r}: expected 'keep' or 'delete'"
+        )
+    return session_artifacts == "delete"
+
+
 def seconds(option: str, value: object, *, zero_allowed: bool) -> float:
     """Returns a duration option, checked to be a number of seconds (> 0, or >= 0).
 

@@ -222,6 +222,7 @@ _TYPES_OF_ANNOTATIONS: dict[str, service_urls.OptionType] = {
     "float": service_urls.SECONDS,
     "float | None": service_urls.SECONDS_OR_NONE,
     "Synchronous": service_urls.SYNCHRONOUS,
+    "Literal['keep', 'delete']": service_urls.SESSION_ARTIFACTS,
 }
 
 

@@ -113,12 +113,20 @@ def _synchronous(text: str) -> str:
     return level
 
 
+def _session_artifacts(text: str) -> str:
+    choice = text.lower()
+    if choice not in ("keep", "delete"):
+        raise ValueError(text)
+    return choice
+
+
 TEXT = OptionType("text", str)
 BOOLEAN = OptionType("true or false (or 1/0, yes/no)", _boolean)
 INTEGER = OptionType("an integer", _integer)
 SECONDS = OptionType("a number of seconds", _seconds)
 SECONDS_OR_NONE = OptionType("a number of seconds, or none", _seconds_or_none)
 SYNCHRONOUS = OptionType("OFF, NORMAL, FULL or EXTRA", _synchronous)
+SESSION_ARTIFACTS = OptionType("keep or delete", _session_artifacts)
 
 _NAMING_OPTIONS: Mapping[str, OptionType] = {
     "session_table": TEXT,
@@ -127,6 +135,7 @@ _NAMING_OPTIONS: Mapping[str, OptionType] = {
     "user_state_table": TEXT,
     "owner_id_column": TEXT,
     "artifact_table": TEXT,
+    "session_artifacts": SESSION_ARTIFACTS,
 }
 
 STORE_OPTIONS: Mapping[StoreKind, Mapping[str, OptionType]] = {

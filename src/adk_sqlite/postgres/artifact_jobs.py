@@ -227,3 +227,11 @@ async def delete_artifact(
         await connection.execute(statements.lock_name, statements.table, *params)
         deleted = await connection.fetchval(statements.delete, *params)
     return int(deleted)
+
+
+async def delete_session_artifacts(
+    connection: asyncpg.Connection, table: ArtifactTable, key: tuple[str, str, str]
+) -> None:
+    """Removes a session's session-scoped artifacts, in the caller's transaction."""
+    if _storable_ids(*key) and await _has_table(connection, table):
+        await connection.execute(table.statements.delete_of_session, *key)

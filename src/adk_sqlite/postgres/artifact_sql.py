@@ -72,6 +72,7 @@ _SELECT_KEYS = (
     "SELECT DISTINCT filename FROM {table}"
     " WHERE app_name = $1 AND user_id = $2 AND session_id IN ($3, $4)"
 )
+_DELETE_OF_SESSION = "DELETE FROM {table} WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
 _DELETE = (
     "WITH deleted AS (DELETE FROM {table} WHERE " + _KEY + " RETURNING 1)"
     " SELECT count(*) FROM deleted"
@@ -91,6 +92,7 @@ class ArtifactStatements:
     select_versions: str
     select_keys: str
     delete: str
+    delete_of_session: str
 
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
@@ -110,4 +112,5 @@ def render_artifact_statements(table: str) -> ArtifactStatements:
         select_versions=render(_SELECT_VERSIONS),
         select_keys=render(_SELECT_KEYS),
         delete=render(_DELETE),
+        delete_of_session=render(_DELETE_OF_SESSION),
     )

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 
@@ -25,7 +25,7 @@ from adk_sqlite.postgres.export_target import TargetTables
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, render_statements
 from adk_sqlite.store_base import JobStore
-from adk_sqlite.store_options import StoreNames, seconds
+from adk_sqlite.store_options import StoreNames, deletes_session_artifacts, seconds
 
 __all__ = ["PostgresStore"]
 
@@ -64,6 +64,9 @@ class PostgresStore(JobStore[Statements]):
             (URL only: configure your own pool's ``lock_timeout`` yourself).
         artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`),
             created on the first save.
+        session_artifacts: What deleting a session does to its session-scoped
+            artifacts: ``"keep"`` them loadable (ADK's behaviour, the default) or
+            ``"delete"`` them in the same transaction. ``user:`` artifacts stay.
 
     Raises:
         ConfigurationError: An invalid URL, table name, owner column or option.
@@ -85,6 +88,7 @@ class PostgresStore(JobStore[Statements]):
         connect_timeout: float = 10.0,
         lock_timeout: float | None = 30.0,
         artifact_table: str = "adk_artifacts",
+        session_artifacts: Literal["keep", "delete"] = "keep",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -107,6 +111,7 @@ class PostgresStore(JobStore[Statements]):
         if lock_timeout is not None:
             seconds("lock_timeout", lock_timeout, zero_allowed=False)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
+        self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
         self._artifacts = artifact_jobs.ArtifactTable(
             render_artifact_statements(
                 names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
@@ -214,6 +219,20 @@ class PostgresStore(JobStore[Statements]):
 
     # Every write decides under a row lock, so reads and writes run alike.
     _read = _write = _run
+
+    def _delete_session(self, key: tuple[str, str, str], owner_id: Any) -> Awaitable[bool]:
+        if not self._delete_session_artifacts:
+            return super()._delete_session(key, owner_id)
+        return self._write(functools.partial(self._delete_with_artifacts, key, owner_id))
+
+    async def _delete_with_artifacts(
+        self, key: tuple[str, str, str], owner_id: Any, connection: asyncpg.Connection
+    ) -> bool:
+        async with connection.transaction():
+            deleted = await jobs.delete_session(connection, self._statements, key, owner_id)
+            if deleted:
+                await artifact_jobs.delete_session_artifacts(connection, self._artifacts, key)
+        return deleted
 
     # --- ArtifactStore --------------------------------------------------------------
 

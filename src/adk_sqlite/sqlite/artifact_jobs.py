@@ -32,6 +32,7 @@ __all__ = [
     "TooLargeHere",
     "create_artifact_table",
     "delete_artifact",
+    "delete_session_artifacts",
     "has_artifact_table",
     "list_artifact_keys",
     "list_artifact_versions",
@@ -204,3 +205,13 @@ def delete_artifact(
     if not has_artifact_table(connection, statements):
         return 0
     return connection.execute(statements.delete, _key_params(key)).rowcount
+
+
+def delete_session_artifacts(
+    connection: sqlite3.Connection, statements: ArtifactStatements, key: tuple[str, str, str]
+) -> int:
+    """Removes every version of a session's session-scoped artifacts (in the caller's
+    write transaction); its user's ``user:`` artifacts stay. Returns the rows removed."""
+    if not has_artifact_table(connection, statements):
+        return 0
+    return connection.execute(statements.delete_of_session, key).rowcount

@@ -272,6 +272,8 @@ class SessionFolder:
     artifact_statements: ArtifactStatements = field(
         default_factory=lambda: render_artifact_statements("adk_artifacts")
     )
+    # The store's session_artifacts option: a deleted session's artifacts go with it.
+    delete_session_artifacts: bool = False
     catalog: Catalog = field(init=False)
     # Where checkpoints run: the store's background thread, once it is open.
     background: concurrent.futures.Executor | None = None

@@ -279,7 +279,9 @@ def delete_session(folder: SessionFolder, slot: Slot, key: Key, owner_id: Any) -
         with folder.catalog.locked() as writer:
             with transaction(writer):
                 removed = writer.execute(_psql.DELETE_ENTRY, (*key, file.generation)).rowcount
-                if removed:  # ADK keeps a deleted session's artifacts: the catalog does
+                # ADK keeps a deleted session's artifacts (session_artifacts="keep"):
+                # the catalog takes them; with "delete" they go with the file.
+                if removed and not folder.delete_session_artifacts:
                     move_artifacts(connection, writer, folder.artifact_statements, key)
             # Committed: the delete's commit point. The file's own commit makes it
             # a tombstone (in case it outlives a crash), then its name goes, under

@@ -10,7 +10,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from adk_sqlite import records
 from adk_sqlite.artifact_records import (
@@ -35,7 +35,7 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.store_base import StoreBase
-from adk_sqlite.store_options import StoreNames
+from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
 __all__ = ["PerSessionSqliteStore"]
 
@@ -91,6 +91,10 @@ class PerSessionSqliteStore(StoreBase):
         artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`): in
             the catalog for user-scoped artifacts and those of sessions that do not
             exist, in a session's file for its own (see ``docs/per-session-files.md``).
+        session_artifacts: What deleting a session does to its session-scoped
+            artifacts: ``"keep"`` them, moved into the catalog (ADK's behaviour, the
+            default), or ``"delete"`` them with the session's file. Archiving keeps
+            them either way.
 
     Raises:
         ConfigurationError: An invalid folder, table name, owner column or option.
@@ -110,6 +114,7 @@ class PerSessionSqliteStore(StoreBase):
         max_open_sessions: int = 64,
         threads: int = 4,
         artifact_table: str = "adk_artifacts",
+        session_artifacts: Literal["keep", "delete"] = "keep",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -143,6 +148,7 @@ class PerSessionSqliteStore(StoreBase):
             busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
             artifact_statements=render_artifact_statements(artifacts),
+            delete_session_artifacts=deletes_session_artifacts(session_artifacts),
         )
         self._max_open = max_open_sessions
         self._threads = threads

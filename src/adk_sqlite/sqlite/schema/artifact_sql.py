@@ -85,6 +85,7 @@ _SELECT_KEYS = (
     " WHERE app_name = ? AND user_id = ? AND session_id IN (?, ?)"
 )
 _DELETE = "DELETE FROM {table} WHERE " + _KEY
+_DELETE_OF_SESSION = "DELETE FROM {table} WHERE app_name = ? AND user_id = ? AND session_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class ArtifactStatements:
     select_versions: str
     select_keys: str
     delete: str
+    delete_of_session: str
 
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
@@ -121,4 +123,5 @@ def render_artifact_statements(table: str) -> ArtifactStatements:
         select_versions=render(_SELECT_VERSIONS),
         select_keys=render(_SELECT_KEYS),
         delete=render(_DELETE),
+        delete_of_session=render(_DELETE_OF_SESSION),
     )

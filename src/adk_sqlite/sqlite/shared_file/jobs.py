@@ -20,7 +20,9 @@ from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
+from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
 from adk_sqlite.store_rules import (
     check_not_stale,
@@ -311,6 +313,20 @@ def delete_session(
     sql = statements.sessions(confined=owner_id is not None)
     cursor = connection.execute(sql.delete_session, (*key, *owner_params(owner_id)))
     return cursor.rowcount > 0
+
+
+def delete_session_and_artifacts(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    artifact_statements: ArtifactStatements,
+    key: tuple[str, str, str],
+    owner_id: Any,
+) -> bool:
+    """`delete_session`, and the session's own artifacts in the same transaction."""
+    deleted = delete_session(connection, statements, key, owner_id)
+    if deleted:
+        artifact_jobs.delete_session_artifacts(connection, artifact_statements, key)
+    return deleted
 
 
 def append_event(

@@ -7,8 +7,8 @@ import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 from adk_sqlite.artifact_records import (
     ArtifactKey,
@@ -39,7 +39,7 @@ from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.sqlite.shared_file import jobs
 from adk_sqlite.store_base import JobStore
-from adk_sqlite.store_options import StoreNames
+from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
 __all__ = ["SqliteStore"]
 
@@ -91,6 +91,9 @@ class SqliteStore(JobStore[Statements]):
             database work off the event loop.
         artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`),
             created on the first save.
+        session_artifacts: What deleting a session does to its session-scoped
+            artifacts: ``"keep"`` them loadable (ADK's behaviour, the default) or
+            ``"delete"`` them in the same transaction. ``user:`` artifacts stay.
 
     Raises:
         ConfigurationError: An invalid table name, owner column, URL or option.
@@ -111,6 +114,7 @@ class SqliteStore(JobStore[Statements]):
         synchronous: Synchronous = "NORMAL",
         inline_io: bool = True,
         artifact_table: str = "adk_artifacts",
+        session_artifacts: Literal["keep", "delete"] = "keep",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -127,6 +131,7 @@ class SqliteStore(JobStore[Statements]):
         self._artifact_statements = render_artifact_statements(
             names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
         )
+        self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
@@ -291,6 +296,19 @@ class SqliteStore(JobStore[Statements]):
             raise self._closed_error()
         with sqlite_errors(self._target):
             return await run_on_connection(reader, job)
+
+    def _delete_session(self, key: tuple[str, str, str], owner_id: Any) -> Awaitable[bool]:
+        if not self._delete_session_artifacts:
+            return super()._delete_session(key, owner_id)
+        return self._write(
+            functools.partial(
+                jobs.delete_session_and_artifacts,
+                statements=self._statements,
+                artifact_statements=self._artifact_statements,
+                key=key,
+                owner_id=owner_id,
+            )
+        )
 
     # --- ArtifactStore --------------------------------------------------------------
 
