@@ -26,7 +26,9 @@ from adk_sqlite.artifact_records import (
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 
 __all__ = [
+    "CHECKPOINT_AFTER_BYTES",
     "CHUNK",
+    "OFF_LOOP_ABOVE",
     "STREAM_THRESHOLD",
     "TOO_LARGE_HERE",
     "TooLargeHere",
@@ -43,6 +45,13 @@ __all__ = [
 
 STREAM_THRESHOLD = 1 << 20
 CHUNK = 1 << 20
+# Saves and loads of more bytes than this leave the event loop's thread: a commit of a
+# 1 MiB version takes 2-3 ms of SQLite's own WAL writing (256 pages, two writes each).
+OFF_LOOP_ABOVE = 256 << 10
+# Large versions written since the last WAL checkpoint that make a store ask for one,
+# whatever the commit count (a stream of large saves would otherwise grow the WAL by
+# the full size of 200 commits before the first checkpoint).
+CHECKPOINT_AFTER_BYTES = 32 << 20
 
 _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 

@@ -188,6 +188,10 @@ def connection_options(*, busy_timeout: object, synchronous: object) -> tuple[in
     )
 
 
+# Bytes the WAL file is truncated to when it restarts (see configure_connection).
+_WAL_SIZE_LIMIT = 64 << 20
+
+
 def configure_connection(
     connection: sqlite3.Connection,
     target: DatabaseTarget,
@@ -209,6 +213,9 @@ def configure_connection(
             )
         # The checkpointer connection copies the log in the background instead.
         connection.execute("PRAGMA wal_autocheckpoint = 0")
+        # When the log restarts after a checkpoint, a log that large artifacts grew
+        # is truncated back to this size instead of keeping its largest size on disk.
+        connection.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
     connection.execute(f"PRAGMA synchronous = {synchronous}")
     if role == "reader":
         connection.execute("PRAGMA query_only = ON")

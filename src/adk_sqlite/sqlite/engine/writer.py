@@ -51,15 +51,22 @@ class Checkpointer:
         self._target = target
         self._running: asyncio.Task[None] | None = None
 
-    def request(self) -> None:
-        """Starts a passive checkpoint unless one is running."""
-        if self._running is None:
-            self._running = asyncio.ensure_future(self._checkpoint())
+    def request(self, *, truncate: bool = False) -> None:
+        """Starts a checkpoint unless one is running.
 
-    async def _checkpoint(self) -> None:
+        A passive one by default: it copies what it can without waiting for
+        writers. With ``truncate``, it waits for the writer in progress, copies the
+        whole WAL and empties the file: for after large writes, which a passive
+        checkpoint racing a stream of them never catches up with.
+        """
+        if self._running is None:
+            job = _truncating_checkpoint if truncate else _passive_checkpoint
+            self._running = asyncio.ensure_future(self._checkpoint(job))
+
+    async def _checkpoint(self, job: Callable[[sqlite3.Connection], None]) -> None:
         try:
             with sqlite_errors(self._target):
-                await run_on_connection(self._connection, _passive_checkpoint)
+                await run_on_connection(self._connection, job)
         except Exception:
             # A checkpoint is an optimisation: the next request retries it.
             _logger.info(
@@ -84,6 +91,10 @@ class Checkpointer:
 
 def _passive_checkpoint(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+def _truncating_checkpoint(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
 
 @dataclass(slots=True)

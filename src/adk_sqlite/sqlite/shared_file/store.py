@@ -143,6 +143,8 @@ class SqliteStore(JobStore[Statements]):
         self._checkpointer: Checkpointer | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+        # Bytes of large artifact versions saved since the last checkpoint request.
+        self._large_bytes_written = 0
 
     # The other layout, with the same options plus its own: see `PerSessionSqliteStore`.
     per_session_files = staticmethod(PerSessionSqliteStore)
@@ -318,14 +320,21 @@ class SqliteStore(JobStore[Statements]):
         return self._artifact_statements.table
 
     async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
-        large = payload.data is not None and len(payload.data) > artifact_jobs.STREAM_THRESHOLD
+        size = 0 if payload.data is None else len(payload.data)
+        large = size > artifact_jobs.OFF_LOOP_ABOVE
         job = functools.partial(
             artifact_jobs.save_artifact,
             statements=self._artifact_statements,
             key=key,
             payload=payload,
         )
-        return await self._write(job, off_loop=large)
+        version = await self._write(job, off_loop=large)
+        if large and self._checkpointer is not None:
+            self._large_bytes_written += size
+            if self._large_bytes_written >= artifact_jobs.CHECKPOINT_AFTER_BYTES:
+                self._large_bytes_written = 0
+                self._checkpointer.request(truncate=True)
+        return version
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
         job = functools.partial(
@@ -336,9 +345,7 @@ class SqliteStore(JobStore[Statements]):
         )
         if self._inline_reads:
             # Small versions are read on the loop's thread; a large one's copy is not.
-            stored = await self._read(
-                functools.partial(job, largest=artifact_jobs.STREAM_THRESHOLD)
-            )
+            stored = await self._read(functools.partial(job, largest=artifact_jobs.OFF_LOOP_ABOVE))
             if not isinstance(stored, artifact_jobs.TooLargeHere):
                 return stored
         loaded = await self._read_off_loop(job)
