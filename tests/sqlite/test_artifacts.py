@@ -187,3 +187,21 @@ def test_a_writer_killed_while_saving_loses_no_acknowledged_version(
                 assert loaded == types.Part(text=content)
 
     asyncio.run(check())
+
+
+async def test_a_stream_of_large_saves_keeps_the_wal_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    wal = Path(f"{path}-wal")
+    data = os.urandom(1 << 20)
+    largest = 0
+    async with SqliteStore(path) as store:
+        service = ArtifactService(store)
+        for index in range(120):
+            await service.save_artifact(
+                filename=f"f{index % 4}",
+                artifact=types.Part.from_bytes(data=data, mime_type="a/b"),
+                **KEY,
+            )
+            largest = max(largest, wal.stat().st_size if wal.exists() else 0)
+    # Without the truncating checkpoints every 32 MiB, the WAL holds all 120 MiB.
+    assert largest < 80 << 20, largest >> 20
