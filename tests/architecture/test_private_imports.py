@@ -4,7 +4,7 @@ A package's inside is open to its own modules; what other packages use of it is 
 public (non-underscore) name. The first check walks every module's imports, including
 the ones inside functions and under ``TYPE_CHECKING``, and lists every crossing of that
 line. The second lists every ``something._private`` attribute read or written on an
-object other than ``self``/``cls``: outside the adapters named in `ADAPTERS`, none.
+object other than ``self``/``cls``/``super()``: outside the adapters named in `ADAPTERS`, none.
 """
 
 from __future__ import annotations
@@ -100,8 +100,19 @@ def private_attribute_reaches() -> list[str]:
                 continue
             if isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"}:
                 continue
+            if _is_super_call(node.value):  # the object's own class hierarchy
+                continue
             found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
     return found
+
+
+def _is_super_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "super"
+        and not node.args
+    )
 
 
 def test_a_reach_into_another_packages_private_name_is_found() -> None:
