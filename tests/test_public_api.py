@@ -14,6 +14,7 @@ from adk_sqlite import errors
 EXPECTED_EXPORTS = {
     "AdkSqliteError",
     "AmbiguousSessionError",
+    "ArtifactImportReport",
     "ArtifactService",
     "ArtifactStore",
     "ArtifactTooLargeError",
@@ -63,6 +64,7 @@ EXPECTED_EXPORTS = {
     "check_session_folder",
     "database_stats",
     "export_to_postgres",
+    "import_adk_artifacts",
     "import_adk_database",
     "list_folder_sessions",
     "list_session_summaries",

@@ -51,6 +51,7 @@ from adk_sqlite.tools.session_folder import (
 from adk_sqlite.tools.timeline import read_timeline
 from adk_sqlite.tools.tool_audit import audit_tool_calls
 from adk_sqlite.transfer.adk_import import import_adk_database
+from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
 
 if TYPE_CHECKING:
     from adk_sqlite.postgres import PostgresStore
@@ -100,6 +101,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "AppendResult",
+    "ArtifactImportReport",
     "ArtifactService",
     "ArtifactStore",
     "BaseAsyncStore",
@@ -126,6 +128,7 @@ __all__ = [
     "check_session_folder",
     "database_stats",
     "export_to_postgres",
+    "import_adk_artifacts",
     "import_adk_database",
     "list_folder_sessions",
     "list_session_summaries",
