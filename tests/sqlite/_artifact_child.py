@@ -5,6 +5,8 @@ Usage::
     python _artifact_child.py save DATABASE FILENAME COUNT TAG ACKS
     python _artifact_child.py large DATABASE SIZE_MB
 
+DATABASE is a file (`SqliteStore`), or ``folder:PATH`` for a one-file-per-session folder
+(`PerSessionSqliteStore`, whose session ``s`` the child creates if it is missing).
 ``save`` saves COUNT versions of FILENAME, each holding ``TAG-<i>``, and after each save
 returns appends ``<version> <content>`` to ACKS with one ``write()`` (so a SIGKILL cannot
 take an acknowledgement back). ``large`` saves then loads an artifact of SIZE_MB MiB and
@@ -14,17 +16,29 @@ prints the process's peak resident memory growth over its start, in bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import sys
+from typing import Any
 
 from google.genai import types
 
-from adk_sqlite import ArtifactService, SqliteStore
+from adk_sqlite import ArtifactService, SessionAlreadyExistsError, SessionService, SqliteStore
+
+
+def open_store(database: str) -> Any:
+    if database.startswith("folder:"):
+        return SqliteStore.per_session_files(database.removeprefix("folder:"))
+    return SqliteStore(database)
 
 
 async def save(database: str, filename: str, count: int, tag: str, acks: str) -> None:
-    async with SqliteStore(database) as store:
+    async with open_store(database) as store:
+        if database.startswith("folder:"):
+            sessions = SessionService(store)
+            with contextlib.suppress(SessionAlreadyExistsError):
+                await sessions.create_session(app_name="app", user_id="u", session_id="s")
         service = ArtifactService(store)
         ack = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         for index in range(count):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.genai import types
@@ -130,13 +131,23 @@ def test_a_100_mb_artifact_round_trips_in_well_under_three_times_its_size(
     assert growth < 2.5 * (100 << 20), growth
 
 
+@pytest.fixture(params=["file", "folder"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database a child writes: a shared file, or a one-file-per-session folder."""
+    return str(tmp_path / "a.db") if request.param == "file" else f"folder:{tmp_path / 'f'}"
+
+
+def _open(where: str) -> Any:
+    if where.startswith("folder:"):
+        return SqliteStore.per_session_files(where.removeprefix("folder:"))
+    return SqliteStore(where)
+
+
 def test_two_processes_saving_one_name_get_distinct_versions_and_lose_none(
-    tmp_path: Path,
+    tmp_path: Path, where: str
 ) -> None:
-    database, acks = tmp_path / "a.db", tmp_path / "acks"
-    children = [
-        _child("save", str(database), "shared.txt", "30", tag, str(acks)) for tag in ("a", "b")
-    ]
+    acks = tmp_path / "acks"
+    children = [_child("save", where, "shared.txt", "30", tag, str(acks)) for tag in ("a", "b")]
     for child in children:
         _, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
@@ -144,7 +155,7 @@ def test_two_processes_saving_one_name_get_distinct_versions_and_lose_none(
     assert sorted(int(v) for v in acknowledged) == list(range(60))
 
     async def check() -> None:
-        async with SqliteStore(database) as store:
+        async with _open(where) as store:
             service = ArtifactService(store)
             assert await service.list_versions(filename="shared.txt", **KEY) == list(range(60))
             for version, content in acknowledged.items():
@@ -158,10 +169,10 @@ def test_two_processes_saving_one_name_get_distinct_versions_and_lose_none(
 
 @pytest.mark.parametrize("kill_after", [0.4, 0.8, 1.2, 1.6])
 def test_a_writer_killed_while_saving_loses_no_acknowledged_version(
-    tmp_path: Path, kill_after: float
+    tmp_path: Path, kill_after: float, where: str
 ) -> None:
-    database, acks = tmp_path / "a.db", tmp_path / "acks"
-    child = _child("save", str(database), "log.txt", "100000", "k", str(acks))
+    acks = tmp_path / "acks"
+    child = _child("save", where, "log.txt", "100000", "k", str(acks))
     try:
         time.sleep(kill_after)
     finally:
@@ -170,11 +181,17 @@ def test_a_writer_killed_while_saving_loses_no_acknowledged_version(
     acknowledged = (
         dict(line.split(" ", 1) for line in acks.read_text().splitlines()) if acks.exists() else {}
     )
-    with sqlite3.connect(database) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    files = (
+        list(Path(where.removeprefix("folder:")).rglob("*.db"))
+        if where.startswith("folder:")
+        else [Path(where)]
+    )
+    for file in files:
+        with sqlite3.connect(file) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
     async def check() -> None:
-        async with SqliteStore(database) as store:
+        async with _open(where) as store:
             service = ArtifactService(store)
             versions = await service.list_versions(filename="log.txt", **KEY)
             # Consecutive from 0; at most one committed save was not yet acknowledged.
