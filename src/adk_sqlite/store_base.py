@@ -27,13 +27,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from adk_sqlite import records
+from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ConfigurationError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.store import BaseAsyncStore
 from adk_sqlite.store_options import TableNames
 
-__all__ = ["JobStore", "RenderedStatements", "StoreBase", "StoreJobs"]
+__all__ = ["ArtifactJobs", "JobStore", "RenderedStatements", "StoreBase", "StoreJobs"]
 
 Key = tuple[str, str, str]
 # A job as the runners receive it: its arguments bound, the connection to come.
@@ -222,6 +223,17 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         )
 
 
+class ArtifactJobs(Protocol):
+    """A backend's artifact jobs that `JobStore` runs (its artifacts table bound by
+    `JobStore._artifact_job`)."""
+
+    def list_artifact_keys(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+
+    def list_artifact_versions(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+
+    def delete_artifact(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+
+
 class StoreJobs(Protocol):
     """A backend's jobs: each runs one store operation whole on one connection.
 
@@ -385,3 +397,37 @@ class JobStore(StoreBase, Generic[StatementsT]):
 
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
         return self._read(functools.partial(self._jobs.read_state, sql=sql, params=params))
+
+    # --- ArtifactStore: the operations both job-based stores run alike -----------------
+    # (saves and loads stay each store's own: SQLite chooses where a large one runs).
+
+    _artifact_jobs: ArtifactJobs
+
+    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Job:
+        """``job`` with the store's artifacts table and ``arguments`` bound."""
+        raise NotImplementedError
+
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None
+    ) -> list[str]:
+        keys: list[str] = await self._read(
+            self._artifact_job(
+                self._artifact_jobs.list_artifact_keys,
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+            )
+        )
+        return keys
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
+        versions: list[ArtifactVersionRecord] = await self._read(
+            self._artifact_job(self._artifact_jobs.list_artifact_versions, key=key)
+        )
+        return versions
+
+    async def delete_artifact(self, key: ArtifactKey) -> int:
+        deleted: int = await self._write(
+            self._artifact_job(self._artifact_jobs.delete_artifact, key=key)
+        )
+        return deleted

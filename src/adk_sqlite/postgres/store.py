@@ -13,7 +13,6 @@ import asyncpg
 from adk_sqlite.artifact_records import (
     ArtifactKey,
     ArtifactPayload,
-    ArtifactVersionRecord,
     StoredArtifact,
 )
 from adk_sqlite.errors import ConfigurationError
@@ -241,42 +240,22 @@ class PostgresStore(JobStore[Statements]):
         """The name of the artifacts table."""
         return self._artifacts.statements.table
 
+    _artifact_jobs = artifact_jobs
+
+    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, table=self._artifacts, **arguments)
+
     async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
-        return await self._run(
-            functools.partial(
-                artifact_jobs.save_artifact, table=self._artifacts, key=key, payload=payload
-            )
+        saved: int = await self._run(
+            self._artifact_job(artifact_jobs.save_artifact, key=key, payload=payload)
         )
+        return saved
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
-        return await self._run(
-            functools.partial(
-                artifact_jobs.load_artifact, table=self._artifacts, key=key, version=version
-            )
+        loaded: StoredArtifact | None = await self._run(
+            self._artifact_job(artifact_jobs.load_artifact, key=key, version=version)
         )
-
-    async def list_artifact_keys(
-        self, *, app_name: str, user_id: str, session_id: str | None
-    ) -> list[str]:
-        return await self._run(
-            functools.partial(
-                artifact_jobs.list_artifact_keys,
-                table=self._artifacts,
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-            )
-        )
-
-    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
-        return await self._run(
-            functools.partial(artifact_jobs.list_artifact_versions, table=self._artifacts, key=key)
-        )
-
-    async def delete_artifact(self, key: ArtifactKey) -> int:
-        return await self._run(
-            functools.partial(artifact_jobs.delete_artifact, table=self._artifacts, key=key)
-        )
+        return loaded
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.database!r})"

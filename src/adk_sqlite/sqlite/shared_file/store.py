@@ -13,7 +13,6 @@ from typing import Any, Literal, TypeVar
 from adk_sqlite.artifact_records import (
     ArtifactKey,
     ArtifactPayload,
-    ArtifactVersionRecord,
     StoredArtifact,
 )
 from adk_sqlite.closing import close_at_exit, forget_at_exit
@@ -314,6 +313,11 @@ class SqliteStore(JobStore[Statements]):
 
     # --- ArtifactStore --------------------------------------------------------------
 
+    _artifact_jobs = artifact_jobs
+
+    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, statements=self._artifact_statements, **arguments)
+
     @property
     def artifact_table(self) -> str:
         """The name of the artifacts table."""
@@ -351,35 +355,6 @@ class SqliteStore(JobStore[Statements]):
         loaded = await self._read_off_loop(job)
         assert not isinstance(loaded, artifact_jobs.TooLargeHere)
         return loaded
-
-    async def list_artifact_keys(
-        self, *, app_name: str, user_id: str, session_id: str | None
-    ) -> list[str]:
-        return await self._read(
-            functools.partial(
-                artifact_jobs.list_artifact_keys,
-                statements=self._artifact_statements,
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-            )
-        )
-
-    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
-        return await self._read(
-            functools.partial(
-                artifact_jobs.list_artifact_versions,
-                statements=self._artifact_statements,
-                key=key,
-            )
-        )
-
-    async def delete_artifact(self, key: ArtifactKey) -> int:
-        return await self._write(
-            functools.partial(
-                artifact_jobs.delete_artifact, statements=self._artifact_statements, key=key
-            )
-        )
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.database!r})"
