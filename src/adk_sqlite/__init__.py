@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from adk_sqlite import errors
 from adk_sqlite.adk.artifacts import ArtifactService
+from adk_sqlite.adk.memory import MemoryService
 from adk_sqlite.adk.sessions import SessionService
 from adk_sqlite.artifact_store import ArtifactStore
 from adk_sqlite.errors import *  # noqa: F403 (the whole error tree is public: errors.__all__)
+from adk_sqlite.memory_store import MemoryStore
 from adk_sqlite.records import (
     AppendResult,
     EventQuery,
@@ -111,6 +113,8 @@ __all__ = [
     "ExportReport",
     "ExportTableReport",
     "Instant",
+    "MemoryService",
+    "MemoryStore",
     "PerSessionSqliteStore",
     "PostgresStore",
     "SessionChecksum",

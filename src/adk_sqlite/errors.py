@@ -20,6 +20,7 @@ written against ADK's built-in services keeps working unchanged::
     │   └── UnsafePayloadError                    an actions blob names a forbidden type
     ├── QueryRefusedError           (ValueError)  a read-only query tried to write or attach
     ├── ArtifactTooLargeError       (adk InputValidationError) above the service's max_artifact_size
+    ├── MemoryTooLargeError         (ValueError)  a memory's text above max_memory_bytes
     ├── ExportError                               export_to_postgres could not finish
     │   ├── ExportConflictError                   the target changed on its own; nothing written
     │   └── ExportVerificationError               the target differs from the source after copying
@@ -59,6 +60,7 @@ __all__ = [
     "ExportError",
     "ExportVerificationError",
     "InvalidArgumentError",
+    "MemoryTooLargeError",
     "QueryRefusedError",
     "ReadOnlyDatabaseError",
     "SchemaError",
@@ -146,6 +148,10 @@ class QueryRefusedError(AdkSqliteError, ValueError):
 
 class ArtifactTooLargeError(AdkSqliteError, _AdkInputValidationError):
     """An artifact's content is larger than the service's ``max_artifact_size``."""
+
+
+class MemoryTooLargeError(AdkSqliteError, ValueError):
+    """A memory's text is larger than the memory service's ``max_memory_bytes``."""
 
 
 class ExportError(AdkSqliteError):

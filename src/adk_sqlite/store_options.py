@@ -46,11 +46,11 @@ class StoreNames:
     tables: TableNames
     owner_column: OwnerColumn | None
 
-    def artifact_table(self, name: str) -> str:
-        """Checks that the (validated) artifacts table name differs from the other four."""
+    def artifact_table(self, name: str, *, option: str = "artifact_table") -> str:
+        """Checks that another table's (validated) name differs from the four others."""
         if name.lower() in {table.lower() for table in self.tables.as_tuple()}:
             raise ConfigurationError(
-                f"artifact_table={name!r} is already the name of another table of this store"
+                f"{option}={name!r} is already the name of another table of this store"
             )
         return name
 

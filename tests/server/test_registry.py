@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import sys
@@ -15,12 +14,14 @@ from google.adk.cli.service_registry import (
     get_service_registry,
     load_services_module,
 )
+from google.adk.events.event import Event
 from google.genai import types
 
 from adk_sqlite import (
     ArtifactService,
     ConfigurationError,
     InvalidArgumentError,
+    MemoryService,
     PerSessionSqliteStore,
     PostgresStore,
     SessionService,
@@ -30,8 +31,6 @@ from adk_sqlite import (
 )
 from adk_sqlite.adk import registry
 from adk_sqlite.adk.registry import StoreServiceFactory, open_store, shared_stores
-
-MEMORY_MISSING = importlib.util.find_spec("adk_sqlite.adk.memory") is None
 
 
 def test_one_url_opens_one_store(tmp_path: Path) -> None:
@@ -215,15 +214,27 @@ def test_a_service_whose_module_is_missing_says_so(tmp_path: Path) -> None:
         factory(f"adk-sqlite:///{tmp_path}/agents.db")
 
 
-@pytest.mark.skipif(
-    not MEMORY_MISSING, reason="adk_sqlite.adk.memory exists: its wiring needs its own test"
-)
-def test_memory_is_not_registered_before_its_service_exists(tmp_path: Path) -> None:
+async def test_the_three_services_of_one_url_share_one_store(tmp_path: Path) -> None:
+    url = f"adk-sqlite:///{tmp_path}/agents.db"
     adk_registry = ServiceRegistry()
-
     registry.register(adk_registry)
 
-    assert adk_registry.create_memory_service(f"adk-sqlite:///{tmp_path}/agents.db") is None
+    sessions = adk_registry.create_session_service(url, agents_dir=str(tmp_path))
+    memory = adk_registry.create_memory_service(url, agents_dir=str(tmp_path))
+
+    assert isinstance(sessions, SessionService)
+    assert isinstance(memory, MemoryService)
+    assert memory.store is sessions.store
+    session = await sessions.create_session(app_name="app", user_id="u")
+    event = Event(
+        author="user", content=types.Content(role="user", parts=[types.Part(text="I like tea")])
+    )
+    await sessions.append_event(session, event)
+    stored = await sessions.get_session(app_name="app", user_id="u", session_id=session.id)
+    assert stored is not None
+    await memory.add_session_to_memory(stored)
+    found = await memory.search_memory(app_name="app", user_id="u", query="tea?")
+    assert [entry.custom_metadata["event_id"] for entry in found.memories] == [event.id]
 
 
 async def test_session_and_artifact_services_of_one_url_share_one_store(tmp_path: Path) -> None:

@@ -141,6 +141,7 @@ _NAMING_OPTIONS: Mapping[str, OptionType] = {
 STORE_OPTIONS: Mapping[StoreKind, Mapping[str, OptionType]] = {
     "sqlite": {
         **_NAMING_OPTIONS,
+        "memory_table": TEXT,
         "busy_timeout": SECONDS,
         "synchronous": SYNCHRONOUS,
         "inline_io": BOOLEAN,

@@ -34,9 +34,11 @@ from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
 from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
+from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
 from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.sqlite.shared_file import jobs
+from adk_sqlite.sqlite.shared_file.memory import MemoryMethods
 from adk_sqlite.store_base import JobStore
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
@@ -49,7 +51,7 @@ _logger = logging.getLogger("adk_sqlite.sqlite")
 _EXIT_TIMEOUT = 5.0
 
 
-class SqliteStore(JobStore[Statements]):
+class SqliteStore(MemoryMethods, JobStore[Statements]):
     """Sessions, events and scoped state in one SQLite database.
 
     Nothing happens in the constructor: the first operation opens the
@@ -93,6 +95,9 @@ class SqliteStore(JobStore[Statements]):
         session_artifacts: What deleting a session does to its session-scoped
             artifacts: ``"keep"`` them loadable (ADK's behaviour, the default) or
             ``"delete"`` them in the same transaction. ``user:`` artifacts stay.
+        memory_table: Name of the memories table (`adk_sqlite.MemoryService`); its
+            full-text index and its per-session progress are ``<name>_fts`` and
+            ``<name>_sessions``. Created on the first write.
 
     Raises:
         ConfigurationError: An invalid table name, owner column, URL or option.
@@ -114,6 +119,7 @@ class SqliteStore(JobStore[Statements]):
         inline_io: bool = True,
         artifact_table: str = "adk_artifacts",
         session_artifacts: Literal["keep", "delete"] = "keep",
+        memory_table: str = "adk_memories",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -131,6 +137,11 @@ class SqliteStore(JobStore[Statements]):
             names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
         )
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
+        self._memory_statements = render_memory_statements(
+            names.artifact_table(
+                validate_identifier(memory_table, option="memory_table"), option="memory_table"
+            )
+        )
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")

@@ -1,0 +1,47 @@
+"""The plain records a memory store takes and returns.
+
+One memory is one event's text (or one entry given to ``add_memory``), scoped by app
+and user, keyed by its session (``""`` for none) and event id. The memory service
+converts between these and ADK's ``Event`` / ``MemoryEntry``; a store knows neither.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["MemoryRecord", "MemoryWatermark", "StoredMemory"]
+
+
+class MemoryRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One memory to store.
+
+    Attributes:
+        session_id: The session it came from, or ``""``.
+        event_id: The event's id (or the entry's own id); unique in its session.
+        content: The ``types.Content`` as JSON.
+        search_text: `adk_sqlite.codec.memory_text.searchable_text` of its text.
+        custom_metadata: A JSON object.
+        timestamp: Unix seconds.
+    """
+
+    session_id: str
+    event_id: str
+    author: str | None
+    timestamp: float
+    content: str
+    search_text: str
+    custom_metadata: str
+
+
+class StoredMemory(msgspec.Struct, frozen=True, kw_only=True):
+    """A memory as a search returns it, with the store's id for it."""
+
+    id: str
+    record: MemoryRecord
+
+
+class MemoryWatermark(msgspec.Struct, frozen=True):
+    """How much of a session is indexed: its first ``events`` events, the last one's id."""
+
+    events: int
+    last_event_id: str

@@ -1,0 +1,59 @@
+"""`MemoryStore`: what `adk_sqlite.MemoryService` needs of a store.
+
+A store keeps memories per app and user, finds them by the terms of a query (its own
+full-text index, ranked), and remembers per session how many of its events are indexed,
+so adding a session again costs only its new events.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+
+__all__ = ["MemoryStore"]
+
+
+@runtime_checkable
+class MemoryStore(Protocol):
+    """Memories, keyed by app, user, session id and event id."""
+
+    async def add_memories(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        memories: list[MemoryRecord],
+        watermark: tuple[str, MemoryWatermark] | None = None,
+    ) -> None:
+        """Stores ``memories`` in one transaction, replacing any with the same key.
+
+        ``watermark``, (session id, watermark), is recorded in the same transaction.
+        """
+        ...
+
+    async def memory_watermark(
+        self, *, app_name: str, user_id: str, session_id: str
+    ) -> MemoryWatermark | None:
+        """How much of the session is indexed (None: nothing recorded)."""
+        ...
+
+    async def search_memories(
+        self, *, app_name: str, user_id: str, terms: list[str], limit: int
+    ) -> list[StoredMemory]:
+        """Memories holding any of ``terms`` (words of
+        `adk_sqlite.codec.memory_text`), best first: most terms matched, then the
+        backend's text rank, then newest. At most ``limit``."""
+        ...
+
+    async def delete_memories(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        memory_id: str | None = None,
+        session_id: str | None = None,
+    ) -> int:
+        """Removes one memory by id, a session's, or (neither given) all of the user's
+        in the app; returns how many."""
+        ...

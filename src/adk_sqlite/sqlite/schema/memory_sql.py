@@ -1,0 +1,140 @@
+"""The SQL of the memory tables on SQLite, rendered for one base name.
+
+``{memories}`` holds one row per memory; ``{memories}_fts`` is an FTS5 index over its
+``search_text`` (external content, kept in step by triggers), ranked with bm25;
+``{memories}_sessions`` records per session how many of its events are indexed.
+The text is normalised before it is stored (`adk_sqlite.codec.memory_text`), so the
+tokenizer only splits on spaces and keeps everything else as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adk_sqlite.identifiers import validate_identifier
+from adk_sqlite.store_statements import quoted
+
+__all__ = ["MemoryStatements", "render_memory_statements"]
+
+_CREATE = (
+    """
+CREATE TABLE IF NOT EXISTS {memories} (
+    row_id INTEGER PRIMARY KEY,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    author TEXT,
+    timestamp REAL NOT NULL,
+    content TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    custom_metadata TEXT NOT NULL,
+    UNIQUE (app_name, user_id, session_id, event_id)
+)""",
+    """
+CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(
+    search_text, content={memories_literal}, content_rowid='row_id',
+    tokenize='unicode61 remove_diacritics 0'
+)""",
+    """
+CREATE TRIGGER IF NOT EXISTS {trigger_insert} AFTER INSERT ON {memories} BEGIN
+    INSERT INTO {fts} (rowid, search_text) VALUES (new.row_id, new.search_text);
+END""",
+    """
+CREATE TRIGGER IF NOT EXISTS {trigger_delete} AFTER DELETE ON {memories} BEGIN
+    INSERT INTO {fts} ({fts}, rowid, search_text) VALUES ('delete', old.row_id, old.search_text);
+END""",
+    """
+CREATE TRIGGER IF NOT EXISTS {trigger_update} AFTER UPDATE OF search_text ON {memories} BEGIN
+    INSERT INTO {fts} ({fts}, rowid, search_text) VALUES ('delete', old.row_id, old.search_text);
+    INSERT INTO {fts} (rowid, search_text) VALUES (new.row_id, new.search_text);
+END""",
+    """
+CREATE TABLE IF NOT EXISTS {sessions} (
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    indexed_events INTEGER NOT NULL,
+    last_event_id TEXT NOT NULL,
+    PRIMARY KEY (app_name, user_id, session_id)
+)""",
+)
+
+_UPSERT = """
+INSERT INTO {memories} (app_name, user_id, session_id, event_id, author, timestamp, content,
+    search_text, custom_metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (app_name, user_id, session_id, event_id) DO UPDATE SET
+    author = excluded.author, timestamp = excluded.timestamp, content = excluded.content,
+    search_text = excluded.search_text, custom_metadata = excluded.custom_metadata"""
+_SET_WATERMARK = """
+INSERT INTO {sessions} (app_name, user_id, session_id, indexed_events, last_event_id)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (app_name, user_id, session_id) DO UPDATE SET
+    indexed_events = excluded.indexed_events, last_event_id = excluded.last_event_id"""
+_SELECT_WATERMARK = (
+    "SELECT indexed_events, last_event_id FROM {sessions}"
+    " WHERE app_name = ? AND user_id = ? AND session_id = ?"
+)
+_SEARCH = """
+SELECT m.row_id, m.session_id, m.event_id, m.author, m.timestamp, m.content, m.search_text,
+    m.custom_metadata, bm25({fts}) AS rank
+FROM {fts} JOIN {memories} AS m ON m.row_id = {fts}.rowid
+WHERE {fts} MATCH ? AND m.app_name = ? AND m.user_id = ?
+ORDER BY rank, m.timestamp DESC
+LIMIT ?"""
+_DELETE_ONE = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?"
+_DELETE_OF_SESSION = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND session_id = ?"
+_DELETE_WATERMARK = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ? AND session_id = ?"
+_DELETE_OF_USER = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ?"
+_DELETE_WATERMARKS_OF_USER = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryStatements:
+    """The memory tables' statements, their names filled in."""
+
+    table: str
+    create: tuple[str, ...]
+    upsert: str
+    set_watermark: str
+    select_watermark: str
+    search: str
+    delete_one: str
+    delete_of_session: str
+    delete_watermark: str
+    delete_of_user: str
+    delete_watermarks_of_user: str
+
+
+def render_memory_statements(table: str) -> MemoryStatements:
+    """Renders the statements for the memory tables named after ``table`` (validated)."""
+    names = {
+        "memories": table,
+        "fts": f"{table}_fts",
+        "sessions": f"{table}_sessions",
+        "trigger_insert": f"{table}_ai",
+        "trigger_delete": f"{table}_ad",
+        "trigger_update": f"{table}_au",
+    }
+    for name in names.values():
+        validate_identifier(name, option="memory_table")
+    fields = {role: quoted(name) for role, name in names.items()}
+    fields["memories_literal"] = f"'{table}'"
+
+    def render(template: str) -> str:
+        return template.format(**fields)
+
+    return MemoryStatements(
+        table=table,
+        create=tuple(render(statement) for statement in _CREATE),
+        upsert=render(_UPSERT),
+        set_watermark=render(_SET_WATERMARK),
+        select_watermark=render(_SELECT_WATERMARK),
+        search=render(_SEARCH),
+        delete_one=render(_DELETE_ONE),
+        delete_of_session=render(_DELETE_OF_SESSION),
+        delete_watermark=render(_DELETE_WATERMARK),
+        delete_of_user=render(_DELETE_OF_USER),
+        delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
+    )
