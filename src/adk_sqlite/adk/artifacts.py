@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Self
+from typing import Any
 
 import msgspec
 from google.adk.artifacts import artifact_util
@@ -21,7 +21,7 @@ from google.adk.artifacts.base_artifact_service import (
 from google.adk.errors.input_validation_error import InputValidationError
 from google.genai import types
 
-from adk_sqlite.adk.store_argument import store_or_url
+from adk_sqlite.adk.store_argument import StoreService, store_or_url
 from adk_sqlite.artifact_records import (
     USER_SCOPE,
     ArtifactKey,
@@ -29,7 +29,6 @@ from adk_sqlite.artifact_records import (
     ArtifactVersionRecord,
 )
 from adk_sqlite.artifact_store import ArtifactStore
-from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ArtifactTooLargeError, ConfigurationError
 
 __all__ = ["DEFAULT_MAX_ARTIFACT_SIZE", "ArtifactService"]
@@ -47,7 +46,7 @@ _EMPTY_PART = types.Part()
 _metadata_encoder = msgspec.json.Encoder()
 
 
-class ArtifactService(AsyncClosing, BaseArtifactService):
+class ArtifactService(StoreService[ArtifactStore], BaseArtifactService):
     """ADK's ``BaseArtifactService`` over an adk-sqlite store.
 
     Give it the store your `adk_sqlite.SessionService` uses, and the sessions and
@@ -101,20 +100,6 @@ class ArtifactService(AsyncClosing, BaseArtifactService):
             )
         self._store = store
         self._max_size = max_artifact_size
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    @property
-    def store(self) -> ArtifactStore:
-        """The store the artifacts live in."""
-        return self._store
-
-    async def close(self) -> None:
-        """Closes the store (idempotent); share a store between services with care."""
-        close = getattr(self._store, "close", None)
-        if close is not None:
-            await close()
 
     # --- saving ---------------------------------------------------------------------
 

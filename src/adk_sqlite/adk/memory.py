@@ -12,15 +12,14 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from google.adk.memory.base_memory_service import BaseMemoryService, SearchMemoryResponse
 from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 
-from adk_sqlite.adk.store_argument import store_or_url
-from adk_sqlite.closing import AsyncClosing
+from adk_sqlite.adk.store_argument import StoreService, store_or_url
 from adk_sqlite.codec.memory_text import query_terms, searchable_text
 from adk_sqlite.errors import ConfigurationError, InvalidArgumentError, MemoryTooLargeError
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
@@ -40,7 +39,7 @@ DEFAULT_MAX_MEMORY_BYTES = 262_144
 _encoder = msgspec.json.Encoder()
 
 
-class MemoryService(AsyncClosing, BaseMemoryService):
+class MemoryService(StoreService[MemoryStore], BaseMemoryService):
     """ADK's ``BaseMemoryService`` over an adk-sqlite store, with keyword search.
 
     Give it the store the app's `adk_sqlite.SessionService` uses, and sessions, artifacts
@@ -90,20 +89,6 @@ class MemoryService(AsyncClosing, BaseMemoryService):
         self._store = store
         self._max_results = max_results
         self._max_bytes = max_memory_bytes
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    @property
-    def store(self) -> MemoryStore:
-        """The store the memories live in."""
-        return self._store
-
-    async def close(self) -> None:
-        """Closes the store (idempotent); share a store between services with care."""
-        close = getattr(self._store, "close", None)
-        if close is not None:
-            await close()
 
     # --- ingestion ------------------------------------------------------------------
 

@@ -1,12 +1,40 @@
-"""How a service is given its store: an object, or a URL (ADK's ``services.yaml`` form)."""
+"""How a service is given its store (an object, or a URL: ADK's ``services.yaml`` form),
+and what the artifact and memory services do with it alike."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
+from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import InvalidArgumentError
 
-__all__ = ["store_or_url"]
+__all__ = ["StoreService", "store_or_url"]
+
+StoreT = TypeVar("StoreT")
+
+
+class StoreService(AsyncClosing, Generic[StoreT]):
+    """A service over one store: ``async with``, `store`, and `close`, which closes it.
+
+    A store shared with other services (the usual case) is closed by whichever closes
+    first; stores' ``close`` is idempotent.
+    """
+
+    _store: StoreT
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    @property
+    def store(self) -> StoreT:
+        """The store this service reads and writes."""
+        return self._store
+
+    async def close(self) -> None:
+        """Closes the store (idempotent); share a store between services with care."""
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            await close()
 
 
 def store_or_url(store: Any, uri: str | None, *, service: str) -> Any:

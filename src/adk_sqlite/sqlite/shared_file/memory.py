@@ -20,6 +20,9 @@ class MemoryMethods:
     _read: Callable[[Callable[..., Any]], Awaitable[Any]]
     _write: Callable[[Callable[..., Any]], Awaitable[Any]]
 
+    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, statements=self._memory_statements, **arguments)
+
     @property
     def memory_table(self) -> str:
         """The name of the memories table (and the prefix of its index's tables)."""
@@ -34,9 +37,8 @@ class MemoryMethods:
         watermark: tuple[str, MemoryWatermark] | None = None,
     ) -> None:
         await self._write(
-            functools.partial(
+            self._memory_job(
                 memory_jobs.add_memories,
-                statements=self._memory_statements,
                 app_name=app_name,
                 user_id=user_id,
                 memories=memories,
@@ -48,9 +50,8 @@ class MemoryMethods:
         self, *, app_name: str, user_id: str, session_id: str
     ) -> MemoryWatermark | None:
         mark: MemoryWatermark | None = await self._read(
-            functools.partial(
+            self._memory_job(
                 memory_jobs.memory_watermark,
-                statements=self._memory_statements,
                 app_name=app_name,
                 user_id=user_id,
                 session_id=session_id,
@@ -62,9 +63,8 @@ class MemoryMethods:
         self, *, app_name: str, user_id: str, terms: list[str], limit: int
     ) -> list[StoredMemory]:
         found: list[StoredMemory] = await self._read(
-            functools.partial(
+            self._memory_job(
                 memory_jobs.search_memories,
-                statements=self._memory_statements,
                 app_name=app_name,
                 user_id=user_id,
                 terms=terms,
@@ -82,9 +82,8 @@ class MemoryMethods:
         session_id: str | None = None,
     ) -> int:
         deleted: int = await self._write(
-            functools.partial(
+            self._memory_job(
                 memory_jobs.delete_memories,
-                statements=self._memory_statements,
                 app_name=app_name,
                 user_id=user_id,
                 memory_id=memory_id,
