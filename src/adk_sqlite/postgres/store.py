@@ -17,10 +17,12 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.postgres import artifact_jobs, jobs
+from adk_sqlite.postgres import artifact_jobs, jobs, memory_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
 from adk_sqlite.postgres.export_target import TargetTables
+from adk_sqlite.postgres.memory import MemoryMethods
+from adk_sqlite.postgres.memory_sql import render_memory_statements
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, render_statements
 from adk_sqlite.store_base import JobStore
@@ -32,7 +34,7 @@ T = TypeVar("T")
 Job = Callable[[asyncpg.Connection], Awaitable[T]]
 
 
-class PostgresStore(JobStore[Statements]):
+class PostgresStore(MemoryMethods, JobStore[Statements]):
     """Sessions, events, scoped state and artifacts in PostgreSQL, over an asyncpg pool.
 
     Nothing happens in the constructor: the first operation opens the pool (when
@@ -66,6 +68,9 @@ class PostgresStore(JobStore[Statements]):
         session_artifacts: What deleting a session does to its session-scoped
             artifacts: ``"keep"`` them loadable (ADK's behaviour, the default) or
             ``"delete"`` them in the same transaction. ``user:`` artifacts stay.
+        memory_table: Name of the memories table (`adk_sqlite.MemoryService`); its
+            per-session progress and full-text index are ``<name>_sessions`` and
+            ``<name>_search``. Created on the first write.
 
     Raises:
         ConfigurationError: An invalid URL, table name, owner column or option.
@@ -88,6 +93,7 @@ class PostgresStore(JobStore[Statements]):
         lock_timeout: float | None = 30.0,
         artifact_table: str = "adk_artifacts",
         session_artifacts: Literal["keep", "delete"] = "keep",
+        memory_table: str = "adk_memories",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -114,6 +120,13 @@ class PostgresStore(JobStore[Statements]):
         self._artifacts = artifact_jobs.ArtifactTable(
             render_artifact_statements(
                 names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
+            )
+        )
+        self._memories = memory_jobs.MemoryTables(
+            render_memory_statements(
+                names.artifact_table(
+                    validate_identifier(memory_table, option="memory_table"), option="memory_table"
+                )
             )
         )
         self._target: PostgresTarget | None = None

@@ -1,0 +1,164 @@
+"""The SQL of the memory tables on PostgreSQL, rendered for one base name.
+
+``{memories}`` holds one row per memory, ``{memories}_sessions`` records per session
+how many of its events are indexed (as on SQLite), and ``{memories}_search`` is a GIN
+index over ``search_vector``, a ``tsvector`` generated from ``search_text``.
+
+The text is normalised before it is stored (`adk_sqlite.codec.memory_text`): its terms
+are separated by single spaces. So the vector holds those terms exactly, one lexeme
+each (``array_to_tsvector``), and is not parsed by a text-search configuration: even
+'simple' would split ``my_function`` at its ``_`` and lower-case what ``casefold``
+left upper-case (Cherokee), after which a query's quoted lexeme would not match.
+Terms of 512 characters or more are left out of the vector (a lexeme holds at most
+2047 bytes; PostgreSQL's own parsers drop longer words too). Being positionless, the
+vector ranks by which terms a memory holds, and ``ts_rank``'s normalisation 1 prefers
+shorter memories, as bm25 does on SQLite.
+
+A search's tsquery is built from the terms (quoted lexemes joined with ``|``) and
+passed as a parameter: no query text reaches SQL or PostgreSQL's query parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adk_sqlite.identifiers import validate_identifier
+from adk_sqlite.store_statements import quoted
+
+__all__ = ["MemoryStatements", "render_memory_statements"]
+
+# The lexemes of search_text: its space-separated terms, those too long for a lexeme
+# (512+ characters: up to 2044 bytes is always below the 2047-byte limit) removed.
+# PostgreSQL's regular expressions repeat at most 255 times; the braces are doubled
+# for str.format.
+_SEARCH_VECTOR = (
+    "array_to_tsvector(array_remove(string_to_array("
+    r"regexp_replace(search_text, '\S{{255}}\S{{255}}\S{{2,}}', '', 'g'), ' '), ''))"
+)
+
+_CREATE = (
+    """
+CREATE TABLE IF NOT EXISTS {memories} (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    author TEXT,
+    timestamp DOUBLE PRECISION NOT NULL,
+    content TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    custom_metadata TEXT NOT NULL,
+    search_vector TSVECTOR GENERATED ALWAYS AS ("""
+    + _SEARCH_VECTOR
+    + """) STORED,
+    UNIQUE (app_name, user_id, session_id, event_id)
+)""",
+    "CREATE INDEX IF NOT EXISTS {search_index} ON {memories} USING GIN (search_vector)",
+    """
+CREATE TABLE IF NOT EXISTS {sessions} (
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    indexed_events INTEGER NOT NULL,
+    last_event_id TEXT NOT NULL,
+    PRIMARY KEY (app_name, user_id, session_id)
+)""",
+)
+
+_UPSERT = """
+INSERT INTO {memories} (app_name, user_id, session_id, event_id, author, timestamp, content,
+    search_text, custom_metadata)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (app_name, user_id, session_id, event_id) DO UPDATE SET
+    author = excluded.author, timestamp = excluded.timestamp, content = excluded.content,
+    search_text = excluded.search_text, custom_metadata = excluded.custom_metadata"""
+_SET_WATERMARK = """
+INSERT INTO {sessions} (app_name, user_id, session_id, indexed_events, last_event_id)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (app_name, user_id, session_id) DO UPDATE SET
+    indexed_events = excluded.indexed_events, last_event_id = excluded.last_event_id"""
+_SELECT_WATERMARK = (
+    "SELECT indexed_events, last_event_id FROM {sessions}"
+    " WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
+)
+# $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit. The
+# candidates are then ordered as on SQLite: most distinct terms held, rank, newest.
+_SEARCH = """
+WITH candidates AS (
+    SELECT id, session_id, event_id, author, timestamp, content, search_text,
+        custom_metadata, ts_rank(search_vector, $3::tsquery, 1) AS rank
+    FROM {memories}
+    WHERE app_name = $1 AND user_id = $2 AND search_vector @@ $3::tsquery
+    ORDER BY rank DESC, timestamp DESC, id DESC
+    LIMIT $4
+)
+SELECT id, session_id, event_id, author, timestamp, content, search_text, custom_metadata
+FROM candidates
+ORDER BY (
+    SELECT count(DISTINCT term) FROM unnest($5::text[]) AS term
+    WHERE term = ANY (string_to_array(candidates.search_text, ' '))
+) DESC, rank DESC, timestamp DESC, id DESC
+LIMIT $6"""
+
+
+def _counted(delete: str) -> str:
+    return f"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted"
+
+
+_SCOPE = "app_name = $1 AND user_id = $2"
+_DELETE_ONE = _counted("DELETE FROM {memories} WHERE " + _SCOPE + " AND id = $3")
+_DELETE_OF_SESSION = _counted("DELETE FROM {memories} WHERE " + _SCOPE + " AND session_id = $3")
+_DELETE_WATERMARK = "DELETE FROM {sessions} WHERE " + _SCOPE + " AND session_id = $3"
+_DELETE_OF_USER = _counted("DELETE FROM {memories} WHERE " + _SCOPE)
+_DELETE_WATERMARKS_OF_USER = "DELETE FROM {sessions} WHERE " + _SCOPE
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryStatements:
+    """The memory tables' statements, their names filled in."""
+
+    table: str
+    create: tuple[str, ...]
+    upsert: str
+    set_watermark: str
+    select_watermark: str
+    search: str
+    delete_one: str
+    delete_of_session: str
+    delete_watermark: str
+    delete_of_user: str
+    delete_watermarks_of_user: str
+
+
+def render_memory_statements(table: str) -> MemoryStatements:
+    """Renders the statements for the memory tables named after ``table`` (validated).
+
+    Raises:
+        ConfigurationError: A name derived from ``table`` is too long.
+    """
+    names = {
+        "memories": table,
+        "sessions": f"{table}_sessions",
+        "search_index": f"{table}_search",
+    }
+    for name in names.values():
+        validate_identifier(name, option="memory_table")
+    fields = {role: quoted(name) for role, name in names.items()}
+
+    def render(template: str) -> str:
+        return template.format(**fields)
+
+    return MemoryStatements(
+        table=table,
+        create=tuple(render(statement) for statement in _CREATE),
+        upsert=render(_UPSERT),
+        set_watermark=render(_SET_WATERMARK),
+        select_watermark=render(_SELECT_WATERMARK),
+        search=render(_SEARCH),
+        delete_one=render(_DELETE_ONE),
+        delete_of_session=render(_DELETE_OF_SESSION),
+        delete_watermark=render(_DELETE_WATERMARK),
+        delete_of_user=render(_DELETE_OF_USER),
+        delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
+    )
