@@ -15,6 +15,7 @@ __all__ = [
     "add_memories",
     "delete_memories",
     "memory_watermark",
+    "optimize_index",
     "search_memories",
 ]
 
@@ -161,3 +162,8 @@ def delete_memories(
         return connection.execute(statements.delete_of_session, (*scope, session_id)).rowcount
     connection.execute(statements.delete_watermarks_of_user, scope)
     return connection.execute(statements.delete_of_user, scope).rowcount
+
+
+def optimize_index(connection: sqlite3.Connection, statements: MemoryStatements) -> None:
+    """Merges the full-text index's segments, which keep deleted words until merged."""
+    connection.execute(statements.optimize)

@@ -35,6 +35,7 @@ __all__ = [
     "adk_session_columns",
     "artifact_tables_in",
     "choose_table_set",
+    "damaged_events_table",
     "owner_column_of",
     "table_sets_in",
 ]
@@ -76,9 +77,7 @@ class TableSet:
         ``adk_damaged_events`` for the default names; ``<events table>_damaged``
         otherwise, so two table sets in one file never share it.
         """
-        if self.names.events == DEFAULT_TABLE_NAMES.events:
-            return _DEFAULT_DAMAGED_EVENTS_TABLE
-        return f"{self.names.events}_damaged"
+        return damaged_events_table(self.names)
 
     def render(self, template: str) -> str:
         return template.format(
@@ -145,6 +144,13 @@ def _validated(name: object, where: str) -> str:
         return validate_identifier(name, option="a recorded table name")
     except ConfigurationError as exc:
         raise SchemaError(f"{where}: {exc}") from exc
+
+
+def damaged_events_table(names: TableNames) -> str:
+    """The table ``check --repair`` moves a table set's undecodable events into."""
+    if names.events == DEFAULT_TABLE_NAMES.events:
+        return _DEFAULT_DAMAGED_EVENTS_TABLE
+    return f"{names.events}_damaged"
 
 
 def artifact_tables_in(connection: sqlite3.Connection) -> list[str]:

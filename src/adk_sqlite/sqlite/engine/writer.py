@@ -80,6 +80,13 @@ class Checkpointer:
             await asyncio.shield(self._running)
         await self._connection.close()
 
+    async def truncate_now(self) -> None:
+        """Copies the whole WAL into the database and empties it, now (waits for writers)."""
+        if self._running is not None:
+            await asyncio.shield(self._running)
+        with sqlite_errors(self._target):
+            await run_on_connection(self._connection, _truncating_checkpoint)
+
     def stop(self) -> None:
         """Stops the connection's thread without waiting (for ``__del__``)."""
         self._connection.stop()

@@ -86,6 +86,7 @@ LIMIT ?"""
 _DELETE_ONE = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?"
 _DELETE_OF_SESSION = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND session_id = ?"
 _DELETE_WATERMARK = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ? AND session_id = ?"
+_OPTIMIZE = "INSERT INTO {fts} ({fts}) VALUES ('optimize')"
 _DELETE_OF_USER = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ?"
 _DELETE_WATERMARKS_OF_USER = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ?"
 
@@ -105,6 +106,7 @@ class MemoryStatements:
     delete_watermark: str
     delete_of_user: str
     delete_watermarks_of_user: str
+    optimize: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -137,4 +139,5 @@ def render_memory_statements(table: str) -> MemoryStatements:
         delete_watermark=render(_DELETE_WATERMARK),
         delete_of_user=render(_DELETE_OF_USER),
         delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
+        optimize=render(_OPTIMIZE),
     )

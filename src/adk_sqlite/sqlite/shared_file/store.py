@@ -37,8 +37,10 @@ from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
 from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
-from adk_sqlite.sqlite.shared_file import jobs
+from adk_sqlite.sqlite.shared_file import forget, jobs
+from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.shared_file.memory import MemoryMethods
+from adk_sqlite.sqlite.table_sets import damaged_events_table
 from adk_sqlite.store_base import JobStore
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
@@ -308,6 +310,30 @@ class SqliteStore(MemoryMethods, JobStore[Statements]):
             raise self._closed_error()
         with sqlite_errors(self._target):
             return await run_on_connection(reader, job)
+
+    async def forget_user(self, *, app_name: str, user_id: str) -> ForgetReport:
+        """Erases everything this file holds about one user of one app, in one transaction.
+
+        Their sessions and events, ``user:`` state, artifacts, memories and any events
+        ``check --repair`` set aside; freed pages are zeroed (``secure_delete``) and the
+        WAL is emptied afterwards, so their data is left in neither file. Other users,
+        and the app's ``app:`` state, are untouched.
+        """
+        report: ForgetReport = await self._write(
+            functools.partial(
+                forget.forget_user,
+                statements=self._statements,
+                artifact_statements=self._artifact_statements,
+                memory_statements=self._memory_statements,
+                damaged_events_table=damaged_events_table(self._statements.tables),
+                app_name=app_name,
+                user_id=user_id,
+            ),
+            off_loop=True,
+        )
+        if self._checkpointer is not None:
+            await self._checkpointer.truncate_now()
+        return report
 
     def _delete_session(self, key: tuple[str, str, str], owner_id: Any) -> Awaitable[bool]:
         if not self._delete_session_artifacts:
