@@ -22,7 +22,7 @@ from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemor
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
-from adk_sqlite.postgres.memory_sql import MemoryStatements
+from adk_sqlite.postgres.memory_sql import MAX_TERM_CHARACTERS, MemoryStatements
 
 __all__ = [
     "MemoryTables",
@@ -183,7 +183,8 @@ async def search_memories(
     ts_rank picks the candidates; they are then ordered by how many distinct terms
     they hold, ts_rank, and newest first.
     """
-    terms = [term for term in terms if term and _storable(term)]
+    # A longer term is in no vector, and a tsquery refuses it.
+    terms = [term for term in terms if 0 < len(term) <= MAX_TERM_CHARACTERS and _storable(term)]
     if not terms or limit <= 0 or not _storable(app_name, user_id):
         return []
     if not await _has_tables(connection, tables):

@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.store_statements import quoted
 
-__all__ = ["MemoryStatements", "render_memory_statements"]
+__all__ = ["MAX_TERM_CHARACTERS", "MemoryStatements", "render_memory_statements"]
+
+MAX_TERM_CHARACTERS = 511
+"""The longest term the vector holds (a lexeme is at most 2047 bytes, 4 per character)."""
 
 # The lexemes of search_text: its space-separated terms, those too long for a lexeme
 # (512+ characters: up to 2044 bytes is always below the 2047-byte limit) removed.
