@@ -14,6 +14,7 @@ from adk_sqlite import Instant
 from adk_sqlite.cli import main
 from adk_sqlite.cli._errors import EXIT_CODES, EXIT_PROBLEMS_FOUND
 from adk_sqlite.tools.artifacts import ArtifactList
+from adk_sqlite.tools.forgetting import ForgetReport
 from adk_sqlite.tools.inspection import DatabaseStats, SessionList
 from adk_sqlite.tools.maintenance import BackupReport, CheckReport
 from adk_sqlite.tools.readonly_query import QueryResult
@@ -37,6 +38,7 @@ JSON_RESULTS: dict[str, type[msgspec.Struct]] = {
     "check": CheckReport,
     "backup": BackupReport,
     "prune": PruneReport,
+    "forget": ForgetReport,
     "import": ImportReport,
     "export": ExportReport,
 }

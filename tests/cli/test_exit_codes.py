@@ -24,6 +24,7 @@ COMMAND_ARGS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
     "check": lambda db, tmp: ["check", db],
     "backup": lambda db, tmp: ["backup", db, tmp / "copy.db"],
     "prune": lambda db, tmp: ["prune", db, "--idle-days", "30"],
+    "forget": lambda db, tmp: ["forget", db, "--app", "a", "--user", "u", "--yes"],
     "import": lambda db, tmp: ["import", db, tmp / "imported.db"],
     # The source is checked before the server is contacted: none is needed here.
     "export": lambda db, tmp: ["export", db, "postgresql://nobody@127.0.0.1:1/none"],

@@ -18,6 +18,7 @@ from adk_sqlite.cli import (
     backup,
     check,
     export,
+    forget,
     import_sessions,
     prune,
     query,
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     check,
     backup,
     prune,
+    forget,
     import_sessions,
     export,
 )
