@@ -1,4 +1,4 @@
-"""`PerSessionSqliteStore`: the `BaseAsyncStore` and the `ArtifactStore`, one file per session."""
+"""`PerSessionSqliteStore`: sessions, artifacts and memories, one file per session."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
 from adk_sqlite.sqlite.per_session.file_names import session_file_name
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
 from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
+from adk_sqlite.sqlite.per_session.memory import MemoryMethods, catalog_memory_statements
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
@@ -58,7 +59,7 @@ class _Slot(_jobs.Slot):
         self.users = 0
 
 
-class PerSessionSqliteStore(StoreBase):
+class PerSessionSqliteStore(MemoryMethods, StoreBase):
     """Sessions in a folder, one SQLite file each, with a small catalog database.
 
     Build it with `adk_sqlite.SqliteStore.per_session_files`. The folder holds:
@@ -95,6 +96,9 @@ class PerSessionSqliteStore(StoreBase):
             artifacts: ``"keep"`` them, moved into the catalog (ADK's behaviour, the
             default), or ``"delete"`` them with the session's file. Archiving keeps
             them either way.
+        memory_table: Name of the memories table (`adk_sqlite.MemoryService`), in the
+            catalog with its index (``<name>_fts``, ``<name>_sessions``): a search
+            opens no session file.
 
     Raises:
         ConfigurationError: An invalid folder, table name, owner column or option.
@@ -115,6 +119,7 @@ class PerSessionSqliteStore(StoreBase):
         threads: int = 4,
         artifact_table: str = "adk_artifacts",
         session_artifacts: Literal["keep", "delete"] = "keep",
+        memory_table: str = "adk_memories",
     ) -> None:
         names = StoreNames.from_options(
             session_table=session_table,
@@ -131,6 +136,9 @@ class PerSessionSqliteStore(StoreBase):
         )
         if reserved:
             raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
+        self._memory_statements = catalog_memory_statements(
+            names, memory_table, (*_psql.RESERVED_TABLES, artifacts)
+        )
         busy_timeout_ms, synchronous = connection_options(
             busy_timeout=busy_timeout, synchronous=synchronous
         )
