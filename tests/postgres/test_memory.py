@@ -108,7 +108,8 @@ async def test_adding_a_session_again_stores_each_event_once(
     assert sorted(await _found(memory, "alpha")) == ["alpha one", "alpha three", "alpha two"]
     assert await sql.fetchval("SELECT count(*) FROM adk_memories") == 3
     mark = await memory.store.memory_watermark(app_name=APP, user_id=USER, session_id="s1")
-    assert mark is not None and (mark.events, mark.last_event_id) == (3, "e2")
+    assert mark is not None
+    assert (mark.events, mark.last_event_id) == (3, "e2")
 
 
 async def test_memories_are_scoped_by_app_and_user(memory: MemoryService) -> None:
