@@ -236,10 +236,17 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         user_id: str,
         memory_id: str | None = None,
         session_id: str | None = None,
+        all_of_user: bool = False,
     ) -> None:
-        """Deletes one memory by its id (`MemoryEntry.id`), a session's memories, or,
-        with neither, every memory of the user in the app."""
+        """Deletes one memory by its id (`MemoryEntry.id`), or a scope of them.
+
+        ``session_id`` deletes the memories of that session; ``all_of_user=True``
+        every memory of the user in the app. With none of the three, nothing is
+        deleted (as ADK's services do when given no id).
+        """
         app_name, user_id = _scope(app_name, user_id)
+        if memory_id is None and session_id is None and not all_of_user:
+            return
         await self._store.delete_memories(
             app_name=app_name, user_id=user_id, memory_id=memory_id, session_id=session_id
         )

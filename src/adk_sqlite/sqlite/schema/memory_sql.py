@@ -4,7 +4,7 @@
 ``search_text`` (external content, kept in step by triggers), ranked with bm25;
 ``{memories}_sessions`` records per session how many of its events are indexed.
 The text is normalised before it is stored (`adk_sqlite.codec.memory_text`), so the
-tokenizer only splits on spaces and keeps everything else as it is.
+tokenizer splits only between words (an underscore is part of a word, as in `\\w`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS {memories} (
     """
 CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(
     search_text, content={memories_literal}, content_rowid='row_id',
-    tokenize='unicode61 remove_diacritics 0'
+    tokenize='unicode61 remove_diacritics 0 tokenchars ''_'''
 )""",
     """
 CREATE TRIGGER IF NOT EXISTS {trigger_insert} AFTER INSERT ON {memories} BEGIN
