@@ -142,7 +142,7 @@ async def test_delete_by_id_by_session_and_by_user(
         ("bob", "s1"),
     ]
 
-    await memory.delete_memory(**SCOPE)
+    await memory.delete_memory(all_of_user=True, **SCOPE)
     assert await found(memory, "apple") == []
     bobs = await memory.search_memory(app_name=APP, user_id="bob", query="apple")
     assert len(bobs.memories) == 1

@@ -135,13 +135,13 @@ _NAMING_OPTIONS: Mapping[str, OptionType] = {
     "user_state_table": TEXT,
     "owner_id_column": TEXT,
     "artifact_table": TEXT,
+    "memory_table": TEXT,
     "session_artifacts": SESSION_ARTIFACTS,
 }
 
 STORE_OPTIONS: Mapping[StoreKind, Mapping[str, OptionType]] = {
     "sqlite": {
         **_NAMING_OPTIONS,
-        "memory_table": TEXT,
         "busy_timeout": SECONDS,
         "synchronous": SYNCHRONOUS,
         "inline_io": BOOLEAN,
