@@ -1,0 +1,1 @@
+"""The ADK memory-service contract suite, run over every registered backend."""
