@@ -141,7 +141,7 @@ def instant(entry: MemoryEntry) -> float:
     """The entry's timestamp, which must be an ISO 8601 string, as Unix seconds.
 
     A timestamp without a UTC offset is read as local time, as ADK writes it
-    (``datetime.fromtimestamp(ts).isoformat()``, google/adk/memory/_utils.py:24).
+    (``datetime.fromtimestamp(ts).isoformat()``, google/adk/memory/_utils.py:23).
     """
     assert isinstance(entry.timestamp, str), entry.timestamp
     return datetime.fromisoformat(entry.timestamp).timestamp()
