@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from adk_sqlite import artifact_records
+from adk_sqlite.errors import DatabaseLockedError
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder
 from adk_sqlite.sqlite.per_session.jobs import Key, Slot, open_file, write_locked
@@ -54,7 +55,9 @@ T = TypeVar("T")
 # A session created or deleted between the two looks sends a job round again; after
 # that many rounds the catalog, where a key without a usable file keeps its versions,
 # is used.
-_ATTEMPTS = 3
+# Looks for where a session's versions are before giving up (each look is cheap; only a
+# session created and deleted over and over in the meantime makes one look again).
+_ATTEMPTS = 1000
 
 _SCOPE = "app_name = ? AND user_id = ? AND session_id = ?"
 _COPIED = "app_name, user_id, session_id, filename, version, part, size, mime_type,"
@@ -140,11 +143,14 @@ def _live_file(folder: SessionFolder, slot: Slot, session: Key) -> SessionFile |
     return file
 
 
-def _catalog_holds(
-    catalog: sqlite3.Connection, slot: Slot | None, session: Key, attempt: int
-) -> bool:
-    """Whether the catalog holds the versions: user-scoped, no such session, or last try."""
-    if slot is None or attempt == _ATTEMPTS - 1:
+def _catalog_holds(catalog: sqlite3.Connection, slot: Slot | None, session: Key) -> bool:
+    """Whether the catalog holds the versions: user-scoped, or no such session.
+
+    Never assumed: a write to the catalog while the session's file holds the versions
+    would number a version twice. A session created and deleted again and again makes
+    the caller look again, up to `_ATTEMPTS` times.
+    """
+    if slot is None:
         return True
     return catalog.execute(_psql.SELECT_ENTRY, session).fetchone() is None
 
@@ -153,7 +159,7 @@ def _write(
     folder: SessionFolder, slot: Slot | None, session: Key, job: Callable[[sqlite3.Connection], T]
 ) -> T:
     """Runs ``job`` in the write transaction of the database holding ``session``'s versions."""
-    for attempt in range(_ATTEMPTS):
+    for _ in range(_ATTEMPTS):
         file = None if slot is None else _live_file(folder, slot, session)
         if file is not None:
             connection = file.connection
@@ -167,10 +173,13 @@ def _write(
             folder.checkpoint_soon(file)
             return result
         with folder.catalog.writing() as writer:
-            if _catalog_holds(writer, slot, session, attempt):
+            if _catalog_holds(writer, slot, session):
                 return job(writer)
         # A session of this key was created meanwhile: its file takes the write.
-    raise AssertionError("unreachable")
+    raise DatabaseLockedError(
+        f"artifacts of session {session[2]!r}: its session was created and deleted"
+        f" {_ATTEMPTS} times while this write looked for its place; try again"
+    )
 
 
 def _read(
@@ -181,16 +190,19 @@ def _read(
     in_file: Callable[[sqlite3.Connection], T],
 ) -> T:
     """``in_catalog`` in a catalog snapshot without the session, else ``in_file`` on its file."""
-    for attempt in range(_ATTEMPTS):
+    for _ in range(_ATTEMPTS):
         with folder.catalog.snapshot() as reader:
-            if _catalog_holds(reader, slot, session, attempt):
+            if _catalog_holds(reader, slot, session):
                 return in_catalog(reader)
         assert slot is not None  # a user-scoped read never gets here
         file = open_file(folder, slot, session)
         if file is not None:
             return in_file(file.connection)
         # Deleted between the two looks: its versions are in the catalog now.
-    raise AssertionError("unreachable")
+    raise DatabaseLockedError(
+        f"artifacts of session {session[2]!r}: its session was created and deleted"
+        f" {_ATTEMPTS} times while this read looked for its place; try again"
+    )
 
 
 # --- the jobs: job(folder, slot, session key, ...), slot None for user-scoped ones -----
