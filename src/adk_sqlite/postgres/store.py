@@ -21,7 +21,6 @@ from adk_sqlite.postgres import artifact_jobs, jobs, memory_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
 from adk_sqlite.postgres.export_target import TargetTables
-from adk_sqlite.postgres.memory import MemoryMethods
 from adk_sqlite.postgres.memory_sql import render_memory_statements
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, render_statements
@@ -34,7 +33,7 @@ T = TypeVar("T")
 Job = Callable[[asyncpg.Connection], Awaitable[T]]
 
 
-class PostgresStore(MemoryMethods, JobStore[Statements]):
+class PostgresStore(JobStore[Statements]):
     """Sessions, events, scoped state and artifacts in PostgreSQL, over an asyncpg pool.
 
     Nothing happens in the constructor: the first operation opens the pool (when
@@ -254,6 +253,15 @@ class PostgresStore(MemoryMethods, JobStore[Statements]):
         return self._artifacts.statements.table
 
     _artifact_jobs = artifact_jobs
+    _memory_jobs = memory_jobs
+
+    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, tables=self._memories, **arguments)
+
+    @property
+    def memory_table(self) -> str:
+        """The name of the memories table (and the prefix of its other tables' names)."""
+        return self._memories.statements.table
 
     def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
         return functools.partial(job, table=self._artifacts, **arguments)

@@ -17,7 +17,7 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.sqlite import artifact_jobs
+from adk_sqlite.sqlite import artifact_jobs, memory_jobs
 from adk_sqlite.sqlite.engine.connection import (
     DatabaseTarget,
     Role,
@@ -39,7 +39,6 @@ from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_statements
 from adk_sqlite.sqlite.shared_file import forget, jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
-from adk_sqlite.sqlite.shared_file.memory import MemoryMethods
 from adk_sqlite.sqlite.table_sets import damaged_events_table
 from adk_sqlite.store_base import JobStore
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
@@ -53,7 +52,7 @@ _logger = logging.getLogger("adk_sqlite.sqlite")
 _EXIT_TIMEOUT = 5.0
 
 
-class SqliteStore(MemoryMethods, JobStore[Statements]):
+class SqliteStore(JobStore[Statements]):
     """Sessions, events and scoped state in one SQLite database.
 
     Nothing happens in the constructor: the first operation opens the
@@ -351,6 +350,15 @@ class SqliteStore(MemoryMethods, JobStore[Statements]):
     # --- ArtifactStore --------------------------------------------------------------
 
     _artifact_jobs = artifact_jobs
+    _memory_jobs = memory_jobs
+
+    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, statements=self._memory_statements, **arguments)
+
+    @property
+    def memory_table(self) -> str:
+        """The name of the memories table (and the prefix of its index's tables)."""
+        return self._memory_statements.table
 
     def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
         return functools.partial(job, statements=self._artifact_statements, **arguments)
