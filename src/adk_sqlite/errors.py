@@ -21,6 +21,7 @@ written against ADK's built-in services keeps working unchanged::
     ├── QueryRefusedError           (ValueError)  a read-only query tried to write or attach
     ├── ArtifactTooLargeError       (adk InputValidationError) above the service's max_artifact_size
     ├── MemoryTooLargeError         (ValueError)  a memory's text above max_memory_bytes
+    ├── EmbeddingError              (ValueError)  the embedder failed or gave bad vectors
     ├── ExportError                               export_to_postgres could not finish
     │   ├── ExportConflictError                   the target changed on its own; nothing written
     │   └── ExportVerificationError               the target differs from the source after copying
@@ -56,6 +57,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseUnavailableError",
     "DuplicateEventError",
+    "EmbeddingError",
     "ExportConflictError",
     "ExportError",
     "ExportVerificationError",
@@ -152,6 +154,11 @@ class ArtifactTooLargeError(AdkSqliteError, _AdkInputValidationError):
 
 class MemoryTooLargeError(AdkSqliteError, ValueError):
     """A memory's text is larger than the memory service's ``max_memory_bytes``."""
+
+
+class EmbeddingError(AdkSqliteError, ValueError):
+    """The memory service's embedder raised, or returned vectors that cannot be used
+    (wrong count, wrong dimension, not finite); nothing of that call was written."""
 
 
 class ExportError(AdkSqliteError):

@@ -22,6 +22,8 @@ class MemoryRecord(msgspec.Struct, frozen=True, kw_only=True):
         search_text: `adk_sqlite.codec.memory_text.searchable_text` of its text.
         custom_metadata: A JSON object.
         timestamp: Unix seconds.
+        vector: Its embedding as little-endian float32s of unit length
+            (`adk_sqlite.codec.vectors`), or None when the service has no embedder.
     """
 
     session_id: str
@@ -31,6 +33,7 @@ class MemoryRecord(msgspec.Struct, frozen=True, kw_only=True):
     content: str
     search_text: str
     custom_metadata: str
+    vector: bytes | None = None
 
 
 class StoredMemory(msgspec.Struct, frozen=True, kw_only=True):
