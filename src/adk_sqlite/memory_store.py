@@ -29,6 +29,8 @@ class MemoryStore(Protocol):
         """Stores ``memories`` in one transaction, replacing any with the same key.
 
         ``watermark``, (session id, watermark), is recorded in the same transaction.
+        A memory's ``vector`` is stored with it; vectors of a dimension other than the
+        stored ones raise `adk_sqlite.EmbeddingError` and nothing is written.
         """
         ...
 
@@ -39,11 +41,24 @@ class MemoryStore(Protocol):
         ...
 
     async def search_memories(
-        self, *, app_name: str, user_id: str, terms: list[str], limit: int
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        terms: list[str],
+        limit: int,
+        vector: bytes | None = None,
+        min_similarity: float | None = None,
     ) -> list[StoredMemory]:
         """Memories holding any of ``terms`` (words of
         `adk_sqlite.codec.memory_text`), best first: most terms matched, then the
-        backend's text rank, then newest. At most ``limit``."""
+        backend's text rank, then newest. At most ``limit``.
+
+        With ``vector`` (`adk_sqlite.codec.vectors`), a hybrid search: the user's
+        memories nearest to it (cosine similarity at least ``min_similarity``) are
+        ranked as well, and the two rankings fused
+        (`adk_sqlite.memory_ranking.fuse_rankings`). Memories stored without a vector
+        are found by their words only."""
         ...
 
     async def delete_memories(

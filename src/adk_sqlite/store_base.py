@@ -486,7 +486,14 @@ class JobStore(StoreBase, Generic[StatementsT]):
         return mark
 
     async def search_memories(
-        self, *, app_name: str, user_id: str, terms: list[str], limit: int
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        terms: list[str],
+        limit: int,
+        vector: bytes | None = None,
+        min_similarity: float | None = None,
     ) -> list[StoredMemory]:
         found: list[StoredMemory] = await self._read(
             self._memory_job(
@@ -495,6 +502,8 @@ class JobStore(StoreBase, Generic[StatementsT]):
                 user_id=user_id,
                 terms=terms,
                 limit=limit,
+                vector=vector,
+                min_similarity=min_similarity,
             )
         )
         return found

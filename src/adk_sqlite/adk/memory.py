@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,13 @@ from google.genai import types
 
 from adk_sqlite.adk.store_argument import StoreService, store_or_url
 from adk_sqlite.codec.memory_text import query_terms, searchable_text
-from adk_sqlite.errors import ConfigurationError, InvalidArgumentError, MemoryTooLargeError
+from adk_sqlite.codec.vectors import pack_vector
+from adk_sqlite.errors import (
+    ConfigurationError,
+    EmbeddingError,
+    InvalidArgumentError,
+    MemoryTooLargeError,
+)
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.memory_store import MemoryStore
 
@@ -29,18 +35,30 @@ if TYPE_CHECKING:
     from google.adk.events.event import Event
     from google.adk.sessions.session import Session
 
-__all__ = ["DEFAULT_MAX_MEMORY_BYTES", "DEFAULT_MAX_RESULTS", "MemoryService"]
+__all__ = [
+    "DEFAULT_EMBEDDING_BATCH_SIZE",
+    "DEFAULT_MAX_MEMORY_BYTES",
+    "DEFAULT_MAX_RESULTS",
+    "Embedder",
+    "MemoryService",
+]
+
+Embedder = Callable[[list[str]], Awaitable[Sequence[Sequence[float]]]]
+"""An async callable from texts to one vector (a sequence of floats) per text."""
 
 DEFAULT_MAX_RESULTS = 50
 """Memories a search returns at most (as ADK's SQLite memory service)."""
 DEFAULT_MAX_MEMORY_BYTES = 262_144
 """The largest text of one memory, in UTF-8 bytes (ADK's SQLite service's index limit)."""
+DEFAULT_EMBEDDING_BATCH_SIZE = 100
+"""Texts given to the embedder in one call at most (Gemini's API takes 100 a request)."""
 
 _encoder = msgspec.json.Encoder()
 
 
 class MemoryService(StoreService[MemoryStore], BaseMemoryService):
-    """ADK's ``BaseMemoryService`` over an adk-sqlite store, with keyword search.
+    """ADK's ``BaseMemoryService`` over an adk-sqlite store: keyword search, and hybrid
+    (keyword and semantic) search when given an embedder.
 
     Give it the store the app's `adk_sqlite.SessionService` uses, and sessions, artifacts
     and memory live in one database::
@@ -58,6 +76,11 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
     the events added since (the store remembers how far it got), and an event id is
     stored once: adding it again replaces its text.
 
+    With ``embedder``, each memory's text is embedded once, when it is added, and a
+    search embeds its query and fuses the keyword ranking with the ranking by cosine
+    similarity (reciprocal rank fusion), so a memory that shares no word with the query
+    but means the same is found too.
+
     Args:
         store: A store that keeps memories (`SqliteStore`).
         max_results: Memories a search returns at most.
@@ -66,6 +89,13 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         uri: Instead of ``store``: a service URL (``adk-sqlite:///agent.db``), as ADK's
             ``--memory_service_uri`` and ``services.yaml`` give it.
         agents_dir: Accepted because ADK passes it with ``uri``; not used.
+        embedder: An async callable from a list of texts to one vector per text, all of
+            one dimension (see `Embedder`; `adk_sqlite.testing.HashingEmbedder` is an
+            offline one for tests). If it raises or returns unusable vectors, the call
+            raises `EmbeddingError` and nothing is written.
+        min_similarity: With an embedder: the least cosine similarity for a memory to
+            be found by meaning alone (None: the nearest ones always compete).
+        embedding_batch_size: Texts given to the embedder in one call at most.
 
     Raises:
         ConfigurationError: The store keeps no memories, or an option is invalid.
@@ -79,16 +109,36 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
         uri: str | None = None,
         agents_dir: str | os.PathLike[str] | None = None,
+        embedder: Embedder | None = None,
+        min_similarity: float | None = None,
+        embedding_batch_size: int = DEFAULT_EMBEDDING_BATCH_SIZE,
     ) -> None:
         store = store_or_url(store, uri, service="MemoryService")
         if not isinstance(store, MemoryStore):
             raise ConfigurationError(f"{type(store).__name__} does not keep memories")
-        for option, value in (("max_results", max_results), ("max_memory_bytes", max_memory_bytes)):
+        for option, value in (
+            ("max_results", max_results),
+            ("max_memory_bytes", max_memory_bytes),
+            ("embedding_batch_size", embedding_batch_size),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigurationError(f"{option}={value!r}: expected an integer >= 1")
+        if embedder is not None and not callable(embedder):
+            raise ConfigurationError(f"embedder={embedder!r}: expected an async callable")
+        if min_similarity is not None and (
+            isinstance(min_similarity, bool)
+            or not isinstance(min_similarity, int | float)
+            or not -1.0 <= min_similarity <= 1.0
+        ):
+            raise ConfigurationError(
+                f"min_similarity={min_similarity!r}: expected a number from -1 to 1"
+            )
         self._store = store
         self._max_results = max_results
         self._max_bytes = max_memory_bytes
+        self._embedder = embedder
+        self._min_similarity = None if min_similarity is None else float(min_similarity)
+        self._batch_size = embedding_batch_size
 
     # --- ingestion ------------------------------------------------------------------
 
@@ -105,7 +155,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             and events[mark.events - 1].id == mark.last_event_id
         ):
             start = mark.events  # the events before are indexed already
-        memories = self._memories_of(events[start:], session.id, None)
+        memories = await self._embedded(self._memories_of(events[start:], session.id, None))
         watermark = None
         if events:
             watermark = (session.id, MemoryWatermark(len(events), events[-1].id))
@@ -124,7 +174,9 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         custom_metadata: Mapping[str, object] | None = None,
     ) -> None:
         app_name, user_id = _scope(app_name, user_id)
-        memories = self._memories_of(list(events), session_id or "", custom_metadata)
+        memories = await self._embedded(
+            self._memories_of(list(events), session_id or "", custom_metadata)
+        )
         if memories:
             await self._store.add_memories(app_name=app_name, user_id=user_id, memories=memories)
 
@@ -138,7 +190,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
     ) -> None:
         """Stores entries as given (each must hold text); an entry's id keys it."""
         app_name, user_id = _scope(app_name, user_id)
-        records = []
+        unembedded = []
         for entry in memories:
             text = _text_of(entry.content)
             if not text:
@@ -146,7 +198,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             timestamp = _parse_time(entry.timestamp)
             content = entry.content.model_dump_json(exclude_none=True)
             metadata = {**entry.custom_metadata, **(custom_metadata or {})}
-            records.append(
+            unembedded.append(
                 self._record(
                     session_id=str(metadata.get("session_id") or ""),
                     event_id=entry.id or _digest(entry.author or "", timestamp, content),
@@ -157,12 +209,13 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
                     metadata=metadata,
                 )
             )
+        records = await self._embedded(unembedded)
         if records:
             await self._store.add_memories(app_name=app_name, user_id=user_id, memories=records)
 
     def _memories_of(
         self, events: list[Event], session_id: str, metadata: Mapping[str, object] | None
-    ) -> list[MemoryRecord]:
+    ) -> list[_Unembedded]:
         records = []
         for event in events:
             text = _text_of(event.content)
@@ -194,7 +247,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         content: str,
         text: str,
         metadata: Mapping[str, object],
-    ) -> MemoryRecord:
+    ) -> _Unembedded:
         size = len(text.encode("utf-8"))
         if size > self._max_bytes:
             raise MemoryTooLargeError(
@@ -205,7 +258,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             encoded_metadata = _encoder.encode(dict(metadata)).decode()
         except (TypeError, msgspec.EncodeError) as exc:
             raise InvalidArgumentError(f"custom_metadata has no JSON form: {exc}") from exc
-        return MemoryRecord(
+        record = MemoryRecord(
             session_id=session_id,
             event_id=event_id,
             author=author,
@@ -214,6 +267,47 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             search_text=searchable_text(text),
             custom_metadata=encoded_metadata,
         )
+        return _Unembedded(record, text)
+
+    async def _embedded(self, memories: list[_Unembedded]) -> list[MemoryRecord]:
+        """The records, each with the vector of its text when there is an embedder."""
+        if self._embedder is None or not memories:
+            return [memory.record for memory in memories]
+        vectors = await self._embed([memory.text for memory in memories])
+        return [
+            msgspec.structs.replace(memory.record, vector=vector)
+            for memory, vector in zip(memories, vectors, strict=True)
+        ]
+
+    async def _embed(self, texts: list[str]) -> list[bytes]:
+        """One packed unit vector per text, all of one dimension; any failure of the
+        embedder becomes `EmbeddingError`, before anything is written."""
+        assert self._embedder is not None
+        vectors: list[bytes] = []
+        dimensions: int | None = None
+        for start in range(0, len(texts), self._batch_size):
+            batch = texts[start : start + self._batch_size]
+            try:
+                result: object = await self._embedder(batch)
+            except EmbeddingError:
+                raise
+            except Exception as exc:  # the embedder is the app's code: any failure
+                raise EmbeddingError(
+                    f"the embedder failed on {len(batch)} text(s): {type(exc).__name__}: {exc}"
+                ) from exc
+            if isinstance(result, str | bytes) or not isinstance(result, Sequence):
+                raise EmbeddingError(
+                    f"the embedder returned {type(result).__name__}; expected a list of vectors"
+                )
+            if len(result) != len(batch):
+                raise EmbeddingError(
+                    f"the embedder returned {len(result)} vector(s) for {len(batch)} text(s)"
+                )
+            for values in result:
+                vector = pack_vector(values, expected=dimensions)
+                dimensions = len(vector) // 4
+                vectors.append(vector)
+        return vectors
 
     # --- search and forgetting ------------------------------------------------------
 
@@ -224,8 +318,16 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         terms = query_terms(query) if isinstance(query, str) else []
         if not terms:
             return SearchMemoryResponse()
+        vector = None
+        if self._embedder is not None:
+            (vector,) = await self._embed([query])
         found = await self._store.search_memories(
-            app_name=app_name, user_id=user_id, terms=terms, limit=self._max_results
+            app_name=app_name,
+            user_id=user_id,
+            terms=terms,
+            limit=self._max_results,
+            vector=vector,
+            min_similarity=self._min_similarity,
         )
         return SearchMemoryResponse(memories=[_entry(stored) for stored in found])
 
@@ -253,6 +355,13 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
 
     def __repr__(self) -> str:
         return f"MemoryService({self._store!r})"
+
+
+class _Unembedded(msgspec.Struct, frozen=True):
+    """A record before its vector is added, with the text the embedder is given."""
+
+    record: MemoryRecord
+    text: str
 
 
 def _scope(app_name: object, user_id: object) -> tuple[str, str]:

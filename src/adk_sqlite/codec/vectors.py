@@ -7,15 +7,27 @@ Every check an embedder's output needs is made here, before anything is written.
 
 from __future__ import annotations
 
+import importlib
 import math
+import operator
 import struct
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from adk_sqlite.errors import EmbeddingError
 
-__all__ = ["MAX_DIMENSIONS", "dimensions_of", "dot", "pack_vector", "unpack_vector"]
+__all__ = [
+    "MAX_DIMENSIONS",
+    "dimensions_of",
+    "dot",
+    "nearest",
+    "pack_vector",
+    "unpack_vector",
+]
+
+K = TypeVar("K")
 
 MAX_DIMENSIONS = 8192
 """The most dimensions a vector may have (Gemini's and OpenAI's models use up to 3072)."""
@@ -65,7 +77,7 @@ def dimensions_of(blob: bytes) -> int:
     return len(blob) // _FLOAT32
 
 
-def dot(left: bytes, right: bytes) -> float | None:
+def dot(left: object, right: object) -> float | None:
     """The dot product (cosine similarity) of two packed vectors; None when they differ
     in length or are not vectors (bytes from a file are untrusted)."""
     if not isinstance(left, bytes) or not isinstance(right, bytes):
@@ -79,3 +91,60 @@ def dot(left: bytes, right: bytes) -> float | None:
             struct.unpack(f"<{count}f", left), struct.unpack(f"<{count}f", right), strict=True
         )
     )
+
+
+def nearest(
+    query: bytes,
+    candidates: Iterable[tuple[K, object]],
+    count: int,
+    *,
+    min_similarity: float | None = None,
+) -> list[tuple[K, float]]:
+    """The ``count`` candidates most similar to ``query``, best first, with their
+    similarity: an exact scan, with numpy when it is installed.
+
+    Candidates are (key, packed vector) pairs read from a database: one that is not a
+    vector of the query's length is skipped, never an error.
+    """
+    if count <= 0:
+        return []
+    size = len(query)
+    keys: list[K] = []
+    blobs: list[bytes] = []
+    for key, blob in candidates:
+        if isinstance(blob, bytes | memoryview) and len(blob) == size:
+            keys.append(key)
+            blobs.append(bytes(blob))
+    if not keys:
+        return []
+    scores = _scores(query, blobs)
+    ranked = sorted(range(len(keys)), key=lambda index: -scores[index])
+    found = []
+    for index in ranked[:count]:
+        score = scores[index]
+        if not math.isfinite(score) or (min_similarity is not None and score < min_similarity):
+            continue
+        found.append((keys[index], score))
+    return found
+
+
+def _scores(query: bytes, blobs: list[bytes]) -> list[float]:
+    if _numpy is not None:
+        matrix = _numpy.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+        vector = _numpy.frombuffer(query, dtype="<f4").astype(_numpy.float64)
+        scored: list[float] = (matrix.astype(_numpy.float64) @ vector).tolist()
+        return scored
+    shape = f"<{len(query) // _FLOAT32}f"
+    wanted = struct.unpack(shape, query)
+    return [sum(map(operator.mul, struct.unpack(shape, blob), wanted)) for blob in blobs]
+
+
+def _load_numpy() -> Any:
+    try:
+        numpy = importlib.import_module("numpy")
+    except ImportError:  # numpy is optional (the `vector` extra): pure Python is exact too
+        return None
+    return numpy
+
+
+_numpy = _load_numpy()

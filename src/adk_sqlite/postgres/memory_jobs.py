@@ -12,12 +12,22 @@ before any SQL, and a read or delete by such an id finds nothing, as no row hold
 
 A write upserts its memories in key order: two writers of overlapping memories take
 their row locks in one order and never deadlock.
+
+Vectors (`adk_sqlite.codec.vectors`) are stored as ``real[]``. A hybrid search ranks
+them with pgvector in the server when the database has the ``vector`` extension, and
+otherwise reads the user's vectors and ranks them exactly here; either way the two
+rankings are fused as on SQLite (`adk_sqlite.memory_ranking`).
 """
 
 from __future__ import annotations
 
+import struct
+
 import asyncpg
 
+from adk_sqlite.codec.vectors import nearest, unpack_vector
+from adk_sqlite.errors import EmbeddingError
+from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
@@ -46,11 +56,13 @@ class MemoryTables:
     adk-sqlite never drops the tables, so once seen they are not looked for again.
     """
 
-    __slots__ = ("seen", "statements")
+    __slots__ = ("pgvector", "seen", "statements", "vectors_seen")
 
     def __init__(self, statements: MemoryStatements) -> None:
         self.statements = statements
         self.seen = False
+        self.vectors_seen = False
+        self.pgvector: bool | None = None  # whether the database has pgvector, once known
 
 
 def _storable(*values: str) -> bool:
@@ -73,14 +85,28 @@ async def _has_tables(connection: asyncpg.Connection, tables: MemoryTables) -> b
     return tables.seen
 
 
-async def _ensure_tables(connection: asyncpg.Connection, tables: MemoryTables) -> None:
-    if await _has_tables(connection, tables):
+async def _ensure_tables(
+    connection: asyncpg.Connection, tables: MemoryTables, *, with_vectors: bool
+) -> None:
+    if with_vectors and not tables.vectors_seen:
+        tables.vectors_seen = await _has_vectors(connection, tables)
+    if await _has_tables(connection, tables) and (tables.vectors_seen or not with_vectors):
         return
     async with connection.transaction():
         await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
         for statement in tables.statements.create:
             await connection.execute(statement)
+        if with_vectors:
+            await connection.execute(tables.statements.create_vectors)
     tables.seen = True
+    tables.vectors_seen = tables.vectors_seen or with_vectors
+
+
+async def _has_vectors(connection: asyncpg.Connection, tables: MemoryTables) -> bool:
+    if not tables.vectors_seen:
+        found = await connection.fetchval(TABLE_EXISTS, tables.statements.vectors_table)
+        tables.vectors_seen = bool(found)
+    return tables.vectors_seen
 
 
 def _refuse_unstorable(
@@ -119,7 +145,8 @@ async def add_memories(
         UnencodableValueError: An id or the author holds a NUL character.
     """
     _refuse_unstorable(app_name, user_id, memories, watermark)
-    await _ensure_tables(connection, tables)
+    vectors = {memory.vector for memory in memories if memory.vector is not None}
+    await _ensure_tables(connection, tables, with_vectors=bool(vectors))
     statements = tables.statements
     # sorted() is stable: of two memories with one key, the later one still wins.
     ordered = sorted(memories, key=lambda memory: (memory.session_id, memory.event_id))
@@ -142,6 +169,8 @@ async def add_memories(
                     for memory in ordered
                 ],
             )
+        if tables.vectors_seen:
+            await _store_vectors(connection, statements, app_name, user_id, ordered)
         if watermark is not None:
             session_id, mark = watermark
             await connection.execute(
@@ -152,6 +181,42 @@ async def add_memories(
                 mark.events,
                 mark.last_event_id,
             )
+
+
+async def _store_vectors(
+    connection: asyncpg.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    ordered: list[MemoryRecord],
+) -> None:
+    """Stores the memories' vectors after checking their dimension against the stored
+    ones (inside the caller's transaction: a mismatch writes nothing); a memory stored
+    again without a vector loses its old one."""
+    sizes = {len(memory.vector) // 4 for memory in ordered if memory.vector is not None}
+    stored = await connection.fetchval(statements.vector_dimensions)
+    if stored is not None:
+        sizes.add(int(stored))
+    if len(sizes) > 1:
+        dimensions = ", ".join(str(size) for size in sorted(sizes))
+        raise EmbeddingError(
+            f"embeddings of different dimensions ({dimensions}) cannot share one memory"
+            f" index ({statements.table}); use one embedding model per table"
+        )
+    without = [
+        (app_name, user_id, memory.session_id, memory.event_id)
+        for memory in ordered
+        if memory.vector is None
+    ]
+    if without:
+        await connection.executemany(statements.delete_vector, without)
+    with_vector = [
+        (app_name, user_id, memory.session_id, memory.event_id, unpack_vector(memory.vector))
+        for memory in ordered
+        if memory.vector is not None
+    ]
+    if with_vector:
+        await connection.executemany(statements.upsert_vector, with_vector)
 
 
 async def memory_watermark(
@@ -177,11 +242,15 @@ async def search_memories(
     user_id: str,
     terms: list[str],
     limit: int,
+    vector: bytes | None = None,
+    min_similarity: float | None = None,
 ) -> list[StoredMemory]:
-    """The best ``limit`` memories holding any of ``terms``, in one statement.
+    """The best ``limit`` memories holding any of ``terms``, or (given ``vector``) the
+    best of a hybrid search.
 
     ts_rank picks the candidates; they are then ordered by how many distinct terms
-    they hold, ts_rank, and newest first.
+    they hold, ts_rank, and newest first. With ``vector``, the user's memories nearest
+    to it are ranked too, in the same snapshot, and the two rankings fused.
     """
     # A longer term is in no vector, and a tsquery refuses it.
     terms = [term for term in terms if 0 < len(term) <= MAX_TERM_CHARACTERS and _storable(term)]
@@ -190,39 +259,85 @@ async def search_memories(
     if not await _has_tables(connection, tables):
         return []
     candidates = max(limit * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
-    rows = await connection.fetch(
-        tables.statements.search,
-        app_name,
-        user_id,
-        tsquery_of(terms),
-        candidates,
-        terms,
-        limit,
-    )
-    return [
-        StoredMemory(
-            id=str(memory_id),
-            record=MemoryRecord(
-                session_id=session_id,
-                event_id=event_id,
-                author=author,
-                timestamp=timestamp,
-                content=content,
-                search_text=search_text,
-                custom_metadata=custom_metadata,
-            ),
+    statements = tables.statements
+    hybrid = vector is not None and await _has_vectors(connection, tables)
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        rows = await connection.fetch(
+            statements.search,
+            app_name,
+            user_id,
+            tsquery_of(terms),
+            candidates,
+            terms,
+            candidates if hybrid else limit,
         )
-        for (
-            memory_id,
-            session_id,
-            event_id,
-            author,
-            timestamp,
-            content,
-            search_text,
-            custom_metadata,
-        ) in rows
+        if not hybrid or vector is None:
+            return [_stored(row) for row in rows]
+        semantic = await _nearest(
+            connection, tables, app_name, user_id, vector, candidates, min_similarity
+        )
+        by_id = {int(row[0]): row for row in rows}
+        chosen = fuse_rankings(list(by_id), semantic, limit)
+        missing = [memory_id for memory_id in chosen if memory_id not in by_id]
+        if missing:
+            for row in await connection.fetch(statements.select_by_ids, app_name, user_id, missing):
+                by_id[int(row[0])] = row
+    return [_stored(by_id[memory_id]) for memory_id in chosen if memory_id in by_id]
+
+
+def _stored(row: asyncpg.Record) -> StoredMemory:
+    memory_id, session_id, event_id, author, timestamp, content, search_text, metadata = row
+    return StoredMemory(
+        id=str(memory_id),
+        record=MemoryRecord(
+            session_id=session_id,
+            event_id=event_id,
+            author=author,
+            timestamp=timestamp,
+            content=content,
+            search_text=search_text,
+            custom_metadata=metadata,
+        ),
+    )
+
+
+async def _nearest(
+    connection: asyncpg.Connection,
+    tables: MemoryTables,
+    app_name: str,
+    user_id: str,
+    vector: bytes,
+    count: int,
+    min_similarity: float | None,
+) -> list[int]:
+    """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
+    statements = tables.statements
+    if tables.pgvector is None:
+        tables.pgvector = bool(await connection.fetchval(_PGVECTOR_INSTALLED))
+    if tables.pgvector:
+        rows = await connection.fetch(
+            statements.nearest_with_pgvector, app_name, user_id, unpack_vector(vector), count
+        )
+        return [
+            int(memory_id)
+            for memory_id, similarity in rows
+            if min_similarity is None or similarity >= min_similarity
+        ]
+    rows = await connection.fetch(statements.vectors_of_user, app_name, user_id)
+    packed = ((int(memory_id), _packed(values)) for memory_id, values in rows)
+    return [
+        memory_id for memory_id, _ in nearest(vector, packed, count, min_similarity=min_similarity)
     ]
+
+
+_PGVECTOR_INSTALLED = "SELECT 1 FROM pg_extension WHERE extname = 'vector'"
+
+
+def _packed(values: list[float] | None) -> bytes | None:
+    """A stored ``real[]`` as the float32 bytes `nearest` compares (None: unusable)."""
+    if not values or any(value is None for value in values):
+        return None
+    return struct.pack(f"<{len(values)}f", *values)
 
 
 async def delete_memories(

@@ -14,6 +14,12 @@ Terms of 512 characters or more are left out of the vector (a lexeme holds at mo
 vector ranks by which terms a memory holds, and ``ts_rank``'s normalisation 1 prefers
 shorter memories, as bm25 does on SQLite.
 
+``{memories}_vectors``, made when the first embedding is stored, holds one unit-length
+vector per memory that has one, as ``real[]`` (deleted with its memory by its foreign
+key). With pgvector installed in the database, a search ranks them in the server
+(``::vector <=>``); without it, the store reads the user's vectors and ranks them
+exactly in Python, as SQLite does without sqlite-vec.
+
 A search's tsquery is built from the terms (quoted lexemes joined with ``|``) and
 passed as a parameter: no query text reaches SQL or PostgreSQL's query parser.
 """
@@ -85,9 +91,10 @@ _SELECT_WATERMARK = (
     "SELECT indexed_events, last_event_id FROM {sessions}"
     " WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
 )
-# $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit. The
+# $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit (a
+# hybrid search takes every candidate, to fuse them with the vector ranking). The
 # candidates are then ordered as on SQLite: most distinct terms held, rank, newest.
-_SEARCH = """
+_SEARCH_CANDIDATES = """
 WITH candidates AS (
     SELECT id, session_id, event_id, author, timestamp, content, search_text,
         custom_metadata, ts_rank(search_vector, $3::tsquery, 1) AS rank
@@ -101,8 +108,36 @@ FROM candidates
 ORDER BY (
     SELECT count(DISTINCT term) FROM unnest($5::text[]) AS term
     WHERE term = ANY (string_to_array(candidates.search_text, ' '))
-) DESC, rank DESC, timestamp DESC, id DESC
-LIMIT $6"""
+) DESC, rank DESC, timestamp DESC, id DESC"""
+_SEARCH = _SEARCH_CANDIDATES + "\nLIMIT $6"
+
+_CREATE_VECTORS = """
+CREATE TABLE IF NOT EXISTS {vectors} (
+    id BIGINT PRIMARY KEY REFERENCES {memories} (id) ON DELETE CASCADE,
+    vector REAL[] NOT NULL
+)"""
+_KEY = "app_name = $1 AND user_id = $2 AND session_id = $3 AND event_id = $4"
+_UPSERT_VECTOR = (
+    "INSERT INTO {vectors} (id, vector) SELECT id, $5::real[] FROM {memories} WHERE "
+    + _KEY
+    + " ON CONFLICT (id) DO UPDATE SET vector = excluded.vector"
+)
+_DELETE_VECTOR = "DELETE FROM {vectors} WHERE id = (SELECT id FROM {memories} WHERE " + _KEY + ")"
+_VECTOR_DIMENSIONS = "SELECT cardinality(vector) FROM {vectors} LIMIT 1"
+_VECTORS_OF_USER = """
+SELECT m.id, v.vector FROM {memories} AS m JOIN {vectors} AS v ON v.id = m.id
+WHERE m.app_name = $1 AND m.user_id = $2"""
+# pgvector's <=> is the cosine distance; the vectors are unit length.
+_NEAREST_WITH_PGVECTOR = """
+SELECT m.id, 1 - (v.vector::vector <=> $3::real[]::vector) AS similarity
+FROM {memories} AS m JOIN {vectors} AS v ON v.id = m.id
+WHERE m.app_name = $1 AND m.user_id = $2 AND cardinality(v.vector) = cardinality($3::real[])
+ORDER BY v.vector::vector <=> $3::real[]::vector
+LIMIT $4"""
+_SELECT_BY_IDS = """
+SELECT id, session_id, event_id, author, timestamp, content, search_text, custom_metadata
+FROM {memories}
+WHERE app_name = $1 AND user_id = $2 AND id = ANY ($3::bigint[])"""
 
 
 def _counted(delete: str) -> str:
@@ -132,6 +167,14 @@ class MemoryStatements:
     delete_watermark: str
     delete_of_user: str
     delete_watermarks_of_user: str
+    vectors_table: str
+    create_vectors: str
+    upsert_vector: str
+    delete_vector: str
+    vector_dimensions: str
+    vectors_of_user: str
+    nearest_with_pgvector: str
+    select_by_ids: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -144,6 +187,7 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "memories": table,
         "sessions": f"{table}_sessions",
         "search_index": f"{table}_search",
+        "vectors": f"{table}_vectors",
     }
     for name in names.values():
         validate_identifier(name, option="memory_table")
@@ -164,4 +208,12 @@ def render_memory_statements(table: str) -> MemoryStatements:
         delete_watermark=render(_DELETE_WATERMARK),
         delete_of_user=render(_DELETE_OF_USER),
         delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
+        vectors_table=names["vectors"],
+        create_vectors=render(_CREATE_VECTORS),
+        upsert_vector=render(_UPSERT_VECTOR),
+        delete_vector=render(_DELETE_VECTOR),
+        vector_dimensions=render(_VECTOR_DIMENSIONS),
+        vectors_of_user=render(_VECTORS_OF_USER),
+        nearest_with_pgvector=render(_NEAREST_WITH_PGVECTOR),
+        select_by_ids=render(_SELECT_BY_IDS),
     )

@@ -2,12 +2,25 @@
 
 Writes run inside the caller's write transaction (the tables are created there on the
 first write); reads of a file without the tables find nothing.
+
+Vector search scans the user's vectors exactly: in C with sqlite-vec's
+``vec_distance_cosine`` when the ``vector`` extra is installed and this Python's
+``sqlite3`` can load extensions (many builds cannot), otherwise in Python
+(`adk_sqlite.codec.vectors.nearest`, with numpy when installed). Both give the same
+order; the vectors are plain blobs in an ordinary table either way, so a file written
+with sqlite-vec reads without it.
 """
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 
+import msgspec
+
+from adk_sqlite.codec.vectors import dot, nearest, pack_vector
+from adk_sqlite.errors import EmbeddingError
+from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 
@@ -25,8 +38,12 @@ _CANDIDATES_PER_RESULT = 4
 _MIN_CANDIDATES = 200
 
 
+def _exists(connection: sqlite3.Connection, table: str) -> bool:
+    return connection.execute(_TABLE_EXISTS, (table,)).fetchone() is not None
+
+
 def _has_tables(connection: sqlite3.Connection, statements: MemoryStatements) -> bool:
-    return connection.execute(_TABLE_EXISTS, (statements.table,)).fetchone() is not None
+    return _exists(connection, statements.table)
 
 
 def add_memories(
@@ -41,6 +58,7 @@ def add_memories(
     if not _has_tables(connection, statements):
         for statement in statements.create:
             connection.execute(statement)
+    vector_size = _checked_vector_size(connection, statements, memories)
     connection.executemany(
         statements.upsert,
         [
@@ -58,12 +76,65 @@ def add_memories(
             for memory in memories
         ],
     )
+    _store_vectors(connection, statements, app_name, user_id, memories, vector_size)
     if watermark is not None:
         session_id, mark = watermark
         connection.execute(
             statements.set_watermark,
             (app_name, user_id, session_id, mark.events, mark.last_event_id),
         )
+
+
+def _checked_vector_size(
+    connection: sqlite3.Connection, statements: MemoryStatements, memories: list[MemoryRecord]
+) -> int | None:
+    """The byte size the stored vectors have (None: no vectors table), after checking
+    that ``memories``' vectors all have it; before anything is written."""
+    sizes = {len(memory.vector) for memory in memories if memory.vector is not None}
+    if not _exists(connection, statements.vectors_table):
+        stored = None
+    else:
+        row = connection.execute(statements.vector_size).fetchone()
+        stored = None if row is None else int(row[0])
+    wanted = sizes | ({stored} if stored is not None else set())
+    if len(wanted) > 1:
+        dimensions = ", ".join(str(size // 4) for size in sorted(wanted))
+        raise EmbeddingError(
+            f"embeddings of different dimensions ({dimensions}) cannot share one memory"
+            f" index ({statements.table}); use one embedding model per table"
+        )
+    return stored if stored is not None else (sizes.pop() if sizes else None)
+
+
+def _store_vectors(
+    connection: sqlite3.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    memories: list[MemoryRecord],
+    vector_size: int | None,
+) -> None:
+    """Stores the memories' vectors; a memory stored again without one loses its old
+    one (its text may have changed)."""
+    if vector_size is None:
+        return
+    if not _exists(connection, statements.vectors_table):
+        for statement in statements.create_vectors:
+            connection.execute(statement)
+    keys = [
+        (app_name, user_id, memory.session_id, memory.event_id)
+        for memory in memories
+        if memory.vector is None
+    ]
+    connection.executemany(statements.delete_vector, keys)
+    connection.executemany(
+        statements.upsert_vector,
+        [
+            (memory.vector, app_name, user_id, memory.session_id, memory.event_id)
+            for memory in memories
+            if memory.vector is not None
+        ],
+    )
 
 
 def memory_watermark(
@@ -88,13 +159,18 @@ def search_memories(
     user_id: str,
     terms: list[str],
     limit: int,
+    vector: bytes | None = None,
+    min_similarity: float | None = None,
 ) -> list[StoredMemory]:
-    """The best ``limit`` memories holding any of ``terms``.
+    """The best ``limit`` memories holding any of ``terms``, or (given ``vector``) the
+    best of a hybrid search.
 
     Terms are words of `adk_sqlite.codec.memory_text` (letters, digits, ``_``), each
     quoted as an FTS5 string, so no query reaches FTS5's syntax. bm25 picks the
     candidates; they are then ordered by how many distinct terms they hold, bm25, and
-    newest first.
+    newest first. With ``vector``, the user's memories nearest to it (cosine, at least
+    ``min_similarity``) are ranked too and the two rankings are fused
+    (`adk_sqlite.memory_ranking`).
     """
     if not terms or limit <= 0 or not _has_tables(connection, statements):
         return []
@@ -105,40 +181,117 @@ def search_memories(
         rows = connection.execute(
             statements.search, (match, app_name, user_id, candidates)
         ).fetchall()
+        semantic: list[int] = []
+        if vector is not None and _exists(connection, statements.vectors_table):
+            semantic = _nearest(
+                connection, statements, app_name, user_id, vector, candidates, min_similarity
+            )
+        wanted = set(terms)
+
+        def order(row: tuple[object, ...]) -> tuple[int, float, float]:
+            held = wanted.intersection(str(row[6]).split())
+            return (-len(held), float(row[8]), -float(row[4]))  # type: ignore[arg-type]
+
+        rows.sort(key=order)
+        by_id = {int(row[0]): row[:8] for row in rows}
+        chosen = fuse_rankings(list(by_id), semantic, limit)
+        missing = [row_id for row_id in chosen if row_id not in by_id]
+        if missing:
+            for row in connection.execute(
+                statements.select_by_ids, (app_name, user_id, msgspec.json.encode(missing))
+            ):
+                by_id[int(row[0])] = row
     finally:
         connection.execute("COMMIT")
-    wanted = set(terms)
+    return [_stored(by_id[row_id]) for row_id in chosen if row_id in by_id]
 
-    def order(row: tuple[object, ...]) -> tuple[int, float, float]:
-        held = wanted.intersection(str(row[6]).split())
-        return (-len(held), float(row[8]), -float(row[4]))  # type: ignore[arg-type]
 
-    rows.sort(key=order)
-    return [
-        StoredMemory(
-            id=str(row_id),
-            record=MemoryRecord(
-                session_id=session_id,
-                event_id=event_id,
-                author=author,
-                timestamp=timestamp,
-                content=content,
-                search_text=search_text,
-                custom_metadata=custom_metadata,
-            ),
-        )
-        for (
-            row_id,
-            session_id,
-            event_id,
-            author,
-            timestamp,
-            content,
-            search_text,
-            custom_metadata,
-            _,
-        ) in rows[:limit]
-    ]
+def _stored(row: tuple[object, ...]) -> StoredMemory:
+    row_id, session_id, event_id, author, timestamp, content, search_text, metadata = row
+    return StoredMemory(
+        id=str(row_id),
+        record=MemoryRecord(
+            session_id=str(session_id),
+            event_id=str(event_id),
+            author=None if author is None else str(author),
+            timestamp=float(timestamp),  # type: ignore[arg-type]
+            content=str(content),
+            search_text=str(search_text),
+            custom_metadata=str(metadata),
+        ),
+    )
+
+
+def _nearest(
+    connection: sqlite3.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    vector: bytes,
+    count: int,
+    min_similarity: float | None,
+) -> list[int]:
+    """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
+    if _sqlite_vec_ready(connection):
+        found = [
+            (int(row_id), float(similarity))
+            for row_id, similarity in connection.execute(
+                statements.nearest_with_sqlite_vec,
+                (vector, app_name, user_id, len(vector), count),
+            )
+            if similarity is not None
+        ]
+        return [
+            row_id
+            for row_id, similarity in found
+            if min_similarity is None or similarity >= min_similarity
+        ]
+    rows = connection.execute(statements.vectors_of_user, (app_name, user_id))
+    return [row_id for row_id, _ in nearest(vector, rows, count, min_similarity=min_similarity)]
+
+
+# sqlite-vec is loaded into each connection the first time it searches by vector. When
+# it cannot be loaded (not installed, or this Python's sqlite3 cannot load extensions),
+# that is remembered, and the Python scan is used.
+_sqlite_vec_unavailable = False
+_FUNCTION_LOADED = "SELECT 1 FROM pragma_function_list WHERE name = 'vec_distance_cosine'"
+
+
+def _sqlite_vec_ready(connection: sqlite3.Connection) -> bool:
+    global _sqlite_vec_unavailable
+    if _sqlite_vec_unavailable:
+        return False
+    if connection.execute(_FUNCTION_LOADED).fetchone() is not None:
+        return True
+    if _load_sqlite_vec(connection):
+        return True
+    _sqlite_vec_unavailable = True
+    return False
+
+
+def _load_sqlite_vec(connection: sqlite3.Connection) -> bool:
+    """Loads sqlite-vec and checks it agrees with the Python scan on a known pair."""
+    if not hasattr(connection, "enable_load_extension"):
+        return False
+    try:
+        sqlite_vec = importlib.import_module("sqlite_vec")
+        connection.enable_load_extension(True)
+        try:
+            sqlite_vec.load(connection)
+        finally:
+            connection.enable_load_extension(False)
+        left, right = _AGREEMENT_CHECK
+        (similarity,) = connection.execute(
+            "SELECT 1.0 - vec_distance_cosine(?, ?)", (left, right)
+        ).fetchone()
+    except (ImportError, AttributeError, sqlite3.Error):
+        return False
+    expected = dot(left, right)
+    return expected is not None and abs(float(similarity) - expected) < 1e-5
+
+
+# Two unit vectors whose similarity is 0.6.
+_AGREEMENT_CHECK = (pack_vector([0.6, 0.8]), pack_vector([1.0, 0.0]))
 
 
 def delete_memories(

@@ -97,9 +97,13 @@ def search_memories(
     user_id: str,
     terms: list[str],
     limit: int,
+    vector: bytes | None,
+    min_similarity: float | None,
 ) -> list[StoredMemory]:
     with folder.catalog.snapshot() as reader, _own_transaction(reader):
-        return memory_jobs.search_memories(reader, statements, app_name, user_id, terms, limit)
+        return memory_jobs.search_memories(
+            reader, statements, app_name, user_id, terms, limit, vector, min_similarity
+        )
 
 
 @contextlib.contextmanager
@@ -150,10 +154,24 @@ class MemoryMethods:
         return mark
 
     async def search_memories(
-        self, *, app_name: str, user_id: str, terms: list[str], limit: int
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        terms: list[str],
+        limit: int,
+        vector: bytes | None = None,
+        min_similarity: float | None = None,
     ) -> list[StoredMemory]:
         found: list[StoredMemory] = await self._run(
-            search_memories, self._memory_statements, app_name, user_id, terms, limit
+            search_memories,
+            self._memory_statements,
+            app_name,
+            user_id,
+            terms,
+            limit,
+            vector,
+            min_similarity,
         )
         return found
 

@@ -2,7 +2,9 @@
 
 ``{memories}`` holds one row per memory; ``{memories}_fts`` is an FTS5 index over its
 ``search_text`` (external content, kept in step by triggers), ranked with bm25;
-``{memories}_sessions`` records per session how many of its events are indexed.
+``{memories}_sessions`` records per session how many of its events are indexed;
+``{memories}_vectors``, made when the first embedding is stored, holds one unit-length
+float32 vector per memory that has one (deleted with its memory by a trigger).
 The text is normalised before it is stored (`adk_sqlite.codec.memory_text`), so the
 tokenizer splits only between words (an underscore is part of a word, as in `\\w`).
 """
@@ -60,6 +62,44 @@ CREATE TABLE IF NOT EXISTS {sessions} (
 )""",
 )
 
+_CREATE_VECTORS = (
+    """
+CREATE TABLE IF NOT EXISTS {vectors} (
+    row_id INTEGER PRIMARY KEY,
+    vector BLOB NOT NULL
+)""",
+    """
+CREATE TRIGGER IF NOT EXISTS {trigger_vector_delete} AFTER DELETE ON {memories} BEGIN
+    DELETE FROM {vectors} WHERE row_id = old.row_id;
+END""",
+)
+_OF_KEY = (
+    "SELECT row_id FROM {memories}"
+    " WHERE app_name = ? AND user_id = ? AND session_id = ? AND event_id = ?"
+)
+_UPSERT_VECTOR = (
+    "INSERT INTO {vectors} (row_id, vector) SELECT row_id, ? FROM {memories}"
+    " WHERE app_name = ? AND user_id = ? AND session_id = ? AND event_id = ?"
+    " ON CONFLICT (row_id) DO UPDATE SET vector = excluded.vector"
+)
+_DELETE_VECTOR = "DELETE FROM {vectors} WHERE row_id = (" + _OF_KEY + ")"
+_VECTOR_SIZE = "SELECT length(vector) FROM {vectors} LIMIT 1"
+_VECTORS_OF_USER = """
+SELECT m.row_id, v.vector FROM {memories} AS m JOIN {vectors} AS v ON v.row_id = m.row_id
+WHERE m.app_name = ? AND m.user_id = ?"""
+# With sqlite-vec loaded: the same scan in C, best first (vectors are unit length, so
+# 1 - cosine distance is the dot product the Python scan computes).
+_NEAREST_WITH_SQLITE_VEC = """
+SELECT m.row_id, 1.0 - vec_distance_cosine(v.vector, ?) AS similarity
+FROM {memories} AS m JOIN {vectors} AS v ON v.row_id = m.row_id
+WHERE m.app_name = ? AND m.user_id = ? AND length(v.vector) = ?
+ORDER BY similarity DESC
+LIMIT ?"""
+_SELECT_BY_IDS = """
+SELECT row_id, session_id, event_id, author, timestamp, content, search_text, custom_metadata
+FROM {memories}
+WHERE app_name = ? AND user_id = ? AND row_id IN (SELECT value FROM json_each(?))"""
+
 _UPSERT = """
 INSERT INTO {memories} (app_name, user_id, session_id, event_id, author, timestamp, content,
     search_text, custom_metadata)
@@ -107,6 +147,14 @@ class MemoryStatements:
     delete_of_user: str
     delete_watermarks_of_user: str
     optimize: str
+    vectors_table: str
+    create_vectors: tuple[str, ...]
+    upsert_vector: str
+    delete_vector: str
+    vector_size: str
+    vectors_of_user: str
+    nearest_with_sqlite_vec: str
+    select_by_ids: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -115,6 +163,8 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "memories": table,
         "fts": f"{table}_fts",
         "sessions": f"{table}_sessions",
+        "vectors": f"{table}_vectors",
+        "trigger_vector_delete": f"{table}_vd",
         "trigger_insert": f"{table}_ai",
         "trigger_delete": f"{table}_ad",
         "trigger_update": f"{table}_au",
@@ -140,4 +190,12 @@ def render_memory_statements(table: str) -> MemoryStatements:
         delete_of_user=render(_DELETE_OF_USER),
         delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
         optimize=render(_OPTIMIZE),
+        vectors_table=names["vectors"],
+        create_vectors=tuple(render(statement) for statement in _CREATE_VECTORS),
+        upsert_vector=render(_UPSERT_VECTOR),
+        delete_vector=render(_DELETE_VECTOR),
+        vector_size=render(_VECTOR_SIZE),
+        vectors_of_user=render(_VECTORS_OF_USER),
+        nearest_with_sqlite_vec=render(_NEAREST_WITH_SQLITE_VEC),
+        select_by_ids=render(_SELECT_BY_IDS),
     )
