@@ -56,7 +56,7 @@ def pack_vector(values: object, *, expected: int | None = None) -> bytes:
         raise EmbeddingError(f"an embedding holds a value that is not a number: {exc}") from exc
     if not all(math.isfinite(value) for value in floats):
         raise EmbeddingError("an embedding holds NaN or an infinity")
-    norm = math.sqrt(math.fsum(value * value for value in floats))
+    norm = math.hypot(*floats)  # scaled internally: no overflow for huge values
     if norm == 0.0 or not math.isfinite(norm):
         raise EmbeddingError("an embedding has no direction (all zeros)")
     packed = array("f", (value / norm for value in floats))
