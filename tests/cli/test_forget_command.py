@@ -56,6 +56,7 @@ def test_forget_erases_one_user_and_reports_it(tmp_path: Path) -> None:
         "artifact_versions": 1,
         "memories": 1,
         "damaged_events": 0,
+        "files": 0,
     }
     sessions = run_cli("sessions", path, "--json")
     users = {session["user_id"] for session in json.loads(sessions.output)["sessions"]}

@@ -26,6 +26,8 @@ kind                           repair
                                remove it
 ``temporary_file``             ``sessions/.creating-*``, ``archive/.*.partial-*``: remove it
 ``unreadable_file``            not a session file of this layout: move it to ``orphans/``
+``unfinished_forget``          a file a ``forget_user`` committed to remove (the process
+                               was killed before it did): remove it
 ``wrong_generation``           the file is not the one the catalog row was written for:
                                reported only
 =============================  ==========================================================
@@ -59,6 +61,7 @@ from adk_sqlite.tools.folder_repair import (
     FolderDrift,
     adopt_orphan,
     copy_listing,
+    finish_forget,
     merge_pending,
     remove_unnamed,
     set_aside_unreadable,
@@ -134,8 +137,14 @@ def check_session_folder(
         tables.statements(),
         tables.render(_FILE_SESSIONS),
     )
+    # First: a killed forget's files are never taken for orphans.
+    forgotten = finish_forget(checker)
     sessions_dir = root / _psql.SESSIONS_FOLDER
-    on_disk = _database_files(sessions_dir)
+    on_disk = {
+        name
+        for name in _database_files(sessions_dir)
+        if f"{_psql.SESSIONS_FOLDER}/{name}" not in forgotten
+    }
     named = {entry.file.name for entry in entries}
     archived = _archive_copies(root / _psql.ARCHIVE_FOLDER, named | on_disk, checker)
     total = len(entries) + len(on_disk - named)

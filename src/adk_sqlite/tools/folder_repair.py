@@ -20,6 +20,7 @@ from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.sqlite.database_file import TableSet, open_session_database
 from adk_sqlite.sqlite.engine.connection import sqlite_errors
 from adk_sqlite.sqlite.engine.writer import WriteLock
+from adk_sqlite.sqlite.per_session import forget
 from adk_sqlite.sqlite.per_session.folder import (
     SessionFolder,
     connect_session_file,
@@ -39,6 +40,7 @@ __all__ = [
     "FolderDrift",
     "adopt_orphan",
     "copy_listing",
+    "finish_forget",
     "merge_pending",
     "remove_unnamed",
     "set_aside_unreadable",
@@ -92,6 +94,12 @@ class FolderChecker:
     @contextlib.contextmanager
     def catalog(self) -> Iterator[sqlite3.Connection]:
         """The catalog in a write transaction, under the lock the stores take."""
+        with self.locked_catalog() as connection, transaction(connection):
+            yield connection
+
+    @contextlib.contextmanager
+    def locked_catalog(self) -> Iterator[sqlite3.Connection]:
+        """The catalog under the lock the stores take, outside a transaction."""
         path = self.folder / _psql.CATALOG_FILE
         lock = WriteLock(path, timeout=self.busy_timeout)
         lock.open()
@@ -101,13 +109,35 @@ class FolderChecker:
         try:
             lock.acquire()
             try:
-                with sqlite_errors(file_target(path)), transaction(connection):
+                with sqlite_errors(file_target(path)):
                     yield connection
             finally:
                 lock.release()
         finally:
             connection.close()
             lock.close()
+
+
+def finish_forget(checker: FolderChecker) -> set[str]:
+    """Reports (and with ``repair`` removes) the files a killed ``forget_user`` left.
+
+    Returns the files still listed (relative paths), which the rest of the check
+    leaves alone: they are never adopted as orphans.
+    """
+    with checker.locked_catalog() as connection:
+        pending = forget.pending_erasures(connection)
+        found = [
+            checker.report(
+                "unfinished_forget", checker.folder / file, "a file forget_user committed to remove"
+            )
+            for file in pending
+        ]
+        if not (checker.repair and pending):
+            return set(pending)
+        forget.finish_pending(checker.folder, connection)
+    for drift in found:
+        drift.repaired = True
+    return set()
 
 
 def merge_pending(checker: FolderChecker, entry: FolderEntry, key: tuple[str, str, str]) -> None:

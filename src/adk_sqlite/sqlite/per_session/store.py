@@ -22,10 +22,12 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 from adk_sqlite.sqlite.per_session import artifacts as _artifacts
+from adk_sqlite.sqlite.per_session import forget as _forget
 from adk_sqlite.sqlite.per_session import jobs as _jobs
 from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
 from adk_sqlite.sqlite.per_session.file_names import session_file_name
@@ -424,6 +426,20 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         self._listing.discard(key)
         return archived
 
+    async def forget_user(self, *, app_name: str, user_id: str) -> ForgetReport:
+        """Erases everything the folder holds about one user of one app.
+
+        One catalog transaction (``secure_delete`` on) removes their sessions, ``user:``
+        state, catalog artifacts and memories, and lists their files, which are then
+        removed: live session files, archived copies and any set aside or left by a
+        crash. The catalog's WAL is emptied after. Other users and ``app:`` state are
+        untouched. A process killed after the commit leaves the files listed; the next
+        store to open the folder, or ``check --repair``, removes them. See
+        `adk_sqlite.sqlite.per_session.forget`.
+        """
+        await self._listing.flush()
+        return await self._run(_forget.forget_user, self._memory_statements, app_name, user_id)
+
     # --- ArtifactStore: where each version lives is decided in `artifacts` -----------
 
     @property
@@ -469,6 +485,7 @@ def _translated(job: Callable[..., T], folder: SessionFolder, *args: Any) -> T:
 
 def _open_folder(folder: SessionFolder) -> None:
     folder.open()
+    _forget.finish_erasures(folder)  # the files a killed forget_user left
 
 
 def _close_all(folder: SessionFolder, files: list[SessionFile]) -> None:

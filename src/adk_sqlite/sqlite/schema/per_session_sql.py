@@ -18,7 +18,9 @@ The catalog (``catalog.db``) is an adk-sqlite database created by the same
 migrations: its app and user state tables are the authoritative ``app:`` and
 ``user:`` state, its sessions and events tables stay empty, and
 ``adk_session_files`` (table set of the same name) lists every live session
-with its file and a copy of its listing data.
+with its file and a copy of its listing data. ``adk_pending_erasures`` lists the
+files a ``forget_user`` still has to remove: written in the transaction that forgets
+the user, emptied once the files are gone (see `per_session.forget`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ PARTIAL_MARK = ".partial-"
 SESSION_FILES_TABLE = "adk_session_files"
 SESSION_FILE_TABLE = "adk_session_file"
 PENDING_DELTAS_TABLE = "adk_pending_scope_deltas"
-RESERVED_TABLES = (SESSION_FILES_TABLE, SESSION_FILE_TABLE, PENDING_DELTAS_TABLE)
+ERASURES_TABLE = "adk_pending_erasures"
+RESERVED_TABLES = (SESSION_FILES_TABLE, SESSION_FILE_TABLE, PENDING_DELTAS_TABLE, ERASURES_TABLE)
 
 # Append-only, like _sql.MIGRATIONS; recorded in adk_sqlite_schema under the table set name.
 CATALOG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -64,6 +67,9 @@ CREATE TABLE {SESSION_FILES_TABLE} (
         f"CREATE INDEX {SESSION_FILES_TABLE}_app_update"
         f" ON {SESSION_FILES_TABLE} (app_name, update_time_unix)",
     ),
+    # The files a forget_user committed to remove: a path relative to the folder, and
+    # the generation the file had (NULL when it could not be read).
+    (f"CREATE TABLE {ERASURES_TABLE} (file TEXT PRIMARY KEY, generation INTEGER)",),
 )
 SESSION_FILE_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (

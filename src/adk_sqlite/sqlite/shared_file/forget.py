@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import msgspec
-
+from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
@@ -24,17 +23,6 @@ __all__ = ["ForgetReport", "forget_user"]
 
 _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 _OF_USER = "DELETE FROM {table} WHERE app_name = ? AND user_id = ?"
-
-
-class ForgetReport(msgspec.Struct, frozen=True, kw_only=True):
-    """What `forget_user` removed, row counts by kind."""
-
-    sessions: int
-    events: int
-    user_state: int
-    artifact_versions: int
-    memories: int
-    damaged_events: int
 
 
 def _delete_of_user(
