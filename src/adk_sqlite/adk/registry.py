@@ -20,8 +20,10 @@ teardown). Closing one service closes the store under all of them. Otherwise the
 stores close when the process ends: at exit (`adk_sqlite.closing.close_at_exit`),
 and, for a server ADK built from these URLs, on SIGTERM too (see `StoreServiceFactory`).
 
-A service kind whose module is not part of this adk-sqlite yet (memory) is
-registered once the module exists; see `SERVICE_FACTORIES`.
+Each service kind is registered when its module can be imported; see
+`SERVICE_FACTORIES`. A memory service with an embedder is code, not a URL option:
+register a factory of your own for the scheme after importing this module (see
+docs/memory.md).
 """
 
 from __future__ import annotations
