@@ -16,8 +16,9 @@ from adk_sqlite.artifact_records import (
     StoredArtifact,
 )
 from adk_sqlite.errors import ConfigurationError
+from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.postgres import artifact_jobs, jobs, memory_jobs
+from adk_sqlite.postgres import artifact_jobs, forget, jobs, memory_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
 from adk_sqlite.postgres.export_target import TargetTables
@@ -188,6 +189,7 @@ class PostgresStore(JobStore[Statements]):
 
     async def _ensure_open(self) -> asyncpg.Pool:
         """The pool, with the tables created or migrated once per store."""
+        self._check_event_loop()
         pool = self._pool
         if pool is not None and self._migrated and not self._closed:
             return pool
@@ -244,6 +246,33 @@ class PostgresStore(JobStore[Statements]):
             if deleted:
                 await artifact_jobs.delete_session_artifacts(connection, self._artifacts, key)
         return deleted
+
+    async def forget_user(
+        self, *, app_name: str, user_id: str, vacuum: bool = True
+    ) -> ForgetReport:
+        """Erases everything the database holds about one user of one app, in one transaction.
+
+        Their sessions and events, ``user:`` state, artifacts and memories (with their
+        vectors and the index's watermarks), whatever owner their sessions have. Other
+        users, and the app's ``app:`` state, are untouched. With ``vacuum`` (default),
+        ``VACUUM`` then runs on every table touched, so no dead tuple of the user is
+        left in their pages; see `adk_sqlite.postgres.forget` for what it does not reach
+        (WAL, replicas, backups).
+        """
+        pool = await self._ensure_open()
+        with postgres_errors(self.database):
+            async with pool.acquire() as connection:
+                report, touched = await forget.forget_user(
+                    connection,
+                    self._statements,
+                    self._artifacts.statements,
+                    self._memories.statements,
+                    app_name,
+                    user_id,
+                )
+                if vacuum:
+                    await forget.vacuum_tables(connection, touched)
+        return report
 
     # --- ArtifactStore --------------------------------------------------------------
 
