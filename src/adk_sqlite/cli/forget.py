@@ -5,14 +5,26 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from adk_sqlite.cli._output import database_command, database_options, plural, print_result
+from adk_sqlite.cli._output import (
+    database_command,
+    database_options,
+    plural,
+    print_result,
+    refuse_table_set_for_folder,
+)
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.forgetting import ForgetReport, forget_user
+from adk_sqlite.tools.session_folder import is_session_folder
 
 __all__ = ["command"]
 
 
-@database_command("forget", "adk-sqlite forget sessions.db --app support --user ada --yes")
+@database_command(
+    "forget",
+    "adk-sqlite forget sessions.db --app support --user ada --yes",
+    "adk-sqlite forget agent-sessions/ --app support --user ada --yes --json",
+    "adk-sqlite forget postgresql://agents@db.internal:5432/agents --app support --user ada --yes",
+)
 @click.option("--app", "app_name", required=True, help="The app the user belongs to.")
 @click.option("--user", "user_id", required=True, help="The user to forget.")
 @click.option("--yes", is_flag=True, help="Do it: without --yes nothing is changed.")
@@ -28,22 +40,30 @@ def command(
 ) -> None:
     """Erase everything a database holds about one user of one app.
 
-    Their sessions and events, user: state, artifacts, memories and any events
-    `check --repair` set aside go in one transaction; freed pages are zeroed and
-    the WAL is emptied, so none of their data is left in the files. Other users
+    DB is a database file, a folder of session files (it has a catalog.db) or a
+    postgresql:// URL (needs the postgres extra; default table names). Their
+    sessions and events, user: state, artifacts, memories and any events `check
+    --repair` set aside go in one transaction. In a file, freed pages are zeroed
+    and the WAL is emptied; in a folder, their session files (live, archived or
+    left over) are removed too; in PostgreSQL, the tables are vacuumed. Other users
     and the app's app: state are untouched. Without --yes, nothing is done.
     """
+    if is_session_folder(database):
+        refuse_table_set_for_folder(table_set)
     if not yes:
         raise click.UsageError(
             f"this erases everything about user {user_id!r} of app {app_name!r}: add --yes"
         )
-    report = forget_user(
-        database,
-        app_name=app_name,
-        user_id=user_id,
-        table_set=table_set,
-        busy_timeout=busy_timeout,
-    )
+    try:
+        report = forget_user(
+            database,
+            app_name=app_name,
+            user_id=user_id,
+            table_set=table_set,
+            busy_timeout=busy_timeout,
+        )
+    except ImportError as exc:  # a postgresql:// URL without asyncpg: names the pip install
+        raise click.ClickException(str(exc)) from exc
     print_result(report, as_json=as_json, render=_render)
 
 
@@ -59,5 +79,6 @@ def _render(report: ForgetReport) -> None:
                 if report.damaged_events
                 else ""
             )
+            + (f"; removed {plural(report.files, 'session file')}" if report.files else "")
         )
     )
