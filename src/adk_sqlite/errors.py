@@ -11,6 +11,7 @@ written against ADK's built-in services keeps working unchanged::
     ├── SchemaError                               not an adk-sqlite database / incompatible tables
     │   └── SchemaVersionError                    written by a newer adk-sqlite: refused
     ├── StoreClosedError            (RuntimeError) the store or service was closed
+    ├── EventLoopError              (RuntimeError) used from a second running event loop
     ├── SessionAlreadyExistsError   (adk AlreadyExistsError)
     ├── SessionNotFoundError        (adk SessionNotFoundError, a ValueError)
     ├── AmbiguousSessionError       (ValueError)  a bare session id names several sessions
@@ -58,6 +59,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "DuplicateEventError",
     "EmbeddingError",
+    "EventLoopError",
     "ExportConflictError",
     "ExportError",
     "ExportVerificationError",
@@ -109,6 +111,16 @@ class SchemaVersionError(SchemaError):
 
 class StoreClosedError(AdkSqliteError, RuntimeError):
     """The store (or the service over it) was used after ``close()``."""
+
+
+class EventLoopError(AdkSqliteError, RuntimeError):
+    """The store was used from an event loop other than the running one it belongs to.
+
+    A store's connections and locks belong to one event loop at a time: threads that
+    each run their own loop open their own store on the same database. (Once its loop
+    has stopped, a store may be used from a new one, as successive ``asyncio.run``
+    calls do.)
+    """
 
 
 class SessionAlreadyExistsError(AdkSqliteError, _AdkAlreadyExistsError):

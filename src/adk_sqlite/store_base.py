@@ -29,7 +29,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from adk_sqlite import records
 from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
 from adk_sqlite.closing import AsyncClosing
-from adk_sqlite.errors import ConfigurationError, StoreClosedError
+from adk_sqlite.errors import ConfigurationError, EventLoopError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.store import BaseAsyncStore
@@ -70,6 +70,27 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
     # Held while the store opens or closes; ``_closed`` is set once, by `close`.
     _open_lock: asyncio.Lock
     _closed: bool
+    # The event loop the store is in use from (see `_check_event_loop`).
+    _event_loop: asyncio.AbstractEventLoop | None = None
+
+    def _check_event_loop(self) -> None:
+        """Refuses a call from a second event loop while the store's own still runs.
+
+        Two running loops (threads) sharing one store's connections and locks corrupt
+        them (a crash, a hang, or "cannot start a transaction within a transaction"
+        seen before this check). A loop that has stopped hands the store on: scripts
+        that call ``asyncio.run`` several times keep working.
+        """
+        current = asyncio.get_running_loop()
+        owner = self._event_loop
+        if owner is current:
+            return
+        if owner is not None and owner.is_running():
+            raise EventLoopError(
+                f"{self!r} is in use by another running event loop (another thread):"
+                " open a store of its own in each thread's event loop, on the same database"
+            )
+        self._event_loop = current
 
     @property
     def _names(self) -> RenderedStatements:

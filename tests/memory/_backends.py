@@ -142,7 +142,8 @@ SINGLE_INSTANCE_BACKENDS: frozenset[str] = frozenset({"adk-memory"})
 # instance: PostgresStore (asyncpg's connections belong to one loop) crashed the
 # interpreter (a segmentation fault); SqliteStore (one file; reads and commits run
 # inline on the loop's thread) raised "cannot start a transaction within a
-# transaction", once hung and once crashed. The per-session layout passed.
+# transaction", once hung and once crashed. The per-session layout passed. Both stores
+# now refuse a second running loop with EventLoopError (tests/sqlite/test_event_loops.py).
 LOOP_BOUND_BACKENDS: frozenset[str] = frozenset({"sqlite", "postgres"})
 
 

@@ -220,6 +220,7 @@ class SqliteStore(JobStore[Statements]):
                 self._lock.close()
 
     async def _ensure_open(self) -> GroupCommitter:
+        self._check_event_loop()
         committer = self._committer
         if committer is not None:
             return committer
