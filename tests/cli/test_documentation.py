@@ -17,6 +17,7 @@ from adk_sqlite.tools.artifacts import ArtifactList
 from adk_sqlite.tools.forgetting import ForgetReport
 from adk_sqlite.tools.inspection import DatabaseStats, SessionList
 from adk_sqlite.tools.maintenance import BackupReport, CheckReport
+from adk_sqlite.tools.memories import MemoryList
 from adk_sqlite.tools.readonly_query import QueryResult
 from adk_sqlite.tools.retention import PruneReport
 from adk_sqlite.tools.timeline import Timeline
@@ -33,6 +34,7 @@ JSON_RESULTS: dict[str, type[msgspec.Struct]] = {
     "show": Timeline,
     "tools": ToolAudit,
     "artifacts": ArtifactList,
+    "memory": MemoryList,
     "stats": DatabaseStats,
     "query": QueryResult,
     "check": CheckReport,

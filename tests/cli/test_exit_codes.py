@@ -19,6 +19,7 @@ COMMAND_ARGS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
     "show": lambda db, tmp: ["show", db, TICKET],
     "tools": lambda db, tmp: ["tools", db],
     "artifacts": lambda db, tmp: ["artifacts", db],
+    "memory": lambda db, tmp: ["memory", db, "--app", "a", "--user", "u"],
     "stats": lambda db, tmp: ["stats", db],
     "query": lambda db, tmp: ["query", db, "SELECT 1"],
     "check": lambda db, tmp: ["check", db],

@@ -28,7 +28,8 @@ def command(
     """Copy a database while agents keep writing to it.
 
     Uses SQLite's online backup API inside one read transaction, so the copy
-    is a consistent snapshot and writers are never blocked. The copy is made
+    is a consistent snapshot and writers are never blocked. The whole file is
+    copied: every table set, artifacts, and memories with their search index. The copy is made
     owner-only (mode 0600), checked with PRAGMA integrity_check, and only then
     given its name DEST, which must not exist yet.
     """
@@ -44,10 +45,16 @@ def command(
 
 
 def _render(report: BackupReport) -> None:
+    counted = f"{plural(report.sessions, 'session')} and {plural(report.events, 'event')}"
+    if report.memories:
+        memory = "memory" if report.memories == 1 else "memories"
+        counted = (
+            f"{plural(report.sessions, 'session')}, {plural(report.events, 'event')}"
+            f" and {report.memories} {memory}"
+        )
     console().print(
         Text(
-            f"Backed up {plural(report.sessions, 'session')} and"
-            f" {plural(report.events, 'event')}"
+            f"Backed up {counted}"
             f" ({human_bytes(report.bytes)}) to {report.destination}"
             f" in {report.seconds:.2f} s; integrity_check: {'; '.join(report.integrity)}"
         )

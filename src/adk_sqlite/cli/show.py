@@ -23,6 +23,8 @@ from adk_sqlite.cli._output import (
     timeline_time,
 )
 from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.cli.memory import show_memories
+from adk_sqlite.tools.memories import list_memories
 from adk_sqlite.tools.session_folder import is_session_folder, read_folder_timeline
 from adk_sqlite.tools.timeline import Timeline, TimelineEvent, read_timeline
 
@@ -38,6 +40,11 @@ _VALUE_LIMIT = 160
 @click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
 @click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")
 @click.option("--full", is_flag=True, help="Show texts, arguments and results in full.")
+@click.option(
+    "--memories",
+    is_flag=True,
+    help="Instead of the timeline: the memories MemoryService indexed from this session.",
+)
 @database_options(5.0)
 def command(
     database: str,
@@ -45,6 +52,7 @@ def command(
     app_name: str | None,
     user_id: str | None,
     full: bool,
+    memories: bool,
     table_set: str | None,
     busy_timeout: float,
     as_json: bool,
@@ -57,6 +65,10 @@ def command(
     (name and version). The session's current state follows. --json always
     holds everything, untruncated. DB may be a folder of one file per
     session: the live session, else an archived one.
+
+    --memories lists instead the memories MemoryService indexed from the
+    session, newest first (as adk-sqlite memory DB --app APP --user USER
+    --session SESSION_ID, the session's app and user found for you).
     """
     # DB may also be a folder of one file per session: live, else archived.
     if is_session_folder(database):
@@ -73,6 +85,17 @@ def command(
             busy_timeout=busy_timeout,
             table_set=table_set,
         )
+    if memories:
+        found = list_memories(
+            database,
+            app_name=timeline.app_name,
+            user_id=timeline.user_id,
+            session_id=timeline.id,
+            limit=None,
+            busy_timeout=busy_timeout,
+        )
+        show_memories(found, as_json=as_json, text_limit=None if full else _TEXT_LIMIT)
+        return
     render = functools.partial(
         _render,
         text_limit=None if full else _TEXT_LIMIT,

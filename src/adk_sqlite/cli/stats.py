@@ -1,4 +1,4 @@
-"""``adk-sqlite stats``: sessions and events per app and user, sizes, schema version."""
+"""``adk-sqlite stats``: sessions, events and memories per app and user, sizes, schema version."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def command(database: str, table_set: str | None, busy_timeout: float, as_json: 
     """Show figures about a database.
 
     Sessions and events per app and per user, events per session
-    (min/median/max), artifacts (names, versions, bytes), the database and
-    WAL file sizes, free pages, and the schema version.
+    (min/median/max), artifacts (names, versions, bytes), memories (in all and,
+    when there are any, per app and user), the database and WAL file sizes,
+    free pages, and the schema version.
     """
     stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
     print_result(stats, as_json=as_json, render=_render)
@@ -65,6 +66,7 @@ def _render(stats: DatabaseStats) -> None:
             else f"min {per_session.min}, median {per_session.median:g}, max {per_session.max}",
         ),
         ("Artifacts", artifacts),
+        ("Memories", str(stats.memories) if stats.memories else "none"),
         (f"Oldest last update ({local_zone()})", local_time(stats.oldest_update)),
         (f"Newest last update ({local_zone()})", local_time(stats.newest_update)),
     ]
@@ -73,11 +75,14 @@ def _render(stats: DatabaseStats) -> None:
     out.print(overview)
     if not stats.apps:
         return
+    # The memory columns only when there are memories: the tables stay as they were.
+    memories = ("Memories",) if stats.memories else ()
     apps = Table(title="Per app", title_justify="left")
-    for name in ("App", "Users", "Sessions", "Events"):
+    for name in ("App", "Users", "Sessions", "Events", *memories):
         apps.add_column(name, justify="left" if name == "App" else "right")
     for app in stats.apps:
-        apps.add_row(Text(app.app_name), str(app.users), str(app.sessions), str(app.events))
+        counts = (app.users, app.sessions, app.events, *((app.memories,) if memories else ()))
+        apps.add_row(Text(app.app_name), *map(str, counts))
     out.print(apps)
     busiest = sorted(stats.users, key=lambda u: (-u.events, u.app_name, u.user_id))
     users = Table(
@@ -89,8 +94,9 @@ def _render(stats: DatabaseStats) -> None:
             else None
         ),
     )
-    for name in ("App", "User", "Sessions", "Events"):
-        users.add_column(name, justify="right" if name in ("Sessions", "Events") else "left")
+    for name in ("App", "User", "Sessions", "Events", *memories):
+        users.add_column(name, justify="left" if name in ("App", "User") else "right")
     for user in busiest[:_USERS_SHOWN]:
-        users.add_row(Text(user.app_name), Text(user.user_id), str(user.sessions), str(user.events))
+        counts = (user.sessions, user.events, *((user.memories,) if memories else ()))
+        users.add_row(Text(user.app_name), Text(user.user_id), *map(str, counts))
     out.print(users)

@@ -23,6 +23,7 @@ from adk_sqlite.sqlite.database_file import open_session_database, read_snapshot
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.artifact_rows import artifact_totals_in
+from adk_sqlite.tools.memory_rows import memory_totals_in
 
 __all__ = [
     "AppStats",
@@ -173,21 +174,27 @@ def find_table_set(
 
 
 class UserStats(msgspec.Struct, kw_only=True):
-    """Sessions and events of one user of one app."""
+    """Sessions, events and memories of one user of one app.
+
+    A user with memories but no sessions (they were deleted; memories stay) is
+    listed too, with zero sessions.
+    """
 
     app_name: str
     user_id: str
     sessions: int
     events: int
+    memories: int = 0
 
 
 class AppStats(msgspec.Struct, kw_only=True):
-    """Users, sessions and events of one app."""
+    """Users, sessions, events and memories of one app."""
 
     app_name: str
     users: int
     sessions: int
     events: int
+    memories: int = 0
 
 
 class EventsPerSession(msgspec.Struct, kw_only=True):
@@ -221,6 +228,8 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
             and name) in every artifacts table of the file.
         artifact_versions: Their stored versions.
         artifact_bytes: The sizes of all those versions added up.
+        memories: Memories (`adk_sqlite.MemoryService`) in every memories table of
+            the file.
     """
 
     path: str
@@ -241,12 +250,13 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
     artifact_names: int = 0
     artifact_versions: int = 0
     artifact_bytes: int = 0
+    memories: int = 0
 
 
 def database_stats(
     database: str | os.PathLike[str], *, busy_timeout: float = 5.0, table_set: str | None = None
 ) -> DatabaseStats:
-    """Counts sessions and events per app and user, and artifacts; measures the file.
+    """Counts sessions, events and memories per app and user, and artifacts; measures the file.
 
     Args:
         database: The database file (or a ``sqlite:///`` URL).
@@ -269,6 +279,7 @@ def database_stats(
         (page_count,) = connection.execute("PRAGMA page_count").fetchone()
         (free_pages,) = connection.execute("PRAGMA freelist_count").fetchone()
         artifacts = artifact_totals_in(connection)
+        memories = memory_totals_in(connection)
         path = db.path
         version = db.schema_version
 
@@ -279,6 +290,11 @@ def database_stats(
         )
         stats.sessions += 1
         stats.events += count
+    for (app_name, user_id), count in memories.per_user.items():
+        stats = users.setdefault(
+            (app_name, user_id), UserStats(app_name=app_name, user_id=user_id, sessions=0, events=0)
+        )
+        stats.memories = count
     apps: dict[str, AppStats] = {}
     for stats in users.values():
         app = apps.setdefault(
@@ -287,6 +303,7 @@ def database_stats(
         app.users += 1
         app.sessions += stats.sessions
         app.events += stats.events
+        app.memories += stats.memories
     counts = [row[2] for row in per_session]
     wal = path.with_name(path.name + "-wal")
     return DatabaseStats(
@@ -314,4 +331,5 @@ def database_stats(
         artifact_names=artifacts.names,
         artifact_versions=artifacts.versions,
         artifact_bytes=artifacts.bytes,
+        memories=memories.total,
     )

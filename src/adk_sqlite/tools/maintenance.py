@@ -40,6 +40,7 @@ from adk_sqlite.sqlite.engine.connection import parse_database
 from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.tools.artifact_rows import ArtifactProblem, artifact_problems_in
 from adk_sqlite.tools.damaged_events import DamagedEvent, EventRowProblem, damaged_events_in
+from adk_sqlite.tools.memory_rows import memory_totals_in
 
 __all__ = [
     "ArtifactProblem",
@@ -99,6 +100,8 @@ class BackupReport(msgspec.Struct, kw_only=True):
             a copy that fails the check is deleted and an error raised).
         sessions: Sessions in the copy.
         events: Events in the copy.
+        memories: Memories (`adk_sqlite.MemoryService`) in the copy, in every
+            memories table (their full-text index is copied with them).
     """
 
     source: str
@@ -109,6 +112,7 @@ class BackupReport(msgspec.Struct, kw_only=True):
     sessions: int
     events: int
     seconds: float
+    memories: int = 0
 
 
 def backup_database(
@@ -160,7 +164,7 @@ def backup_database(
         os.close(descriptor)
         try:
             pages = _copy(db.connection, partial, progress, pages_per_step)
-            integrity, sessions, events = _verify_copy(partial, db.tables.name)
+            integrity, sessions, events, memories = _verify_copy(partial, db.tables.name)
             os.replace(partial, dest)
         except BaseException:
             _remove_with_sidecars(partial)
@@ -175,6 +179,7 @@ def backup_database(
         sessions=sessions,
         events=events,
         seconds=time.monotonic() - started,
+        memories=memories,
     )
 
 
@@ -209,7 +214,7 @@ def _copy(
     return copied
 
 
-def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int]:
+def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int, int]:
     copy = sqlite3.connect(partial, isolation_level=None)
     try:
         target = parse_database(partial)
@@ -222,9 +227,10 @@ def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int]:
             tables = check_session_tables(copy, target, table_set)
             (sessions,) = copy.execute(tables.render(COUNT_SESSIONS)).fetchone()
             (events,) = copy.execute(tables.render(COUNT_EVENTS)).fetchone()
+            memories = memory_totals_in(copy).total
     finally:
         copy.close()
-    return integrity, sessions, events
+    return integrity, sessions, events, memories
 
 
 def _remove_with_sidecars(path: Path) -> None:
