@@ -46,6 +46,8 @@ async def test_the_report_counts_rows_and_checksums_each_session(
         ("adk_app_states", 2, 2, 2),
         ("adk_user_states", 3, 3, 3),
         ("adk_artifacts", 0, 0, 0),
+        ("adk_memories", 0, 0, 0),
+        ("adk_memories_sessions", 0, 0, 0),
     ]
     assert [(c.app_name, c.user_id, c.session_id) for c in report.checksums] == sorted(keys)
     assert all(c.events == 4 for c in report.checksums)
@@ -199,7 +201,7 @@ async def test_an_empty_database_exports_to_empty_tables(source_path: Path, dsn:
     report = await export_to_postgres(source_path, dsn)
 
     assert report.verified
-    assert [t.source_rows for t in report.tables] == [0, 0, 0, 0, 0]
+    assert [t.source_rows for t in report.tables] == [0, 0, 0, 0, 0, 0, 0]
 
 
 @pytest.mark.parametrize("url_form", [False, True])

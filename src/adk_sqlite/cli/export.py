@@ -1,4 +1,4 @@
-"""``adk-sqlite export``: every session into PostgreSQL, verified."""
+"""``adk-sqlite export``: every session, artifact and memory into PostgreSQL, verified."""
 
 from __future__ import annotations
 
@@ -49,11 +49,19 @@ __all__ = ["command"]
     metavar="NAME",
     help="For a DB holding several artifacts tables: the one to export.",
 )
+@click.option(
+    "--source-memory-table",
+    metavar="NAME",
+    help="For a DB holding several memories tables: the one to export.",
+)
 @click.option("--session-table", metavar="NAME", help="The sessions table on PostgreSQL.")
 @click.option("--events-table", metavar="NAME", help="The events table on PostgreSQL.")
 @click.option("--app-state-table", metavar="NAME", help="The app: state table on PostgreSQL.")
 @click.option("--user-state-table", metavar="NAME", help="The user: state table on PostgreSQL.")
 @click.option("--artifact-table", metavar="NAME", help="The artifacts table on PostgreSQL.")
+@click.option(
+    "--memory-table", metavar="NAME", help="The memories table (and its prefix) on PostgreSQL."
+)
 @click.option(
     "--owner-column",
     "owner_id_column",
@@ -67,22 +75,24 @@ def command(
     app_name: str | None,
     batch_size: int,
     source_artifact_table: str | None,
+    source_memory_table: str | None,
     table_set: str | None,
     busy_timeout: float,
     as_json: bool,
     **target_options: str | None,
 ) -> None:
-    """Copy sessions, events, app:/user: state and artifacts into PostgreSQL, verified.
+    """Copy sessions, events, app:/user: state, artifacts and memories into PostgreSQL.
 
     DB is read through a read-only snapshot, so agents can keep writing to it.
     POSTGRESQL_URL is postgresql://user@host:5432/database (leave the password
     out and set PGPASSWORD); the tables are created there when missing. Every
     row is copied byte for byte and checked afterwards: row counts per table, a
-    SHA-256 of each session's events and of each artifact version. Running it
+    SHA-256 of each session's events, of each artifact version and of each
+    memory (with its embedding, and how far each session is indexed). Running it
     again is harmless: it copies only what the target lacks, and resumes an
     export that was interrupted. DB's tables are found by the names its store
     recorded; on PostgreSQL they get the default names, or those given with
-    --session-table ... --artifact-table, as PostgresStore(...) would use them.
+    --session-table ... --memory-table, as PostgresStore(...) would use them.
     """
     # The file's own table names (a store may have renamed its tables).
     source = find_table_set(database, table_set=table_set, busy_timeout=busy_timeout)
@@ -97,6 +107,7 @@ def command(
                 busy_timeout=busy_timeout,
                 table_set=source.sessions,
                 source_artifact_table=source_artifact_table,
+                source_memory_table=source_memory_table,
                 # --session-table ... --owner-column, by PostgresStore's option names.
                 target_options=TargetOptions(**target_options),
             )
@@ -133,9 +144,17 @@ def _render(report: ExportReport) -> None:
     artifacts = ""
     if report.artifact_checksums:
         artifacts = f" and of {plural(len(report.artifact_checksums), 'artifact version')}"
+    memories = ""
+    if report.memories.source_rows:
+        count = report.memories.source_rows
+        memories = (
+            f" and of {count} {'memory' if count == 1 else 'memories'}"
+            f" ({plural(len(report.memory_checksums), 'user')})"
+        )
     out.print(
         Text(
             f"Verified: every row matches, and the event checksums of"
-            f" {plural(len(report.checksums), 'session')}{artifacts} ({report.seconds:.1f} s)."
+            f" {plural(len(report.checksums), 'session')}{artifacts}{memories}"
+            f" ({report.seconds:.1f} s)."
         )
     )

@@ -18,6 +18,7 @@ from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.postgres.artifact_jobs import _name_bytes, _name_text
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import postgres_errors, translate_postgres_error
+from adk_sqlite.postgres.memory_export import MemoryTarget
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, TableNames, quoted
 
@@ -129,6 +130,10 @@ class TargetTables:
 
     async def drop_staging(self) -> None:
         await self._connection.execute(_export_sql.DROP_STAGING)
+
+    def memories(self, table: str) -> MemoryTarget:
+        """The memories table ``table`` (a validated name: the store's ``memory_table``)."""
+        return MemoryTarget(self._connection, table, self._where)
 
     def artifacts(self, table: str) -> ArtifactTarget:
         """The artifacts table ``table`` (a validated name: the store's ``artifact_table``)."""

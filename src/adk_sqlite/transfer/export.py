@@ -28,6 +28,10 @@ How a run goes:
 Artifacts (`adk_sqlite.transfer.export_artifacts`) go along: their table is created
 and their conflict check made in the first transaction, their versions copied after
 the events, one transaction per batch, and each version verified with the rest.
+Memories (`adk_sqlite.transfer.export_memories`) too: read from the snapshot before
+anything is written, copied after the artifacts through the PostgreSQL store's memory
+job (keyed by app, user, session and event id, so nothing is stored twice), with each
+session's watermark and vector, and each memory verified by its digest.
 
 Only PostgreSQL needs the ``postgres`` extra; this module imports asyncpg when
 `export_to_postgres` runs, so its report types import without it.
@@ -45,11 +49,13 @@ from typing import TYPE_CHECKING, Any
 
 from adk_sqlite.errors import ConfigurationError, ExportConflictError, ExportVerificationError
 from adk_sqlite.transfer.export_artifacts import ArtifactExport, mismatch_lines
+from adk_sqlite.transfer.export_memories import MemoryExport, memory_mismatch_lines
 from adk_sqlite.transfer.export_report import (
     ArtifactChecksum,
     ExportProgress,
     ExportReport,
     ExportTableReport,
+    MemoryChecksum,
     Phase,
     SessionChecksum,
     SessionKey,
@@ -67,6 +73,7 @@ __all__ = [
     "ExportProgress",
     "ExportReport",
     "ExportTableReport",
+    "MemoryChecksum",
     "SessionChecksum",
     "TargetOptions",
     "export_to_postgres",
@@ -121,8 +128,9 @@ async def export_to_postgres(
     table_set: str | None = None,
     source_artifact_table: str | None = None,
     target_options: TargetOptions | None = None,
+    source_memory_table: str | None = None,
 ) -> ExportReport:
-    """Copies sessions, events, ``app:``/``user:`` state and artifacts from SQLite into PostgreSQL.
+    """Copies sessions, events, ``app:``/``user:`` state, artifacts and memories into PostgreSQL.
 
     Safe to run again at any time: it is idempotent (each row is stored once),
     resumable (a killed run continues where its last batch committed) and
@@ -151,6 +159,10 @@ async def export_to_postgres(
             versions go into the target store's ``artifact_table``.
         target_options: With a URL target: the `PostgresStore` table names and
             owner column to use there (`TargetOptions`; default names otherwise).
+        source_memory_table: With a path to a file holding several memories tables:
+            the one to export (default: the file's only one, if any; a SqliteStore
+            source uses its own ``memory_table``). On PostgreSQL the memories go into
+            the target store's ``memory_table``.
 
     Returns:
         The verified report.
@@ -177,6 +189,7 @@ async def export_to_postgres(
     if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
         raise ConfigurationError(f"busy_timeout={busy_timeout!r}: expected seconds >= 0")
     tables = source_tables(source, table_set, source_artifact_table)
+    memory_source = _memory_source(source, source_memory_table)
     store, owns_store = target_store(target, target_options)
     notify = _Progress(progress)
     started = time.perf_counter()
@@ -198,11 +211,21 @@ async def export_to_postgres(
                     artifacts=ArtifactExport(
                         snapshot, target_tables, store.artifact_table, app_name, notify
                     ),
+                    memories=MemoryExport(
+                        snapshot,
+                        target_tables,
+                        store.memory_table,
+                        app_name,
+                        notify,
+                        *memory_source,
+                    ),
                 )
                 try:
+                    await run.memories.read_source()
                     await run.write_sessions_and_states()
                     await run.copy_events(batch_size)
                     await run.artifacts.copy(batch_size)
+                    await run.memories.copy(batch_size)
                     return await run.verify(
                         source_name=tables.describe(), target_name=store.database, started=started
                     )
@@ -218,6 +241,20 @@ async def export_to_postgres(
     finally:
         if owns_store:
             await store.close()
+
+
+def _memory_source(source: object, wanted: str | None) -> tuple[str | None, bool]:
+    """The source's memories table asked for, and whether it is a store's own."""
+    from adk_sqlite.sqlite import SqliteStore
+
+    if isinstance(source, SqliteStore):
+        if wanted is not None:
+            raise ConfigurationError(
+                "source_memory_table is for a source given by its path; a SqliteStore names"
+                " its tables"
+            )
+        return source.memory_table, True
+    return wanted, False
 
 
 async def _read_source(snapshot: SourceSnapshot, app_name: str | None) -> _Source:
@@ -239,6 +276,7 @@ class _ExportRun:
     app_name: str | None
     notify: _Progress
     artifacts: ArtifactExport
+    memories: MemoryExport
     copied: _Counts = field(default_factory=_Counts)
     existing: dict[SessionKey, tuple[Any, ...]] = field(default_factory=dict)
     held: dict[SessionKey, int] = field(default_factory=dict)
@@ -346,6 +384,7 @@ class _ExportRun:
     ) -> ExportReport:
         source, target, copied = self.source, self.target, self.copied
         artifacts, mismatched_artifacts, artifact_checksums = await self.artifacts.verify()
+        memories, watermarks, mismatched_memories, memory_checksums = await self.memories.verify()
         sessions = await target.sessions(self.app_name)
         app_states = await target.app_states(self.app_name)
         user_states = await target.user_states(self.app_name)
@@ -393,6 +432,8 @@ class _ExportRun:
             app_name=self.app_name,
             verified=not mismatched
             and not mismatched_artifacts
+            and not mismatched_memories
+            and watermarks.verified_rows == watermarks.source_rows
             and all(table.verified_rows == table.source_rows for table in tables),
             sessions=tables[0],
             events=tables[1],
@@ -406,6 +447,10 @@ class _ExportRun:
             artifacts=artifacts,
             mismatched_artifacts=mismatched_artifacts,
             artifact_checksums=artifact_checksums,
+            memories=memories,
+            memory_watermarks=watermarks,
+            mismatched_memories=mismatched_memories,
+            memory_checksums=memory_checksums,
         )
 
 
@@ -447,6 +492,7 @@ def _mismatch_message(
                 " differ"
             )
     lines.extend(mismatch_lines(report.mismatched_artifacts))
+    lines.extend(memory_mismatch_lines(report.mismatched_memories, report.memory_watermarks))
     return "\n".join(lines)
 
 

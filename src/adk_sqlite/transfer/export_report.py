@@ -17,16 +17,20 @@ __all__ = [
     "ExportProgress",
     "ExportReport",
     "ExportTableReport",
+    "MemoryChecksum",
+    "MemoryKey",
     "Phase",
     "SessionChecksum",
     "SessionKey",
 ]
 
-Phase = Literal["sessions", "events", "artifacts", "verify"]
+Phase = Literal["sessions", "events", "artifacts", "memories", "verify"]
 # (app_name, user_id, session_id)
 SessionKey = tuple[str, str, str]
 # (app_name, user_id, session_id ('' for a user-scoped artifact), filename, version)
 ArtifactVersionKey = tuple[str, str, str, str, int]
+# (app_name, user_id, session_id ('' for none), event_id)
+MemoryKey = tuple[str, str, str, str]
 
 
 class ExportProgress(msgspec.Struct, frozen=True):
@@ -38,7 +42,8 @@ class ExportProgress(msgspec.Struct, frozen=True):
             ``"events"`` (reading every source event once, checksumming it and
             copying the ones the target lacks; units are events read),
             ``"artifacts"`` (the same for artifact versions; units are versions
-            read) or ``"verify"`` (units are steps).
+            read), ``"memories"`` (writing the memories the target lacks or holds
+            otherwise; units are memories) or ``"verify"`` (units are steps).
         done: Units finished so far in this phase.
         total: Units in this phase (``done == total`` when it ends).
     """
@@ -105,6 +110,28 @@ class ArtifactChecksum(msgspec.Struct, frozen=True):
     metadata_sha256: str
 
 
+class MemoryChecksum(msgspec.Struct, frozen=True):
+    """One user's memories as verified, computed on the source and compared with the target's.
+
+    Attributes:
+        app_name: The app.
+        user_id: The user.
+        memories: How many memories the user has in the exported scope.
+        sha256: SHA-256 (hex) of their digests (`adk_sqlite.transfer.export_memories`
+            defines a memory's), concatenated as bytes in key order (session id, then
+            event id).
+    """
+
+    app_name: str
+    user_id: str
+    memories: int
+    sha256: str
+
+
+def _no_table() -> ExportTableReport:
+    return ExportTableReport("", 0, 0, 0)
+
+
 class ExportReport(msgspec.Struct, frozen=True):
     """The outcome of `export_to_postgres`.
 
@@ -129,6 +156,13 @@ class ExportReport(msgspec.Struct, frozen=True):
         mismatched_artifacts: Artifact versions ``[app, user, session, name,
             version]`` the target does not hold identically; empty when verified.
         artifact_checksums: Every exported artifact version's size and checksums.
+        memories: The memories table (rows are memories); all zero when the source
+            holds no memories table.
+        memory_watermarks: The table of how far each session is indexed
+            (``{memories}_sessions``).
+        mismatched_memories: Memories ``[app, user, session, event id]`` the target
+            does not hold identically; empty when verified.
+        memory_checksums: Per user, the exported memories' number and checksum.
     """
 
     source: str
@@ -145,10 +179,22 @@ class ExportReport(msgspec.Struct, frozen=True):
     artifacts: ExportTableReport
     mismatched_artifacts: tuple[ArtifactVersionKey, ...]
     artifact_checksums: tuple[ArtifactChecksum, ...]
+    memories: ExportTableReport = msgspec.field(default_factory=_no_table)
+    memory_watermarks: ExportTableReport = msgspec.field(default_factory=_no_table)
+    mismatched_memories: tuple[MemoryKey, ...] = ()
+    memory_checksums: tuple[MemoryChecksum, ...] = ()
 
     @property
     def tables(self) -> tuple[ExportTableReport, ...]:
-        return (self.sessions, self.events, self.app_states, self.user_states, self.artifacts)
+        return (
+            self.sessions,
+            self.events,
+            self.app_states,
+            self.user_states,
+            self.artifacts,
+            self.memories,
+            self.memory_watermarks,
+        )
 
     def __repr__(self) -> str:
         # A report may hold a checksum per session: keep its repr short.
@@ -159,5 +205,6 @@ class ExportReport(msgspec.Struct, frozen=True):
             f" checksums=<{len(self.checksums)} sessions>,"
             f" mismatched_artifacts={len(self.mismatched_artifacts)},"
             f" artifact_checksums=<{len(self.artifact_checksums)} versions>,"
+            f" mismatched_memories={len(self.mismatched_memories)},"
             f" seconds={self.seconds:.2f})"
         )

@@ -30,6 +30,7 @@ class TargetOptions:
         app_state_table: The ``app:`` state table's name (default ``adk_app_states``).
         user_state_table: The ``user:`` state table's name (default ``adk_user_states``).
         artifact_table: The artifacts table's name (default ``adk_artifacts``).
+        memory_table: The memories table's name (default ``adk_memories``).
         owner_id_column: The owner column's DDL, e.g. ``"tenant_id BIGINT NOT NULL"``
             (default: none).
     """
@@ -40,6 +41,7 @@ class TargetOptions:
     user_state_table: str | None = None
     artifact_table: str | None = None
     owner_id_column: str | None = None
+    memory_table: str | None = None
 
     def store_options(self) -> dict[str, str]:
         """The options that were given, as `PostgresStore` keyword arguments."""
