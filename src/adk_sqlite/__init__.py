@@ -54,6 +54,7 @@ from adk_sqlite.tools.timeline import read_timeline
 from adk_sqlite.tools.tool_audit import audit_tool_calls
 from adk_sqlite.transfer.adk_import import import_adk_database
 from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
+from adk_sqlite.transfer.memory_import import MemoryImportReport, import_adk_memory
 
 if TYPE_CHECKING:
     from adk_sqlite.postgres import PostgresStore
@@ -113,6 +114,7 @@ __all__ = [
     "ExportReport",
     "ExportTableReport",
     "Instant",
+    "MemoryImportReport",
     "MemoryService",
     "MemoryStore",
     "PerSessionSqliteStore",
@@ -134,6 +136,7 @@ __all__ = [
     "export_to_postgres",
     "import_adk_artifacts",
     "import_adk_database",
+    "import_adk_memory",
     "list_folder_sessions",
     "list_session_summaries",
     "prune_idle_sessions",

@@ -1,4 +1,4 @@
-"""``adk-sqlite import``: sessions, or artifacts, from google-adk's own stores."""
+"""``adk-sqlite import``: sessions, artifacts or memories, from google-adk's own stores."""
 
 from __future__ import annotations
 
@@ -12,12 +12,20 @@ from adk_sqlite.cli._output import (
     busy_timeout_option,
     example,
     json_option,
+    plural,
     print_result,
+    printable,
     progress_bar,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.transfer.adk_import import ImportReport, import_adk_database
 from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
+from adk_sqlite.transfer.memory_import import (
+    MemoryImportReport,
+    has_adk_sessions,
+    import_adk_memory,
+    is_adk_memory_database,
+)
 
 __all__ = ["command"]
 
@@ -32,14 +40,21 @@ _LAYOUT_NAMES = {
     epilog=example(
         "adk-sqlite import adk_sessions.db sessions.db",
         "adk-sqlite import my_agent/.adk/artifacts sessions.db",
+        "adk-sqlite import adk_memory.db sessions.db",
     ),
 )
 @click.argument("source", metavar="SOURCE")
 @click.argument("database", metavar="DB")
+@click.option(
+    "--memory",
+    is_flag=True,
+    help="Import the memories of SOURCE (ADK's SqliteMemoryService), for a file that"
+    " also holds sessions.",
+)
 @busy_timeout_option(30.0)
 @json_option
-def command(source: str, database: str, busy_timeout: float, as_json: bool) -> None:
-    """Import sessions, or artifacts, from google-adk's own stores.
+def command(source: str, database: str, memory: bool, busy_timeout: float, as_json: bool) -> None:
+    """Import sessions, artifacts or memories from google-adk's own stores.
 
     SOURCE is a SQLite file written by ADK's SqliteSessionService or by
     DatabaseSessionService ("sqlite+aiosqlite:///..."), or a folder written by
@@ -49,6 +64,11 @@ def command(source: str, database: str, busy_timeout: float, as_json: bool) -> N
     type and create time (DB may then also be a folder of per-session files or
     a postgresql:// URL). Running it again is harmless: what DB already holds
     is skipped and what is new is added.
+
+    A file written by ADK's SqliteMemoryService (a memory_events table and no
+    sessions) brings its memories, searchable through adk_sqlite.MemoryService;
+    --memory chooses them in a file that holds sessions too. Rows that cannot be
+    read are skipped and listed, never run.
     """
     if Path(source).is_dir():
         with progress_bar("Importing artifact versions", enabled=not as_json) as progress:
@@ -57,11 +77,42 @@ def command(source: str, database: str, busy_timeout: float, as_json: bool) -> N
             )
         print_result(artifacts, as_json=as_json, render=_render_artifacts)
         return
+    if memory or _memories_only(source):
+        with progress_bar("Importing memories", enabled=not as_json) as progress:
+            memories = asyncio.run(
+                import_adk_memory(source, database, progress=progress, busy_timeout=busy_timeout)
+            )
+        print_result(memories, as_json=as_json, render=_render_memories)
+        return
     with progress_bar("Importing events", enabled=not as_json) as progress:
         report = asyncio.run(
             import_adk_database(source, database, progress=progress, busy_timeout=busy_timeout)
         )
     print_result(report, as_json=as_json, render=_render)
+
+
+def _memories_only(source: str) -> bool:
+    """A file of ADK's memory service that holds no ADK sessions."""
+    return is_adk_memory_database(source) and not has_adk_sessions(source)
+
+
+def _render_memories(report: MemoryImportReport) -> None:
+    skipped = ""
+    if report.skipped:
+        reasons = "; ".join(
+            f"row {row.source_id}: {printable(row.reason)}" for row in report.skipped[:5]
+        )
+        more = len(report.skipped) - 5
+        skipped = f" ({reasons}{f' and {more} more' if more > 0 else ''})"
+    console().print(
+        Text(
+            f"Imported from {report.source} (ADK SqliteMemoryService) into"
+            f" {report.destination}:\n"
+            f"  memories: {report.memories_imported} of {report.entries} imported,"
+            f" for {plural(report.users, 'user')}\n"
+            f"  skipped: {len(report.skipped)}{skipped}"
+        )
+    )
 
 
 def _render(report: ImportReport) -> None:
