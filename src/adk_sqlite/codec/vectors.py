@@ -7,6 +7,7 @@ Every check an embedder's output needs is made here, before anything is written.
 
 from __future__ import annotations
 
+import heapq
 import importlib
 import math
 import operator
@@ -23,6 +24,7 @@ __all__ = [
     "dimensions_of",
     "dot",
     "nearest",
+    "nearest_in_matrix",
     "pack_vector",
     "unpack_vector",
 ]
@@ -109,34 +111,71 @@ def nearest(
     if count <= 0:
         return []
     size = len(query)
-    keys: list[K] = []
-    blobs: list[bytes] = []
-    for key, blob in candidates:
-        if isinstance(blob, bytes | memoryview) and len(blob) == size:
-            keys.append(key)
-            blobs.append(bytes(blob))
-    if not keys:
+    pairs = list(candidates)
+    if not pairs:
         return []
-    scores = _scores(query, blobs)
-    ranked = sorted(range(len(keys)), key=lambda index: -scores[index])
+    keys, matrix = _usable(pairs, size)
+    return nearest_in_matrix(query, keys, matrix, count, min_similarity=min_similarity)
+
+
+def nearest_in_matrix(
+    query: bytes,
+    keys: Sequence[K],
+    matrix: bytes,
+    count: int,
+    *,
+    min_similarity: float | None = None,
+) -> list[tuple[K, float]]:
+    """As `nearest`, for vectors already joined into one ``matrix`` (``len(keys)``
+    vectors of the query's size, in the order of ``keys``), as a database can hand
+    them over in one value."""
+    if count <= 0 or not keys or len(matrix) != len(query) * len(keys):
+        return []
     found = []
-    for index in ranked[:count]:
-        score = scores[index]
+    for index, score in _best(query, matrix, len(keys), count):
         if not math.isfinite(score) or (min_similarity is not None and score < min_similarity):
             continue
         found.append((keys[index], score))
     return found
 
 
-def _scores(query: bytes, blobs: list[bytes]) -> list[float]:
+def _usable(pairs: list[tuple[K, object]], size: int) -> tuple[list[K], bytes]:
+    """The keys of the pairs whose vector is ``size`` bytes, and those vectors joined:
+    all of them at once when they all are (the usual case), one by one otherwise."""
+    keys, blobs = map(list, zip(*pairs, strict=True))
+    try:
+        joined = b"".join(blobs)
+    except TypeError:  # a value that is not bytes
+        joined = b""
+    if len(joined) == size * len(blobs) and all(len(blob) == size for blob in blobs):
+        return keys, joined
+    usable = [
+        (key, bytes(blob))
+        for key, blob in pairs
+        if isinstance(blob, bytes | memoryview) and len(blob) == size
+    ]
+    return [key for key, _ in usable], b"".join(blob for _, blob in usable)
+
+
+def _best(query: bytes, matrix: bytes, rows: int, count: int) -> list[tuple[int, float]]:
+    """The (row, similarity) of the ``count`` rows of ``matrix`` nearest to ``query``."""
     if _numpy is not None:
-        matrix = _numpy.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
-        vector = _numpy.frombuffer(query, dtype="<f4").astype(_numpy.float64)
-        scored: list[float] = (matrix.astype(_numpy.float64) @ vector).tolist()
-        return scored
-    shape = f"<{len(query) // _FLOAT32}f"
+        np = _numpy
+        vectors = np.frombuffer(matrix, dtype="<f4").reshape(rows, -1).astype(np.float64)
+        scores = vectors @ np.frombuffer(query, dtype="<f4").astype(np.float64)
+        scores = np.nan_to_num(scores, nan=-np.inf)
+        top = np.argpartition(-scores, count - 1)[:count] if count < rows else np.arange(rows)
+        ordered = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(row), float(scores[row])) for row in ordered]
+    width = len(query)
+    shape = f"<{width // _FLOAT32}f"
     wanted = struct.unpack(shape, query)
-    return [sum(map(operator.mul, struct.unpack(shape, blob), wanted)) for blob in blobs]
+    scores = [
+        sum(map(operator.mul, struct.unpack_from(shape, matrix, row * width), wanted))
+        for row in range(rows)
+    ]
+    best = heapq.nlargest(count, range(rows), key=lambda row: (scores[row], -row))
+    return [(row, scores[row]) for row in best]
 
 
 def _load_numpy() -> Any:

@@ -18,7 +18,7 @@ import sqlite3
 
 import msgspec
 
-from adk_sqlite.codec.vectors import dot, nearest, pack_vector
+from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
 from adk_sqlite.errors import EmbeddingError
 from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
@@ -36,6 +36,8 @@ _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 # Candidates read by bm25 before the final order (most terms matched first).
 _CANDIDATES_PER_RESULT = 4
 _MIN_CANDIDATES = 200
+# Vectors scanned per window (bounds the memory of a scan: 32 MiB at 1024 dimensions).
+_SCAN_WINDOW = 8192
 
 
 def _exists(connection: sqlite3.Connection, table: str) -> bool:
@@ -122,7 +124,7 @@ def _store_vectors(
         for statement in statements.create_vectors:
             connection.execute(statement)
     keys = [
-        (app_name, user_id, memory.session_id, memory.event_id)
+        (None, app_name, user_id, memory.session_id, memory.event_id)
         for memory in memories
         if memory.vector is None
     ]
@@ -233,7 +235,7 @@ def _nearest(
 ) -> list[int]:
     """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
     if _sqlite_vec_ready(connection):
-        found = [
+        ranked = [
             (int(row_id), float(similarity))
             for row_id, similarity in connection.execute(
                 statements.nearest_with_sqlite_vec,
@@ -243,11 +245,26 @@ def _nearest(
         ]
         return [
             row_id
-            for row_id, similarity in found
+            for row_id, similarity in ranked
             if min_similarity is None or similarity >= min_similarity
         ]
-    rows = connection.execute(statements.vectors_of_user, (app_name, user_id))
-    return [row_id for row_id, _ in nearest(vector, rows, count, min_similarity=min_similarity)]
+    found: list[tuple[int, float]] = []
+    after = -(2**63)
+    while True:
+        rows, last, ids, matrix = connection.execute(
+            statements.vectors_of_user, (app_name, user_id, after, len(vector), _SCAN_WINDOW)
+        ).fetchone()
+        if not rows:
+            break
+        keys = [int(row_id) for row_id in str(ids).split(",")]
+        found += nearest_in_matrix(
+            vector, keys, bytes(matrix), count, min_similarity=min_similarity
+        )
+        if rows < _SCAN_WINDOW:
+            break
+        after = int(last)
+    found.sort(key=lambda pair: -pair[1])
+    return [row_id for row_id, _ in found[:count]]
 
 
 # sqlite-vec is loaded into each connection the first time it searches by vector. When

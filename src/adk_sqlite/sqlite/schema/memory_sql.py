@@ -62,37 +62,55 @@ CREATE TABLE IF NOT EXISTS {sessions} (
 )""",
 )
 
+# The vectors are clustered by app and user (WITHOUT ROWID, keyed by scope first): a
+# search reads one user's vectors as a contiguous range, not one lookup per memory.
 _CREATE_VECTORS = (
     """
 CREATE TABLE IF NOT EXISTS {vectors} (
-    row_id INTEGER PRIMARY KEY,
-    vector BLOB NOT NULL
-)""",
+    app_name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (app_name, user_id, row_id)
+) WITHOUT ROWID""",
     """
 CREATE TRIGGER IF NOT EXISTS {trigger_vector_delete} AFTER DELETE ON {memories} BEGIN
-    DELETE FROM {vectors} WHERE row_id = old.row_id;
+    DELETE FROM {vectors}
+    WHERE app_name = old.app_name AND user_id = old.user_id AND row_id = old.row_id;
 END""",
 )
 _OF_KEY = (
     "SELECT row_id FROM {memories}"
-    " WHERE app_name = ? AND user_id = ? AND session_id = ? AND event_id = ?"
+    " WHERE app_name = ?2 AND user_id = ?3 AND session_id = ?4 AND event_id = ?5"
 )
 _UPSERT_VECTOR = (
-    "INSERT INTO {vectors} (row_id, vector) SELECT row_id, ? FROM {memories}"
-    " WHERE app_name = ? AND user_id = ? AND session_id = ? AND event_id = ?"
-    " ON CONFLICT (row_id) DO UPDATE SET vector = excluded.vector"
+    "INSERT INTO {vectors} (app_name, user_id, row_id, vector)"
+    " SELECT app_name, user_id, row_id, ?1 FROM {memories}"
+    " WHERE app_name = ?2 AND user_id = ?3 AND session_id = ?4 AND event_id = ?5"
+    " ON CONFLICT (app_name, user_id, row_id) DO UPDATE SET vector = excluded.vector"
 )
-_DELETE_VECTOR = "DELETE FROM {vectors} WHERE row_id = (" + _OF_KEY + ")"
+_DELETE_VECTOR = (
+    "DELETE FROM {vectors} WHERE app_name = ?2 AND user_id = ?3 AND row_id = (" + _OF_KEY + ")"
+)
 _VECTOR_SIZE = "SELECT length(vector) FROM {vectors} LIMIT 1"
+# A user's vectors of one size, a window of row ids at a time, as one value each: the
+# ids as text and the vectors joined in the same order (group_concat keeps a blob's
+# bytes, NULs included). One value instead of a row per memory spares Python building
+# a tuple and a bytes object per vector, which cost ten times the scan.
 _VECTORS_OF_USER = """
-SELECT m.row_id, v.vector FROM {memories} AS m JOIN {vectors} AS v ON v.row_id = m.row_id
-WHERE m.app_name = ? AND m.user_id = ?"""
+SELECT count(*), max(row_id), group_concat(row_id), CAST(group_concat(vector, '') AS BLOB)
+FROM (
+    SELECT row_id, vector FROM {vectors}
+    WHERE app_name = ? AND user_id = ? AND row_id > ? AND length(vector) = ?
+    ORDER BY row_id
+    LIMIT ?
+)"""
 # With sqlite-vec loaded: the same scan in C, best first (vectors are unit length, so
 # 1 - cosine distance is the dot product the Python scan computes).
 _NEAREST_WITH_SQLITE_VEC = """
-SELECT m.row_id, 1.0 - vec_distance_cosine(v.vector, ?) AS similarity
-FROM {memories} AS m JOIN {vectors} AS v ON v.row_id = m.row_id
-WHERE m.app_name = ? AND m.user_id = ? AND length(v.vector) = ?
+SELECT row_id, 1.0 - vec_distance_cosine(vector, ?) AS similarity
+FROM {vectors}
+WHERE app_name = ? AND user_id = ? AND length(vector) = ?
 ORDER BY similarity DESC
 LIMIT ?"""
 _SELECT_BY_IDS = """
