@@ -27,6 +27,8 @@ EXPECTED_EXPORTS = {
     "DatabaseLockedError",
     "DatabaseUnavailableError",
     "DuplicateEventError",
+    "EmbeddingError",
+    "EventLoopError",
     "InvalidArgumentError",
     "EventQuery",
     "EventRecord",
