@@ -15,9 +15,15 @@ import msgspec
 
 __all__ = [
     "AppendResult",
+    "EventPage",
+    "EventPageQuery",
+    "EventPosition",
     "EventQuery",
     "EventRecord",
     "SessionListing",
+    "SessionPage",
+    "SessionPageQuery",
+    "SessionPosition",
     "SessionRecord",
     "SessionSnapshot",
     "StaleCheck",
@@ -128,3 +134,64 @@ class AppendResult(msgspec.Struct, kw_only=True):
 
     revision: int
     update_time: float
+
+
+class SessionPosition(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page of sessions ends: a session's place in creation order.
+
+    Sessions page in (create time, user id, session id) order, which no append
+    changes; the position of the last session of a page is where the next starts.
+    """
+
+    create_time: float
+    user_id: str
+    id: str
+
+
+class SessionPageQuery(msgspec.Struct, kw_only=True):
+    """Which page of a listing to read: at most ``limit`` sessions after ``after``.
+
+    ``after=None`` starts at the oldest session (the newest with ``newest_first``).
+    """
+
+    limit: int
+    newest_first: bool = False
+    after: SessionPosition | None = None
+
+
+class SessionPage(SessionListing, kw_only=True):
+    """One page of sessions in creation order, with the states to merge into them.
+
+    ``user_states`` holds the users of this page only. ``has_more`` says whether
+    a session follows the last one of the page.
+    """
+
+    has_more: bool = False
+
+
+class EventPosition(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page of events ends: an event's timestamp and its append-order number."""
+
+    timestamp: float
+    seq: int
+
+
+class EventPageQuery(msgspec.Struct, kw_only=True):
+    """Which page of a session's events to read: at most ``limit`` after ``after``.
+
+    Oldest first (timestamp, ties in append order) unless ``newest_first``.
+    """
+
+    limit: int
+    newest_first: bool = False
+    after: EventPosition | None = None
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    """One page of a session's events, in the query's order.
+
+    ``next`` is the position to read the next page after, or None at the end.
+    """
+
+    events: list[EventRecord]
+    next: EventPosition | None = None

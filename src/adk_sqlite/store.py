@@ -88,6 +88,42 @@ class BaseAsyncStore(Protocol):
         """
         ...
 
+    async def list_session_page(
+        self,
+        *,
+        app_name: str,
+        user_id: str | None = None,
+        page: records.SessionPageQuery,
+        owner_id: Any = None,
+    ) -> records.SessionPage:
+        """Reads one page of an app's (or one user's) sessions, in creation order.
+
+        Ordered by (create time, user id, session id), ascending or, with
+        ``page.newest_first``, descending; the page holds the sessions strictly
+        after ``page.after`` in that order. The order does not depend on update
+        times, so appends never move a session between pages. One snapshot; a
+        page costs the same however many sessions the app has (an index serves
+        the order).
+        """
+        ...
+
+    async def read_event_page(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        page: records.EventPageQuery,
+        owner_id: Any = None,
+    ) -> records.EventPage | None:
+        """Reads one page of a session's events, strictly after ``page.after``.
+
+        Ordered by (timestamp, append order), ascending or, with
+        ``page.newest_first``, descending. Returns None when the session does
+        not exist (or belongs to another owner).
+        """
+        ...
+
     async def delete_session(
         self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
     ) -> bool:

@@ -35,7 +35,15 @@ from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemor
 from adk_sqlite.store import BaseAsyncStore
 from adk_sqlite.store_options import TableNames
 
-__all__ = ["ArtifactJobs", "JobStore", "MemoryJobs", "RenderedStatements", "StoreBase", "StoreJobs"]
+__all__ = [
+    "ArtifactJobs",
+    "JobStore",
+    "MemoryJobs",
+    "PageJobs",
+    "RenderedStatements",
+    "StoreBase",
+    "StoreJobs",
+]
 
 Key = tuple[str, str, str]
 # A job as the runners receive it: its arguments bound, the connection to come.
@@ -182,6 +190,29 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         self._check_owner(owner_id)
         return await self._list_sessions(app_name, user_id, owner_id)
 
+    async def list_session_page(
+        self,
+        *,
+        app_name: str,
+        user_id: str | None = None,
+        page: records.SessionPageQuery,
+        owner_id: Any = None,
+    ) -> records.SessionPage:
+        self._check_owner(owner_id)
+        return await self._list_session_page(app_name, user_id, page, owner_id)
+
+    async def read_event_page(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        page: records.EventPageQuery,
+        owner_id: Any = None,
+    ) -> records.EventPage | None:
+        self._check_owner(owner_id)
+        return await self._read_event_page((app_name, user_id, session_id), page, owner_id)
+
     async def delete_session(
         self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
     ) -> bool:
@@ -226,6 +257,12 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
     ]
     _list_sessions: Callable[[str, str | None, Any], Awaitable[records.SessionListing]]
     _delete_session: Callable[[Key, Any], Awaitable[bool]]
+    _list_session_page: Callable[
+        [str, str | None, records.SessionPageQuery, Any], Awaitable[records.SessionPage]
+    ]
+    _read_event_page: Callable[
+        [Key, records.EventPageQuery, Any], Awaitable[records.EventPage | None]
+    ]
     _append_event: Callable[
         [records.EventRecord, records.StateDelta, records.StaleCheck, Any],
         Awaitable[records.AppendResult],
@@ -330,6 +367,29 @@ class StoreJobs(Protocol):
     def read_state(self, connection: Any, sql: str, params: tuple[str, ...]) -> object: ...
 
 
+class PageJobs(Protocol):
+    """A backend's page jobs that `JobStore` runs (its page statements bound)."""
+
+    def list_session_page(
+        self,
+        connection: Any,
+        statements: Any,
+        app_name: str,
+        user_id: str | None,
+        query: records.SessionPageQuery,
+        owner_id: Any,
+    ) -> object: ...
+
+    def read_event_page(
+        self,
+        connection: Any,
+        statements: Any,
+        key: Key,
+        query: records.EventPageQuery,
+        owner_id: Any,
+    ) -> object: ...
+
+
 StatementsT = TypeVar("StatementsT", bound=RenderedStatements)
 
 
@@ -432,6 +492,38 @@ class JobStore(StoreBase, Generic[StatementsT]):
 
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
         return self._read(functools.partial(self._jobs.read_state, sql=sql, params=params))
+
+    # --- pages: jobs of their own, with statements of their own ------------------------
+
+    _page_jobs: PageJobs
+    _page_statements: object
+
+    def _list_session_page(
+        self, app_name: str, user_id: str | None, query: records.SessionPageQuery, owner_id: Any
+    ) -> Awaitable[records.SessionPage]:
+        return self._read(
+            functools.partial(
+                self._page_jobs.list_session_page,
+                statements=self._page_statements,
+                app_name=app_name,
+                user_id=user_id,
+                query=query,
+                owner_id=owner_id,
+            )
+        )
+
+    def _read_event_page(
+        self, key: Key, query: records.EventPageQuery, owner_id: Any
+    ) -> Awaitable[records.EventPage | None]:
+        return self._read(
+            functools.partial(
+                self._page_jobs.read_event_page,
+                statements=self._page_statements,
+                key=key,
+                query=query,
+                owner_id=owner_id,
+            )
+        )
 
     # --- ArtifactStore: the operations both job-based stores run alike -----------------
     # (saves and loads stay each store's own: SQLite chooses where a large one runs).

@@ -24,12 +24,17 @@ from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from adk_sqlite.adk.session_marker import read_marker, write_marker
+from adk_sqlite.adk.session_pages import PagedReads, id_candidates, require_strings
 from adk_sqlite.adk.store_argument import store_or_url
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.events import encode_event
 from adk_sqlite.codec.fast import decode_events, event_decoder, paused_gc, session_builder
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
-from adk_sqlite.errors import CorruptRecordError, InvalidArgumentError, SessionAlreadyExistsError
+from adk_sqlite.errors import (
+    CorruptRecordError,
+    InvalidArgumentError,
+    SessionAlreadyExistsError,
+)
 from adk_sqlite.records import EventQuery, EventRecord, SessionSnapshot, StaleCheck
 from adk_sqlite.store import BaseAsyncStore
 
@@ -39,7 +44,7 @@ _NO_EVENTS = EventQuery(limit=0)
 _logger = logging.getLogger("adk_sqlite.service")
 
 
-class SessionService(AsyncClosing, BaseSessionService):
+class SessionService(PagedReads, AsyncClosing, BaseSessionService):
     """A `google.adk.sessions.BaseSessionService` over a `BaseAsyncStore`.
 
     Pass it to a ``Runner`` as ``session_service``::
@@ -139,9 +144,9 @@ class SessionService(AsyncClosing, BaseSessionService):
         state: dict[str, Any] | None = None,
         session_id: str | None = None,
     ) -> Session:
-        _require_strings(app_name=app_name, user_id=user_id)
+        require_strings(app_name=app_name, user_id=user_id)
         if session_id is not None:
-            _require_strings(session_id=session_id)
+            require_strings(session_id=session_id)
         if state is not None and not isinstance(state, Mapping):
             raise InvalidArgumentError(f"state must be a dict, not {type(state).__name__}")
         session_id = await self._id_for_new_session(app_name, user_id, session_id)
@@ -164,7 +169,7 @@ class SessionService(AsyncClosing, BaseSessionService):
         session_id: str,
         config: GetSessionConfig | None = None,
     ) -> Session | None:
-        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
+        require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
         query = None
         if config is not None and (
             config.num_recent_events is not None or config.after_timestamp is not None
@@ -172,7 +177,7 @@ class SessionService(AsyncClosing, BaseSessionService):
             query = EventQuery(
                 after_timestamp=config.after_timestamp, limit=config.num_recent_events
             )
-        for candidate in _id_candidates(session_id):
+        for candidate in id_candidates(session_id):
             snapshot = await self._store.read_session(
                 app_name=app_name,
                 user_id=user_id,
@@ -186,11 +191,36 @@ class SessionService(AsyncClosing, BaseSessionService):
 
     @override
     async def list_sessions(
-        self, *, app_name: str, user_id: str | None = None
+        self,
+        *,
+        app_name: str,
+        user_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        newest_first: bool = False,
     ) -> ListSessionsResponse:
-        _require_strings(app_name=app_name)
+        """Lists an app's sessions (one user's unless ``user_id`` is None), without events.
+
+        Called as ADK calls it, it returns every session, oldest update first.
+        With any of the page arguments, it returns one page, a `ListSessionsPage`:
+        sessions in creation order (oldest first, or newest first with
+        ``newest_first``), at most ``page_size`` (default 100, at most 10,000),
+        and ``next_page_token`` to pass back for the next page (None after the
+        last). A session that exists for the whole paging is on exactly one
+        page, whatever is created, appended to or deleted meanwhile (see
+        ``docs/pages.md``).
+
+        Raises:
+            InvalidArgumentError: A page argument of the wrong type or range, or
+                a page token that is not one of this listing's.
+        """
+        require_strings(app_name=app_name)
         if user_id is not None:
-            _require_strings(user_id=user_id)
+            require_strings(user_id=user_id)
+        if page_size is not None or page_token is not None or newest_first is not False:
+            return await self._list_session_page(
+                app_name, user_id, page_size, page_token, newest_first
+            )
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
@@ -212,8 +242,8 @@ class SessionService(AsyncClosing, BaseSessionService):
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
-        _require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
-        for candidate in _id_candidates(session_id):
+        require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
+        for candidate in id_candidates(session_id):
             deleted = await self._store.delete_session(
                 app_name=app_name,
                 user_id=user_id,
@@ -225,7 +255,7 @@ class SessionService(AsyncClosing, BaseSessionService):
 
     @override
     async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        _require_strings(app_name=app_name, user_id=user_id)
+        require_strings(app_name=app_name, user_id=user_id)
         return await self._store.get_user_state(app_name=app_name, user_id=user_id)
 
     async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
@@ -258,15 +288,17 @@ class SessionService(AsyncClosing, BaseSessionService):
         write_marker(session, result.revision)
         return self._commit_event_to_session(session, event)
 
-    def _to_session(self, snapshot: SessionSnapshot) -> Session:
+    def _decode_events(self, records: list[EventRecord]) -> list[Event]:
         fast = self._fast_decoding
         if self._skip_damaged_events:
-            events = _decode_readable_events(snapshot.events, event_decoder(fast=fast))
-        else:
-            events = decode_events(snapshot.events, fast=fast)
+            return _decode_readable_events(records, event_decoder(fast=fast))
+        return decode_events(records, fast=fast)
+
+    def _to_session(self, snapshot: SessionSnapshot) -> Session:
+        events = self._decode_events(snapshot.events)
         record = snapshot.session
         state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
-        return session_builder(fast=fast)(record, state, events)
+        return session_builder(fast=self._fast_decoding)(record, state, events)
 
     # --- ids ----------------------------------------------------------------------
 
@@ -285,20 +317,6 @@ class SessionService(AsyncClosing, BaseSessionService):
                 raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
         stripped = (session_id or "").strip()
         return stripped or platform_uuid.new_uuid()
-
-
-def _require_strings(**values: object) -> None:
-    # Checked before anything is written: SQLite would store an int as text and a
-    # bytes id as a BLOB, a session no later lookup by string could find.
-    for name, value in values.items():
-        if not isinstance(value, str):
-            raise InvalidArgumentError(f"{name} must be a str, not {type(value).__name__}")
-
-
-def _id_candidates(session_id: str) -> tuple[str, ...]:
-    """The ids to look a caller's id up under: verbatim first, then stripped."""
-    stripped = session_id.strip()
-    return (session_id,) if stripped == session_id else (session_id, stripped)
 
 
 def _stale_check(session: Session) -> StaleCheck:

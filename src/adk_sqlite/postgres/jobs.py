@@ -48,7 +48,7 @@ Key = tuple[str, str, str]
 # --- reads --------------------------------------------------------------------------
 
 
-def _session_record(row: Any, app_name: str, *, has_owner: bool) -> records.SessionRecord:
+def session_record(row: Any, app_name: str, *, has_owner: bool) -> records.SessionRecord:
     return records.SessionRecord(
         app_name=app_name,
         user_id=row[1],
@@ -61,7 +61,7 @@ def _session_record(row: Any, app_name: str, *, has_owner: bool) -> records.Sess
     )
 
 
-def _event_record(row: Any) -> records.EventRecord:
+def event_record(row: Any) -> records.EventRecord:
     return records.EventRecord(
         id=row[0],
         app_name=row[1],
@@ -108,12 +108,12 @@ async def read_events(
             rows = await connection.fetch(statements.select_events, *key)
         else:
             rows = await connection.fetch(statements.select_events_after, *key, after)
-        return [_event_record(row) for row in rows]
+        return [event_record(row) for row in rows]
     if after is None:
         rows = await connection.fetch(statements.select_recent_events, *key, limit)
     else:
         rows = await connection.fetch(statements.select_recent_events_after, *key, after, limit)
-    return [_event_record(row) for row in reversed(rows)]
+    return [event_record(row) for row in reversed(rows)]
 
 
 async def read_session(
@@ -142,7 +142,7 @@ def _snapshot(
 ) -> records.SessionSnapshot:
     app_name, user_id, _ = key
     return records.SessionSnapshot(
-        session=_session_record(row, app_name, has_owner=statements.owner_column is not None),
+        session=session_record(row, app_name, has_owner=statements.owner_column is not None),
         app_state=_state_or_empty(row["app_state"], f"app {app_name!r} state"),
         user_state=_state_or_empty(row["user_state"], f"user {user_id!r} state"),
         events=events,
@@ -172,7 +172,7 @@ async def list_sessions(
             user_states = {user_id: _state_or_empty(text, f"user {user_id!r} state")}
         app_text = await connection.fetchval(statements.select_app_state, app_name)
     return records.SessionListing(
-        sessions=[_session_record(row, app_name, has_owner=has_owner) for row in rows],
+        sessions=[session_record(row, app_name, has_owner=has_owner) for row in rows],
         app_state=_state_or_empty(app_text, f"app {app_name!r} state"),
         user_states=user_states,
     )

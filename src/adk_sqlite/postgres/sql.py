@@ -129,6 +129,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         _CREATE_APP_STATES,
         _CREATE_USER_STATES,
     ),
+    # Schema version 2: the orders pages of sessions are read in (see
+    # adk_sqlite.page_statements), text by code point as the pages order it.
+    # Creation times never change: these cost an append nothing.
+    (
+        'CREATE INDEX "{sessions}_app_create" ON "{sessions}"'
+        ' (app_name, create_time_unix, user_id COLLATE "C", id COLLATE "C")',
+        'CREATE INDEX "{sessions}_app_user_create" ON "{sessions}"'
+        ' (app_name, user_id, create_time_unix, id COLLATE "C")',
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,7 +18,7 @@ from adk_sqlite.artifact_records import (
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.postgres import artifact_jobs, forget, jobs, memory_jobs
+from adk_sqlite.postgres import artifact_jobs, forget, jobs, memory_jobs, page_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
 from adk_sqlite.postgres.export_target import TargetTables
@@ -77,6 +77,7 @@ class PostgresStore(JobStore[Statements]):
     """
 
     _jobs = jobs
+    _page_jobs = page_jobs
 
     def __init__(
         self,
@@ -116,6 +117,10 @@ class PostgresStore(JobStore[Statements]):
         if lock_timeout is not None:
             seconds("lock_timeout", lock_timeout, zero_allowed=False)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
+        owner = names.owner_column
+        self._page_statements = page_jobs.render_pages(
+            names.tables, None if owner is None else owner.name
+        )
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
         self._artifacts = artifact_jobs.ArtifactTable(
             render_artifact_statements(

@@ -30,13 +30,14 @@ from adk_sqlite.sqlite.per_session import artifacts as _artifacts
 from adk_sqlite.sqlite.per_session import forget as _forget
 from adk_sqlite.sqlite.per_session import jobs as _jobs
 from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
+from adk_sqlite.sqlite.per_session import pages as _pages
 from adk_sqlite.sqlite.per_session.file_names import session_file_name
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
 from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
 from adk_sqlite.sqlite.per_session.memory import MemoryMethods, catalog_memory_statements
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
-from adk_sqlite.sqlite.schema.statements import Statements, render_statements
+from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
 from adk_sqlite.store_base import StoreBase
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
@@ -160,6 +161,8 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
             artifact_statements=render_artifact_statements(artifacts),
             delete_session_artifacts=deletes_session_artifacts(session_artifacts),
         )
+        self._catalog_pages = render_pages(names.tables, owner, catalog=True)
+        self._file_pages = render_pages(names.tables, owner)
         self._max_open = max_open_sessions
         self._threads = threads
         self._pool: WorkerPool | None = None
@@ -400,6 +403,20 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
 
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
         return self._run(_jobs.read_state, sql, params)
+
+    async def _list_session_page(
+        self, app_name: str, user_id: str | None, query: records.SessionPageQuery, owner_id: Any
+    ) -> records.SessionPage:
+        await self._ensure_open()
+        await self._listing.flush()  # as _list_sessions: the states the page shows are current
+        return await self._run(
+            _pages.list_session_page, self._catalog_pages, app_name, user_id, query, owner_id
+        )
+
+    def _read_event_page(
+        self, key: Key, query: records.EventPageQuery, owner_id: Any
+    ) -> Awaitable[records.EventPage | None]:
+        return self._run_on_session(key, _pages.read_event_page, self._file_pages, query, owner_id)
 
     # --- beyond BaseAsyncStore ------------------------------------------------------
 

@@ -135,6 +135,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         _CREATE_USER_STATES,
     ),
     (_CREATE_TABLE_SETS, _RECORD_TABLE_SET),
+    # Schema version 3: the orders pages of sessions are read in (see
+    # adk_sqlite.page_statements). Creation times never change, so unlike an
+    # update-time index these cost an append nothing; a create writes two more
+    # entries.
+    (
+        'CREATE INDEX "{sessions}_app_create" ON "{sessions}"'
+        " (app_name, create_time_unix, user_id, id)",
+        'CREATE INDEX "{sessions}_app_user_create" ON "{sessions}"'
+        " (app_name, user_id, create_time_unix, id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

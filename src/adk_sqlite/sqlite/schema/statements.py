@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adk_sqlite.identifiers import OwnerColumn
+from adk_sqlite.page_statements import PageStatements, render_page_statements
+from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.store_options import TableNames
 from adk_sqlite.store_statements import StatementsBase, TemplateRenderer, quoted
 
-__all__ = ["SessionStatements", "Statements", "TableNames", "render_statements"]
+__all__ = [
+    "SessionStatements",
+    "Statements",
+    "TableNames",
+    "render_pages",
+    "render_statements",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +67,33 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
             **renderer.fields(SessionStatements, owner_filter=confined_filter)
         ),
         **renderer.fields(Statements),
+    )
+
+
+def render_pages(
+    tables: TableNames, owner_column: OwnerColumn | None, *, catalog: bool = False
+) -> PageStatements:
+    """The page statements of a store's tables (keyset pages, see `adk_sqlite.page_statements`).
+
+    With ``catalog``, sessions are paged from the one-file-per-session catalog's
+    list of sessions (whose owner column is always ``owner_id``), and events
+    from each session's file.
+    """
+    if catalog:
+        sessions = _psql.SESSION_FILES_TABLE
+        owner = None if owner_column is None else quoted("owner_id")
+        session_columns = _sql.SESSION_COLUMNS + ", owner_id"
+    else:
+        sessions = quoted(tables.sessions)
+        owner = None if owner_column is None else quoted(owner_column.name)
+        session_columns = _sql.SESSION_COLUMNS + ("" if owner is None else ", " + owner)
+    return render_page_statements(
+        dialect="sqlite",
+        sessions=sessions,
+        events=quoted(tables.events),
+        user_states=quoted(tables.user_states),
+        app_states=quoted(tables.app_states),
+        session_columns=session_columns,
+        event_columns=_sql.READ_EVENT_COLUMNS,
+        owner_column=owner,
     )

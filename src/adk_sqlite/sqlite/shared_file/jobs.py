@@ -53,7 +53,7 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _event_records(
+def event_records(
     rows: Iterable[tuple[Any, ...]], key: tuple[str, str, str]
 ) -> list[records.EventRecord]:
     """Rebuilds the records from rows of `_sql.READ_EVENT_COLUMNS`."""
@@ -132,7 +132,7 @@ def _select_events(
 ) -> list[records.EventRecord]:
     if query is None:
         rows = connection.execute(statements.select_events, key).fetchall()
-        return _event_records(rows, key)
+        return event_records(rows, key)
     if query.limit == 0:
         return []
     after = query.after_timestamp
@@ -141,14 +141,14 @@ def _select_events(
             rows = connection.execute(statements.select_events, key).fetchall()
         else:
             rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
-        return _event_records(rows, key)
+        return event_records(rows, key)
     if after is None:
         rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
     else:
         rows = connection.execute(
             statements.select_recent_events_after, (*key, after, query.limit)
         ).fetchall()
-    return _event_records(reversed(rows), key)
+    return event_records(reversed(rows), key)
 
 
 def read_session(

@@ -36,8 +36,8 @@ from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
 from adk_sqlite.sqlite.schema.migrations import migrate
-from adk_sqlite.sqlite.schema.statements import Statements, render_statements
-from adk_sqlite.sqlite.shared_file import forget, jobs
+from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
+from adk_sqlite.sqlite.shared_file import forget, jobs, page_jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.table_sets import damaged_events_table
 from adk_sqlite.store_base import JobStore
@@ -105,6 +105,7 @@ class SqliteStore(JobStore[Statements]):
     """
 
     _jobs = jobs
+    _page_jobs = page_jobs
 
     def __init__(
         self,
@@ -134,6 +135,7 @@ class SqliteStore(JobStore[Statements]):
         )
         self._target: DatabaseTarget = parse_database(database)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
+        self._page_statements = render_pages(names.tables, names.owner_column)
         self._artifact_statements = render_artifact_statements(
             names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
         )

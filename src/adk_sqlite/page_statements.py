@@ -1,0 +1,199 @@
+"""The SQL of pages (sessions and events), for both backends, rendered once per store. Pure.
+
+Pages are keyset pages: a page is "the next ``limit`` rows strictly after this
+position" in an order an index serves, so reading page 1,000 costs what page 1
+costs, at any table size. Sessions page in creation order, (create time, user
+id, session id), which appends never change: a session that exists for the
+whole paging is on exactly one page however often it is appended to. Events
+page in the order `get_session` returns them, (timestamp, append order).
+
+Every statement is built here, once, from validated table names, in each of its
+forms (one user or the whole app, oldest or newest first, first page or a later
+one, confined to an owner or not); values, the positions from page tokens
+included, are always bound parameters. A `PageStatement` names its parameters
+in the order it binds them, so a job binds them by name and never counts
+placeholders (PostgreSQL numbers them, and wants no gaps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["PageStatement", "PageStatements", "render_page_statements"]
+
+Dialect = Literal["sqlite", "postgres"]
+
+# The newest-first forms read the same index backwards.
+_ORDERS = {False: ("ASC", ">"), True: ("DESC", "<")}
+
+
+@dataclass(frozen=True, slots=True)
+class PageStatement:
+    """One statement and the names of its parameters, in binding order."""
+
+    sql: str
+    params: tuple[str, ...]
+
+    def bind(self, **values: object) -> tuple[object, ...]:
+        """The parameter values in binding order."""
+        return tuple(values[name] for name in self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class PageStatements:
+    """Every page statement of one store.
+
+    ``session_pages`` is keyed by (one user?, newest first?, after a position?,
+    confined to an owner?); ``event_pages`` by (newest first?, after a
+    position?); ``session_key`` by confined?.
+    """
+
+    session_pages: dict[tuple[bool, bool, bool, bool], PageStatement]
+    session_key: dict[bool, PageStatement]
+    event_pages: dict[tuple[bool, bool], PageStatement]
+    user_states_of: PageStatement
+    app_state: PageStatement
+    owner_column: str | None
+
+
+class _Builder:
+    """Numbers placeholders in the order clauses name their parameters."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self.params: list[str] = []
+
+    def __call__(self, name: str) -> str:
+        self.params.append(name)
+        return "?" if self._dialect == "sqlite" else f"${len(self.params)}"
+
+    def statement(self, sql: str) -> PageStatement:
+        return PageStatement(sql, tuple(self.params))
+
+
+def render_page_statements(
+    *,
+    dialect: Dialect,
+    sessions: str,
+    events: str,
+    user_states: str,
+    app_states: str,
+    session_columns: str,
+    event_columns: str,
+    owner_column: str | None,
+) -> PageStatements:
+    """Renders the page statements for these tables.
+
+    Args:
+        dialect: Which placeholders and text ordering to use.
+        sessions: The (validated, quoted) table listing sessions with their
+            create times; the one-file-per-session layout passes its catalog's.
+        events: The (validated, quoted) events table.
+        user_states: The (validated, quoted) user state table.
+        app_states: The (validated, quoted) app state table.
+        session_columns: The columns a session record is read from.
+        event_columns: The columns an event record is read from (``seq`` is
+            added after them).
+        owner_column: The quoted owner column, or None.
+    """
+    # PostgreSQL orders text by code point ("C") here, as SQLite does and as its
+    # page indexes are built, whatever the database's default collation.
+    text = "" if dialect == "sqlite" else ' COLLATE "C"'
+    session_pages = {}
+    for one_user in (False, True):
+        for newest_first in (False, True):
+            for after in (False, True):
+                for confined in (False, True):
+                    if confined and owner_column is None:
+                        continue
+                    session_pages[(one_user, newest_first, after, confined)] = _session_page(
+                        dialect,
+                        sessions,
+                        session_columns,
+                        text,
+                        owner_column if confined else None,
+                        one_user=one_user,
+                        newest_first=newest_first,
+                        after=after,
+                    )
+    session_key = {}
+    for confined in (False, True):
+        if confined and owner_column is None:
+            continue
+        b = _Builder(dialect)
+        sql = (
+            f"SELECT session_key FROM {sessions}"
+            f" WHERE app_name = {b('app_name')} AND user_id = {b('user_id')} AND id = {b('id')}"
+        )
+        if confined:
+            sql += f" AND {owner_column} = {b('owner_id')}"
+        session_key[confined] = b.statement(sql)
+    event_pages = {
+        (newest_first, after): _event_page(dialect, events, event_columns, newest_first, after)
+        for newest_first in (False, True)
+        for after in (False, True)
+    }
+    b = _Builder(dialect)
+    app_name = b("app_name")
+    user_ids = b("user_ids")
+    users = (
+        f"IN (SELECT value FROM json_each({user_ids}))"
+        if dialect == "sqlite"
+        else f"= ANY({user_ids}::text[])"
+    )
+    user_states_of = b.statement(
+        f"SELECT user_id, state FROM {user_states} WHERE app_name = {app_name} AND user_id {users}"
+    )
+    b = _Builder(dialect)
+    app_state = b.statement(f"SELECT state FROM {app_states} WHERE app_name = {b('app_name')}")
+    return PageStatements(
+        session_pages, session_key, event_pages, user_states_of, app_state, owner_column
+    )
+
+
+def _session_page(
+    dialect: Dialect,
+    sessions: str,
+    columns: str,
+    text: str,
+    owner_column: str | None,
+    *,
+    one_user: bool,
+    newest_first: bool,
+    after: bool,
+) -> PageStatement:
+    direction, compare = _ORDERS[newest_first]
+    b = _Builder(dialect)
+    where = [f"app_name = {b('app_name')}"]
+    if one_user:
+        where.append(f"user_id = {b('user_id')}")
+        if after:
+            where.append(f"(create_time_unix, id{text}) {compare} ({b('create_time')}, {b('id')})")
+        order = f"create_time_unix {direction}, id{text} {direction}"
+    else:
+        if after:
+            where.append(
+                f"(create_time_unix, user_id{text}, id{text}) {compare}"
+                f" ({b('create_time')}, {b('after_user_id')}, {b('id')})"
+            )
+        order = f"create_time_unix {direction}, user_id{text} {direction}, id{text} {direction}"
+    if owner_column is not None:
+        where.append(f"{owner_column} = {b('owner_id')}")
+    sql = (
+        f"SELECT {columns} FROM {sessions} WHERE {' AND '.join(where)}"
+        f" ORDER BY {order} LIMIT {b('limit')}"
+    )
+    return b.statement(sql)
+
+
+def _event_page(
+    dialect: Dialect, events: str, columns: str, newest_first: bool, after: bool
+) -> PageStatement:
+    direction, compare = _ORDERS[newest_first]
+    b = _Builder(dialect)
+    sql = f"SELECT {columns}, seq FROM {events} WHERE session_key = {b('session_key')}"
+    if after:
+        sql += f" AND (timestamp_unix, seq) {compare} ({b('timestamp')}, {b('seq')})"
+    sql += f" ORDER BY timestamp_unix {direction}, seq {direction} LIMIT {b('limit')}"
+    return b.statement(sql)
