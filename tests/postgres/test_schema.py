@@ -14,6 +14,7 @@ from google.adk.events.event_actions import EventActions
 
 from adk_sqlite import PostgresStore, SessionService
 from adk_sqlite.errors import ConfigurationError, SchemaError, SchemaVersionError
+from adk_sqlite.postgres.sql import SCHEMA_VERSION
 from support.postgres import admin_execute, base_dsn, with_database
 
 TABLES = ("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")
@@ -41,8 +42,10 @@ async def test_first_use_creates_the_tables_at_the_current_version(
         pass
 
     assert await _tables(sql) == {*TABLES, "adk_sqlite_schema"}
-    versions = await sql.fetch("SELECT table_set, version FROM adk_sqlite_schema")
-    assert [tuple(row) for row in versions] == [("adk_sessions", 1)]
+    versions = await sql.fetch("SELECT table_set, version FROM adk_sqlite_schema ORDER BY version")
+    assert [tuple(row) for row in versions] == [
+        ("adk_sessions", version) for version in range(1, SCHEMA_VERSION + 1)
+    ]
 
 
 async def test_reopening_migrates_nothing(dsn: str, sql: asyncpg.Connection) -> None:
@@ -50,7 +53,7 @@ async def test_reopening_migrates_nothing(dsn: str, sql: asyncpg.Connection) -> 
         async with SessionService(PostgresStore(dsn)) as service:
             await service.create_session(app_name="a", user_id="u")
 
-    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == 1
+    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == SCHEMA_VERSION
     assert await sql.fetchval("SELECT count(*) FROM adk_sessions") == 3
 
 
@@ -186,7 +189,7 @@ async def test_stores_opening_at_once_migrate_once(dsn: str, sql: asyncpg.Connec
     finally:
         await asyncio.gather(*(store.close() for store in stores))
 
-    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == 1
+    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == SCHEMA_VERSION
 
 
 async def test_two_table_sets_share_one_schema(dsn: str, sql: asyncpg.Connection) -> None:
@@ -205,7 +208,7 @@ async def test_two_table_sets_share_one_schema(dsn: str, sql: asyncpg.Connection
         assert [s.id for s in (await renamed.list_sessions(app_name="a")).sessions] == ["s2"]
 
     assert {"bot_sessions", "bot_events", "bot_app", "bot_user"} <= await _tables(sql)
-    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == 2
+    assert await sql.fetchval("SELECT count(*) FROM adk_sqlite_schema") == 2 * SCHEMA_VERSION
 
 
 async def test_a_database_that_is_not_utf8_is_refused() -> None:
