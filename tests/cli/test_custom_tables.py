@@ -34,6 +34,7 @@ from adk_sqlite import (
     run_readonly_query,
     vacuum_database,
 )
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from support.conversations import (
     ADA,
     APP,
@@ -108,7 +109,7 @@ def test_the_store_records_its_table_names_in_the_file(custom_db: Path) -> None:
         ("bot_sessions", "bot_events", "bot_app_state", "bot_user_state")
     ]
     assert sql(custom_db, "SELECT table_set, max(version) FROM adk_sqlite_schema") == [
-        ("bot_sessions", 2)
+        ("bot_sessions", SCHEMA_VERSION)
     ]
     assert "adk_sessions" not in tables
     assert "adk_events" not in tables
@@ -160,7 +161,7 @@ def test_stats_counts_the_renamed_tables(custom_db: Path) -> None:
 
     assert stats["sessions"] == 3
     assert stats["events"] == sql(custom_db, "SELECT count(*) FROM bot_events")[0][0]
-    assert stats["schema_version"] == 2
+    assert stats["schema_version"] == SCHEMA_VERSION
 
 
 def test_query_reads_the_renamed_tables_and_the_owner_column(custom_db: Path) -> None:
@@ -272,8 +273,12 @@ async def test_a_file_of_two_table_sets_needs_the_table_set_option(custom_db: Pa
 
 def _forget_recorded_names(path: Path) -> None:
     """Makes the file look written before schema version 2 (no names recorded)."""
-    sql(path, "DELETE FROM adk_sqlite_schema WHERE version = 2")
+    sessions = sql(path, "SELECT table_set FROM adk_sqlite_schema WHERE version = 1")[0][0]
+    sql(path, "DELETE FROM adk_sqlite_schema WHERE version >= 2")
     sql(path, "DROP TABLE adk_sqlite_table_sets")
+    # Version 3's page indexes.
+    sql(path, f'DROP INDEX "{sessions}_app_create"')
+    sql(path, f'DROP INDEX "{sessions}_app_user_create"')
 
 
 async def test_a_file_from_before_recorded_names_is_read_with_the_default_names(
