@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from adk_sqlite import check_database
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from support.conversations import TICKET
 
 from .conftest import run_cli, sql
@@ -44,7 +45,7 @@ def test_check_passes_a_healthy_database(db_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["integrity"] == ["ok"]
-    assert report["schema_version"] == report["library_schema_version"] == 2
+    assert report["schema_version"] == report["library_schema_version"] == SCHEMA_VERSION
     assert report["foreign_key_problems"] == report["unsafe_actions"] == []
     [(with_actions,)] = sql(db_path, "SELECT count(*) FROM adk_events WHERE actions IS NOT NULL")
     assert report["events_checked"] == with_actions > 0

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from adk_sqlite import database_stats
+from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from support.conversations import ADA, APP, GRACE, OTHER_APP
 
 from .conftest import run_cli, sql
@@ -58,7 +59,7 @@ def test_stats_events_per_session_are_min_median_max(db_path: Path) -> None:
 def test_stats_reports_the_schema_version_and_file_sizes(db_path: Path) -> None:
     stats = database_stats(db_path)
 
-    assert stats.schema_version == stats.library_schema_version == 2
+    assert stats.schema_version == stats.library_schema_version == SCHEMA_VERSION
     assert stats.file_bytes == db_path.stat().st_size
     assert stats.page_size * stats.page_count == stats.file_bytes
     assert stats.wal_bytes == 0
