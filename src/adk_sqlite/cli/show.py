@@ -13,6 +13,7 @@ from adk_sqlite.cli._output import (
     compact_json,
     database_command,
     database_options,
+    emit_json,
     local_time,
     local_zone,
     plural,
@@ -45,6 +46,13 @@ _VALUE_LIMIT = 160
     is_flag=True,
     help="Instead of the timeline: the memories MemoryService indexed from this session.",
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="PATH",
+    help="Instead of the timeline: write the session as one self-contained web page.",
+)
 @database_options(5.0)
 def command(
     database: str,
@@ -53,6 +61,7 @@ def command(
     user_id: str | None,
     full: bool,
     memories: bool,
+    html_path: str | None,
     table_set: str | None,
     busy_timeout: float,
     as_json: bool,
@@ -69,7 +78,13 @@ def command(
     --memories lists instead the memories MemoryService indexed from the
     session, newest first (as adk-sqlite memory DB --app APP --user USER
     --session SESSION_ID, the session's app and user found for you).
+
+    --html PATH writes instead one HTML page that opens offline: the timeline
+    grouped by turn and agent, a waterfall of the tool calls with their
+    durations, errors highlighted, state changes, artifacts and a search box.
     """
+    if html_path is not None and memories:
+        raise click.UsageError("--html and --memories cannot be combined")
     # DB may also be a folder of one file per session: live, else archived.
     if is_session_folder(database):
         refuse_table_set_for_folder(table_set)
@@ -85,6 +100,9 @@ def command(
             busy_timeout=busy_timeout,
             table_set=table_set,
         )
+    if html_path is not None:
+        _write_html(database, timeline, html_path, busy_timeout=busy_timeout, as_json=as_json)
+        return
     if memories:
         found = list_memories(
             database,
@@ -102,6 +120,25 @@ def command(
         value_limit=None if full else _VALUE_LIMIT,
     )
     print_result(timeline, as_json=as_json, render=render)
+
+
+def _write_html(
+    database: str, timeline: Timeline, path: str, *, busy_timeout: float, as_json: bool
+) -> None:
+    # Imported here: Jinja2 is loaded only by the command that writes a page.
+    from adk_sqlite.tools.html_view import write_timeline_html
+
+    try:
+        written = write_timeline_html(database, timeline, path, busy_timeout=busy_timeout)
+    except OSError as exc:
+        raise click.FileError(path, hint=exc.strerror or str(exc)) from exc
+    if as_json:
+        emit_json({"html": str(written), "events": len(timeline.events)})
+    else:
+        console().print(
+            Text(f"Wrote {printable(str(written))} ({plural(len(timeline.events), 'event')})"),
+            soft_wrap=True,  # a path is never broken across lines
+        )
 
 
 def _render(timeline: Timeline, *, text_limit: int | None, value_limit: int | None) -> None:
