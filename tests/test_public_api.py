@@ -81,6 +81,7 @@ EXPECTED_EXPORTS = {
     "read_folder_timeline",
     "read_timeline",
     "repair_database",
+    "resolve_session_id",
     "run_readonly_query",
     "vacuum_database",
 }

@@ -50,6 +50,7 @@ from adk_sqlite.tools.session_folder import (
     query_session_folder,
     read_folder_timeline,
 )
+from adk_sqlite.tools.session_ids import resolve_session_id
 from adk_sqlite.tools.timeline import read_timeline
 from adk_sqlite.tools.tool_audit import audit_tool_calls
 from adk_sqlite.transfer.adk_import import import_adk_database
@@ -145,6 +146,7 @@ __all__ = [
     "read_folder_timeline",
     "read_timeline",
     "repair_database",
+    "resolve_session_id",
     "run_readonly_query",
     "vacuum_database",
 ]

@@ -28,6 +28,7 @@ from adk_sqlite.tools.artifacts import (
     read_artifact,
     write_artifact_content,
 )
+from adk_sqlite.tools.session_ids import resolve_session_id
 
 __all__ = ["command"]
 
@@ -101,6 +102,10 @@ def command(
     its file, user: ones (and those of sessions that do not exist) in
     catalog.db.
     """
+    if session_id is not None:
+        session_id = resolve_session_id(
+            database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
+        )
     if filename is None:
         for given, option in ((version, "--version"), (output, "--output"), (force, "--force")):
             if given not in (None, False):

@@ -20,6 +20,7 @@ from adk_sqlite.cli._output import (
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.memories import MemoryList, list_memories, search_memories
+from adk_sqlite.tools.session_ids import resolve_session_id
 
 __all__ = ["EXIT_NO_MEMORIES", "command", "render_memories", "show_memories"]
 
@@ -99,6 +100,10 @@ def command(
             busy_timeout=busy_timeout,
         )
     else:
+        if session_id is not None:
+            session_id = resolve_session_id(
+                database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
+            )
         found = list_memories(
             database,
             app_name=app_name,

@@ -27,6 +27,7 @@ from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.cli.memory import show_memories
 from adk_sqlite.tools.memories import list_memories
 from adk_sqlite.tools.session_folder import is_session_folder, read_folder_timeline
+from adk_sqlite.tools.session_ids import resolve_session_id
 from adk_sqlite.tools.timeline import Timeline, TimelineEvent, read_timeline
 
 __all__ = ["command"]
@@ -85,6 +86,9 @@ def command(
     """
     if html_path is not None and memories:
         raise click.UsageError("--html and --memories cannot be combined")
+    session_id = resolve_session_id(
+        database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
+    )
     # DB may also be a folder of one file per session: live, else archived.
     if is_session_folder(database):
         refuse_table_set_for_folder(table_set)

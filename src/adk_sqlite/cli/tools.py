@@ -20,6 +20,7 @@ from adk_sqlite.cli._output import (
     shorten,
 )
 from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.session_ids import resolve_session_id
 from adk_sqlite.tools.tool_audit import ToolAudit, audit_tool_calls
 
 __all__ = ["command"]
@@ -52,6 +53,10 @@ def command(
     rate, calls without a response, and p50/p95 durations. A call failed when
     its response has an "error" key or the response event has an error code.
     """
+    if session_id is not None:
+        session_id = resolve_session_id(
+            database, session_id, app_name=app_name, table_set=table_set, busy_timeout=busy_timeout
+        )
     audit = audit_tool_calls(
         database,
         session_id=session_id,

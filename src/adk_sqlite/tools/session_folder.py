@@ -48,6 +48,7 @@ from adk_sqlite.tools.timeline import Timeline, read_timeline
 
 __all__ = [
     "FolderEntry",
+    "archived_session_keys",
     "catalog_entries",
     "is_session_folder",
     "list_folder_sessions",
@@ -234,7 +235,7 @@ def _archived_timeline(
 ) -> Timeline:
     matches = [
         path
-        for path, key in _archived_keys(folder, busy_timeout)
+        for path, key in archived_session_keys(folder, busy_timeout)
         if key[2] == session_id and app_name in (None, key[0]) and user_id in (None, key[1])
     ]
     if not matches:
@@ -250,7 +251,10 @@ def _archived_timeline(
     )
 
 
-def _archived_keys(folder: Path, busy_timeout: float) -> list[tuple[Path, tuple[str, str, str]]]:
+def archived_session_keys(
+    folder: Path, busy_timeout: float
+) -> list[tuple[Path, tuple[str, str, str]]]:
+    """Every archived file with the (app, user, id) of the session it holds."""
     archive = folder / _psql.ARCHIVE_FOLDER
     if not archive.is_dir():
         return []
