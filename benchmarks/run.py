@@ -3,19 +3,24 @@
     python -m benchmarks.run                     # the full suite, 3 rounds
     python -m benchmarks.run --quick             # a small smoke run (what CI runs)
     python -m benchmarks.run --suites artifacts  # the artifact workloads alone
+    python -m benchmarks.run --suites memory --rounds 1  # memory at 100k entries (~30 min)
 
-Two suites: ``sessions`` (W1-W5 and M, `benchmarks.worker`, the session backends
-of ``--backends``) and ``artifacts`` (A1-A4, `benchmarks.artifact_worker`, the
-artifact services of ``--artifact-backends``). Each backend runs in its own
+Three suites: ``sessions`` (W1-W5 and M, `benchmarks.worker`, the session backends
+of ``--backends``), ``artifacts`` (A1-A4, `benchmarks.artifact_worker`, the
+artifact services of ``--artifact-backends``) and ``memory`` (R1-R2,
+`benchmarks.memory_worker`, the memory services of ``--memory-backends``, at
+``--memory-entries``; only when named in ``--suites``, or with ``--quick``, as it
+takes half an hour at full size). Each backend runs in its own
 process on fresh database files; the order of the backends rotates between
 rounds. The result is a Markdown table per suite of medians with min-max, and
 ratios: for sessions to ADK's SqliteSessionService and to the one-hop floor, for
-artifacts to ADK's FileArtifactService; plus the raw JSON, in
-``benchmarks/results/<timestamp>/``. A backend whose answers were wrong (events
-missing, "recent" not the newest, a loaded artifact not the one saved) is flagged
-in the table; an artifact backend that cannot run here (no PostgreSQL server) is
-listed as skipped. Exits non-zero if any correctness check failed for adk-sqlite
-(sessions) or for any of our artifact stores.
+artifacts to ADK's FileArtifactService, for memory to ADK's SqliteMemoryService;
+plus the raw JSON, in ``benchmarks/results/<timestamp>/``. A backend whose answers
+were wrong (events missing, "recent" not the newest, a loaded artifact not the one
+saved, a search missing a memory it must find) is flagged in the table; an
+artifact or memory backend that cannot run here (no PostgreSQL server) is listed
+as skipped. Exits non-zero if any correctness check failed for adk-sqlite
+(sessions) or for any of our artifact or memory stores.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.artifact_subjects import ARTIFACT_BACKENDS, ARTIFACT_OURS, ARTIFACT_REFERENCE
+from benchmarks.memory_subjects import (
+    MEMORY_BACKENDS,
+    MEMORY_DEFAULT,
+    MEMORY_OURS,
+    MEMORY_REFERENCE,
+)
 from benchmarks.subjects import BACKENDS
 
 REFERENCE = "adk-sqlite-service"
@@ -67,17 +78,48 @@ ARTIFACT_METRICS = (
     ("a4_list_ms", "A4 list keys ms", False),
 )
 
-SUITES = ("sessions", "artifacts")
+SUITES = ("sessions", "artifacts", "memory")
+DEFAULT_SUITES = ("sessions", "artifacts")
+
+
+def memory_metrics(sizes: list[int]) -> tuple[tuple[str, str, bool], ...]:
+    """R1 and M figures, then R2's p50 and p99 at each snapshot size."""
+    ingest = (
+        ("r1_total_s", "R1 ingest s", False),
+        ("r1_events_per_s", "R1 ingest ev/s", True),
+        ("r1_p50_ms", "R1 call p50 ms", False),
+        ("r1_p99_ms", "R1 call p99 ms", False),
+        *((f"r1_{n}_ms_per_call", f"R1 ms/call to {n:,}", False) for n in sizes),
+        ("m_db_mib", "M db MiB", False),
+        ("m_peak_rss_mib", "M peak RSS MiB", False),
+    )
+    search = tuple(
+        (f"r2_{n}_{stat}_ms", f"R2 {n:,} {stat} ms", False)
+        for n in sizes
+        for stat in ("p50", "p99")
+    )
+    largest = sizes[-1] if sizes else 0
+    kinds = tuple(
+        (f"r2_{largest}_{kind}_p50_ms", f"R2 {largest:,} {kind} p50 ms", False)
+        for kind in ("common", "rare", "multi", "none")
+    )
+    return ingest + search + kinds
 
 
 def run_backend(
-    backend: str, folder: Path, sizes: dict[str, int], worker: str = "benchmarks.worker"
+    backend: str,
+    folder: Path,
+    sizes: dict[str, Any],
+    worker: str = "benchmarks.worker",
+    timeout: float = 1800,
 ) -> dict[str, Any]:
     """Runs one backend's workloads in a fresh process (module ``worker``); returns its JSON."""
     command = [sys.executable, "-m", worker, backend, str(folder)]
     for name, value in sizes.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if completed.returncode != 0:
         return {"backend": backend, "checks": [f"crashed: {completed.stderr.strip()[-500:]}"]}
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -165,17 +207,51 @@ def markdown(summary: dict[str, Any], backends: list[str], regimes: list[float])
 def artifact_markdown(summary: dict[str, Any], backends: list[str], regimes: list[float]) -> str:
     """The artifact results table, then every other backend's ratios to ADK's File service."""
     ran = [backend for backend in backends if "skipped" not in summary[backend]]
-    lines = ["Artifacts (A1-A4):", "", *_table(summary, ran, ARTIFACT_METRICS)]
-    others = [backend for backend in ran if backend != ARTIFACT_REFERENCE]
-    reference = summary.get(ARTIFACT_REFERENCE, {})
-    lines += [
+    lines = ["Artifacts (A1-A4):", "", *_table(summary, ran, ARTIFACT_METRICS), ""]
+    lines += _ratios(summary, ran, ARTIFACT_METRICS, ARTIFACT_REFERENCE, "FileArtifactService")
+    return _with_skips_and_regime(lines, summary, backends, regimes)
+
+
+def memory_markdown(
+    summary: dict[str, Any], backends: list[str], regimes: list[float], sizes: list[int]
+) -> str:
+    """The memory tables (ingest, search, search by query kind), then the ratios to ADK's
+    SqliteMemoryService."""
+    metrics = memory_metrics(sizes)
+    ingest = tuple(metric for metric in metrics if not metric[0].startswith("r2_"))
+    search = tuple(metric for metric in metrics if metric[0].startswith("r2_"))
+    ran = [backend for backend in backends if "skipped" not in summary[backend]]
+    lines = [
+        "Memory (R1 ingest, turn by turn; R2 search):",
         "",
-        f"Ratios to {ARTIFACT_REFERENCE} (ADK's FileArtifactService; medians; > 1 means faster):",
+        *_table(summary, ran, ingest),
+        "",
+        *_table(summary, ran, search[: 2 * len(sizes)]),
+        "",
+        *_table(summary, ran, search[2 * len(sizes) :]),
+        "",
+    ]
+    lines += _ratios(summary, ran, metrics, MEMORY_REFERENCE, "SqliteMemoryService")
+    return _with_skips_and_regime(lines, summary, backends, regimes)
+
+
+def _ratios(
+    summary: dict[str, Any],
+    ran: list[str],
+    metrics: tuple[tuple[str, str, bool], ...],
+    reference_name: str,
+    label: str,
+) -> list[str]:
+    """Every other backend's ratios to ``reference_name`` (ADK's ``label``)."""
+    others = [backend for backend in ran if backend != reference_name]
+    reference = summary.get(reference_name, {})
+    lines = [
+        f"Ratios to {reference_name} (ADK's {label}; medians; > 1 means faster):",
         "",
         "| workload | " + " | ".join(others) + " |",
         "|---|" + "---|" * len(others),
     ]
-    for key, title, higher in ARTIFACT_METRICS:
+    for key, title, higher in metrics:
         cells = []
         for other in others:
             theirs = summary[other]
@@ -185,6 +261,12 @@ def artifact_markdown(summary: dict[str, Any], backends: list[str], regimes: lis
             else:
                 cells.append("n/a")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _with_skips_and_regime(
+    lines: list[str], summary: dict[str, Any], backends: list[str], regimes: list[float]
+) -> str:
     for backend in backends:
         for reason in summary[backend].get("skipped", []):
             lines += ["", f"Skipped {backend}: {reason}"]
@@ -203,16 +285,17 @@ def _fmt(value: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
-        description="Benchmark adk-sqlite against ADK's session and artifact services,"
-        " sqlspec and floors.",
+        description="Benchmark adk-sqlite against ADK's session, artifact and memory"
+        " services, sqlspec and floors.",
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds, order rotated (3)")
     parser.add_argument(
         "--suites",
         nargs="+",
-        default=list(SUITES),
+        default=None,
         choices=SUITES,
-        help="workload families: sessions (W1-W5, M), artifacts (A1-A4); both by default",
+        help="workload families: sessions (W1-W5, M), artifacts (A1-A4), memory (R1-R2);"
+        " by default sessions and artifacts (all three with --quick)",
     )
     parser.add_argument(
         "--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="session backends"
@@ -224,6 +307,27 @@ def main(argv: list[str] | None = None) -> int:
         choices=ARTIFACT_BACKENDS,
         help="artifact services (one that cannot run here is skipped)",
     )
+    parser.add_argument(
+        "--memory-backends",
+        nargs="+",
+        default=list(MEMORY_DEFAULT),
+        choices=MEMORY_BACKENDS,
+        help="memory services (one that cannot run here is skipped)",
+    )
+    parser.add_argument(
+        "--memory-entries",
+        type=int,
+        default=None,
+        help="memories R1 ingests, 100 events a session (100000; 2000 with --quick)",
+    )
+    parser.add_argument(
+        "--memory-users", type=int, default=1, help="users the R1 sessions belong to (1)"
+    )
+    parser.add_argument(
+        "--memory-search-at",
+        default=None,
+        help="comma-separated sizes R2 searches at (1000,10000,100000 and --memory-entries)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (smoke)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
@@ -231,18 +335,29 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {"events": 2000, "sessions": 1000, "concurrent_sessions": 20,
              "concurrent_events": 100, "processes": 4, "process_events": 500}  # fmt: skip
     artifact_sizes = {"saves": 1000, "large_saves": 20, "listed": 1000}
+    memory_sizes: dict[str, Any] = {
+        "entries": args.memory_entries or 100_000,
+        "users": args.memory_users,
+        "repeats": 5,
+        "budget": 20,
+    }
     rounds_count = args.rounds
     if args.quick:
         sizes = {"events": 100, "sessions": 50, "concurrent_sessions": 5,
                  "concurrent_events": 10, "processes": 2, "process_events": 20}  # fmt: skip
         artifact_sizes = {"saves": 50, "large_saves": 3, "listed": 100}
+        memory_sizes.update(entries=args.memory_entries or 2000, repeats=2, budget=5)
         rounds_count = 1
+    if args.memory_search_at:
+        memory_sizes["search_at"] = args.memory_search_at
+    selected = args.suites or (SUITES if args.quick else DEFAULT_SUITES)
     # Each suite's worker module, backends and sizes; in every round the suites run in turn.
-    suites = {
+    suites: dict[str, tuple[str, list[str], dict[str, Any]]] = {
         "sessions": ("benchmarks.worker", list(args.backends), sizes),
         "artifacts": ("benchmarks.artifact_worker", list(args.artifact_backends), artifact_sizes),
+        "memory": ("benchmarks.memory_worker", list(args.memory_backends), memory_sizes),
     }
-    plan = [(suite, *suites[suite]) for suite in SUITES if suite in args.suites]
+    plan = [(suite, *suites[suite]) for suite in SUITES if suite in selected]
     rounds: dict[str, list[list[dict[str, Any]]]] = {suite: [] for suite, _, _, _ in plan}
     with tempfile.TemporaryDirectory(prefix="adk-sqlite-bench-") as scratch:
         for round_number in range(rounds_count):
@@ -255,7 +370,9 @@ def main(argv: list[str] | None = None) -> int:
                     folder = Path(scratch) / f"round{round_number}" / name
                     folder.mkdir(parents=True)
                     print(f"round {round_number + 1}/{rounds_count}: {name}", file=sys.stderr)
-                    results.append(run_backend(backend, folder, suite_sizes, worker))
+                    # ADK's SqliteMemoryService takes ~15 min for 100k entries turn by turn.
+                    timeout = 4 * 3600 if suite == "memory" else 1800
+                    results.append(run_backend(backend, folder, suite_sizes, worker, timeout))
                 rounds[suite].append(results)
 
     tables = []
@@ -272,6 +389,15 @@ def main(argv: list[str] | None = None) -> int:
         failed = failed or any(
             artifacts.get(backend, {}).get("checks") for backend in ARTIFACT_OURS
         )
+    if "memory" in rounds:
+        snapshot_sizes = _memory_sizes(rounds["memory"])
+        memory = summarise(rounds["memory"], args.memory_backends, memory_metrics(snapshot_sizes))
+        tables.append(
+            memory_markdown(
+                memory, args.memory_backends, _regimes(rounds["memory"]), snapshot_sizes
+            )
+        )
+        failed = failed or any(memory.get(backend, {}).get("checks") for backend in MEMORY_OURS)
     table = "\n".join(tables)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = args.out / stamp
@@ -282,18 +408,25 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "sizes": sizes,
         "artifact_sizes": artifact_sizes,
+        "memory_sizes": memory_sizes,
         "rounds": rounds_count,
     }
     raw = {
         "machine": machine,
         "rounds": rounds.get("sessions", []),
         "artifact_rounds": rounds.get("artifacts", []),
+        "memory_rounds": rounds.get("memory", []),
     }
     (out / "raw.json").write_text(json.dumps(raw, indent=2))
     (out / "summary.md").write_text(table)
     print(table)
     print(f"written to {out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _memory_sizes(rounds: list[list[dict[str, Any]]]) -> list[int]:
+    """The snapshot sizes R2 searched at (every memory worker reports the same ones)."""
+    return sorted({size for round_ in rounds for run in round_ for size in run.get("r2_sizes", [])})
 
 
 def _regimes(rounds: list[list[dict[str, Any]]]) -> list[float]:
