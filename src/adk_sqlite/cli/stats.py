@@ -30,11 +30,20 @@ def command(database: str, table_set: str | None, busy_timeout: float, as_json: 
 
     Sessions and events per app and per user, events per session
     (min/median/max), artifacts (names, versions, bytes), memories (in all and,
-    when there are any, per app and user), the database and WAL file sizes,
+    when there are any, per app and user), tool calls (failed ones, a tool
+    that raised included, and ones without a response, as the tools command
+    counts them), the database and WAL file sizes,
     free pages, and the schema version.
     """
     stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
     print_result(stats, as_json=as_json, render=_render)
+
+
+def _tool_calls(stats: DatabaseStats) -> str:
+    totals = stats.tool_calls
+    if not totals.calls:
+        return "none"
+    return f"{totals.calls}, {totals.errors} failed, {totals.no_response} without a response"
 
 
 def _render(stats: DatabaseStats) -> None:
@@ -67,6 +76,7 @@ def _render(stats: DatabaseStats) -> None:
         ),
         ("Artifacts", artifacts),
         ("Memories", str(stats.memories) if stats.memories else "none"),
+        ("Tool calls", _tool_calls(stats)),
         (f"Oldest last update ({local_zone()})", local_time(stats.oldest_update)),
         (f"Newest last update ({local_zone()})", local_time(stats.newest_update)),
     ]

@@ -51,7 +51,10 @@ def command(
     Every call with its arguments, its result or error, and the time from call
     to response (from event timestamps); then, per tool: calls, errors, error
     rate, calls without a response, and p50/p95 durations. A call failed when
-    its response has an "error" key or the response event has an error code.
+    its response has an "error" key, the response event has an error code, or
+    the tool raised (ADK then records an error event with the exception's
+    class and message, and no response). --session takes a unique prefix of
+    the id.
     """
     if session_id is not None:
         session_id = resolve_session_id(

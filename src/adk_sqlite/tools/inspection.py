@@ -24,6 +24,7 @@ from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.artifact_rows import artifact_totals_in
 from adk_sqlite.tools.memory_rows import memory_totals_in
+from adk_sqlite.tools.tool_audit import ToolCallTotals, tool_call_totals, tool_calls_in
 
 __all__ = [
     "AppStats",
@@ -230,6 +231,8 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
         artifact_bytes: The sizes of all those versions added up.
         memories: Memories (`adk_sqlite.MemoryService`) in every memories table of
             the file.
+        tool_calls: Tool calls in all sessions, how many failed (a tool that
+            raised included) and how many got no response, as `tools` counts them.
     """
 
     path: str
@@ -251,6 +254,7 @@ class DatabaseStats(msgspec.Struct, kw_only=True):
     artifact_versions: int = 0
     artifact_bytes: int = 0
     memories: int = 0
+    tool_calls: ToolCallTotals = msgspec.field(default_factory=ToolCallTotals)
 
 
 def database_stats(
@@ -280,6 +284,7 @@ def database_stats(
         (free_pages,) = connection.execute("PRAGMA freelist_count").fetchone()
         artifacts = artifact_totals_in(connection)
         memories = memory_totals_in(connection)
+        tools = tool_call_totals(tool_calls_in(connection, db.tables))
         path = db.path
         version = db.schema_version
 
@@ -332,4 +337,5 @@ def database_stats(
         artifact_versions=artifacts.versions,
         artifact_bytes=artifacts.bytes,
         memories=memories.total,
+        tool_calls=tools,
     )

@@ -7,9 +7,17 @@ name. The duration is the time between the two events' timestamps, so it
 covers the tool run plus ADK's own work around it.
 
 A call counts as an **error** when its response is a dict with an ``"error"``
-key (ADK's convention, also used for calls to unknown tools) or when the
-response event carries an ``error_code``. A call with no response yet (still
-running, long-running, or the run crashed) is reported as ``"no_response"``.
+key (ADK's convention, also used for calls to unknown tools), when the
+response event carries an ``error_code``, or when **the tool raised**. ADK
+(2.13, ``workflow/_node_runner.py``) records a raised exception as an event of
+the same invocation with no content and no function response: ``error_code``
+is the exception's ``status`` if it has a string one, else its class name
+(``RuntimeError``), and ``error_message`` is ``str(exception)``. Such an event
+fails the calls of its invocation's latest function-call event that are still
+unanswered (it names no call id, so a batch of parallel calls fails together),
+with ``error_code``/``error_message`` set and ``response`` None. A call with no
+response and no such error (still running, long-running, or the process died)
+is reported as ``"no_response"``.
 
 Percentiles use linear interpolation between the two nearest durations (the
 default of numpy and of ``statistics.quantiles(method="inclusive")``). Like
@@ -27,26 +35,37 @@ from __future__ import annotations
 
 import math
 import os
+import sqlite3
 from collections import defaultdict
 from typing import Any, Literal
 
 import msgspec
 
-from adk_sqlite.codec.content import MessageContent, decode_content
-from adk_sqlite.sqlite.database_file import read_snapshot
+from adk_sqlite.codec.content import FunctionResponsePart, MessageContent, decode_content
+from adk_sqlite.sqlite.database_file import TableSet, read_snapshot
 from adk_sqlite.timestamps import Instant, instant_from_unix
 
-__all__ = ["ToolAudit", "ToolCallRecord", "ToolStats", "audit_tool_calls", "percentile"]
+__all__ = [
+    "ToolAudit",
+    "ToolCallRecord",
+    "ToolCallTotals",
+    "ToolStats",
+    "audit_tool_calls",
+    "percentile",
+    "tool_call_totals",
+    "tool_calls_in",
+]
 
 # The LIKE filters skip plain-text events cheaply; the JSON is parsed afterwards.
 # ORDER BY follows the events index (session_key, timestamp_unix, seq), so
 # SQLite walks it without sorting and each session's events arrive together.
 # A template: each call fills in the file's events table (`TableSet.render`).
 SELECT_TOOL_EVENTS = """
-SELECT session_key, app_name, user_id, session_id, id, timestamp_unix, content, error_code,
-       error_message
+SELECT session_key, app_name, user_id, session_id, id, invocation_id, timestamp_unix, content,
+       error_code, error_message
 FROM "{events}"
-WHERE (content LIKE '%"function_call"%' OR content LIKE '%"function_response"%')
+WHERE (content LIKE '%"function_call"%' OR content LIKE '%"function_response"%'
+       OR error_code IS NOT NULL)
   AND (?1 IS NULL OR session_id = ?1) AND (?2 IS NULL OR app_name = ?2)
 ORDER BY session_key, timestamp_unix, seq"""
 
@@ -59,10 +78,19 @@ class ToolCallRecord(msgspec.Struct, kw_only=True):
     Attributes:
         call_id: The function call's id (None if the model gave none and ADK
             did not assign one).
-        response: What the tool returned, or None without a response.
-        duration_seconds: From the call event to the response event.
+        invocation_id: The invocation the call was made in.
+        response: What the tool returned, or None without a response (and
+            when the tool raised).
+        responded_at: When the response (or the error event of a tool that
+            raised) was recorded.
+        response_event_id: That event's id.
+        duration_seconds: From the call event to the response (or error) event.
         status: ``"ok"``, ``"error"`` or ``"no_response"``.
-        error: The error text when ``status`` is ``"error"``.
+        error: The error text when ``status`` is ``"error"``: the response's
+            ``"error"`` value, else ``"CODE: message"``.
+        error_code: The event's ``error_code``, when an event carried one (the
+            exception's class name for a tool that raised).
+        error_message: The event's ``error_message``.
     """
 
     app_name: str
@@ -73,12 +101,15 @@ class ToolCallRecord(msgspec.Struct, kw_only=True):
     args: dict[str, Any]
     called_at: Instant
     call_event_id: str
+    invocation_id: str | None = None
     response: dict[str, Any] | None = None
     responded_at: Instant | None = None
     response_event_id: str | None = None
     duration_seconds: float | None = None
     status: CallStatus = "no_response"
     error: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
 
 
 class ToolStats(msgspec.Struct, kw_only=True):
@@ -97,6 +128,14 @@ class ToolStats(msgspec.Struct, kw_only=True):
     error_rate: float
     p50_seconds: float | None
     p95_seconds: float | None
+
+
+class ToolCallTotals(msgspec.Struct, kw_only=True):
+    """Tool calls in all, failed ones (a tool that raised included), unanswered ones."""
+
+    calls: int = 0
+    errors: int = 0
+    no_response: int = 0
 
 
 class ToolAudit(msgspec.Struct, kw_only=True):
@@ -138,9 +177,7 @@ def audit_tool_calls(
         CorruptRecordError: An event's content is not valid message JSON.
     """
     with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
-        sql = db.tables.render(SELECT_TOOL_EVENTS)
-        rows = db.connection.execute(sql, (session_id, app_name)).fetchall()
-    calls = _pair_calls(rows)
+        calls = tool_calls_in(db.connection, db.tables, session_id=session_id, app_name=app_name)
     if tool is not None:
         calls = [call for call in calls if call.tool == tool]
     calls.sort(key=lambda call: call.called_at.unix)
@@ -150,41 +187,88 @@ def audit_tool_calls(
     )
 
 
+def tool_calls_in(
+    connection: sqlite3.Connection,
+    tables: TableSet,
+    *,
+    session_id: str | None = None,
+    app_name: str | None = None,
+) -> list[ToolCallRecord]:
+    """Every tool call of one table set, paired with its outcome, session by session."""
+    sql = tables.render(SELECT_TOOL_EVENTS)
+    return _pair_calls(connection.execute(sql, (session_id, app_name)).fetchall())
+
+
+def tool_call_totals(calls: list[ToolCallRecord]) -> ToolCallTotals:
+    """How many calls there are, how many failed, how many got no response."""
+    return ToolCallTotals(
+        calls=len(calls),
+        errors=sum(call.status == "error" for call in calls),
+        no_response=sum(call.status == "no_response" for call in calls),
+    )
+
+
 def _pair_calls(rows: list[tuple[Any, ...]]) -> list[ToolCallRecord]:
     calls: list[ToolCallRecord] = []
     session_key: int | None = None
-    by_id: dict[str, ToolCallRecord] = {}
-    without_id: dict[str, list[ToolCallRecord]] = defaultdict(list)
-    for key, app, user, sid, event_id, timestamp, content_json, code, message in rows:
+    pairing = _Pairing()
+    for key, app, user, sid, event_id, invocation, timestamp, content_json, code, message in rows:
         if key != session_key:
-            session_key = key
-            by_id, without_id = {}, defaultdict(list)
+            session_key, pairing = key, _Pairing()
         content = decode_content(content_json, event_id=event_id)
-        if content is None:
-            continue
-        for call in _calls_in(content, (app, user, sid), event_id, timestamp):
-            calls.append(call)
-            if call.call_id is None:
-                without_id[call.tool].append(call)
-            else:
-                by_id[call.call_id] = call
-        for part in content.parts:
-            response = part.function_response
-            if response is None:
-                continue
-            name = response.name or "?"
-            if response.id is not None:
-                match = by_id.pop(response.id, None)
-            else:
-                waiting = without_id.get(name)
-                match = waiting.pop(0) if waiting else None
-            if match is not None:
-                _answer(match, response.response or {}, event_id, timestamp, code, message)
+        made = (
+            []
+            if content is None
+            else _calls_in(content, (app, user, sid), invocation, event_id, timestamp)
+        )
+        answered = False
+        for part in [] if content is None else content.parts:
+            if part.function_response is not None:
+                answered = True
+                match = pairing.match(part.function_response)
+                if match is not None:
+                    response = part.function_response.response or {}
+                    _answer(match, response, event_id, timestamp, code, message)
+        if made:
+            calls += made
+            pairing.add(invocation, made)
+        elif code is not None and not answered:
+            # What ADK writes when a tool raises: the invocation's waiting calls failed.
+            for call in pairing.pending.pop(invocation, []):
+                if call.status == "no_response":
+                    _fail(call, event_id, timestamp, code, message)
     return calls
 
 
+class _Pairing:
+    """One session's calls awaiting a response: by call id, by name, per invocation."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, ToolCallRecord] = {}
+        self.without_id: dict[str, list[ToolCallRecord]] = defaultdict(list)
+        self.pending: dict[str, list[ToolCallRecord]] = {}
+
+    def add(self, invocation: str, calls: list[ToolCallRecord]) -> None:
+        for call in calls:
+            if call.call_id is None:
+                self.without_id[call.tool].append(call)
+            else:
+                self.by_id[call.call_id] = call
+        self.pending[invocation] = list(calls)
+
+    def match(self, response: FunctionResponsePart) -> ToolCallRecord | None:
+        if response.id is not None:
+            return self.by_id.pop(response.id, None)
+        waiting = self.without_id.get(response.name or "?")
+        return waiting.pop(0) if waiting else None
+
+
 def _calls_in(
-    content: MessageContent, session: tuple[str, str, str], event_id: str, timestamp: float
+    content: MessageContent,
+    session: tuple[str, str, str],
+    invocation: str,
+    event_id: str,
+    timestamp: float,
 ) -> list[ToolCallRecord]:
     app, user, sid = session
     return [
@@ -197,6 +281,7 @@ def _calls_in(
             args=part.function_call.args or {},
             called_at=instant_from_unix(timestamp),
             call_event_id=event_id,
+            invocation_id=invocation,
         )
         for part in content.parts
         if part.function_call is not None
@@ -212,15 +297,32 @@ def _answer(
     message: str | None,
 ) -> None:
     call.response = response
-    call.responded_at = instant_from_unix(timestamp)
-    call.response_event_id = event_id
-    call.duration_seconds = timestamp - call.called_at.unix
+    _responded(call, event_id, timestamp)
+    call.error_code, call.error_message = code, message
     if "error" in response:
         call.status, call.error = "error", _error_text(response["error"])
     elif code is not None:
-        call.status, call.error = "error", f"{code}: {message}" if message else code
+        call.status, call.error = "error", _code_text(code, message)
     else:
         call.status = "ok"
+
+
+def _fail(
+    call: ToolCallRecord, event_id: str, timestamp: float, code: str, message: str | None
+) -> None:
+    _responded(call, event_id, timestamp)
+    call.status, call.error = "error", _code_text(code, message)
+    call.error_code, call.error_message = code, message
+
+
+def _responded(call: ToolCallRecord, event_id: str, timestamp: float) -> None:
+    call.responded_at = instant_from_unix(timestamp)
+    call.response_event_id = event_id
+    call.duration_seconds = timestamp - call.called_at.unix
+
+
+def _code_text(code: str, message: str | None) -> str:
+    return f"{code}: {message}" if message else code
 
 
 def _error_text(error: Any) -> str:
