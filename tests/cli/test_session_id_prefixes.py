@@ -96,8 +96,6 @@ def test_app_and_user_narrow_the_candidates(database: Path) -> None:
 
 
 def test_tools_session_takes_a_prefix(database: Path) -> None:
-    if database.is_dir():
-        pytest.skip("tools on a folder is tested in test_folder_stats_and_tools")
     result = run_cli("tools", database, "--session", "5f0c3", "--json")
 
     assert result.exit_code == 0, result.output
@@ -106,8 +104,6 @@ def test_tools_session_takes_a_prefix(database: Path) -> None:
 
 
 def test_tools_with_an_ambiguous_session_prefix_exits_7(database: Path) -> None:
-    if database.is_dir():
-        pytest.skip("tools on a folder is tested in test_folder_stats_and_tools")
     result = run_cli("tools", database, "--session", "5f0c")
 
     assert result.exit_code == 7

@@ -13,9 +13,12 @@ from adk_sqlite.cli._output import (
     local_zone,
     plural,
     print_result,
+    refuse_table_set_for_folder,
 )
 from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.folder_figures import folder_stats
 from adk_sqlite.tools.inspection import DatabaseStats, database_stats
+from adk_sqlite.tools.session_folder import is_session_folder
 
 __all__ = ["command"]
 
@@ -23,7 +26,9 @@ __all__ = ["command"]
 _USERS_SHOWN = 20
 
 
-@database_command("stats", "adk-sqlite stats sessions.db --json")
+@database_command(
+    "stats", "adk-sqlite stats sessions.db --json", "adk-sqlite stats agent-sessions/"
+)
 @database_options(5.0)
 def command(database: str, table_set: str | None, busy_timeout: float, as_json: bool) -> None:
     """Show figures about a database.
@@ -34,8 +39,16 @@ def command(database: str, table_set: str | None, busy_timeout: float, as_json: 
     that raised included, and ones without a response, as the tools command
     counts them), the database and WAL file sizes,
     free pages, and the schema version.
+
+    DB may be a folder of one file per session: the figures of its catalog
+    and of every live session's file, added up (sizes and pages of all the
+    files together).
     """
-    stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
+    if is_session_folder(database):
+        refuse_table_set_for_folder(table_set)
+        stats = folder_stats(database, busy_timeout=busy_timeout)
+    else:
+        stats = database_stats(database, busy_timeout=busy_timeout, table_set=table_set)
     print_result(stats, as_json=as_json, render=_render)
 
 

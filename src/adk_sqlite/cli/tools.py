@@ -17,9 +17,12 @@ from adk_sqlite.cli._output import (
     local_time,
     local_zone,
     print_result,
+    refuse_table_set_for_folder,
     shorten,
 )
 from adk_sqlite.cli._output import stdout_console as console
+from adk_sqlite.tools.folder_figures import audit_folder_tool_calls
+from adk_sqlite.tools.session_folder import is_session_folder
 from adk_sqlite.tools.session_ids import resolve_session_id
 from adk_sqlite.tools.tool_audit import ToolAudit, audit_tool_calls
 
@@ -28,7 +31,11 @@ __all__ = ["command"]
 _VALUE_LIMIT = 80
 
 
-@database_command("tools", "adk-sqlite tools sessions.db --tool lookup_order --errors")
+@database_command(
+    "tools",
+    "adk-sqlite tools sessions.db --tool lookup_order --errors",
+    "adk-sqlite tools agent-sessions/ --session 5f0c",
+)
 @click.option("--session", "session_id", metavar="ID", help="Only calls made in this session.")
 @click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
 @click.option("--tool", metavar="NAME", help="Only calls of this tool.")
@@ -55,20 +62,36 @@ def command(
     the tool raised (ADK then records an error event with the exception's
     class and message, and no response). --session takes a unique prefix of
     the id.
+
+    DB may be a folder of one file per session: the calls of every live
+    session's file, audited together.
     """
+    folder = is_session_folder(database)
+    if folder:
+        refuse_table_set_for_folder(table_set)
     if session_id is not None:
         session_id = resolve_session_id(
             database, session_id, app_name=app_name, table_set=table_set, busy_timeout=busy_timeout
         )
-    audit = audit_tool_calls(
-        database,
-        session_id=session_id,
-        app_name=app_name,
-        tool=tool,
-        errors_only=errors_only,
-        busy_timeout=busy_timeout,
-        table_set=table_set,
-    )
+    if folder:
+        audit = audit_folder_tool_calls(
+            database,
+            session_id=session_id,
+            app_name=app_name,
+            tool=tool,
+            errors_only=errors_only,
+            busy_timeout=busy_timeout,
+        )
+    else:
+        audit = audit_tool_calls(
+            database,
+            session_id=session_id,
+            app_name=app_name,
+            tool=tool,
+            errors_only=errors_only,
+            busy_timeout=busy_timeout,
+            table_set=table_set,
+        )
     print_result(audit, as_json=as_json, render=functools.partial(_render, limit=limit or None))
 
 
