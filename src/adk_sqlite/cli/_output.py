@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 import msgspec
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._errors import EXIT_PROBLEMS_FOUND
@@ -38,12 +40,14 @@ __all__ = [
     "example",
     "human_bytes",
     "human_seconds",
+    "id_column",
     "json_option",
     "limit_option",
     "local_time",
     "local_zone",
     "plural",
     "print_result",
+    "print_table",
     "printable",
     "progress_bar",
     "refuse_table_set_for_folder",
@@ -63,7 +67,9 @@ def example(*commands: str) -> str:
     return f"{title}\n\n\b\n{lines}"
 
 
-def database_command(name: str, *examples: str) -> Callable[[Callable[..., Any]], click.Command]:
+def database_command(
+    name: str, *examples: str, cls: type[click.Command] = click.Command
+) -> Callable[[Callable[..., Any]], click.Command]:
     """``@click.command`` with its `example` epilog, taking the database (``DB``) first.
 
     Every command that reads or writes one database starts so; the arguments
@@ -72,7 +78,7 @@ def database_command(name: str, *examples: str) -> Callable[[Callable[..., Any]]
 
     def make_command(function: Callable[..., Any]) -> click.Command:
         with_database = click.argument("database", metavar="DB")(function)
-        return click.command(name, epilog=example(*examples))(with_database)
+        return click.command(name, cls=cls, epilog=example(*examples))(with_database)
 
     return make_command
 
@@ -161,6 +167,37 @@ def timeline_time(moment: Instant, previous: Instant | None) -> str:
         if before.date() == local.date():
             return clock
     return f"{local:%Y-%m-%d} {clock}"
+
+
+# Wide enough for any table: what a table needs at least is measured against it.
+_UNBOUNDED_WIDTH = 1_000_000
+
+
+def id_column(table: Table, header: str) -> None:
+    """Adds a column of session ids: never wrapped, never cut (see `print_table`)."""
+    table.add_column(header, no_wrap=True, overflow="ignore")
+
+
+def print_table(out: Console, table: Table) -> None:
+    """Prints ``table`` at least as wide as its unwrappable columns need.
+
+    On a narrow terminal (or ``COLUMNS=40`` in a pipe), rich would squeeze every
+    column, cutting or folding even an `id_column`. Ids must stay whole, on
+    one line, so that they can be copied and searched for: when they cannot,
+    the table is printed at its natural width instead, every cell on one line
+    (the terminal soft-wraps the lines; no newline ever splits an id, and a
+    pipe gets whole rows).
+    """
+    measured = Measurement.get(out, out.options.update_width(_UNBOUNDED_WIDTH), table)
+    if measured.minimum <= out.width:
+        out.print(table)
+        return
+    width = out.width
+    out.width = measured.maximum
+    try:
+        out.print(table)
+    finally:
+        out.width = width
 
 
 def stdout_console() -> Console:

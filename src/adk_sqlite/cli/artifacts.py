@@ -13,11 +13,13 @@ from adk_sqlite.cli._output import (
     database_command,
     emit_json,
     human_bytes,
+    id_column,
     json_option,
     local_time,
     local_zone,
     plural,
     print_result,
+    print_table,
     printable,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -191,7 +193,10 @@ def _render(listing: ArtifactList) -> None:
     several_tables = len({artifact.table for artifact in artifacts}) > 1
     table.add_column(f"Last saved ({local_zone()})", no_wrap=True)
     for name in ("App", "User", "Session", "Name"):
-        table.add_column(name, overflow="fold")
+        if name == "Session":
+            id_column(table, name)
+        else:
+            table.add_column(name, overflow="fold")
     table.add_column("Versions", justify="right", no_wrap=True)
     table.add_column("Latest", justify="right", no_wrap=True)
     table.add_column("Total", justify="right", no_wrap=True)
@@ -218,4 +223,4 @@ def _render(listing: ArtifactList) -> None:
         if several_tables:
             row.append(Text(artifact.table))
         table.add_row(*row)
-    out.print(table)
+    print_table(out, table)

@@ -11,10 +11,12 @@ from rich.text import Text
 from adk_sqlite.cli._output import (
     busy_timeout_option,
     database_command,
+    id_column,
     json_option,
     local_time,
     local_zone,
     print_result,
+    print_table,
     printable,
     shorten,
 )
@@ -150,7 +152,7 @@ def render_memories(found: MemoryList, text_limit: int | None) -> None:
     table.add_column("Id", justify="right", no_wrap=True)
     table.add_column(f"Time ({local_zone()})", no_wrap=True)
     table.add_column("Author", overflow="fold")
-    table.add_column("Session", overflow="fold")
+    id_column(table, "Session")
     table.add_column("Text", overflow="fold", ratio=1)
     for memory in memories:
         session = (
@@ -166,4 +168,4 @@ def render_memories(found: MemoryList, text_limit: int | None) -> None:
             # Text written by users and models: on one line, escaped, never read as markup.
             Text(printable(shorten(" ".join(memory.text.split()), text_limit))),
         )
-    out.print(table)
+    print_table(out, table)

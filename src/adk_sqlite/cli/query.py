@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,45 @@ from adk_sqlite.tools.session_folder import is_session_folder, query_session_fol
 
 __all__ = ["command"]
 
+# Fewer characters than this per column and a table is unreadable: records instead.
+_READABLE_WIDTH = 12
+
+
+class _SqlCommand(click.Command):
+    """Takes SQL that starts with a ``--`` comment as SQL, not as an unknown option.
+
+    click reads every argument that starts with ``-`` as an option. One that
+    starts with ``--``, holds whitespace (``-- events per author\nSELECT ...``)
+    and does not name one of the command's options can only be SQL: it gets a
+    leading space, which SQL ignores and click does not mistake for an option.
+    An option's value (``--param``, ``--combine``) is never touched.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = {name for param in self.params for name in (*param.opts, *param.secondary_opts)}
+        takes_value = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts
+        }
+        rewritten: list[str] = []
+        value_next = False
+        for position, arg in enumerate(args):
+            if arg == "--":
+                rewritten += args[position:]
+                break
+            if not value_next and _is_sql_comment(arg, names):
+                arg = " " + arg
+            value_next = arg in takes_value
+            rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
+
+
+def _is_sql_comment(arg: str, option_names: set[str]) -> bool:
+    name = arg.split("=", 1)[0]
+    return arg.startswith("--") and name not in option_names and any(c.isspace() for c in arg)
+
 
 @database_command(
     "query",
@@ -34,6 +74,9 @@ __all__ = ["command"]
     "adk-sqlite query agent-sessions/ "
     '"SELECT author, count(*) AS n FROM adk_events GROUP BY author" '
     '--combine "SELECT author, sum(n) FROM rows GROUP BY author"',
+    "adk-sqlite query sessions.db $'-- events per author\\nSELECT author, count(*) FROM adk_events"
+    " GROUP BY author'",
+    cls=_SqlCommand,
 )
 @click.argument("sql", metavar="SQL")
 @click.option(
@@ -135,14 +178,46 @@ def _write_csv(result: QueryResult) -> None:
 
 def _render(result: QueryResult) -> None:
     out = console()
-    table = Table()
-    for column in result.columns:
-        table.add_column(Text(column), overflow="fold")
-    for row in result.rows:
-        table.add_row(*(_text(value) for value in row))
-    out.print(table)
+    if not result.rows and not _fits_as_table(result, out.width):
+        out.print(Text("columns: " + ", ".join(result.columns)))
+    elif _fits_as_table(result, out.width):
+        table = Table()
+        for column in result.columns:
+            table.add_column(Text(column), overflow="fold")
+        for row in result.rows:
+            table.add_row(*(_text(value) for value in row))
+        out.print(table)
+    else:
+        _render_records(result, out)
     cut = " (cut at --limit)" if result.truncated else ""
     out.print(Text(plural(len(result.rows), "row") + cut))
+
+
+def _fits_as_table(result: QueryResult, width: int) -> bool:
+    """Whether a table leaves every column at least `_READABLE_WIDTH` (or its whole width).
+
+    Past that, rich would squeeze the columns to a few characters each and
+    fold every value down the screen; the rows are printed as records instead.
+    """
+    needed = 1 + 3 * len(result.columns)  # the borders and the padding around each cell
+    for index, column in enumerate(result.columns):
+        widest = max([len(column), *(len(_text(row[index]).plain) for row in result.rows)])
+        needed += min(widest, _READABLE_WIDTH)
+    return needed <= width
+
+
+def _render_records(result: QueryResult, out: Console) -> None:
+    """One record per row, one line per column (``name  value``), as psql's ``\\x`` does.
+
+    Each value is printed on its line as it is, never folded by rich: an id
+    stays whole for grep and copy, and the terminal wraps what is too long.
+    """
+    name_width = max(len(column) for column in result.columns)
+    for number, row in enumerate(result.rows, start=1):
+        out.print(Text(f"-[ row {number} ]" + "-" * max(name_width - 6, 4)))
+        for column, value in zip(result.columns, row, strict=True):
+            line = Text(column.ljust(name_width) + "  ", style="bold").append_text(_text(value))
+            out.print(line, soft_wrap=True)
 
 
 def _text(value: Any) -> Text:

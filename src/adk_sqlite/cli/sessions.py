@@ -13,11 +13,13 @@ from adk_sqlite.cli._output import (
     database_command,
     database_options,
     human_bytes,
+    id_column,
     limit_option,
     local_time,
     local_zone,
     plural,
     print_result,
+    print_table,
     refuse_table_set_for_folder,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -78,7 +80,7 @@ def _render(listing: SessionList) -> None:
     table.add_column(f"Last update ({local_zone()})", no_wrap=True)
     table.add_column("App")
     table.add_column("User")
-    table.add_column("Session", overflow="fold")
+    id_column(table, "Session")
     table.add_column("Events", justify="right")
     table.add_column("State", justify="right", no_wrap=True)
     for summary in listing.sessions:
@@ -91,4 +93,4 @@ def _render(listing: SessionList) -> None:
             str(summary.events),
             f"{keys}, {human_bytes(summary.state_bytes)}",
         )
-    out.print(table)
+    print_table(out, table)

@@ -13,10 +13,12 @@ from adk_sqlite.cli._output import (
     database_command,
     database_options,
     human_seconds,
+    id_column,
     limit_option,
     local_time,
     local_zone,
     print_result,
+    print_table,
     refuse_table_set_for_folder,
     shorten,
 )
@@ -111,7 +113,7 @@ def _render(audit: ToolAudit, limit: int | None) -> None:
         ),
     )
     calls.add_column(f"Called ({local_zone()})", no_wrap=True)
-    calls.add_column("Session", overflow="fold", max_width=12)
+    id_column(calls, "Session")
     calls.add_column("Tool")
     calls.add_column("Arguments", overflow="fold")
     calls.add_column("Result or error", overflow="fold")
@@ -131,7 +133,10 @@ def _render(audit: ToolAudit, limit: int | None) -> None:
             outcome,
             human_seconds(call.duration_seconds),
         )
-    out.print(calls if shown else Text("No calls failed."))
+    if shown:
+        print_table(out, calls)
+    else:
+        out.print(Text("No calls failed."))
     summary = Table(title="Per tool", title_justify="left")
     for name in ("Tool", "Calls", "Errors", "Error rate", "No response", "p50", "p95"):
         summary.add_column(name, justify="left" if name == "Tool" else "right")

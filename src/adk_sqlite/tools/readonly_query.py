@@ -33,11 +33,11 @@ from typing import Any
 
 import msgspec
 
-from adk_sqlite.errors import DatabaseError, QueryRefusedError
+from adk_sqlite.errors import ConfigurationError, DatabaseError, QueryRefusedError
 from adk_sqlite.sqlite.database_file import open_session_database
 from adk_sqlite.sqlite.engine.connection import translate_sqlite_error
 
-__all__ = ["QueryResult", "run_readonly_query"]
+__all__ = ["QueryResult", "refuse_empty_statement", "run_readonly_query"]
 
 # Pragmas that only report, whatever their argument (a table name, a row count).
 _REPORTING_PRAGMAS = frozenset(
@@ -116,6 +116,32 @@ _ACTION_NAMES = {
 }
 # How often (in SQLite VM instructions) the deadline is checked.
 _DEADLINE_CHECK_INTERVAL = 10_000
+
+
+def refuse_empty_statement(sql: str) -> None:
+    """Refuses SQL that holds no statement: only whitespace, ``;``, and comments.
+
+    SQLite runs such a string as nothing at all and returns no rows and no
+    columns, which reads like an empty result; it is a mistake to report. The
+    scan stops at the first character outside a comment, so ``--`` and ``/*``
+    inside a string literal later on are never looked at.
+
+    Raises:
+        ConfigurationError: The SQL holds no statement.
+    """
+    position, length = 0, len(sql)
+    while position < length:
+        if sql[position].isspace() or sql[position] == ";":
+            position += 1
+        elif sql.startswith("--", position):
+            end = sql.find("\n", position)
+            position = length if end < 0 else end + 1
+        elif sql.startswith("/*", position):
+            end = sql.find("*/", position + 2)
+            position = length if end < 0 else end + 2  # unclosed: a comment to the end
+        else:
+            return
+    raise ConfigurationError("the query is empty: it holds only comments and whitespace")
 
 
 class QueryResult(msgspec.Struct, kw_only=True):
@@ -203,7 +229,9 @@ def run_readonly_query(
         DatabaseError: The SQL is invalid, or the query timed out.
         DatabaseUnavailableError: The file is missing or not a database.
         SchemaError: It is not an adk-sqlite database.
+        ConfigurationError: ``sql`` holds only comments and whitespace.
     """
+    refuse_empty_statement(sql)
     # The statement names its tables itself: any table set of the file will do.
     with open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db:
         connection = db.connection

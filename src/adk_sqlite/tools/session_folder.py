@@ -43,7 +43,12 @@ from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, parse_session_
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
 from adk_sqlite.tools.maintenance import ProgressCallback
-from adk_sqlite.tools.readonly_query import QueryResult, _ReadOnlyAuthorizer, run_readonly_query
+from adk_sqlite.tools.readonly_query import (
+    QueryResult,
+    _ReadOnlyAuthorizer,
+    refuse_empty_statement,
+    run_readonly_query,
+)
 from adk_sqlite.tools.timeline import Timeline, read_timeline
 
 __all__ = [
@@ -307,7 +312,11 @@ def query_session_folder(
     Raises:
         QueryRefusedError: A statement would write, attach or change a setting.
         DatabaseError: Invalid SQL, or the timeout passed.
+        ConfigurationError: A statement holds only comments and whitespace.
     """
+    refuse_empty_statement(sql)
+    if combine is not None:
+        refuse_empty_statement(combine)
     root = Path(folder)
     files = session_files(root, include_archived=include_archived, busy_timeout=busy_timeout)
     columns = _statement_columns(sql, parameters, _catalog_tables(root, busy_timeout))
