@@ -12,7 +12,7 @@ import pytest
 
 from adk_sqlite import Instant
 from adk_sqlite.cli import main
-from adk_sqlite.cli._errors import EXIT_CODES, EXIT_PROBLEMS_FOUND
+from adk_sqlite.cli._errors import EXIT_CODES, EXIT_MISSING_DEPENDENCY, EXIT_PROBLEMS_FOUND
 from adk_sqlite.tools.artifacts import ArtifactList
 from adk_sqlite.tools.forgetting import ForgetReport
 from adk_sqlite.tools.inspection import DatabaseStats, SessionList
@@ -123,9 +123,11 @@ def test_the_time_object_is_documented_once_for_all_commands() -> None:
 
 
 def test_the_exit_code_table_lists_every_code_the_cli_uses() -> None:
-    documented = {int(code) for code in re.findall(r"^\| (\d) \|", CLI_DOCS.read_text(), re.M)}
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", CLI_DOCS.read_text(), re.M)}
 
-    assert documented == {0, EXIT_PROBLEMS_FOUND, 2} | {code for _, code in EXIT_CODES}
+    assert documented == {0, EXIT_PROBLEMS_FOUND, 2, EXIT_MISSING_DEPENDENCY} | {
+        code for _, code in EXIT_CODES
+    }
 
 
 @pytest.mark.parametrize("name", [None, *sorted(main.commands)])

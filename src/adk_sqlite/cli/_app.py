@@ -28,7 +28,7 @@ from adk_sqlite.cli import (
     stats,
     tools,
 )
-from adk_sqlite.cli._errors import fail
+from adk_sqlite.cli._errors import fail, fail_missing_dependency, install_command_for
 from adk_sqlite.cli._output import example
 from adk_sqlite.errors import AdkSqliteError
 
@@ -51,7 +51,13 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
 
 
 class _CommandGroup(click.Group):
-    """Lists commands in registration order and turns library errors into exit codes."""
+    """Lists commands in registration order and turns library errors into exit codes.
+
+    A module that a command imports only when it needs it (asyncpg for a
+    ``postgresql://`` URL, Jinja2 for ``show --html``) and that is missing ends
+    the command with one line naming the ``pip install`` command (exit code
+    10), not a traceback. Any other ImportError is a bug and is raised.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -61,6 +67,11 @@ class _CommandGroup(click.Group):
             return super().invoke(ctx)
         except AdkSqliteError as exc:
             fail(exc)
+        except ImportError as exc:
+            known = install_command_for(exc)
+            if known is None:
+                raise
+            fail_missing_dependency(exc, *known)
 
 
 @click.group(
