@@ -32,6 +32,8 @@ COMMAND_ARGS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
 }
 # `import` reads an ADK database, not an adk-sqlite one.
 ADK_SQLITE_READERS = sorted(set(COMMAND_ARGS) - {"import"})
+# `backup` copies any SQLite file (a plain copy when it is not adk-sqlite's).
+ADK_SQLITE_ONLY = sorted(set(COMMAND_ARGS) - {"backup"})
 
 
 def test_every_command_is_covered_here() -> None:
@@ -62,7 +64,7 @@ def test_a_file_that_is_not_a_database_exits_3(command: str, tmp_path: Path) -> 
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("command", sorted(COMMAND_ARGS))
+@pytest.mark.parametrize("command", ADK_SQLITE_ONLY)
 def test_a_database_of_something_else_exits_4(command: str, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     sql(other, "CREATE TABLE orders (id INTEGER PRIMARY KEY)")
@@ -76,7 +78,7 @@ def test_a_database_of_something_else_exits_4(command: str, tmp_path: Path) -> N
     assert sql(other, "SELECT name FROM sqlite_master") == [("orders",)]
 
 
-@pytest.mark.parametrize("command", ADK_SQLITE_READERS)
+@pytest.mark.parametrize("command", sorted(set(ADK_SQLITE_READERS) & set(ADK_SQLITE_ONLY)))
 def test_an_adk_service_database_is_pointed_to_import(command: str, tmp_path: Path) -> None:
     adk = tmp_path / "adk.db"
     sql(adk, "CREATE TABLE events (id TEXT, event_data TEXT)")

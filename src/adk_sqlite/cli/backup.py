@@ -11,6 +11,7 @@ from adk_sqlite.cli._output import (
     human_bytes,
     plural,
     print_result,
+    printable,
     progress_bar,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -19,7 +20,11 @@ from adk_sqlite.tools.maintenance import BackupReport, backup_database
 __all__ = ["command"]
 
 
-@database_command("backup", "adk-sqlite backup sessions.db backups/sessions-$(date +%F).db")
+@database_command(
+    "backup",
+    "adk-sqlite backup sessions.db backups/sessions-$(date +%F).db",
+    "adk-sqlite backup my_agent/.adk/session.db adk-sessions-copy.db",
+)
 @click.argument("destination", metavar="DEST")
 @database_options(5.0)
 def command(
@@ -32,6 +37,11 @@ def command(
     copied: every table set, artifacts, and memories with their search index. The copy is made
     owner-only (mode 0600), checked with PRAGMA integrity_check, and only then
     given its name DEST, which must not exist yet.
+
+    Any other SQLite file (ADK's own DatabaseSessionService or
+    SqliteSessionService database, say, before adk-sqlite import reads it) is
+    copied the same way as a plain SQLite database; the output says so and
+    lists its tables.
     """
     with progress_bar("Copying pages", enabled=not as_json) as progress:
         report = backup_database(
@@ -45,6 +55,9 @@ def command(
 
 
 def _render(report: BackupReport) -> None:
+    if report.kind == "sqlite":
+        _render_plain(report)
+        return
     counted = f"{plural(report.sessions, 'session')} and {plural(report.events, 'event')}"
     if report.memories:
         memory = "memory" if report.memories == 1 else "memories"
@@ -58,4 +71,25 @@ def _render(report: BackupReport) -> None:
             f" ({human_bytes(report.bytes)}) to {report.destination}"
             f" in {report.seconds:.2f} s; integrity_check: {'; '.join(report.integrity)}"
         )
+    )
+
+
+# The tables of ADK's own session services (DatabaseSessionService, SqliteSessionService).
+_ADK_SESSION_TABLES = frozenset({"sessions", "events"})
+
+
+def _render_plain(report: BackupReport) -> None:
+    tables = ", ".join(printable(name) for name in report.tables) or "no tables"
+    what = (
+        "ADK's own session database (adk-sqlite import reads it)"
+        if set(report.tables) >= _ADK_SESSION_TABLES
+        else "not an adk-sqlite database"
+    )
+    console().print(
+        Text(
+            f"Backed up a plain SQLite database, {what}: {plural(len(report.tables), 'table')}"
+            f" ({tables}), {human_bytes(report.bytes)}, to {printable(report.destination)}"
+            f" in {report.seconds:.2f} s; integrity_check: {'; '.join(report.integrity)}"
+        ),
+        soft_wrap=True,
     )

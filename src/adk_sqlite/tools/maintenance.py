@@ -17,18 +17,17 @@ Events listed in ``damaged_events`` are moved aside by `adk_sqlite.repair_databa
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
 from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
-from adk_sqlite.errors import ConfigurationError, DatabaseError, DatabaseUnavailableError
+from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite.database_file import (
     TableSet,
     check_session_tables,
@@ -41,6 +40,14 @@ from adk_sqlite.sqlite.schema.sql import SCHEMA_VERSION
 from adk_sqlite.tools.artifact_rows import ArtifactProblem, artifact_problems_in
 from adk_sqlite.tools.damaged_events import DamagedEvent, EventRowProblem, damaged_events_in
 from adk_sqlite.tools.memory_rows import memory_totals_in
+from adk_sqlite.tools.sqlite_backup import (
+    check_integrity,
+    copy_pages,
+    copy_plain_sqlite,
+    holds_store_tables,
+    new_partial_file,
+    remove_with_sidecars,
+)
 
 __all__ = [
     "ArtifactProblem",
@@ -102,6 +109,11 @@ class BackupReport(msgspec.Struct, kw_only=True):
         events: Events in the copy.
         memories: Memories (`adk_sqlite.MemoryService`) in the copy, in every
             memories table (their full-text index is copied with them).
+        kind: ``"adk-sqlite"`` for a file of adk-sqlite's stores (sessions,
+            events and memories counted in the copy); ``"sqlite"`` for any
+            other SQLite file, copied as a plain SQLite database (ADK's own
+            session database, for one), with ``sessions`` and ``events`` 0.
+        tables: For ``"sqlite"``: the copy's tables, by name.
     """
 
     source: str
@@ -113,6 +125,8 @@ class BackupReport(msgspec.Struct, kw_only=True):
     events: int
     seconds: float
     memories: int = 0
+    kind: Literal["adk-sqlite", "sqlite"] = "adk-sqlite"
+    tables: list[str] = msgspec.field(default_factory=list)
 
 
 def backup_database(
@@ -125,6 +139,10 @@ def backup_database(
     table_set: str | None = None,
 ) -> BackupReport:
     """Copies a live database with SQLite's online backup API, then verifies the copy.
+
+    Any SQLite file can be backed up: one that holds no adk-sqlite store
+    (ADK's own ``DatabaseSessionService`` or ``SqliteSessionService`` file,
+    for one) is copied as a plain SQLite database (``kind="sqlite"``).
 
     The copy is one consistent snapshot even while agents keep writing: the
     source stays inside one read transaction for the whole copy (in WAL mode
@@ -146,7 +164,8 @@ def backup_database(
         ConfigurationError: ``destination`` exists or is the source itself.
         DatabaseUnavailableError: The source is missing or not a database, or
             ``destination``'s folder does not exist.
-        SchemaError: The source is not an adk-sqlite database.
+        SchemaError: An adk-sqlite database with a newer schema, or several
+            table sets and ``table_set`` naming none of them.
         DatabaseError: The copy failed its integrity check (it was removed).
     """
     started = time.monotonic()
@@ -154,20 +173,34 @@ def backup_database(
     if target.path is None:
         raise ConfigurationError("the backup destination must be a file")
     dest = target.path
+    if table_set is None and not holds_store_tables(database, busy_timeout=busy_timeout):
+        plain = copy_plain_sqlite(
+            database,
+            dest,
+            progress=progress,
+            busy_timeout=busy_timeout,
+            pages_per_step=pages_per_step,
+        )
+        return BackupReport(
+            source=plain.source,
+            destination=str(dest),
+            bytes=dest.stat().st_size,
+            pages=plain.pages,
+            integrity=plain.integrity,
+            sessions=0,
+            events=0,
+            seconds=time.monotonic() - started,
+            kind="sqlite",
+            tables=plain.tables,
+        )
     with open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db:
-        if dest.exists():
-            raise ConfigurationError(f"{dest}: already exists; a backup is always a new file")
-        if not dest.parent.is_dir():
-            raise DatabaseUnavailableError(f"{dest}: folder {dest.parent} does not exist")
-        partial = dest.with_name(f".{dest.name}.partial-{secrets.token_hex(4)}")
-        descriptor = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(descriptor)
+        partial = new_partial_file(dest)
         try:
-            pages = _copy(db.connection, partial, progress, pages_per_step)
+            pages = copy_pages(db.connection, partial, progress, pages_per_step)
             integrity, sessions, events, memories = _verify_copy(partial, db.tables.name)
             os.replace(partial, dest)
         except BaseException:
-            _remove_with_sidecars(partial)
+            remove_with_sidecars(partial)
             raise
         source = str(db.path)
     return BackupReport(
@@ -183,47 +216,12 @@ def backup_database(
     )
 
 
-def _copy(
-    source: sqlite3.Connection,
-    partial: Path,
-    progress: ProgressCallback | None,
-    pages_per_step: int,
-) -> int:
-    copied = 0
-
-    def report(_status: int, remaining: int, total: int) -> None:
-        nonlocal copied
-        copied = total
-        if progress is not None:
-            progress(total - remaining, total)
-
-    copy = sqlite3.connect(partial, isolation_level=None)
-    try:
-        with sqlite_errors(parse_database(partial)):
-            # One read transaction around every step: writers that commit
-            # meanwhile are not seen, so the backup never restarts and the copy
-            # is one snapshot.
-            source.execute("BEGIN")
-            try:
-                source.execute("SELECT 1 FROM sqlite_master").fetchone()
-                source.backup(copy, pages=pages_per_step, progress=report)
-            finally:
-                source.execute("COMMIT")
-    finally:
-        copy.close()
-    return copied
-
-
 def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int, int]:
     copy = sqlite3.connect(partial, isolation_level=None)
     try:
         target = parse_database(partial)
         with sqlite_errors(target):
-            integrity = [row[0] for row in copy.execute("PRAGMA integrity_check")]
-            if integrity != ["ok"]:
-                raise DatabaseError(
-                    f"the backup failed its integrity check and was removed: {integrity[:5]}"
-                )
+            integrity = check_integrity(copy)
             tables = check_session_tables(copy, target, table_set)
             (sessions,) = copy.execute(tables.render(COUNT_SESSIONS)).fetchone()
             (events,) = copy.execute(tables.render(COUNT_EVENTS)).fetchone()
@@ -231,12 +229,6 @@ def _verify_copy(partial: Path, table_set: str) -> tuple[list[str], int, int, in
     finally:
         copy.close()
     return integrity, sessions, events, memories
-
-
-def _remove_with_sidecars(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            path.with_name(path.name + suffix).unlink()
 
 
 class ForeignKeyProblem(msgspec.Struct, kw_only=True):
