@@ -52,7 +52,8 @@ _STDOUT = "-"
     "--session",
     "session_id",
     metavar="SESSION",
-    help="Only this session's own artifacts (NAME: its session; not for user: names).",
+    help="Only this session's own artifacts (NAME: its session; not for user: names);"
+    " a unique prefix of its id will do.",
 )
 @click.option(
     "--version",

@@ -44,7 +44,7 @@ _TEXT_LIMIT = 200
     "--session",
     "session_id",
     metavar="SESSION",
-    help="Without QUERY: only the memories of this session.",
+    help="Without QUERY: only the memories of this session (or a unique prefix of its id).",
 )
 @click.option(
     "--limit",

@@ -74,7 +74,8 @@ def command(
     errors, state changes, agent transfers and the artifacts an event saved
     (name and version). The session's current state follows. --json always
     holds everything, untruncated. DB may be a folder of one file per
-    session: the live session, else an archived one.
+    session: the live session, else an archived one. SESSION_ID may be a
+    unique prefix of the id.
 
     --memories lists instead the memories MemoryService indexed from the
     session, newest first (as adk-sqlite memory DB --app APP --user USER

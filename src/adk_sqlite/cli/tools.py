@@ -38,7 +38,12 @@ _VALUE_LIMIT = 80
     "adk-sqlite tools sessions.db --tool lookup_order --errors",
     "adk-sqlite tools agent-sessions/ --session 5f0c",
 )
-@click.option("--session", "session_id", metavar="ID", help="Only calls made in this session.")
+@click.option(
+    "--session",
+    "session_id",
+    metavar="ID",
+    help="Only calls made in this session (or a unique prefix of its id).",
+)
 @click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
 @click.option("--tool", metavar="NAME", help="Only calls of this tool.")
 @click.option("--errors", "errors_only", is_flag=True, help="List only calls that failed.")
