@@ -314,3 +314,23 @@ async def test_unusable_vector_bytes_in_the_file_are_skipped(tmp_path: Path) -> 
         hybrid = MemoryService(store, embedder=_embedder())
         assert "car" not in await _found(hybrid, "automobile")
         assert (await _found(hybrid, "Tokyo"))[0] == "flight"
+
+
+async def test_vectors_cached_by_one_store_follow_writes_of_another(tmp_path: Path) -> None:
+    """A search keeps a user's vectors in memory; a write through another store (or
+    process) on the same file changes the scope's version, so the copy is not reused."""
+    path = tmp_path / "memory.db"
+    async with SqliteStore(path) as reader_store, SqliteStore(path) as writer_store:
+        reader = MemoryService(reader_store, embedder=_embedder())
+        writer = MemoryService(writer_store, embedder=_embedder())
+        await _add_corpus(writer)
+        assert (await _found(reader, "automobile"))[0] == "car"
+        await writer.add_memory(
+            app_name=APP, user_id=USER, memories=[_entry("new-car", "A vehicle, my second")]
+        )
+        assert "new-car" in (await _found(reader, "automobile"))[:2]
+        await writer.delete_memory(app_name=APP, user_id=USER, all_of_user=True)
+        await writer.add_memory(
+            app_name=APP, user_id=USER, memories=[_entry("only", "Bananas are yellow")]
+        )
+        assert await _found(reader, "automobile") == ["only"]

@@ -161,9 +161,10 @@ def _best(query: bytes, matrix: bytes, rows: int, count: int) -> list[tuple[int,
     """The (row, similarity) of the ``count`` rows of ``matrix`` nearest to ``query``."""
     if _numpy is not None:
         np = _numpy
-        vectors = np.frombuffer(matrix, dtype="<f4").reshape(rows, -1).astype(np.float64)
-        scores = vectors @ np.frombuffer(query, dtype="<f4").astype(np.float64)
-        scores = np.nan_to_num(scores, nan=-np.inf)
+        # float32 throughout: the vectors are unit length, so a product cannot
+        # overflow, and the matrix is used in place (no copy of a large scan).
+        vectors = np.frombuffer(matrix, dtype="<f4").reshape(rows, -1)
+        scores = np.nan_to_num(vectors @ np.frombuffer(query, dtype="<f4"), nan=-np.inf)
         top = np.argpartition(-scores, count - 1)[:count] if count < rows else np.arange(rows)
         ordered = top[np.argsort(-scores[top], kind="stable")]
         return [(int(row), float(scores[row])) for row in ordered]

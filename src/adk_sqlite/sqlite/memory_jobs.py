@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+from collections.abc import Iterator
 
 import msgspec
 
@@ -23,6 +24,7 @@ from adk_sqlite.errors import EmbeddingError
 from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
+from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
 
 __all__ = [
     "add_memories",
@@ -120,9 +122,10 @@ def _store_vectors(
     one (its text may have changed)."""
     if vector_size is None:
         return
-    if not _exists(connection, statements.vectors_table):
+    if not _exists(connection, statements.vector_versions_table):
         for statement in statements.create_vectors:
             connection.execute(statement)
+    connection.execute(statements.bump_vector_version, (scope_key(app_name, user_id),))
     keys = [
         (None, app_name, user_id, memory.session_id, memory.event_id)
         for memory in memories
@@ -235,7 +238,7 @@ def _nearest(
 ) -> list[int]:
     """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
     if _sqlite_vec_ready(connection):
-        ranked = [
+        in_c = [
             (int(row_id), float(similarity))
             for row_id, similarity in connection.execute(
                 statements.nearest_with_sqlite_vec,
@@ -245,26 +248,72 @@ def _nearest(
         ]
         return [
             row_id
-            for row_id, similarity in ranked
+            for row_id, similarity in in_c
             if min_similarity is None or similarity >= min_similarity
         ]
-    found: list[tuple[int, float]] = []
+    scope = scope_key(app_name, user_id)
+    version = None
+    if _exists(connection, statements.vector_versions_table):
+        row = connection.execute(statements.vector_version, (scope,)).fetchone()
+        version = None if row is None else int(row[0])
+    database = connection.execute(_MAIN_FILE).fetchone()[2]
+    cache_key = (str(database), statements.table, scope, len(vector))
+    cacheable = version is not None and bool(database)
+    if cacheable and version is not None:
+        cached = vector_cache.get(cache_key, version)
+        if cached is not None:
+            found = nearest_in_matrix(
+                vector, cached.keys, cached.matrix, count, min_similarity=min_similarity
+            )
+            return [row_id for row_id, _ in found]
+    ranked: list[tuple[int, float]] = []
+    windows: list[tuple[list[int], bytes]] = []
+    held = 0
+    for keys, matrix in _scan(connection, statements, app_name, user_id, len(vector)):
+        if cacheable:
+            windows.append((keys, matrix))
+            held += len(matrix)
+            if held <= vector_cache.capacity_bytes:
+                continue
+            cacheable = False  # too large to keep: rank window by window from here
+            pending, windows = windows, []
+        else:
+            pending = [(keys, matrix)]
+        for window_keys, window in pending:
+            ranked += nearest_in_matrix(
+                vector, window_keys, window, count, min_similarity=min_similarity
+            )
+    if cacheable and version is not None:
+        all_keys = [key for keys, _ in windows for key in keys]
+        joined = b"".join(matrix for _, matrix in windows)
+        vector_cache.put(cache_key, CachedVectors(version, all_keys, joined))
+        ranked = nearest_in_matrix(vector, all_keys, joined, count, min_similarity=min_similarity)
+    ranked.sort(key=lambda pair: -pair[1])
+    return [row_id for row_id, _ in ranked[:count]]
+
+
+_MAIN_FILE = "PRAGMA database_list"
+
+
+def _scan(
+    connection: sqlite3.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    size: int,
+) -> Iterator[tuple[list[int], bytes]]:
+    """The user's vectors of ``size`` bytes, a window at a time: (row ids, joined vectors)."""
     after = -(2**63)
     while True:
         rows, last, ids, matrix = connection.execute(
-            statements.vectors_of_user, (app_name, user_id, after, len(vector), _SCAN_WINDOW)
+            statements.vectors_of_user, (app_name, user_id, after, size, _SCAN_WINDOW)
         ).fetchone()
         if not rows:
-            break
-        keys = [int(row_id) for row_id in str(ids).split(",")]
-        found += nearest_in_matrix(
-            vector, keys, bytes(matrix), count, min_similarity=min_similarity
-        )
+            return
+        yield [int(row_id) for row_id in str(ids).split(",")], bytes(matrix)
         if rows < _SCAN_WINDOW:
-            break
+            return
         after = int(last)
-    found.sort(key=lambda pair: -pair[1])
-    return [row_id for row_id, _ in found[:count]]
 
 
 # sqlite-vec is loaded into each connection the first time it searches by vector. When
@@ -323,15 +372,20 @@ def delete_memories(
     if not _has_tables(connection, statements):
         return 0
     scope = (app_name, user_id)
+    versioned = _exists(connection, statements.vector_versions_table)
+    if memory_id is None and session_id is None:
+        connection.execute(statements.delete_watermarks_of_user, scope)
+        if versioned:  # nothing of the scope is left: neither is its version
+            connection.execute(statements.drop_vector_version, (scope_key(*scope),))
+        return connection.execute(statements.delete_of_user, scope).rowcount
+    if versioned:
+        connection.execute(statements.bump_vector_version, (scope_key(*scope),))
     if memory_id is not None:
         if not (memory_id.isdecimal() and len(memory_id) < 19):
             return 0
         return connection.execute(statements.delete_one, (*scope, int(memory_id))).rowcount
-    if session_id is not None:
-        connection.execute(statements.delete_watermark, (*scope, session_id))
-        return connection.execute(statements.delete_of_session, (*scope, session_id)).rowcount
-    connection.execute(statements.delete_watermarks_of_user, scope)
-    return connection.execute(statements.delete_of_user, scope).rowcount
+    connection.execute(statements.delete_watermark, (*scope, session_id))
+    return connection.execute(statements.delete_of_session, (*scope, session_id)).rowcount
 
 
 def optimize_index(connection: sqlite3.Connection, statements: MemoryStatements) -> None:

@@ -74,6 +74,11 @@ CREATE TABLE IF NOT EXISTS {vectors} (
     PRIMARY KEY (app_name, user_id, row_id)
 ) WITHOUT ROWID""",
     """
+CREATE TABLE IF NOT EXISTS {vector_versions} (
+    scope INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL
+)""",
+    """
 CREATE TRIGGER IF NOT EXISTS {trigger_vector_delete} AFTER DELETE ON {memories} BEGIN
     DELETE FROM {vectors}
     WHERE app_name = old.app_name AND user_id = old.user_id AND row_id = old.row_id;
@@ -92,6 +97,14 @@ _UPSERT_VECTOR = (
 _DELETE_VECTOR = (
     "DELETE FROM {vectors} WHERE app_name = ?2 AND user_id = ?3 AND row_id = (" + _OF_KEY + ")"
 )
+# A scope's version (see adk_sqlite.sqlite.vector_cache): replaced by a random number
+# whenever the scope's vectors change, deleted with the scope's last memory.
+_BUMP_VECTOR_VERSION = (
+    "INSERT INTO {vector_versions} (scope, version) VALUES (?, random())"
+    " ON CONFLICT (scope) DO UPDATE SET version = random()"
+)
+_DROP_VECTOR_VERSION = "DELETE FROM {vector_versions} WHERE scope = ?"
+_VECTOR_VERSION = "SELECT version FROM {vector_versions} WHERE scope = ?"
 _VECTOR_SIZE = "SELECT length(vector) FROM {vectors} LIMIT 1"
 # A user's vectors of one size, a window of row ids at a time, as one value each: the
 # ids as text and the vectors joined in the same order (group_concat keeps a blob's
@@ -170,6 +183,10 @@ class MemoryStatements:
     upsert_vector: str
     delete_vector: str
     vector_size: str
+    vector_versions_table: str
+    bump_vector_version: str
+    drop_vector_version: str
+    vector_version: str
     vectors_of_user: str
     nearest_with_sqlite_vec: str
     select_by_ids: str
@@ -182,6 +199,7 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "fts": f"{table}_fts",
         "sessions": f"{table}_sessions",
         "vectors": f"{table}_vectors",
+        "vector_versions": f"{table}_vector_versions",
         "trigger_vector_delete": f"{table}_vd",
         "trigger_insert": f"{table}_ai",
         "trigger_delete": f"{table}_ad",
@@ -213,6 +231,10 @@ def render_memory_statements(table: str) -> MemoryStatements:
         upsert_vector=render(_UPSERT_VECTOR),
         delete_vector=render(_DELETE_VECTOR),
         vector_size=render(_VECTOR_SIZE),
+        vector_versions_table=names["vector_versions"],
+        bump_vector_version=render(_BUMP_VECTOR_VERSION),
+        drop_vector_version=render(_DROP_VECTOR_VERSION),
+        vector_version=render(_VECTOR_VERSION),
         vectors_of_user=render(_VECTORS_OF_USER),
         nearest_with_sqlite_vec=render(_NEAREST_WITH_SQLITE_VEC),
         select_by_ids=render(_SELECT_BY_IDS),
