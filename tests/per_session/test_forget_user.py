@@ -15,51 +15,16 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from google.adk.events.event import Event
-from google.adk.events.event_actions import EventActions
-from google.genai import types
-
 from adk_sqlite import ArtifactService, MemoryService, SessionService, SqliteStore
 from adk_sqlite.sqlite import PerSessionSqliteStore
 from adk_sqlite.tools.folder_check import check_session_folder
-
-SECRET = "zanzibar"  # appears only in the forgotten user's data
+from support.forgetting import SECRET, fill_user
 
 
 async def _fill(store: PerSessionSqliteStore, app_name: str, user_id: str, word: str) -> None:
-    sessions = SessionService(store)
-    artifacts = ArtifactService(store)
-    memory = MemoryService(store)
-    for n in range(3):
-        session = await sessions.create_session(
-            app_name=app_name, user_id=user_id, state={"topic": f"{word} {n}"}
-        )
-        for text in (f"My password hint is {word}", f"{word} again, turn {n}"):
-            await sessions.append_event(
-                session,
-                Event(
-                    author="user",
-                    content=types.Content(role="user", parts=[types.Part(text=text)]),
-                    actions=EventActions(state_delta={"user:hint": word, "app:seen": n}),
-                ),
-            )
-        await artifacts.save_artifact(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session.id,
-            filename="notes.txt",
-            artifact=types.Part.from_bytes(data=f"{word} notes".encode(), mime_type="text/plain"),
-        )
-        stored = await sessions.get_session(
-            app_name=app_name, user_id=user_id, session_id=session.id
-        )
-        assert stored is not None
-        await memory.add_session_to_memory(stored)
+    last = await fill_user(store, app_name, user_id, word)
     # The last session is archived: out of the store, its file in archive/.
-    await store.archive_session(app_name=app_name, user_id=user_id, session_id=session.id)
-    await artifacts.save_artifact(
-        app_name=app_name, user_id=user_id, filename="user:profile", artifact=types.Part(text=word)
-    )
+    await store.archive_session(app_name=app_name, user_id=user_id, session_id=last)
 
 
 def _database_files(folder: Path) -> list[Path]:

@@ -14,47 +14,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from google.adk.events.event import Event
-from google.adk.events.event_actions import EventActions
-from google.genai import types
 
 from adk_sqlite import ArtifactService, MemoryService, PostgresStore, SessionService
-
-SECRET = "zanzibar"  # appears only in the forgotten user's data
-
-
-async def _fill(store: PostgresStore, app_name: str, user_id: str, word: str) -> None:
-    sessions = SessionService(store)
-    artifacts = ArtifactService(store)
-    memory = MemoryService(store)
-    for n in range(3):
-        session = await sessions.create_session(
-            app_name=app_name, user_id=user_id, state={"topic": f"{word} {n}"}
-        )
-        for text in (f"My password hint is {word}", f"{word} again, turn {n}"):
-            await sessions.append_event(
-                session,
-                Event(
-                    author="user",
-                    content=types.Content(role="user", parts=[types.Part(text=text)]),
-                    actions=EventActions(state_delta={"user:hint": word, "app:seen": n}),
-                ),
-            )
-        await artifacts.save_artifact(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session.id,
-            filename="notes.txt",
-            artifact=types.Part.from_bytes(data=f"{word} notes".encode(), mime_type="text/plain"),
-        )
-        stored = await sessions.get_session(
-            app_name=app_name, user_id=user_id, session_id=session.id
-        )
-        assert stored is not None
-        await memory.add_session_to_memory(stored)
-    await artifacts.save_artifact(
-        app_name=app_name, user_id=user_id, filename="user:profile", artifact=types.Part(text=word)
-    )
+from support.forgetting import SECRET, fill_user
 
 
 @pytest.fixture
@@ -129,9 +91,9 @@ async def test_forgetting_a_user_leaves_nothing_of_them_and_everything_of_others
     dsn: str, connection: asyncpg.Connection
 ) -> None:
     async with PostgresStore(dsn) as store:
-        await _fill(store, "app", "ada", SECRET)
-        await _fill(store, "app", "bob", "bermuda")
-        await _fill(store, "other-app", "ada", "bermuda")
+        await fill_user(store, "app", "ada", SECRET)
+        await fill_user(store, "app", "bob", "bermuda")
+        await fill_user(store, "other-app", "ada", "bermuda")
         before_bob = await _rows_of(connection, "app", "bob")
         before_other = await _rows_of(connection, "other-app", "ada")
         assert await _tuples_holding(connection, SECRET)  # the probe finds them before

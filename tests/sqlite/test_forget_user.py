@@ -12,47 +12,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from google.adk.events.event import Event
-from google.adk.events.event_actions import EventActions
-from google.genai import types
-
 from adk_sqlite import ArtifactService, MemoryService, SessionService, SqliteStore
-
-SECRET = "zanzibar"  # appears only in the forgotten user's data
-
-
-async def _fill(store: SqliteStore, app_name: str, user_id: str, word: str) -> None:
-    sessions = SessionService(store)
-    artifacts = ArtifactService(store)
-    memory = MemoryService(store)
-    for n in range(3):
-        session = await sessions.create_session(
-            app_name=app_name, user_id=user_id, state={"topic": f"{word} {n}"}
-        )
-        for text in (f"My password hint is {word}", f"{word} again, turn {n}"):
-            await sessions.append_event(
-                session,
-                Event(
-                    author="user",
-                    content=types.Content(role="user", parts=[types.Part(text=text)]),
-                    actions=EventActions(state_delta={"user:hint": word, "app:seen": n}),
-                ),
-            )
-        await artifacts.save_artifact(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session.id,
-            filename="notes.txt",
-            artifact=types.Part.from_bytes(data=f"{word} notes".encode(), mime_type="text/plain"),
-        )
-        stored = await sessions.get_session(
-            app_name=app_name, user_id=user_id, session_id=session.id
-        )
-        assert stored is not None
-        await memory.add_session_to_memory(stored)
-    await artifacts.save_artifact(
-        app_name=app_name, user_id=user_id, filename="user:profile", artifact=types.Part(text=word)
-    )
+from support.forgetting import SECRET, fill_user
 
 
 def _rows_of(path: Path, app_name: str, user_id: str) -> dict[str, int]:
@@ -80,9 +41,9 @@ async def test_forgetting_a_user_leaves_nothing_of_them_and_everything_of_others
 ) -> None:
     path = tmp_path / "agent.db"
     async with SqliteStore(path) as store:
-        await _fill(store, "app", "ada", SECRET)
-        await _fill(store, "app", "bob", "bermuda")
-        await _fill(store, "other-app", "ada", "bermuda")
+        await fill_user(store, "app", "ada", SECRET)
+        await fill_user(store, "app", "bob", "bermuda")
+        await fill_user(store, "other-app", "ada", "bermuda")
         before_bob = _rows_of(path, "app", "bob")
         before_other = _rows_of(path, "other-app", "ada")
 
