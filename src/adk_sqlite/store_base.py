@@ -31,14 +31,13 @@ from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ConfigurationError, EventLoopError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.store import BaseAsyncStore
 from adk_sqlite.store_options import TableNames
 
 __all__ = [
     "ArtifactJobs",
     "JobStore",
-    "MemoryJobs",
     "PageJobs",
     "RenderedStatements",
     "StoreBase",
@@ -293,19 +292,6 @@ class ArtifactJobs(Protocol):
     def delete_artifact(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
 
 
-class MemoryJobs(Protocol):
-    """A backend's memory jobs that `JobStore` runs (its memory tables bound by
-    `JobStore._memory_job`)."""
-
-    def add_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
-
-    def memory_watermark(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
-
-    def search_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
-
-    def delete_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
-
-
 class StoreJobs(Protocol):
     """A backend's jobs: each runs one store operation whole on one connection.
 
@@ -393,7 +379,7 @@ class PageJobs(Protocol):
 StatementsT = TypeVar("StatementsT", bound=RenderedStatements)
 
 
-class JobStore(StoreBase, Generic[StatementsT]):
+class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     """The operation hooks for a backend whose operations are jobs.
 
     The subclass sets ``_jobs`` (its jobs module) and ``_statements``, and
@@ -556,86 +542,5 @@ class JobStore(StoreBase, Generic[StatementsT]):
     async def delete_artifact(self, key: ArtifactKey) -> int:
         deleted: int = await self._write(
             self._artifact_job(self._artifact_jobs.delete_artifact, key=key)
-        )
-        return deleted
-
-    # --- MemoryStore: each operation one job, alike on both job-based stores -------------
-
-    _memory_jobs: MemoryJobs
-
-    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Job:
-        """``job`` with the store's memory tables and ``arguments`` bound."""
-        raise NotImplementedError
-
-    async def add_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        memories: list[MemoryRecord],
-        watermark: tuple[str, MemoryWatermark] | None = None,
-    ) -> None:
-        await self._write(
-            self._memory_job(
-                self._memory_jobs.add_memories,
-                app_name=app_name,
-                user_id=user_id,
-                memories=memories,
-                watermark=watermark,
-            )
-        )
-
-    async def memory_watermark(
-        self, *, app_name: str, user_id: str, session_id: str
-    ) -> MemoryWatermark | None:
-        mark: MemoryWatermark | None = await self._read(
-            self._memory_job(
-                self._memory_jobs.memory_watermark,
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-            )
-        )
-        return mark
-
-    async def search_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        terms: list[str],
-        limit: int,
-        vector: bytes | None = None,
-        min_similarity: float | None = None,
-    ) -> list[StoredMemory]:
-        found: list[StoredMemory] = await self._read(
-            self._memory_job(
-                self._memory_jobs.search_memories,
-                app_name=app_name,
-                user_id=user_id,
-                terms=terms,
-                limit=limit,
-                vector=vector,
-                min_similarity=min_similarity,
-            )
-        )
-        return found
-
-    async def delete_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        memory_id: str | None = None,
-        session_id: str | None = None,
-    ) -> int:
-        deleted: int = await self._write(
-            self._memory_job(
-                self._memory_jobs.delete_memories,
-                app_name=app_name,
-                user_id=user_id,
-                memory_id=memory_id,
-                session_id=session_id,
-            )
         )
         return deleted

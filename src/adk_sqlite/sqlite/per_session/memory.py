@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.identifiers import validate_identifier
@@ -26,7 +25,13 @@ from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements, render_memory_statements
 from adk_sqlite.store_options import StoreNames
 
-__all__ = ["MemoryMethods", "catalog_memory_statements"]
+__all__ = [
+    "add_memories",
+    "catalog_memory_statements",
+    "delete_memories",
+    "memory_watermark",
+    "search_memories",
+]
 
 
 def catalog_memory_statements(
@@ -50,7 +55,7 @@ def catalog_memory_statements(
     return statements
 
 
-# --- the catalog jobs: job(folder, statements, ...) ----------------------------------
+# --- the catalog jobs: job(folder, statements, ...), run by adk_sqlite.memory_methods ---
 
 
 def add_memories(
@@ -120,70 +125,3 @@ def _own_transaction(reader: sqlite3.Connection) -> Iterator[None]:
         if reader.in_transaction:  # the job raised inside its read
             reader.execute(_sql.ROLLBACK)
         reader.execute(_sql.BEGIN_READ)  # for the snapshot's own COMMIT
-
-
-class MemoryMethods:
-    """The `adk_sqlite.memory_store.MemoryStore` methods of `PerSessionSqliteStore`."""
-
-    _memory_statements: MemoryStatements
-    _run: Callable[..., Awaitable[Any]]
-
-    @property
-    def memory_table(self) -> str:
-        """The name of the memories table in ``catalog.db`` (and its index's prefix)."""
-        return self._memory_statements.table
-
-    async def add_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        memories: list[MemoryRecord],
-        watermark: tuple[str, MemoryWatermark] | None = None,
-    ) -> None:
-        await self._run(
-            add_memories, self._memory_statements, app_name, user_id, memories, watermark
-        )
-
-    async def memory_watermark(
-        self, *, app_name: str, user_id: str, session_id: str
-    ) -> MemoryWatermark | None:
-        mark: MemoryWatermark | None = await self._run(
-            memory_watermark, self._memory_statements, app_name, user_id, session_id
-        )
-        return mark
-
-    async def search_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        terms: list[str],
-        limit: int,
-        vector: bytes | None = None,
-        min_similarity: float | None = None,
-    ) -> list[StoredMemory]:
-        found: list[StoredMemory] = await self._run(
-            search_memories,
-            self._memory_statements,
-            app_name,
-            user_id,
-            terms,
-            limit,
-            vector,
-            min_similarity,
-        )
-        return found
-
-    async def delete_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        memory_id: str | None = None,
-        session_id: str | None = None,
-    ) -> int:
-        deleted: int = await self._run(
-            delete_memories, self._memory_statements, app_name, user_id, memory_id, session_id
-        )
-        return deleted

@@ -24,17 +24,19 @@ from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.identifiers import validate_identifier
+from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 from adk_sqlite.sqlite.per_session import artifacts as _artifacts
 from adk_sqlite.sqlite.per_session import forget as _forget
 from adk_sqlite.sqlite.per_session import jobs as _jobs
 from adk_sqlite.sqlite.per_session import lifecycle as _lifecycle
+from adk_sqlite.sqlite.per_session import memory as _memory
 from adk_sqlite.sqlite.per_session import pages as _pages
 from adk_sqlite.sqlite.per_session.file_names import session_file_name
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, folder_path
 from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
-from adk_sqlite.sqlite.per_session.memory import MemoryMethods, catalog_memory_statements
+from adk_sqlite.sqlite.per_session.memory import catalog_memory_statements
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
@@ -490,6 +492,24 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
 
     async def delete_artifact(self, key: ArtifactKey) -> int:
         return await self._on_scope(key, _artifacts.delete_artifact, key)
+
+    # --- MemoryStore: its jobs run on the folder, whose catalog holds the memories -----
+
+    _memory_jobs = _memory
+
+    @property
+    def memory_table(self) -> str:
+        """The name of the memories table in ``catalog.db`` (and its index's prefix)."""
+        return self._memory_statements.table
+
+    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+        return functools.partial(job, statements=self._memory_statements, **arguments)
+
+    def _read(self, job: Callable[..., Any]) -> Awaitable[Any]:
+        # A memory job opens the catalog's read or write transaction itself.
+        return self._run(job)
+
+    _write = _read
 
     def __repr__(self) -> str:
         return f"PerSessionSqliteStore({str(self._folder.root)!r})"
