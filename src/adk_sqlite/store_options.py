@@ -41,18 +41,16 @@ class TableNames:
 
 @dataclass(frozen=True, slots=True)
 class StoreNames:
-    """Everything a store interpolates into its SQL: table names and owner column."""
+    """Everything a store interpolates into its SQL: table names and owner column.
+
+    ``artifacts`` and ``memories`` name the artifacts table and the memories table
+    (the prefix of the memory index's tables).
+    """
 
     tables: TableNames
     owner_column: OwnerColumn | None
-
-    def artifact_table(self, name: str, *, option: str = "artifact_table") -> str:
-        """Checks that another table's (validated) name differs from the four others."""
-        if name.lower() in {table.lower() for table in self.tables.as_tuple()}:
-            raise ConfigurationError(
-                f"{option}={name!r} is already the name of another table of this store"
-            )
-        return name
+    artifacts: str
+    memories: str
 
     @classmethod
     def from_options(
@@ -63,12 +61,15 @@ class StoreNames:
         app_state_table: object,
         user_state_table: object,
         owner_id_column: object,
+        artifact_table: object,
+        memory_table: object,
     ) -> StoreNames:
         """Validates a constructor's naming options.
 
         Raises:
-            ConfigurationError: A name is not a valid identifier, two table
-                names are equal (ignoring case), or the owner column is invalid.
+            ConfigurationError: A name is not a valid identifier, two of the four
+                table names are equal (ignoring case), the artifacts or memories
+                table has the name of one of them, or the owner column is invalid.
         """
         tables = TableNames(
             sessions=validate_identifier(session_table, option="session_table"),
@@ -79,7 +80,22 @@ class StoreNames:
         if len({name.lower() for name in tables.as_tuple()}) != 4:
             raise ConfigurationError("the four table names must be different")
         owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
-        return cls(tables, owner)
+        return cls(
+            tables,
+            owner,
+            artifacts=_another_table(tables, artifact_table, option="artifact_table"),
+            memories=_another_table(tables, memory_table, option="memory_table"),
+        )
+
+
+def _another_table(tables: TableNames, name: object, *, option: str) -> str:
+    """Validates the name of a table beside the four, which must differ from them."""
+    valid = validate_identifier(name, option=option)
+    if valid.lower() in {table.lower() for table in tables.as_tuple()}:
+        raise ConfigurationError(
+            f"{option}={valid!r} is already the name of another table of this store"
+        )
+    return valid
 
 
 SESSION_ARTIFACTS_CHOICES = ("keep", "delete")

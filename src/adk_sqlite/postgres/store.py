@@ -17,7 +17,6 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.forget_report import ForgetReport
-from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.postgres import artifact_jobs, forget, jobs, memory_jobs, page_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
@@ -102,6 +101,8 @@ class PostgresStore(JobStore[Statements]):
             app_state_table=app_state_table,
             user_state_table=user_state_table,
             owner_id_column=owner_id_column,
+            artifact_table=artifact_table,
+            memory_table=memory_table,
         )
         if not (
             isinstance(min_pool_size, int)
@@ -122,18 +123,8 @@ class PostgresStore(JobStore[Statements]):
             names.tables, None if owner is None else owner.name
         )
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
-        self._artifacts = artifact_jobs.ArtifactTable(
-            render_artifact_statements(
-                names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
-            )
-        )
-        self._memories = memory_jobs.MemoryTables(
-            render_memory_statements(
-                names.artifact_table(
-                    validate_identifier(memory_table, option="memory_table"), option="memory_table"
-                )
-            )
-        )
+        self._artifacts = artifact_jobs.ArtifactTable(render_artifact_statements(names.artifacts))
+        self._memories = memory_jobs.MemoryTables(render_memory_statements(names.memories))
         self._target: PostgresTarget | None = None
         self._pool: asyncpg.Pool | None = None
         if isinstance(dsn_or_pool, asyncpg.Pool):

@@ -17,7 +17,6 @@ import sqlite3
 from collections.abc import Iterator
 
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFolder
@@ -34,24 +33,20 @@ __all__ = [
 ]
 
 
-def catalog_memory_statements(
-    names: StoreNames, memory_table: str, taken: tuple[str, ...]
-) -> MemoryStatements:
-    """The memory statements for ``memory_table``, checked against the catalog's tables.
+def catalog_memory_statements(names: StoreNames, taken: tuple[str, ...]) -> MemoryStatements:
+    """The memory statements for ``names.memories``, checked against the catalog's tables.
 
     Raises:
-        ConfigurationError: An invalid name, or one of the memory tables (``<name>``,
-            ``<name>_fts``, ``<name>_sessions``) would be another table of the catalog
-            (``taken``: the layout's and the artifacts table).
+        ConfigurationError: One of the memory tables (``<name>``, ``<name>_fts``,
+            ``<name>_sessions``) would be another table of the catalog (``taken``:
+            the layout's and the artifacts table).
     """
-    table = names.artifact_table(
-        validate_identifier(memory_table, option="memory_table"), option="memory_table"
-    )
+    table = names.memories
     statements = render_memory_statements(table)
     others = {name.lower() for name in (*names.tables.as_tuple(), *taken)}
     for name in (table, f"{table}_fts", f"{table}_sessions"):
         if name.lower() in others:
-            raise ConfigurationError(f"memory_table={memory_table!r}: {name!r} is already used")
+            raise ConfigurationError(f"memory_table={table!r}: {name!r} is already used")
     return statements
 
 

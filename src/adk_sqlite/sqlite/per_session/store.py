@@ -23,7 +23,6 @@ from adk_sqlite.artifact_records import (
 from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.forget_report import ForgetReport
-from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
@@ -132,17 +131,17 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
             app_state_table=app_state_table,
             user_state_table=user_state_table,
             owner_id_column=owner_id_column,
+            artifact_table=artifact_table,
+            memory_table=memory_table,
         )
-        artifacts = names.artifact_table(
-            validate_identifier(artifact_table, option="artifact_table")
-        )
+        artifacts = names.artifacts
         reserved = {name.lower() for name in (*names.tables.as_tuple(), artifacts)} & set(
             _psql.RESERVED_TABLES
         )
         if reserved:
             raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
         self._memory_statements = catalog_memory_statements(
-            names, memory_table, (*_psql.RESERVED_TABLES, artifacts)
+            names, (*_psql.RESERVED_TABLES, artifacts)
         )
         busy_timeout_ms, synchronous = connection_options(
             busy_timeout=busy_timeout, synchronous=synchronous

@@ -16,7 +16,6 @@ from adk_sqlite.artifact_records import (
     StoredArtifact,
 )
 from adk_sqlite.closing import close_at_exit, forget_at_exit
-from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.sqlite import artifact_jobs, memory_jobs
 from adk_sqlite.sqlite.engine.connection import (
     DatabaseTarget,
@@ -129,6 +128,8 @@ class SqliteStore(JobStore[Statements]):
             app_state_table=app_state_table,
             user_state_table=user_state_table,
             owner_id_column=owner_id_column,
+            artifact_table=artifact_table,
+            memory_table=memory_table,
         )
         self._busy_timeout_ms, self._synchronous = connection_options(
             busy_timeout=busy_timeout, synchronous=synchronous
@@ -136,15 +137,9 @@ class SqliteStore(JobStore[Statements]):
         self._target: DatabaseTarget = parse_database(database)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
         self._page_statements = render_pages(names.tables, names.owner_column)
-        self._artifact_statements = render_artifact_statements(
-            names.artifact_table(validate_identifier(artifact_table, option="artifact_table"))
-        )
+        self._artifact_statements = render_artifact_statements(names.artifacts)
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
-        self._memory_statements = render_memory_statements(
-            names.artifact_table(
-                validate_identifier(memory_table, option="memory_table"), option="memory_table"
-            )
-        )
+        self._memory_statements = render_memory_statements(names.memories)
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
