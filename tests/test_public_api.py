@@ -93,6 +93,12 @@ def test_exported_names_are_exactly_the_public_api() -> None:
         assert hasattr(adk_sqlite, name), name
 
 
+def test_every_error_of_the_error_tree_is_exported() -> None:
+    assert set(errors.__all__) <= set(adk_sqlite.__all__)
+    for name in errors.__all__:
+        assert getattr(adk_sqlite, name) is getattr(errors, name), name
+
+
 def test_every_public_error_derives_from_the_root() -> None:
     for name in errors.__all__:
         error = getattr(errors, name)

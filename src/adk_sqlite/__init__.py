@@ -8,57 +8,82 @@ Quick start::
     service = SessionService(SqliteStore("./sessions.db"))
     runner = Runner(agent=agent, app_name="support", session_service=service)
 
-`PostgresStore` and `export_to_postgres` need the optional ``postgres`` extra
-(asyncpg); they are imported on first access, so ``import adk_sqlite`` never
-imports asyncpg.
+Every public name is imported on first access, so ``import adk_sqlite`` is cheap:
+it imports neither google-adk nor the command line's click and rich, and the
+command line starts without loading the services. `PostgresStore` and
+`export_to_postgres` need the optional ``postgres`` extra (asyncpg).
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from adk_sqlite import errors
-from adk_sqlite.adk.artifacts import ArtifactService
-from adk_sqlite.adk.memory import MemoryService
-from adk_sqlite.adk.sessions import SessionService
-from adk_sqlite.artifact_store import ArtifactStore
-from adk_sqlite.errors import *  # noqa: F403 (the whole error tree is public: errors.__all__)
-from adk_sqlite.memory_store import MemoryStore
-from adk_sqlite.records import (
-    AppendResult,
-    EventQuery,
-    EventRecord,
-    SessionListing,
-    SessionRecord,
-    SessionSnapshot,
-    StaleCheck,
-    StateDelta,
-)
-from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
-from adk_sqlite.store import BaseAsyncStore
-from adk_sqlite.timestamps import Instant
-from adk_sqlite.tools.database_repair import repair_database
-from adk_sqlite.tools.folder_check import check_session_folder
-from adk_sqlite.tools.inspection import database_stats, list_session_summaries
-from adk_sqlite.tools.maintenance import backup_database, check_database
-from adk_sqlite.tools.readonly_query import run_readonly_query
-from adk_sqlite.tools.retention import prune_idle_sessions, prune_old_events, vacuum_database
-from adk_sqlite.tools.session_folder import (
-    list_folder_sessions,
-    query_session_folder,
-    read_folder_timeline,
-)
-from adk_sqlite.tools.session_ids import resolve_session_id
-from adk_sqlite.tools.timeline import read_timeline
-from adk_sqlite.tools.tool_audit import audit_tool_calls
-from adk_sqlite.transfer.adk_import import import_adk_database
-from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
-from adk_sqlite.transfer.memory_import import MemoryImportReport, import_adk_memory
-
 if TYPE_CHECKING:
+    from adk_sqlite.adk.artifacts import ArtifactService
+    from adk_sqlite.adk.memory import MemoryService
+    from adk_sqlite.adk.sessions import SessionService
+    from adk_sqlite.artifact_store import ArtifactStore
+    from adk_sqlite.errors import (
+        AdkSqliteError,
+        AmbiguousSessionError,
+        ArtifactTooLargeError,
+        ConfigurationError,
+        ConstraintError,
+        CorruptRecordError,
+        DatabaseError,
+        DatabaseLockedError,
+        DatabaseUnavailableError,
+        DuplicateEventError,
+        EmbeddingError,
+        EventLoopError,
+        ExportConflictError,
+        ExportError,
+        ExportVerificationError,
+        InvalidArgumentError,
+        MemoryTooLargeError,
+        QueryRefusedError,
+        ReadOnlyDatabaseError,
+        SchemaError,
+        SchemaVersionError,
+        SessionAlreadyExistsError,
+        SessionNotFoundError,
+        StaleSessionError,
+        StoreClosedError,
+        UnencodableValueError,
+        UnsafePayloadError,
+    )
+    from adk_sqlite.memory_store import MemoryStore
     from adk_sqlite.postgres import PostgresStore
+    from adk_sqlite.records import (
+        AppendResult,
+        EventQuery,
+        EventRecord,
+        SessionListing,
+        SessionRecord,
+        SessionSnapshot,
+        StaleCheck,
+        StateDelta,
+    )
+    from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
+    from adk_sqlite.store import BaseAsyncStore
+    from adk_sqlite.timestamps import Instant
+    from adk_sqlite.tools.database_repair import repair_database
+    from adk_sqlite.tools.folder_check import check_session_folder
+    from adk_sqlite.tools.inspection import database_stats, list_session_summaries
+    from adk_sqlite.tools.maintenance import backup_database, check_database
+    from adk_sqlite.tools.readonly_query import run_readonly_query
+    from adk_sqlite.tools.retention import prune_idle_sessions, prune_old_events, vacuum_database
+    from adk_sqlite.tools.session_folder import (
+        list_folder_sessions,
+        query_session_folder,
+        read_folder_timeline,
+    )
+    from adk_sqlite.tools.session_ids import resolve_session_id
+    from adk_sqlite.tools.timeline import read_timeline
+    from adk_sqlite.tools.tool_audit import audit_tool_calls
+    from adk_sqlite.transfer.adk_import import import_adk_database
+    from adk_sqlite.transfer.artifact_import import ArtifactImportReport, import_adk_artifacts
     from adk_sqlite.transfer.export import (
         ExportProgress,
         ExportReport,
@@ -66,42 +91,95 @@ if TYPE_CHECKING:
         SessionChecksum,
         export_to_postgres,
     )
+    from adk_sqlite.transfer.memory_import import MemoryImportReport, import_adk_memory
 
-# Public names whose modules load on first access: (module, attribute).
-_LAZY_EXPORTS: dict[str, tuple[str, str]] = {
-    "PostgresStore": ("adk_sqlite.postgres", "PostgresStore"),
-    "export_to_postgres": ("adk_sqlite.transfer.export", "export_to_postgres"),
-    "ExportProgress": ("adk_sqlite.transfer.export", "ExportProgress"),
-    "ExportReport": ("adk_sqlite.transfer.export", "ExportReport"),
-    "ExportTableReport": ("adk_sqlite.transfer.export", "ExportTableReport"),
-    "SessionChecksum": ("adk_sqlite.transfer.export", "SessionChecksum"),
+    __version__: str
+
+# The public names other than the errors, and the module each is imported from on
+# first access. Every other name in __all__ is an error of adk_sqlite.errors (the
+# tests check that __all__ lists every one of errors.__all__).
+_LAZY_EXPORTS: dict[str, str] = {
+    "AppendResult": "adk_sqlite.records",
+    "ArtifactImportReport": "adk_sqlite.transfer.artifact_import",
+    "ArtifactService": "adk_sqlite.adk.artifacts",
+    "ArtifactStore": "adk_sqlite.artifact_store",
+    "BaseAsyncStore": "adk_sqlite.store",
+    "EventQuery": "adk_sqlite.records",
+    "EventRecord": "adk_sqlite.records",
+    "ExportProgress": "adk_sqlite.transfer.export",
+    "ExportReport": "adk_sqlite.transfer.export",
+    "ExportTableReport": "adk_sqlite.transfer.export",
+    "Instant": "adk_sqlite.timestamps",
+    "MemoryImportReport": "adk_sqlite.transfer.memory_import",
+    "MemoryService": "adk_sqlite.adk.memory",
+    "MemoryStore": "adk_sqlite.memory_store",
+    "PerSessionSqliteStore": "adk_sqlite.sqlite",
+    "PostgresStore": "adk_sqlite.postgres",
+    "SessionChecksum": "adk_sqlite.transfer.export",
+    "SessionListing": "adk_sqlite.records",
+    "SessionRecord": "adk_sqlite.records",
+    "SessionService": "adk_sqlite.adk.sessions",
+    "SessionSnapshot": "adk_sqlite.records",
+    "SqliteStore": "adk_sqlite.sqlite",
+    "StaleCheck": "adk_sqlite.records",
+    "StateDelta": "adk_sqlite.records",
+    "audit_tool_calls": "adk_sqlite.tools.tool_audit",
+    "backup_database": "adk_sqlite.tools.maintenance",
+    "check_database": "adk_sqlite.tools.maintenance",
+    "check_session_folder": "adk_sqlite.tools.folder_check",
+    "database_stats": "adk_sqlite.tools.inspection",
+    "export_to_postgres": "adk_sqlite.transfer.export",
+    "import_adk_artifacts": "adk_sqlite.transfer.artifact_import",
+    "import_adk_database": "adk_sqlite.transfer.adk_import",
+    "import_adk_memory": "adk_sqlite.transfer.memory_import",
+    "list_folder_sessions": "adk_sqlite.tools.session_folder",
+    "list_session_summaries": "adk_sqlite.tools.inspection",
+    "prune_idle_sessions": "adk_sqlite.tools.retention",
+    "prune_old_events": "adk_sqlite.tools.retention",
+    "query_session_folder": "adk_sqlite.tools.session_folder",
+    "read_folder_timeline": "adk_sqlite.tools.session_folder",
+    "read_timeline": "adk_sqlite.tools.timeline",
+    "repair_database": "adk_sqlite.tools.database_repair",
+    "resolve_session_id": "adk_sqlite.tools.session_ids",
+    "run_readonly_query": "adk_sqlite.tools.readonly_query",
+    "vacuum_database": "adk_sqlite.tools.retention",
 }
 
 
+def _installed_version() -> str:
+    # importlib.metadata takes a noticeable part of a short command's start-up: only on use.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("adk-sqlite")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
-    """Imports an optional part (PostgresStore, the export) when it is first used.
+    """Imports a public name's module when the name is first used.
 
     Raises:
-        ImportError: The part needs an extra that is not installed; the message
-            names the ``pip install`` command.
+        ImportError: The name needs an extra that is not installed (asyncpg for
+            PostgresStore and the export); the message names the ``pip install``
+            command.
     """
-    try:
-        module_name, attribute = _LAZY_EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attribute)
+    value: Any
+    if name == "__version__":
+        value = _installed_version()
+    elif name in _LAZY_EXPORTS:
+        value = getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
+    elif name in __all__:
+        value = getattr(importlib.import_module("adk_sqlite.errors"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY_EXPORTS})
+    return sorted({*globals(), *__all__})
 
-
-try:
-    __version__ = version("adk-sqlite")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "AppendResult",
@@ -151,4 +229,32 @@ __all__ = [
     "vacuum_database",
 ]
 # Every error is public: the tree drawn in errors.py's docstring.
-__all__ += errors.__all__
+__all__ += [
+    "AdkSqliteError",
+    "AmbiguousSessionError",
+    "ArtifactTooLargeError",
+    "ConfigurationError",
+    "ConstraintError",
+    "CorruptRecordError",
+    "DatabaseError",
+    "DatabaseLockedError",
+    "DatabaseUnavailableError",
+    "DuplicateEventError",
+    "EmbeddingError",
+    "EventLoopError",
+    "ExportConflictError",
+    "ExportError",
+    "ExportVerificationError",
+    "InvalidArgumentError",
+    "MemoryTooLargeError",
+    "QueryRefusedError",
+    "ReadOnlyDatabaseError",
+    "SchemaError",
+    "SchemaVersionError",
+    "SessionAlreadyExistsError",
+    "SessionNotFoundError",
+    "StaleSessionError",
+    "StoreClosedError",
+    "UnencodableValueError",
+    "UnsafePayloadError",
+]
