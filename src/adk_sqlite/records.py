@@ -106,10 +106,24 @@ class EventQuery(msgspec.Struct, kw_only=True):
     """Which events to read: ``timestamp >= after_timestamp``, newest ``limit``.
 
     Events always come back oldest first, ties in append order.
+
+    The last two fields let a reader leave out *plain* events: those whose
+    ``actions`` and ``branch`` are NULL, whose ``long_running_tool_ids_json`` is
+    NULL or ``[]`` and whose ``extra`` holds no ``isolation_scope`` (every other
+    event is *flagged*). They only ever make a read smaller, so a store may
+    ignore them and return the plain events too: a reader must accept that
+    (`adk_sqlite.SessionService`'s ``skip_compacted_events`` does).
+
+    Attributes:
+        include_plain: False reads the flagged events only.
+        skip_plain_between: ``(start, end)``: leave out the plain events with
+            ``start <= timestamp < end``.
     """
 
     after_timestamp: float | None = None
     limit: int | None = None
+    include_plain: bool = True
+    skip_plain_between: tuple[float, float] | None = None
 
 
 class SessionSnapshot(msgspec.Struct, kw_only=True):

@@ -274,11 +274,13 @@ async def test_a_file_of_two_table_sets_needs_the_table_set_option(custom_db: Pa
 def _forget_recorded_names(path: Path) -> None:
     """Makes the file look written before schema version 2 (no names recorded)."""
     sessions = sql(path, "SELECT table_set FROM adk_sqlite_schema WHERE version = 1")[0][0]
+    events = sql(path, "SELECT events_table FROM adk_sqlite_table_sets")[0][0]
     sql(path, "DELETE FROM adk_sqlite_schema WHERE version >= 2")
     sql(path, "DROP TABLE adk_sqlite_table_sets")
-    # Version 3's page indexes.
+    # Version 3's page indexes, version 4's flagged-events index.
     sql(path, f'DROP INDEX "{sessions}_app_create"')
     sql(path, f'DROP INDEX "{sessions}_app_user_create"')
+    sql(path, f'DROP INDEX "{events}_flagged"')
 
 
 async def test_a_file_from_before_recorded_names_is_read_with_the_default_names(

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from google.adk.apps.app import EventsCompactionConfig
 from google.adk.events.event import Event
 from google.adk.platform import time as platform_time
 from google.adk.platform import uuid as platform_uuid
@@ -23,6 +24,7 @@ from google.adk.sessions.base_session_service import (
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
+from adk_sqlite.adk.compaction_view import is_faithful, skipped_span
 from adk_sqlite.adk.session_marker import read_marker, write_marker
 from adk_sqlite.adk.session_pages import PagedReads, id_candidates, require_strings
 from adk_sqlite.adk.store_argument import store_or_url
@@ -41,6 +43,7 @@ from adk_sqlite.store import BaseAsyncStore
 __all__ = ["SessionService"]
 
 _NO_EVENTS = EventQuery(limit=0)
+_FLAGGED_EVENTS = EventQuery(include_plain=False)
 _logger = logging.getLogger("adk_sqlite.service")
 
 
@@ -84,9 +87,23 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
             folder builds the service (``class: adk_sqlite.SessionService``).
         agents_dir: Accepted because ADK passes it with ``uri``; not used (a
             relative path in ``uri`` is relative to the working directory).
+        skip_compacted_events: When True, `get_session` (without a
+            ``GetSessionConfig``) leaves out the raw events that ADK's event
+            compaction has summarised and that ADK will not read again, so a
+            turn's read stays small however long the history grows. Every
+            model request, every compaction and the runner's own reads are the
+            same as with the whole history (the rule, and the cases in which
+            the whole session is loaded anyway, are in
+            `adk_sqlite.adk.compaction_view` and ``docs/compaction.md``).
+            State is stored, not replayed, so it is unaffected. Default False:
+            ADK's behaviour, every event. Needs ``events_compaction_config``.
+        events_compaction_config: The ``events_compaction_config`` of the App
+            the Runner runs (``app.events_compaction_config``): which raw events
+            the next compaction re-reads depends on it.
 
     Raises:
-        InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither.
+        InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither;
+            or ``skip_compacted_events`` without ``events_compaction_config``.
         ConfigurationError: ``uri`` is not a valid service URL.
     """
 
@@ -99,11 +116,20 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         fast_decoding: bool = True,
         uri: str | None = None,
         agents_dir: str | os.PathLike[str] | None = None,
+        skip_compacted_events: bool = False,
+        events_compaction_config: EventsCompactionConfig | None = None,
     ) -> None:
+        if skip_compacted_events and events_compaction_config is None:
+            raise InvalidArgumentError(
+                "skip_compacted_events needs events_compaction_config: pass the App's"
+                " events_compaction_config"
+            )
         self._store: BaseAsyncStore = store_or_url(store, uri, service="SessionService")
         self._owner_id = owner_id
         self._skip_damaged_events = skip_damaged_events
         self._fast_decoding = fast_decoding
+        self._skip_compacted_events = skip_compacted_events
+        self._events_compaction_config = events_compaction_config
 
     @property
     def store(self) -> BaseAsyncStore:
@@ -119,6 +145,11 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
     def skip_damaged_events(self) -> bool:
         """Whether `get_session` leaves out events that cannot be decoded, instead of raising."""
         return self._skip_damaged_events
+
+    @property
+    def skip_compacted_events(self) -> bool:
+        """Whether `get_session` leaves out compacted events ADK will not read again."""
+        return self._skip_compacted_events
 
     @property
     def fast_decoding(self) -> bool:
@@ -178,6 +209,11 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
                 after_timestamp=config.after_timestamp, limit=config.num_recent_events
             )
         for candidate in id_candidates(session_id):
+            if query is None and self._skip_compacted_events:
+                session = await self._read_without_compacted(app_name, user_id, candidate)
+                if session is not None:
+                    return session
+                continue
             snapshot = await self._store.read_session(
                 app_name=app_name,
                 user_id=user_id,
@@ -188,6 +224,40 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
             if snapshot is not None:
                 return self._to_session(snapshot)
         return None
+
+    async def _read_without_compacted(
+        self, app_name: str, user_id: str, session_id: str
+    ) -> Session | None:
+        """The session with the compacted events ADK will not read left out (see compaction_view).
+
+        Three reads at most: the flagged events (compactions among them), the
+        session without the plain events of the skipped span, and, when the
+        loaded events fail a check, the whole session.
+        """
+        config = self._events_compaction_config
+        flagged = self._decode_events(
+            await self._store.get_events(
+                app_name=app_name, user_id=user_id, session_id=session_id, query=_FLAGGED_EVENTS
+            )
+        )
+        span = skipped_span(flagged, config)
+        if span is not None and config is not None:
+            snapshot = await self._store.read_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                events=EventQuery(skip_plain_between=span),
+                owner_id=self._owner_id,
+            )
+            if snapshot is None:
+                return None
+            events = self._decode_events(snapshot.events)
+            if is_faithful(events, span, config):
+                return self._build_session(snapshot, events)
+        snapshot = await self._store.read_session(
+            app_name=app_name, user_id=user_id, session_id=session_id, owner_id=self._owner_id
+        )
+        return None if snapshot is None else self._to_session(snapshot)
 
     @override
     async def list_sessions(
@@ -295,7 +365,9 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         return decode_events(records, fast=fast)
 
     def _to_session(self, snapshot: SessionSnapshot) -> Session:
-        events = self._decode_events(snapshot.events)
+        return self._build_session(snapshot, self._decode_events(snapshot.events))
+
+    def _build_session(self, snapshot: SessionSnapshot, events: list[Event]) -> Session:
         record = snapshot.session
         state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
         return session_builder(fast=self._fast_decoding)(record, state, events)

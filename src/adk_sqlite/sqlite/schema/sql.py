@@ -119,6 +119,15 @@ SELECT_TABLE_SETS = (
     f"SELECT table_set, events_table, app_states_table, user_states_table FROM {TABLE_SETS_TABLE}"
 )
 
+# A plain event (records.EventQuery): no actions, branch, pending long-running
+# ids or isolation scope. The flagged index's WHERE and the queries below use this
+# exact text, which is how SQLite knows the partial index serves them.
+_PLAIN_EVENT = (
+    "actions IS NULL AND branch IS NULL"
+    " AND (long_running_tool_ids_json IS NULL OR long_running_tool_ids_json = '[]')"
+    """ AND (extra IS NULL OR instr(extra, '"isolation_scope"') = 0)"""
+)
+
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
@@ -144,6 +153,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " (app_name, create_time_unix, user_id, id)",
         'CREATE INDEX "{sessions}_app_user_create" ON "{sessions}"'
         " (app_name, user_id, create_time_unix, id)",
+    ),
+    # Schema version 4: the flagged events of a session (records.EventQuery), so
+    # that a reader skipping compacted history finds its compactions without
+    # reading the rest. Plain events (most of them) are not in it: an append of
+    # one writes no entry.
+    (
+        'CREATE INDEX "{events}_flagged" ON "{events}" (session_key, timestamp_unix, seq)'
+        " WHERE " + "NOT (" + _PLAIN_EVENT + ")",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -227,6 +244,23 @@ SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY t
 SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT ?4"
 SELECT_RECENT_EVENTS_AFTER = (
     _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?5"
+)
+SELECT_FLAGGED_EVENTS = (
+    _EVENTS_OF_SESSION + " AND NOT (" + _PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
+)
+# Every event but the plain ones with ?4 <= timestamp < ?5: three index range
+# reads (before, after, and the flagged index inside), not a scan of the session.
+SELECT_EVENTS_SKIPPING_PLAIN = (
+    'SELECT {read_event_columns} FROM "{events}" WHERE seq IN ('
+    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < ?4"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= ?5"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND NOT ("
+    + _PLAIN_EVENT
+    + ")) ORDER BY timestamp_unix, seq"
 )
 SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
 # Whether an event of the session holds a BLOB where text belongs (a damaged or

@@ -40,6 +40,8 @@ class Statements(StatementsBase[SessionStatements]):
     upsert_user_state: str
     select_event_exists: str
     select_event_with_blob_text: str
+    select_flagged_events: str
+    select_events_skipping_plain: str
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:

@@ -136,6 +136,16 @@ def _select_events(
     if query.limit == 0:
         return []
     after = query.after_timestamp
+    if query.limit is None and after is None:
+        if not query.include_plain:
+            rows = connection.execute(statements.select_flagged_events, key).fetchall()
+            return event_records(rows, key)
+        if query.skip_plain_between is not None:
+            start, end = query.skip_plain_between
+            rows = connection.execute(
+                statements.select_events_skipping_plain, (*key, start, end)
+            ).fetchall()
+            return event_records(rows, key)
     if query.limit is None:
         if after is None:
             rows = connection.execute(statements.select_events, key).fetchall()
