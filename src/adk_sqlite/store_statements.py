@@ -17,10 +17,17 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Generic, TypeVar
 
-from adk_sqlite.identifiers import OwnerColumn
+from adk_sqlite.identifiers import OwnerColumn, validate_identifier
 from adk_sqlite.store_options import TableNames
 
-__all__ = ["EVENT_COLUMNS", "StatementsBase", "TemplateRenderer", "quoted"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "StatementsBase",
+    "TemplateRenderer",
+    "numbered",
+    "quoted",
+    "quoted_names",
+]
 
 # The events table's columns, the same in both backends, in the order of
 # EventRecord's fields: a row read with them unpacks into a record by position.
@@ -120,3 +127,22 @@ class TemplateRenderer:
             for field in dataclasses.fields(statements_class)
             if field.type == "str"
         }
+
+
+def numbered(sql: str) -> str:
+    """SQL written with ``?`` placeholders, each numbered in order (``$1``, ``$2``, ...).
+
+    For the statements both backends share, written once in SQLite's form: PostgreSQL
+    numbers its parameters. The templates hold no ``?`` but placeholders.
+    """
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
+
+
+def quoted_names(names: Mapping[str, str], *, option: str) -> dict[str, str]:
+    """``names`` (role to table name) each validated and quoted: a template's fields.
+
+    Raises:
+        ConfigurationError: A name is not a valid identifier (said of ``option``).
+    """
+    return {role: quoted(validate_identifier(name, option=option)) for role, name in names.items()}

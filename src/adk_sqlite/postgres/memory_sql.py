@@ -28,8 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.memory_statements import (
+    MemoryStatementsBase,
+    memories_table,
+    render_templates,
+    shared_memory_templates,
+)
+from adk_sqlite.store_statements import quoted_names
 
 __all__ = ["MAX_TERM_CHARACTERS", "MemoryStatements", "render_memory_statements"]
 
@@ -46,51 +51,16 @@ _SEARCH_VECTOR = (
 )
 
 _CREATE = (
-    """
-CREATE TABLE IF NOT EXISTS {memories} (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    author TEXT,
-    timestamp DOUBLE PRECISION NOT NULL,
-    content TEXT NOT NULL,
-    search_text TEXT NOT NULL,
-    custom_metadata TEXT NOT NULL,
-    search_vector TSVECTOR GENERATED ALWAYS AS ("""
-    + _SEARCH_VECTOR
-    + """) STORED,
-    UNIQUE (app_name, user_id, session_id, event_id)
-)""",
+    memories_table(
+        id_column="id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        timestamp_type="DOUBLE PRECISION",
+        generated="\n    search_vector TSVECTOR GENERATED ALWAYS AS ("
+        + _SEARCH_VECTOR
+        + ") STORED,",
+    ),
     "CREATE INDEX IF NOT EXISTS {search_index} ON {memories} USING GIN (search_vector)",
-    """
-CREATE TABLE IF NOT EXISTS {sessions} (
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    indexed_events INTEGER NOT NULL,
-    last_event_id TEXT NOT NULL,
-    PRIMARY KEY (app_name, user_id, session_id)
-)""",
 )
 
-_UPSERT = """
-INSERT INTO {memories} (app_name, user_id, session_id, event_id, author, timestamp, content,
-    search_text, custom_metadata)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (app_name, user_id, session_id, event_id) DO UPDATE SET
-    author = excluded.author, timestamp = excluded.timestamp, content = excluded.content,
-    search_text = excluded.search_text, custom_metadata = excluded.custom_metadata"""
-_SET_WATERMARK = """
-INSERT INTO {sessions} (app_name, user_id, session_id, indexed_events, last_event_id)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (app_name, user_id, session_id) DO UPDATE SET
-    indexed_events = excluded.indexed_events, last_event_id = excluded.last_event_id"""
-_SELECT_WATERMARK = (
-    "SELECT indexed_events, last_event_id FROM {sessions}"
-    " WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
-)
 # $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit (a
 # hybrid search takes every candidate, to fuse them with the vector ranking). The
 # candidates are then ordered as on SQLite: most distinct terms held, rank, newest.
@@ -144,37 +114,34 @@ def _counted(delete: str) -> str:
     return f"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted"
 
 
-_SCOPE = "app_name = $1 AND user_id = $2"
-_DELETE_ONE = _counted("DELETE FROM {memories} WHERE " + _SCOPE + " AND id = $3")
-_DELETE_OF_SESSION = _counted("DELETE FROM {memories} WHERE " + _SCOPE + " AND session_id = $3")
-_DELETE_WATERMARK = "DELETE FROM {sessions} WHERE " + _SCOPE + " AND session_id = $3"
-_DELETE_OF_USER = _counted("DELETE FROM {memories} WHERE " + _SCOPE)
-_DELETE_WATERMARKS_OF_USER = "DELETE FROM {sessions} WHERE " + _SCOPE
+_SHARED = shared_memory_templates("postgres")
+_TEMPLATES: dict[str, str | tuple[str, ...]] = {
+    **_SHARED,
+    "create": (*_CREATE, _SHARED["create_sessions"]),
+    "search": _SEARCH,
+    "delete_one": _counted(
+        "DELETE FROM {memories} WHERE app_name = $1 AND user_id = $2 AND id = $3"
+    ),
+    "delete_of_session": _counted(_SHARED["delete_of_session"]),
+    "delete_of_user": _counted(_SHARED["delete_of_user"]),
+    "create_vectors": _CREATE_VECTORS,
+    "upsert_vector": _UPSERT_VECTOR,
+    "delete_vector": _DELETE_VECTOR,
+    "vector_dimensions": _VECTOR_DIMENSIONS,
+    "vectors_of_user": _VECTORS_OF_USER,
+    "nearest_with_pgvector": _NEAREST_WITH_PGVECTOR,
+    "select_by_ids": _SELECT_BY_IDS,
+}
+del _TEMPLATES["create_sessions"]  # one of "create"
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryStatements:
-    """The memory tables' statements, their names filled in."""
+class MemoryStatements(MemoryStatementsBase):
+    """The memory tables' statements on PostgreSQL, their names filled in."""
 
-    table: str
-    create: tuple[str, ...]
-    upsert: str
-    set_watermark: str
-    select_watermark: str
-    search: str
-    delete_one: str
-    delete_of_session: str
-    delete_watermark: str
-    delete_of_user: str
-    delete_watermarks_of_user: str
-    vectors_table: str
     create_vectors: str
-    upsert_vector: str
-    delete_vector: str
     vector_dimensions: str
-    vectors_of_user: str
     nearest_with_pgvector: str
-    select_by_ids: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -189,31 +156,7 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "search_index": f"{table}_search",
         "vectors": f"{table}_vectors",
     }
-    for name in names.values():
-        validate_identifier(name, option="memory_table")
-    fields = {role: quoted(name) for role, name in names.items()}
-
-    def render(template: str) -> str:
-        return template.format(**fields)
-
+    fields = quoted_names(names, option="memory_table")
     return MemoryStatements(
-        table=table,
-        create=tuple(render(statement) for statement in _CREATE),
-        upsert=render(_UPSERT),
-        set_watermark=render(_SET_WATERMARK),
-        select_watermark=render(_SELECT_WATERMARK),
-        search=render(_SEARCH),
-        delete_one=render(_DELETE_ONE),
-        delete_of_session=render(_DELETE_OF_SESSION),
-        delete_watermark=render(_DELETE_WATERMARK),
-        delete_of_user=render(_DELETE_OF_USER),
-        delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
-        vectors_table=names["vectors"],
-        create_vectors=render(_CREATE_VECTORS),
-        upsert_vector=render(_UPSERT_VECTOR),
-        delete_vector=render(_DELETE_VECTOR),
-        vector_dimensions=render(_VECTOR_DIMENSIONS),
-        vectors_of_user=render(_VECTORS_OF_USER),
-        nearest_with_pgvector=render(_NEAREST_WITH_PGVECTOR),
-        select_by_ids=render(_SELECT_BY_IDS),
+        table=table, vectors_table=names["vectors"], **render_templates(_TEMPLATES, fields)
     )

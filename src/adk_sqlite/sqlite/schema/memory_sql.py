@@ -13,26 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.memory_statements import (
+    MemoryStatementsBase,
+    memories_table,
+    render_templates,
+    shared_memory_templates,
+)
+from adk_sqlite.store_statements import quoted_names
 
 __all__ = ["MemoryStatements", "render_memory_statements"]
 
 _CREATE = (
-    """
-CREATE TABLE IF NOT EXISTS {memories} (
-    row_id INTEGER PRIMARY KEY,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    author TEXT,
-    timestamp REAL NOT NULL,
-    content TEXT NOT NULL,
-    search_text TEXT NOT NULL,
-    custom_metadata TEXT NOT NULL,
-    UNIQUE (app_name, user_id, session_id, event_id)
-)""",
+    memories_table(id_column="row_id INTEGER PRIMARY KEY", timestamp_type="REAL"),
     """
 CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(
     search_text, content={memories_literal}, content_rowid='row_id',
@@ -51,15 +43,6 @@ CREATE TRIGGER IF NOT EXISTS {trigger_update} AFTER UPDATE OF search_text ON {me
     INSERT INTO {fts} ({fts}, rowid, search_text) VALUES ('delete', old.row_id, old.search_text);
     INSERT INTO {fts} (rowid, search_text) VALUES (new.row_id, new.search_text);
 END""",
-    """
-CREATE TABLE IF NOT EXISTS {sessions} (
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    indexed_events INTEGER NOT NULL,
-    last_event_id TEXT NOT NULL,
-    PRIMARY KEY (app_name, user_id, session_id)
-)""",
 )
 
 # The vectors are clustered by app and user (WITHOUT ROWID, keyed by scope first): a
@@ -131,22 +114,6 @@ SELECT row_id, session_id, event_id, author, timestamp, content, search_text, cu
 FROM {memories}
 WHERE app_name = ? AND user_id = ? AND row_id IN (SELECT value FROM json_each(?))"""
 
-_UPSERT = """
-INSERT INTO {memories} (app_name, user_id, session_id, event_id, author, timestamp, content,
-    search_text, custom_metadata)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (app_name, user_id, session_id, event_id) DO UPDATE SET
-    author = excluded.author, timestamp = excluded.timestamp, content = excluded.content,
-    search_text = excluded.search_text, custom_metadata = excluded.custom_metadata"""
-_SET_WATERMARK = """
-INSERT INTO {sessions} (app_name, user_id, session_id, indexed_events, last_event_id)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (app_name, user_id, session_id) DO UPDATE SET
-    indexed_events = excluded.indexed_events, last_event_id = excluded.last_event_id"""
-_SELECT_WATERMARK = (
-    "SELECT indexed_events, last_event_id FROM {sessions}"
-    " WHERE app_name = ? AND user_id = ? AND session_id = ?"
-)
 _SEARCH = """
 SELECT m.row_id, m.session_id, m.event_id, m.author, m.timestamp, m.content, m.search_text,
     m.custom_metadata, bm25({fts}) AS rank
@@ -154,42 +121,41 @@ FROM {fts} JOIN {memories} AS m ON m.row_id = {fts}.rowid
 WHERE {fts} MATCH ? AND m.app_name = ? AND m.user_id = ?
 ORDER BY rank, m.timestamp DESC
 LIMIT ?"""
-_DELETE_ONE = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?"
-_DELETE_OF_SESSION = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND session_id = ?"
-_DELETE_WATERMARK = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ? AND session_id = ?"
 _OPTIMIZE = "INSERT INTO {fts} ({fts}) VALUES ('optimize')"
-_DELETE_OF_USER = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ?"
-_DELETE_WATERMARKS_OF_USER = "DELETE FROM {sessions} WHERE app_name = ? AND user_id = ?"
+
+_SHARED = shared_memory_templates("sqlite")
+_TEMPLATES: dict[str, str | tuple[str, ...]] = {
+    **_SHARED,
+    "create": (*_CREATE, _SHARED["create_sessions"]),
+    "search": _SEARCH,
+    "delete_one": "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?",
+    "optimize": _OPTIMIZE,
+    "create_vectors": _CREATE_VECTORS,
+    "upsert_vector": _UPSERT_VECTOR,
+    "delete_vector": _DELETE_VECTOR,
+    "vector_size": _VECTOR_SIZE,
+    "bump_vector_version": _BUMP_VECTOR_VERSION,
+    "drop_vector_version": _DROP_VECTOR_VERSION,
+    "vector_version": _VECTOR_VERSION,
+    "vectors_of_user": _VECTORS_OF_USER,
+    "nearest_with_sqlite_vec": _NEAREST_WITH_SQLITE_VEC,
+    "select_by_ids": _SELECT_BY_IDS,
+}
+del _TEMPLATES["create_sessions"]  # one of "create"
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryStatements:
-    """The memory tables' statements, their names filled in."""
+class MemoryStatements(MemoryStatementsBase):
+    """The memory tables' statements on SQLite, their names filled in."""
 
-    table: str
-    create: tuple[str, ...]
-    upsert: str
-    set_watermark: str
-    select_watermark: str
-    search: str
-    delete_one: str
-    delete_of_session: str
-    delete_watermark: str
-    delete_of_user: str
-    delete_watermarks_of_user: str
     optimize: str
-    vectors_table: str
     create_vectors: tuple[str, ...]
-    upsert_vector: str
-    delete_vector: str
     vector_size: str
     vector_versions_table: str
     bump_vector_version: str
     drop_vector_version: str
     vector_version: str
-    vectors_of_user: str
     nearest_with_sqlite_vec: str
-    select_by_ids: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -205,37 +171,11 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "trigger_delete": f"{table}_ad",
         "trigger_update": f"{table}_au",
     }
-    for name in names.values():
-        validate_identifier(name, option="memory_table")
-    fields = {role: quoted(name) for role, name in names.items()}
+    fields = quoted_names(names, option="memory_table")
     fields["memories_literal"] = f"'{table}'"
-
-    def render(template: str) -> str:
-        return template.format(**fields)
-
     return MemoryStatements(
         table=table,
-        create=tuple(render(statement) for statement in _CREATE),
-        upsert=render(_UPSERT),
-        set_watermark=render(_SET_WATERMARK),
-        select_watermark=render(_SELECT_WATERMARK),
-        search=render(_SEARCH),
-        delete_one=render(_DELETE_ONE),
-        delete_of_session=render(_DELETE_OF_SESSION),
-        delete_watermark=render(_DELETE_WATERMARK),
-        delete_of_user=render(_DELETE_OF_USER),
-        delete_watermarks_of_user=render(_DELETE_WATERMARKS_OF_USER),
-        optimize=render(_OPTIMIZE),
         vectors_table=names["vectors"],
-        create_vectors=tuple(render(statement) for statement in _CREATE_VECTORS),
-        upsert_vector=render(_UPSERT_VECTOR),
-        delete_vector=render(_DELETE_VECTOR),
-        vector_size=render(_VECTOR_SIZE),
         vector_versions_table=names["vector_versions"],
-        bump_vector_version=render(_BUMP_VECTOR_VERSION),
-        drop_vector_version=render(_DROP_VECTOR_VERSION),
-        vector_version=render(_VECTOR_VERSION),
-        vectors_of_user=render(_VECTORS_OF_USER),
-        nearest_with_sqlite_vec=render(_NEAREST_WITH_SQLITE_VEC),
-        select_by_ids=render(_SELECT_BY_IDS),
+        **render_templates(_TEMPLATES, fields),
     )
