@@ -1,0 +1,145 @@
+"""get_session on a long compacted history, with and without ``skip_compacted_events``.
+
+Builds one session per size (1k, 10k, 100k events) in a SQLite file, shaped as
+ADK's sliding-window compaction leaves it (compaction_interval 3, overlap_size 1:
+after every third invocation of a user message and a reply, a compaction event
+covering those invocations and the one before), written in bulk with the store's
+own INSERT, then times ``get_session`` (median of several) on SessionService with
+the option off and on. Run with ``python -m benchmarks.compaction [--sizes ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+from google.adk.apps.app import EventsCompactionConfig
+from google.adk.events.event import Event
+from google.adk.events.event_actions import EventActions, EventCompaction
+from google.genai import types
+
+from adk_sqlite import SessionService, SqliteStore
+from adk_sqlite.codec.events import encode_event, julian_day_from_unix
+from adk_sqlite.sqlite.schema.statements import render_statements
+from adk_sqlite.store_options import TableNames
+
+APP, USER, SESSION = "bench", "u", "s"
+INTERVAL, OVERLAP = 3, 1
+
+
+def _history(size: int, start: float) -> list[Event]:
+    events: list[Event] = []
+    invocations: list[tuple[float, float]] = []  # (first, last) timestamp of each
+    clock = start
+    while len(events) < size:
+        invocation = f"e-{uuid.uuid4()}"
+        first = clock
+        for author, role, text in (("user", "user", "question"), ("assistant", "model", "answer")):
+            events.append(
+                Event(
+                    invocation_id=invocation,
+                    author=author,
+                    timestamp=clock,
+                    content=types.Content(role=role, parts=[types.Part(text=f"{text} {clock}")]),
+                )
+            )
+            clock += 0.01
+        invocations.append((first, clock - 0.01))
+        if len(invocations) % INTERVAL == 0 and len(invocations) > INTERVAL:
+            window = invocations[-(INTERVAL + OVERLAP) :]
+            summary = types.Content(role="model", parts=[types.Part(text="summary")])
+            events.append(
+                Event(
+                    invocation_id=f"e-{uuid.uuid4()}",
+                    author="user",
+                    timestamp=clock,
+                    actions=EventActions(
+                        compaction=EventCompaction(
+                            start_timestamp=window[0][0],
+                            end_timestamp=window[-1][1],
+                            compacted_content=summary,
+                        )
+                    ),
+                )
+            )
+            clock += 0.01
+    return events
+
+
+async def _build(path: Path, size: int) -> None:
+    async with SessionService(SqliteStore(path)) as service:
+        await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
+    insert = render_statements(
+        TableNames(
+            sessions="adk_sessions",
+            events="adk_events",
+            app_states="adk_app_states",
+            user_states="adk_user_states",
+        ),
+        None,
+    ).insert_event
+    records = [
+        encode_event(event, app_name=APP, user_id=USER, session_id=SESSION, state_delta=None)
+        for event in _history(size, time.time() - size)
+    ]
+    with sqlite3.connect(path) as connection:
+        (key,) = connection.execute("SELECT session_key FROM adk_sessions").fetchone()
+        connection.executemany(
+            insert,
+            (
+                (*_values(record), julian_day_from_unix(record.timestamp), key)
+                for record in records
+            ),
+        )
+
+
+def _values(record: object) -> tuple[object, ...]:
+    import msgspec
+
+    return msgspec.structs.astuple(record)  # type: ignore[arg-type]
+
+
+async def _median_get(path: Path, *, skip: bool, repeats: int) -> tuple[float, int]:
+    config = EventsCompactionConfig(compaction_interval=INTERVAL, overlap_size=OVERLAP)
+    async with SessionService(
+        SqliteStore(path), skip_compacted_events=skip, events_compaction_config=config
+    ) as service:
+        await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)  # warm
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+            times.append(time.perf_counter() - began)
+        assert session is not None
+        return statistics.median(times), len(session.events)
+
+
+async def main(sizes: list[int], repeats: int) -> None:
+    print("| history (events) | events loaded, off | get_session, off | events loaded, on | get_session, on |")
+    print("|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            path = Path(folder) / f"history-{size}.db"
+            await _build(path, size)
+            off, loaded_off = await _median_get(path, skip=False, repeats=repeats)
+            on, loaded_on = await _median_get(path, skip=True, repeats=repeats)
+            print(
+                f"| {size:,} | {loaded_off:,} | {off * 1000:.1f} ms"
+                f" | {loaded_on:,} | {on * 1000:.1f} ms |"
+            )
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("ignore")  # ADK marks EventsCompactionConfig experimental
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=7)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sizes, arguments.repeats))
