@@ -93,10 +93,7 @@ async def _build(path: Path, size: int) -> None:
         (key,) = connection.execute("SELECT session_key FROM adk_sessions").fetchone()
         connection.executemany(
             insert,
-            (
-                (*_values(record), julian_day_from_unix(record.timestamp), key)
-                for record in records
-            ),
+            ((*_values(record), julian_day_from_unix(record.timestamp), key) for record in records),
         )
 
 
@@ -122,7 +119,10 @@ async def _median_get(path: Path, *, skip: bool, repeats: int) -> tuple[float, i
 
 
 async def main(sizes: list[int], repeats: int) -> None:
-    print("| history (events) | events loaded, off | get_session, off | events loaded, on | get_session, on |")
+    print(
+        "| history (events) | events loaded, off | get_session, off"
+        " | events loaded, on | get_session, on |"
+    )
     print("|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
