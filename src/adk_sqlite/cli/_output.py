@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._errors import EXIT_PROBLEMS_FOUND
+from adk_sqlite.cli._help import example
 from adk_sqlite.timestamps import Instant
 from adk_sqlite.tools.maintenance import ProgressCallback
 
@@ -58,13 +59,6 @@ __all__ = [
 ]
 
 Result = TypeVar("Result")
-
-
-def example(*commands: str) -> str:
-    """The epilog every command ends its ``--help`` with: one or more examples."""
-    title = "Example:" if len(commands) == 1 else "Examples:"
-    lines = "\n".join(f"  {command}" for command in commands)
-    return f"{title}\n\n\b\n{lines}"
 
 
 def database_command(
