@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from adk_sqlite._version import __version__
+
 if TYPE_CHECKING:
     from adk_sqlite.adk.artifacts import ArtifactService
     from adk_sqlite.adk.memory import MemoryService
@@ -93,8 +95,6 @@ if TYPE_CHECKING:
     )
     from adk_sqlite.transfer.memory_import import MemoryImportReport, import_adk_memory
 
-    __version__: str
-
 # The public names other than the errors, and the module each is imported from on
 # first access. Every other name in __all__ is an error of adk_sqlite.errors (the
 # tests check that __all__ lists every one of errors.__all__).
@@ -146,16 +146,6 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 
-def _installed_version() -> str:
-    # importlib.metadata takes a noticeable part of a short command's start-up: only on use.
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("adk-sqlite")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0"
-
-
 def __getattr__(name: str) -> Any:
     """Imports a public name's module when the name is first used.
 
@@ -165,9 +155,7 @@ def __getattr__(name: str) -> Any:
             command.
     """
     value: Any
-    if name == "__version__":
-        value = _installed_version()
-    elif name in _LAZY_EXPORTS:
+    if name in _LAZY_EXPORTS:
         value = getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
     elif name in __all__:
         value = getattr(importlib.import_module("adk_sqlite.errors"), name)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from adk_sqlite import __version__
 from adk_sqlite.cli._help import example
 
 __all__ = ["COMMANDS", "CommandEntry", "LazyCommands", "main"]
@@ -155,30 +156,13 @@ class _CommandGroup(click.Group):
             fail_missing_dependency(exc, *known)
 
 
-def _print_version(ctx: click.Context, _option: click.Parameter, asked: bool) -> None:
-    if not asked or ctx.resilient_parsing:
-        return
-    # The installed version is read only when asked for (importlib.metadata is slow to import).
-    from adk_sqlite import __version__
-
-    click.echo(f"adk-sqlite, version {__version__}")
-    ctx.exit()
-
-
 @click.group(
     cls=_CommandGroup,
     commands=LazyCommands(COMMANDS),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=example("adk-sqlite sessions sessions.db --app support"),
 )
-@click.option(
-    "--version",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_print_version,
-    help="Show the version and exit.",
-)
+@click.version_option(__version__, prog_name="adk-sqlite")
 def main() -> None:
     """Read, audit, back up, prune, import and export adk-sqlite session databases.
 
