@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -46,14 +45,13 @@ from google.adk.events.event import Event
 
 from adk_sqlite.codec.events import encode_event, julian_day_from_unix
 from adk_sqlite.codec.state import decode_state, encode_state, split_state_delta
-from adk_sqlite.errors import ConfigurationError, SchemaError
+from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.records import EventQuery, StaleCheck, StateDelta
 from adk_sqlite.sqlite import SqliteStore
 from adk_sqlite.sqlite.database_file import (
     APP_STATES_TABLE,
     USER_STATES_TABLE,
     connect_for_writing,
-    connect_read_only,
     sqlite_errors,
     write_transaction,
 )
@@ -66,10 +64,9 @@ from adk_sqlite.transfer.adk_source import (
     plain_state,
     unix_seconds,
 )
+from adk_sqlite.transfer.import_destination import check_destination
 
 __all__ = ["AdkLayout", "ImportReport", "detect_adk_layout", "import_adk_database"]
-
-_SELECT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 SELECT_APP_STATE = f"SELECT state, update_time FROM {APP_STATES_TABLE} WHERE app_name = ?"
 UPSERT_APP_STATE = f"""
@@ -172,27 +169,6 @@ async def import_adk_database(
         _merge_scoped_states, destination_target, app_rows, user_rows, report, busy_timeout
     )
     return report
-
-
-def check_destination(target: DatabaseTarget, source: Path) -> None:
-    """Refuses the source itself, and a file that holds tables other than adk-sqlite's."""
-    if target.path is None or not target.path.exists():
-        return
-    if os.path.samefile(target.path, source):
-        raise ConfigurationError("the source and the destination are the same file")
-    if target.path.stat().st_size == 0:
-        return
-    connection = connect_read_only(target, busy_timeout=5.0)
-    try:
-        with sqlite_errors(target):
-            tables = {row[0] for row in connection.execute(_SELECT_TABLES)}
-    finally:
-        connection.close()
-    if tables and "adk_sqlite_schema" not in tables:
-        raise SchemaError(
-            f"{target.describe()}: the destination is a database but not an adk-sqlite one;"
-            " import into a new file or an existing adk-sqlite database"
-        )
 
 
 async def _import_session(

@@ -48,9 +48,6 @@ from adk_sqlite.artifact_records import (
     StoredArtifact,
 )
 from adk_sqlite.artifact_store import ArtifactStore
-from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.sqlite import SqliteStore
-from adk_sqlite.sqlite.engine.connection import parse_database
 from adk_sqlite.tools.maintenance import ProgressCallback
 from adk_sqlite.transfer.adk_artifact_source import (
     AdkArtifact,
@@ -58,7 +55,7 @@ from adk_sqlite.transfer.adk_artifact_source import (
     find_adk_artifacts,
     read_version,
 )
-from adk_sqlite.transfer.adk_import import check_destination
+from adk_sqlite.transfer.import_destination import describe_store, open_destination
 
 __all__ = ["ArtifactImportReport", "import_adk_artifacts"]
 
@@ -66,7 +63,6 @@ __all__ = ["ArtifactImportReport", "import_adk_artifacts"]
 # rewind saves, which every ADK service (ours included) loads as absent.
 _PLACEHOLDER = types.Part(inline_data=types.Blob(mime_type="application/octet-stream", data=b""))
 _PLACEHOLDER_METADATA = {"adk_sqlite_import": "placeholder: no readable version in the source"}
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 # (app_name, user_id, session_id or "" for a user-scoped artifact, filename)
 ArtifactName = tuple[str, str, str, str]
@@ -129,9 +125,13 @@ async def import_adk_artifacts(
     """
     root = Path(folder)
     artifacts = await asyncio.to_thread(find_adk_artifacts, root)
-    store, owned = await _destination_store(destination, root, busy_timeout)
+    store, owned = (
+        (destination, False)
+        if isinstance(destination, ArtifactStore)
+        else (await open_destination(destination, root, busy_timeout), True)
+    )
     report = ArtifactImportReport(
-        source=str(root), destination=_describe(store), artifacts=len(artifacts)
+        source=str(root), destination=describe_store(store), artifacts=len(artifacts)
     )
     stamped = _StampedStore(store)
     # The store's limits apply; ADK's service accepted every version already.
@@ -148,38 +148,6 @@ async def import_adk_artifacts(
         if owned:
             await stamped.close()
     return report
-
-
-async def _destination_store(
-    destination: str | os.PathLike[str] | ArtifactStore, source: Path, busy_timeout: float
-) -> tuple[ArtifactStore, bool]:
-    if isinstance(destination, ArtifactStore):
-        return destination, False
-    if isinstance(destination, str) and destination.startswith(_POSTGRES_SCHEMES):
-        from adk_sqlite.postgres import PostgresStore
-
-        return PostgresStore(destination), True
-    if isinstance(destination, str | os.PathLike):
-        if await asyncio.to_thread(Path(destination).is_dir):
-            return SqliteStore.per_session_files(destination, busy_timeout=busy_timeout), True
-        target = parse_database(destination)
-        if target.path is None:
-            raise ConfigurationError("the import destination must be a file")
-        # A database of another program is refused, as the session import refuses it.
-        await asyncio.to_thread(check_destination, target, source)
-        return SqliteStore(destination, busy_timeout=busy_timeout), True
-    raise ConfigurationError(
-        f"destination={destination!r}: expected a store, a SQLite file, a folder of"
-        " per-session files or a postgresql:// URL"
-    )
-
-
-def _describe(store: ArtifactStore) -> str:
-    where = getattr(store, "database", None)
-    if isinstance(where, str):
-        return where
-    folder = getattr(store, "folder", None)
-    return str(folder) if folder is not None else repr(store)
 
 
 async def _import_artifact(

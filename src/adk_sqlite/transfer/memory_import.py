@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
@@ -43,17 +42,15 @@ from pydantic import ValidationError
 
 from adk_sqlite.adk.memory import DEFAULT_MAX_MEMORY_BYTES, MemoryService
 from adk_sqlite.errors import (
-    ConfigurationError,
     InvalidArgumentError,
     MemoryTooLargeError,
     SchemaError,
 )
 from adk_sqlite.memory_store import MemoryStore
-from adk_sqlite.sqlite import SqliteStore
 from adk_sqlite.sqlite.database_file import connect_read_only, resolve_file, sqlite_errors
-from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database
+from adk_sqlite.sqlite.engine.connection import DatabaseTarget
 from adk_sqlite.tools.maintenance import ProgressCallback
-from adk_sqlite.transfer.adk_import import check_destination
+from adk_sqlite.transfer.import_destination import describe_store, open_destination, tables_in
 
 __all__ = [
     "MemoryImportReport",
@@ -66,7 +63,6 @@ __all__ = [
 ADK_MEMORY_TABLE = "memory_events"
 _ADK_SCHEMA_VERSION = "1"
 _UNKNOWN_SESSION_ID = "__unknown_session_id__"
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _COLUMNS = frozenset(
     {"id", "app_name", "user_id", "session_id", "event_id", "author", "timestamp"}
     | {"content_json"}
@@ -120,14 +116,7 @@ class MemoryImportReport(msgspec.Struct, kw_only=True):
 
 def has_adk_sessions(source: str | os.PathLike[str]) -> bool:
     """Whether ``source`` also holds an ADK session service's ``sessions`` table."""
-    target = resolve_file(source)
-    connection = connect_read_only(target, busy_timeout=5.0)
-    try:
-        with sqlite_errors(target):
-            tables = {row[0] for row in connection.execute(_SELECT_TABLES)}
-    finally:
-        connection.close()
-    return "sessions" in tables
+    return "sessions" in tables_in(resolve_file(source))
 
 
 def is_adk_memory_database(source: str | os.PathLike[str]) -> bool:
@@ -136,14 +125,7 @@ def is_adk_memory_database(source: str | os.PathLike[str]) -> bool:
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.
     """
-    target = resolve_file(source)
-    connection = connect_read_only(target, busy_timeout=5.0)
-    try:
-        with sqlite_errors(target):
-            tables = {row[0] for row in connection.execute(_SELECT_TABLES)}
-    finally:
-        connection.close()
-    return ADK_MEMORY_TABLE in tables
+    return ADK_MEMORY_TABLE in tables_in(resolve_file(source))
 
 
 async def import_adk_memory(
@@ -176,9 +158,14 @@ async def import_adk_memory(
     """
     target = resolve_file(source)
     total = await asyncio.to_thread(_check_source, target, busy_timeout)
-    store, owned = await _destination_store(destination, target, busy_timeout)
+    assert target.path is not None  # resolve_file gives a file
+    store, owned = (
+        (destination, False)
+        if isinstance(destination, MemoryStore)
+        else (await open_destination(destination, target.path, busy_timeout), True)
+    )
     report = MemoryImportReport(
-        source=target.describe(), destination=_describe(store), entries=total
+        source=target.describe(), destination=describe_store(store), entries=total
     )
     service = MemoryService(store, max_memory_bytes=max_memory_bytes)
     users: set[tuple[str, str]] = set()
@@ -346,35 +333,3 @@ async def _add(
             report.skipped.append(
                 SkippedMemory(source_id=source_id, event_id=event.id, reason=str(exc))
             )
-
-
-async def _destination_store(
-    destination: str | os.PathLike[str] | MemoryStore, source: DatabaseTarget, busy_timeout: float
-) -> tuple[MemoryStore, bool]:
-    if isinstance(destination, MemoryStore):
-        return destination, False
-    if isinstance(destination, str) and destination.startswith(_POSTGRES_SCHEMES):
-        from adk_sqlite.postgres import PostgresStore
-
-        return PostgresStore(destination), True
-    if isinstance(destination, str | os.PathLike):
-        if await asyncio.to_thread(Path(destination).is_dir):
-            return SqliteStore.per_session_files(destination, busy_timeout=busy_timeout), True
-        target = parse_database(destination)
-        if target.path is None:
-            raise ConfigurationError("the import destination must be a file")
-        assert source.path is not None
-        await asyncio.to_thread(check_destination, target, source.path)
-        return SqliteStore(destination, busy_timeout=busy_timeout), True
-    raise ConfigurationError(
-        f"destination={destination!r}: expected a store, a SQLite file, a folder of"
-        " per-session files or a postgresql:// URL"
-    )
-
-
-def _describe(store: MemoryStore) -> str:
-    where = getattr(store, "database", None)
-    if isinstance(where, str):
-        return where
-    folder = getattr(store, "folder", None)
-    return str(folder) if folder is not None else repr(store)
