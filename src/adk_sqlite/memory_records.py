@@ -7,9 +7,20 @@ converts between these and ADK's ``Event`` / ``MemoryEntry``; a store knows neit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
-__all__ = ["MemoryRecord", "MemoryWatermark", "StoredMemory"]
+from adk_sqlite.errors import EmbeddingError
+
+__all__ = [
+    "MemoryRecord",
+    "MemoryRow",
+    "MemoryWatermark",
+    "StoredMemory",
+    "memory_rows",
+    "mixed_dimensions_error",
+]
 
 
 class MemoryRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,3 +59,35 @@ class MemoryWatermark(msgspec.Struct, frozen=True):
 
     events: int
     last_event_id: str
+
+
+# What both backends' memory jobs do alike with these records.
+
+MemoryRow = tuple[str, str, str, str, str | None, float, str, str, str]
+
+
+def memory_rows(app_name: str, user_id: str, memories: list[MemoryRecord]) -> list[MemoryRow]:
+    """The parameters of the memories' upsert, one tuple each, in the columns' order."""
+    return [
+        (
+            app_name,
+            user_id,
+            memory.session_id,
+            memory.event_id,
+            memory.author,
+            memory.timestamp,
+            memory.content,
+            memory.search_text,
+            memory.custom_metadata,
+        )
+        for memory in memories
+    ]
+
+
+def mixed_dimensions_error(dimensions: Iterable[int], table: str) -> EmbeddingError:
+    """The error a write raises when its vectors' dimensions differ (from the stored ones)."""
+    listed = ", ".join(str(dimension) for dimension in sorted(dimensions))
+    return EmbeddingError(
+        f"embeddings of different dimensions ({listed}) cannot share one memory"
+        f" index ({table}); use one embedding model per table"
+    )

@@ -26,9 +26,14 @@ import struct
 import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
-from adk_sqlite.errors import EmbeddingError
 from adk_sqlite.memory_ranking import fuse_rankings
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import (
+    MemoryRecord,
+    MemoryWatermark,
+    StoredMemory,
+    memory_rows,
+    mixed_dimensions_error,
+)
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
@@ -152,23 +157,7 @@ async def add_memories(
     ordered = sorted(memories, key=lambda memory: (memory.session_id, memory.event_id))
     async with connection.transaction():
         if ordered:
-            await connection.executemany(
-                statements.upsert,
-                [
-                    (
-                        app_name,
-                        user_id,
-                        memory.session_id,
-                        memory.event_id,
-                        memory.author,
-                        memory.timestamp,
-                        memory.content,
-                        memory.search_text,
-                        memory.custom_metadata,
-                    )
-                    for memory in ordered
-                ],
-            )
+            await connection.executemany(statements.upsert, memory_rows(app_name, user_id, ordered))
         if tables.vectors_seen:
             await _store_vectors(connection, statements, app_name, user_id, ordered)
         if watermark is not None:
@@ -198,11 +187,7 @@ async def _store_vectors(
     if stored is not None:
         sizes.add(int(stored))
     if len(sizes) > 1:
-        dimensions = ", ".join(str(size) for size in sorted(sizes))
-        raise EmbeddingError(
-            f"embeddings of different dimensions ({dimensions}) cannot share one memory"
-            f" index ({statements.table}); use one embedding model per table"
-        )
+        raise mixed_dimensions_error(sizes, statements.table)
     without = [
         (app_name, user_id, memory.session_id, memory.event_id)
         for memory in ordered

@@ -20,9 +20,14 @@ from collections.abc import Iterator
 import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
-from adk_sqlite.errors import EmbeddingError
 from adk_sqlite.memory_ranking import fuse_rankings
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import (
+    MemoryRecord,
+    MemoryWatermark,
+    StoredMemory,
+    memory_rows,
+    mixed_dimensions_error,
+)
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
 
@@ -63,23 +68,7 @@ def add_memories(
         for statement in statements.create:
             connection.execute(statement)
     vector_size = _checked_vector_size(connection, statements, memories)
-    connection.executemany(
-        statements.upsert,
-        [
-            (
-                app_name,
-                user_id,
-                memory.session_id,
-                memory.event_id,
-                memory.author,
-                memory.timestamp,
-                memory.content,
-                memory.search_text,
-                memory.custom_metadata,
-            )
-            for memory in memories
-        ],
-    )
+    connection.executemany(statements.upsert, memory_rows(app_name, user_id, memories))
     _store_vectors(connection, statements, app_name, user_id, memories, vector_size)
     if watermark is not None:
         session_id, mark = watermark
@@ -102,11 +91,7 @@ def _checked_vector_size(
         stored = None if row is None else int(row[0])
     wanted = sizes | ({stored} if stored is not None else set())
     if len(wanted) > 1:
-        dimensions = ", ".join(str(size // 4) for size in sorted(wanted))
-        raise EmbeddingError(
-            f"embeddings of different dimensions ({dimensions}) cannot share one memory"
-            f" index ({statements.table}); use one embedding model per table"
-        )
+        raise mixed_dimensions_error({size // 4 for size in wanted}, statements.table)
     return stored if stored is not None else (sizes.pop() if sizes else None)
 
 
