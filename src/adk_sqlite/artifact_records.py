@@ -9,6 +9,9 @@ service converts between these records and ADK's ``types.Part`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import msgspec
 
 __all__ = [
@@ -17,6 +20,8 @@ __all__ = [
     "ArtifactPayload",
     "ArtifactVersionRecord",
     "StoredArtifact",
+    "stored_artifact",
+    "version_record",
 ]
 
 USER_SCOPE = ""
@@ -68,3 +73,32 @@ class StoredArtifact(msgspec.Struct, frozen=True, kw_only=True):
 
     version: int
     payload: ArtifactPayload
+
+
+def version_record(columns: Sequence[Any]) -> ArtifactVersionRecord:
+    """A version's metadata from its columns ``version, mime_type, custom_metadata,
+    create_time, size``, in that order (both backends read them so)."""
+    version, mime_type, custom_metadata, create_time, size = columns
+    return ArtifactVersionRecord(
+        version=version,
+        mime_type=mime_type,
+        custom_metadata=custom_metadata,
+        create_time=create_time,
+        size=size,
+    )
+
+
+def stored_artifact(columns: Sequence[Any], part: str, data: bytes | None) -> StoredArtifact:
+    """A loaded version: its columns as `version_record` takes them, its part and bytes."""
+    record = version_record(columns)
+    return StoredArtifact(
+        version=record.version,
+        payload=ArtifactPayload(
+            part=part,
+            data=data,
+            mime_type=record.mime_type,
+            custom_metadata=record.custom_metadata,
+            create_time=record.create_time,
+            size=record.size,
+        ),
+    )

@@ -39,6 +39,8 @@ from adk_sqlite.artifact_records import (
     ArtifactPayload,
     ArtifactVersionRecord,
     StoredArtifact,
+    stored_artifact,
+    version_record,
 )
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
@@ -161,18 +163,8 @@ async def load_artifact(
         row = await connection.fetchrow(statements.select_version, *_key_params(key), version)
     if row is None:
         return None
-    number, mime_type, custom_metadata, create_time, size, part, data = row
-    return StoredArtifact(
-        version=number,
-        payload=ArtifactPayload(
-            part=part,
-            data=data,
-            mime_type=mime_type,
-            custom_metadata=custom_metadata,
-            create_time=create_time,
-            size=size,
-        ),
-    )
+    *columns, part, data = row
+    return stored_artifact(columns, part, data)
 
 
 async def list_artifact_keys(
@@ -201,16 +193,7 @@ async def list_artifact_versions(
     if not await _has_table(connection, table):
         return []
     rows = await connection.fetch(table.statements.select_versions, *_key_params(key))
-    return [
-        ArtifactVersionRecord(
-            version=version,
-            mime_type=mime_type,
-            custom_metadata=custom_metadata,
-            create_time=create_time,
-            size=size,
-        )
-        for version, mime_type, custom_metadata, create_time, size in rows
-    ]
+    return [version_record(row) for row in rows]
 
 
 async def delete_artifact(

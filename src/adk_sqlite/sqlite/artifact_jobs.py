@@ -22,6 +22,8 @@ from adk_sqlite.artifact_records import (
     ArtifactPayload,
     ArtifactVersionRecord,
     StoredArtifact,
+    stored_artifact,
+    version_record,
 )
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 
@@ -145,23 +147,14 @@ def read_artifact(
         row = connection.execute(statements.select_version, (*_key_params(key), version)).fetchone()
     if row is None:
         return None
-    row_id, number, mime_type, custom_metadata, create_time, size, part, has_data = row
+    row_id, *columns, part, has_data = row
+    size = columns[-1]
     data: bytes | None = None
     if has_data:
         if largest is not None and size > largest:
             return TOO_LARGE_HERE
         data = _read_data(connection, statements, row_id)
-    return StoredArtifact(
-        version=number,
-        payload=ArtifactPayload(
-            part=part,
-            data=data,
-            mime_type=mime_type,
-            custom_metadata=custom_metadata,
-            create_time=create_time,
-            size=size,
-        ),
-    )
+    return stored_artifact(columns, part, data)
 
 
 def _read_data(
@@ -193,18 +186,8 @@ def list_artifact_versions(
     """Every version's metadata, oldest first."""
     if not has_artifact_table(connection, statements):
         return []
-    return [
-        ArtifactVersionRecord(
-            version=version,
-            mime_type=mime_type,
-            custom_metadata=custom_metadata,
-            create_time=create_time,
-            size=size,
-        )
-        for version, mime_type, custom_metadata, create_time, size in connection.execute(
-            statements.select_versions, _key_params(key)
-        )
-    ]
+    rows = connection.execute(statements.select_versions, _key_params(key))
+    return [version_record(row) for row in rows]
 
 
 def delete_artifact(
