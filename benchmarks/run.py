@@ -4,6 +4,7 @@
     python -m benchmarks.run --quick             # a small smoke run (what CI runs)
     python -m benchmarks.run --suites artifacts  # the artifact workloads alone
     python -m benchmarks.run --suites memory --rounds 1  # memory at 100k entries (~30 min)
+    python -m benchmarks.run --scale [--scale-sizes full]  # the scale curves (benchmarks/scale.py)
 
 Three suites: ``sessions`` (W1-W5 and M, `benchmarks.worker`, the session backends
 of ``--backends``), ``artifacts`` (A1-A4, `benchmarks.artifact_worker`, the
@@ -330,7 +331,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (smoke)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--scale", action="store_true", help="the scale workloads instead (benchmarks/scale.py)"
+    )
+    parser.add_argument("--scale-sizes", choices=("small", "full"), default="small")
+    parser.add_argument("--scale-plots", type=Path, help="where the scale plots go (with --out)")
     args = parser.parse_args(argv)
+    if args.scale:
+        from benchmarks.scale import run_scale
+
+        return run_scale(args.scale_sizes, args.out, args.scale_plots)
 
     sizes = {"events": 2000, "sessions": 1000, "concurrent_sessions": 20,
              "concurrent_events": 100, "processes": 4, "process_events": 500}  # fmt: skip
