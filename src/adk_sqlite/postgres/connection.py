@@ -73,8 +73,10 @@ def parse_dsn(dsn: object) -> PostgresTarget:
         )
     scheme, separator, rest = dsn.partition("://")
     if not separator or scheme.lower() not in _SCHEMES:
+        shown = PostgresTarget(dsn, frozenset()).describe()  # a password is masked here too
         raise errors.ConfigurationError(
-            f"{dsn!r} is not a PostgreSQL URL: write postgresql://user:password@host:5432/database"
+            f"{shown!r} is not a PostgreSQL URL: write postgresql://user@host:5432/database,"
+            " with the password in PGPASSWORD or ~/.pgpass rather than in the URL"
         )
     normalised = f"{_SCHEMES[scheme.lower()]}://{rest}"
     query = urlsplit(normalised).query
