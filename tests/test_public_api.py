@@ -75,6 +75,7 @@ EXPECTED_EXPORTS = {
     "import_adk_memory",
     "list_folder_sessions",
     "list_session_summaries",
+    "prune_compacted_events",
     "prune_idle_sessions",
     "prune_old_events",
     "query_session_folder",

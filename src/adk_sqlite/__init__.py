@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
     from adk_sqlite.store import BaseAsyncStore
     from adk_sqlite.timestamps import Instant
+    from adk_sqlite.tools.compaction_retention import prune_compacted_events
     from adk_sqlite.tools.database_repair import repair_database
     from adk_sqlite.tools.folder_check import check_session_folder
     from adk_sqlite.tools.inspection import database_stats, list_session_summaries
@@ -134,6 +135,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "import_adk_memory": "adk_sqlite.transfer.memory_import",
     "list_folder_sessions": "adk_sqlite.tools.session_folder",
     "list_session_summaries": "adk_sqlite.tools.inspection",
+    "prune_compacted_events": "adk_sqlite.tools.compaction_retention",
     "prune_idle_sessions": "adk_sqlite.tools.retention",
     "prune_old_events": "adk_sqlite.tools.retention",
     "query_session_folder": "adk_sqlite.tools.session_folder",
@@ -206,6 +208,7 @@ __all__ = [
     "import_adk_memory",
     "list_folder_sessions",
     "list_session_summaries",
+    "prune_compacted_events",
     "prune_idle_sessions",
     "prune_old_events",
     "query_session_folder",

@@ -60,7 +60,7 @@ from collections.abc import Sequence
 from google.adk.apps.app import EventsCompactionConfig
 from google.adk.events.event import Event
 
-__all__ = ["is_faithful", "skipped_span"]
+__all__ = ["NO_COMPACTION", "is_faithful", "skipped_span", "span_or_fallback"]
 
 
 def _has_sliding_window(config: EventsCompactionConfig) -> bool:
@@ -135,22 +135,36 @@ def skipped_span(
     Returns:
         None when the whole session must be loaded (see the module docstring).
     """
+    span = span_or_fallback(flagged, config)
+    return None if isinstance(span, str) else span
+
+
+NO_COMPACTION = "no compaction event"
+
+
+def span_or_fallback(
+    flagged: Sequence[Event], config: EventsCompactionConfig | None
+) -> tuple[float, float] | str:
+    """`skipped_span`, or why the whole session must be loaded (`NO_COMPACTION`, or another)."""
     if config is None or not (_has_sliding_window(config) or _has_token_threshold(config)):
-        return None
-    if any(_is_unusual(event) for event in flagged):
-        return None
+        return "no events_compaction_config with a sliding window or a token threshold"
+    for event in flagged:
+        if event.actions.rewind_before_invocation_id:
+            return f"a rewind (event {event.id})"
+        if event.branch or event.isolation_scope:
+            return f"an event with a branch or an isolation scope (event {event.id})"
     compactions = [event for event in flagged if event.actions.compaction is not None]
     if not compactions:
-        return None
+        return NO_COMPACTION
     ranges = _ranges(compactions)
     if ranges is None:
-        return None
+        return "a compaction without both bounds and a summary, or with bounds out of order"
     cut = min(ranges[-1][1], _latest_kept_end(ranges))
     if _has_sliding_window(config):
         cut = min(cut, max(start for start, _ in ranges))
     run_start = _run_start_containing(ranges, cut)
     if run_start is None or run_start >= cut:
-        return None
+        return "no compacted events before the latest compaction ADK re-reads"
     return (run_start, cut)
 
 

@@ -122,7 +122,7 @@ SELECT_TABLE_SETS = (
 # A plain event (records.EventQuery): no actions, branch, pending long-running
 # ids or isolation scope. The flagged index's WHERE and the queries below use this
 # exact text, which is how SQLite knows the partial index serves them.
-_PLAIN_EVENT = (
+PLAIN_EVENT = (
     "actions IS NULL AND branch IS NULL"
     " AND (long_running_tool_ids_json IS NULL OR long_running_tool_ids_json = '[]')"
     """ AND (extra IS NULL OR instr(extra, '"isolation_scope"') = 0)"""
@@ -160,7 +160,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # one writes no entry.
     (
         'CREATE INDEX "{events}_flagged" ON "{events}" (session_key, timestamp_unix, seq)'
-        " WHERE " + "NOT (" + _PLAIN_EVENT + ")",
+        " WHERE " + "NOT (" + PLAIN_EVENT + ")",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -246,7 +246,7 @@ SELECT_RECENT_EVENTS_AFTER = (
     _EVENTS_OF_SESSION + " AND timestamp_unix >= ?4 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?5"
 )
 SELECT_FLAGGED_EVENTS = (
-    _EVENTS_OF_SESSION + " AND NOT (" + _PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
+    _EVENTS_OF_SESSION + " AND NOT (" + PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
 )
 # Every event but the plain ones with ?4 <= timestamp < ?5: three index range
 # reads (before, after, and the flagged index inside), not a scan of the session.
@@ -259,7 +259,7 @@ SELECT_EVENTS_SKIPPING_PLAIN = (
     ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
     + _SESSION_KEY_OF
     + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND NOT ("
-    + _PLAIN_EVENT
+    + PLAIN_EVENT
     + ")) ORDER BY timestamp_unix, seq"
 )
 SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
