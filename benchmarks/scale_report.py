@@ -52,11 +52,13 @@ def _cell(result: dict[str, Any] | None, key: str, spread: str | None = None) ->
     if result.get("dnf"):
         return f"did not finish ({result['limit_s']:.0f} s)"
     if result.get("skipped"):
-        return "skipped"
+        return f"not run: {result['skipped']}"
     if result.get("checks"):
         return "**WRONG: " + "; ".join(result["checks"]) + "**"
     text = _fmt(result[key])
-    if spread and spread in result:
+    if spread and result.get("samples") == 1:
+        text += " (one call)"
+    elif spread and spread in result:
         text += f" ({_fmt(result[spread])})"
     return text
 
