@@ -10,27 +10,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import msgspec
 from rich.console import Console
 from rich.measure import Measurement
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._errors import EXIT_PROBLEMS_FOUND
 from adk_sqlite.cli._help import example
 from adk_sqlite.timestamps import Instant
-from adk_sqlite.tools.maintenance import ProgressCallback
+
+if TYPE_CHECKING:
+    from adk_sqlite.tools.maintenance import ProgressCallback
 
 __all__ = [
     "busy_timeout_option",
@@ -275,6 +269,16 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
     if not enabled or not console.is_terminal:
         yield None
         return
+    # Only on a terminal: the bar's modules add to every command's start-up otherwise.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

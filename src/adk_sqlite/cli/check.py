@@ -6,7 +6,6 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from adk_sqlite.cli._folder_check_output import check_folder
 from adk_sqlite.cli._output import (
     check_mark,
     database_command,
@@ -65,6 +64,9 @@ def command(
     and moves damaged events aside in each session file.
     """
     if is_session_folder(database):
+        # The folder's check and repair code loads only for a folder.
+        from adk_sqlite.cli._folder_check_output import check_folder
+
         refuse_table_set_for_folder(table_set)
         check_folder(database, repair=repair, busy_timeout=busy_timeout, as_json=as_json)
         return

@@ -27,8 +27,6 @@ import math
 import struct
 from typing import Any
 
-from pydantic_core import to_jsonable_python
-
 __all__ = [
     "FLOAT_TAG",
     "OBJECT_TAG",
@@ -154,6 +152,8 @@ def json_key(key: Any) -> str:
     """The string a dict key becomes in JSON, by pydantic's rule (``True`` -> ``"true"``)."""
     if type(key) is str:
         return key
+    from pydantic_core import to_jsonable_python  # see json_form
+
     try:
         converted = to_jsonable_python({key: None})
     except Exception:  # pydantic raises several types for a key it cannot convert
@@ -181,5 +181,9 @@ def json_form(value: Any) -> Any:
         return {json_key(key): json_form(item) for key, item in value.items()}
     if kind is list:
         return [json_form(item) for item in value]
+    # Imported on first use: the readers of this module (the tools, the command
+    # line) only untag, and pydantic_core is slow to import.
+    from pydantic_core import to_jsonable_python
+
     # Field names, not aliases: what the event's model_dump_json() writes.
     return to_jsonable_python(value, bytes_mode="base64", by_alias=False)

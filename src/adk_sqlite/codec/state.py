@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
-from google.adk.sessions.state import State
-from pydantic_core import to_jsonable_python
 
 from adk_sqlite.codec.exact_json import json_key, may_hold_tags, needs_json_form, tag, untag
 from adk_sqlite.errors import CorruptRecordError, UnencodableValueError
@@ -28,9 +26,12 @@ __all__ = [
     "split_state_delta",
 ]
 
-_APP = State.APP_PREFIX
-_USER = State.USER_PREFIX
-_TEMP = State.TEMP_PREFIX
+# ADK's State.APP_PREFIX, USER_PREFIX and TEMP_PREFIX, written out: importing
+# google.adk.sessions imports the whole of ADK, and the command line's reading
+# commands need these without it (a test checks that they agree with ADK's).
+_APP = "app:"
+_USER = "user:"
+_TEMP = "temp:"
 
 _json_encoder = msgspec.json.Encoder()
 _json_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -52,6 +53,9 @@ def json_safe(value: Any) -> Any:
             refers to itself, is nested too deeply, holds an integer too long to
             print or a string with a lone surrogate. Nothing has been written.
     """
+    # Imported here: the tools and the command line read state without it (slow to import).
+    from pydantic_core import to_jsonable_python
+
     try:
         try:
             plain = to_jsonable_python(value)
@@ -81,6 +85,8 @@ def _coerce_piecewise(value: Any, open_containers: set[int]) -> Any:
             return [_coerce_piecewise(item, open_containers) for item in value]
         finally:
             open_containers.discard(id(value))
+    from pydantic_core import to_jsonable_python  # see json_safe
+
     try:
         return to_jsonable_python(value)
     except Exception:

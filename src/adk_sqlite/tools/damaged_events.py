@@ -31,7 +31,6 @@ from typing import Any
 
 import msgspec
 
-from adk_sqlite.codec.fast import decode_event
 from adk_sqlite.errors import CorruptRecordError, SchemaError
 from adk_sqlite.records import EventRecord
 from adk_sqlite.sqlite.database_file import (
@@ -236,6 +235,9 @@ def _damaged(rows: Iterable[tuple[Any, ...]]) -> list[DamagedEvent]:
 
 def _reason(values: tuple[Any, ...]) -> str | None:
     """Why ``get_session`` cannot decode this row (values in `_RECORD_COLUMNS` order), or None."""
+    # Imports ADK's event models: only when events are decoded, not with the module.
+    from adk_sqlite.codec.fast import decode_event
+
     fields: list[Any] = []
     for name, value in zip(_RECORD_COLUMNS, values, strict=True):
         if isinstance(value, bytes) and name in _JSON_ARRAY_COLUMNS:

@@ -26,7 +26,6 @@ from typing import Literal
 
 import msgspec
 
-from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite.database_file import (
     TableSet,
@@ -385,6 +384,9 @@ def _invalid_json(connection: sqlite3.Connection, tables: TableSet) -> list[Inva
 def _unsafe_actions(
     connection: sqlite3.Connection, tables: TableSet, progress: ProgressCallback | None
 ) -> tuple[list[UnsafeActions], int]:
+    # Imports ADK's event models, which backup_database, in this module too, does not need.
+    from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
+
     (total,) = connection.execute(tables.render(COUNT_EVENTS_WITH_ACTIONS)).fetchone()
     unsafe: list[UnsafeActions] = []
     checked = 0

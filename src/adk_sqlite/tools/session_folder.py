@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -42,7 +42,6 @@ from adk_sqlite.sqlite.database_file import TableSet, open_session_database, sql
 from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, parse_session_file_name
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
-from adk_sqlite.tools.maintenance import ProgressCallback
 from adk_sqlite.tools.readonly_query import (
     QueryResult,
     _ReadOnlyAuthorizer,
@@ -50,6 +49,9 @@ from adk_sqlite.tools.readonly_query import (
     run_readonly_query,
 )
 from adk_sqlite.tools.timeline import Timeline, read_timeline
+
+if TYPE_CHECKING:
+    from adk_sqlite.tools.maintenance import ProgressCallback
 
 __all__ = [
     "FolderEntry",

@@ -22,7 +22,6 @@ from typing import Any
 
 import msgspec
 
-from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
 from adk_sqlite.codec.content import MessageContent, decode_content, describe_other_part
 from adk_sqlite.codec.state import decode_state, merged_state
 from adk_sqlite.errors import AmbiguousSessionError, CorruptRecordError, SessionNotFoundError
@@ -212,6 +211,9 @@ def _timeline_event(row: tuple[Any, ...]) -> TimelineEvent:
     except CorruptRecordError as exc:
         problems.append(str(exc))
     if actions is not None:
+        # Loading actions imports ADK's event models: only for a timeline that has any.
+        from adk_sqlite.codec.actions_pickle import UnsafePickleError, loads_actions
+
         try:
             loaded = loads_actions(actions)
         except UnsafePickleError as exc:
