@@ -157,9 +157,12 @@ def parse_markers(comments: list[str]) -> Markers:
     )
 
 
-def parse_page(path: Path) -> list[CodeBlock]:
-    """Every fenced block of one page, with the markers written before it."""
-    page = path.relative_to(REPOSITORY).as_posix()
+def parse_page(path: Path, page: str | None = None) -> list[CodeBlock]:
+    """Every fenced block of one page, with the markers written before it.
+
+    ``page`` names the page in test ids (default: its path in the repository).
+    """
+    page = page or path.relative_to(REPOSITORY).as_posix()
     lines = path.read_text(encoding="utf-8").splitlines()
     blocks: list[CodeBlock] = []
     comments: list[str] = []

@@ -27,7 +27,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import atexit
+import contextlib
 import gc
+import importlib
 import inspect
 import json
 import os
@@ -117,10 +119,10 @@ def _warm_up() -> None:
     """Imports once what examples pay for: google-adk, the commands, pytest's plugins."""
     from importlib.metadata import entry_points
 
+    import _pytest.config
     import click
     import google.adk.agents
     import google.adk.runners
-    import pytest
 
     from adk_sqlite.cli import main
 
@@ -129,9 +131,31 @@ def _warm_up() -> None:
         main.get_command(context, name)
     for plugin in entry_points(group="pytest11"):
         plugin.load()
-    del google.adk.agents, google.adk.runners, pytest
+    for name in _pytest.config.default_plugins:
+        importlib.import_module(f"_pytest.{name}")
+    with contextlib.suppress(ImportError):  # its plugin imports it when pytest configures
+        importlib.import_module("hypothesis")
+    # A Runner's first turn imports some 500 more modules (google-adk's flows, auth, ...).
+    asyncio.run(_one_scripted_turn(google.adk.agents, google.adk.runners))
     # The children share these objects; a collection in a child then never walks them.
     gc.freeze()
+
+
+async def _one_scripted_turn(agents: Any, runners: Any) -> None:
+    from google.adk.sessions import InMemorySessionService
+    from google.genai import types
+
+    from adk_sqlite.testing import ScriptedModel
+
+    agent = agents.LlmAgent(name="warm_up", model=ScriptedModel(["Ready."]))
+    service = InMemorySessionService()
+    async with runners.Runner(agent=agent, app_name="warm_up", session_service=service) as runner:
+        session = await service.create_session(app_name="warm_up", user_id="launcher")
+        message = types.Content(role="user", parts=[types.Part(text="Warm up.")])
+        async for _ in runner.run_async(
+            user_id="launcher", session_id=session.id, new_message=message
+        ):
+            pass
 
 
 def _serve() -> None:

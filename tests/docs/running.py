@@ -55,6 +55,8 @@ class Launcher:
     def __init__(self) -> None:
         self._cold = os.environ.get(COLD_VARIABLE) == "1" or not hasattr(os, "fork")
         self._process: subprocess.Popen[str] | None = None
+        if not self._cold:
+            self._server()  # warms up while the sample files are written
 
     def _server(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:

@@ -65,7 +65,7 @@ def _parts(chain: list[CodeBlock], dsn: str | None) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[block.test_id for block in PYTHON_BLOCKS])
 def test_python_example_runs(
-    block: CodeBlock, example_dir: Path, launcher: Launcher, request: pytest.FixtureRequest
+    block: CodeBlock, launcher: Launcher, example_dir: Path, request: pytest.FixtureRequest
 ) -> None:
     _skip_if_marked(block)
     if block.markers.signature is not None:
@@ -101,7 +101,7 @@ def _assert_signature_matches(block: CodeBlock, target: str) -> None:
 
 @pytest.mark.parametrize("block", SHELL_BLOCKS, ids=[block.test_id for block in SHELL_BLOCKS])
 def test_command_line_example_runs(
-    block: CodeBlock, example_dir: Path, launcher: Launcher, request: pytest.FixtureRequest
+    block: CodeBlock, launcher: Launcher, example_dir: Path, request: pytest.FixtureRequest
 ) -> None:
     _skip_if_marked(block)
     dsn = _standing_in_for_postgres(block, request)
