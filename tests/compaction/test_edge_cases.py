@@ -161,3 +161,41 @@ async def test_postgresql_gives_the_same_requests(postgres_url: str) -> None:
         PostgresStore(postgres_url), skip_compacted_events=True, events_compaction_config=config
     ) as service:
         await _compare(service, config=config, turns=40)
+
+
+async def test_postgresql_reads_fewer_rows_for_the_flagged_and_skipping_queries(
+    postgres_url: str,
+) -> None:
+    from adk_sqlite.postgres import PostgresStore
+    from adk_sqlite.records import EventQuery
+
+    config = sliding_window(interval=3, overlap=1)
+    async with SessionService(PostgresStore(postgres_url)) as service:
+        await run_conversation(service, config=config, turns=30)
+        store = service.store
+        every = await store.get_events(app_name=APP, user_id=USER, session_id=SESSION)
+        flagged = await store.get_events(
+            app_name=APP,
+            user_id=USER,
+            session_id=SESSION,
+            query=EventQuery(include_plain=False),
+        )
+        span = (every[0].timestamp, every[len(every) // 2].timestamp)
+        skipping = await store.get_events(
+            app_name=APP,
+            user_id=USER,
+            session_id=SESSION,
+            query=EventQuery(skip_plain_between=span),
+        )
+    # Flagged: the events with actions (compactions, tool responses...), in order.
+    assert 0 < len(flagged) < len(every)
+    assert all(record.actions is not None for record in flagged)
+    assert [record.id for record in flagged] == [r.id for r in every if r.actions is not None]
+    # Skipping: every event but the plain ones inside the span, in order.
+    expected = [
+        record.id
+        for record in every
+        if record.actions is not None or not span[0] <= record.timestamp < span[1]
+    ]
+    assert [record.id for record in skipping] == expected
+    assert len(skipping) < len(every)

@@ -103,6 +103,14 @@ async def read_events(
         return []
     after = None if query is None else query.after_timestamp
     limit = None if query is None else query.limit
+    if query is not None and limit is None and after is None:
+        if not query.include_plain:
+            rows = await connection.fetch(statements.select_flagged_events, *key)
+            return [event_record(row) for row in rows]
+        if query.skip_plain_between is not None:
+            start, end = query.skip_plain_between
+            rows = await connection.fetch(statements.select_events_skipping_plain, *key, start, end)
+            return [event_record(row) for row in rows]
     if limit is None:
         if after is None:
             rows = await connection.fetch(statements.select_events, *key)

@@ -114,6 +114,15 @@ CREATE TABLE "{user_states}" (
     PRIMARY KEY (app_name, user_id)
 )"""
 
+# A plain event (records.EventQuery): no actions, branch, pending long-running
+# ids or isolation scope. The flagged index's WHERE and the queries below use this
+# exact text, which is how the planner knows the partial index serves them.
+PLAIN_EVENT = (
+    "actions IS NULL AND branch IS NULL"
+    " AND (long_running_tool_ids_json IS NULL OR long_running_tool_ids_json::text = '[]')"
+    """ AND (extra IS NULL OR strpos(extra::text, '"isolation_scope"') = 0)"""
+)
+
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
@@ -137,6 +146,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ' (app_name, create_time_unix, user_id COLLATE "C", id COLLATE "C")',
         'CREATE INDEX "{sessions}_app_user_create" ON "{sessions}"'
         ' (app_name, user_id, create_time_unix, id COLLATE "C")',
+    ),
+    # Schema version 3: the flagged events of a session (records.EventQuery), so
+    # that a reader skipping compacted history finds its compactions without
+    # reading the rest. Plain events (most of them) are not in it: an append of
+    # one writes no entry.
+    (
+        'CREATE INDEX "{events}_flagged" ON "{events}" (session_key, timestamp_unix, seq)'
+        " WHERE NOT (" + PLAIN_EVENT + ")",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -279,6 +296,26 @@ _EVENTS_OF_SESSION = (
 )
 SELECT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix, seq"
 SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= $4 ORDER BY timestamp_unix, seq"
+SELECT_FLAGGED_EVENTS = (
+    _EVENTS_OF_SESSION + " AND NOT (" + PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
+)
+# Every event but the plain ones with $4 <= timestamp < $5: three index range
+# reads (before, after, and the flagged index inside), not a scan of the session.
+_SESSION_KEY_OF = (
+    '(SELECT session_key FROM "{sessions}" WHERE app_name = $1 AND user_id = $2 AND id = $3)'
+)
+SELECT_EVENTS_SKIPPING_PLAIN = (
+    'SELECT {event_columns} FROM "{events}" WHERE seq IN ('
+    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < $4"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= $5"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND NOT ("
+    + PLAIN_EVENT
+    + ")) ORDER BY timestamp_unix, seq"
+)
 # Newest first with a LIMIT, reversed in Python: "the n most recent" must not
 # be LIMIT n on an ascending query, which returns the n oldest.
 SELECT_RECENT_EVENTS = _EVENTS_OF_SESSION + " ORDER BY timestamp_unix DESC, seq DESC LIMIT $4"

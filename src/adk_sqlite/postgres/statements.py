@@ -47,6 +47,8 @@ class Statements(StatementsBase[SessionStatements]):
     lock_user_state: str
     insert_empty_user_state: str
     update_user_state: str
+    select_flagged_events: str
+    select_events_skipping_plain: str
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:
