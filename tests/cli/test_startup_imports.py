@@ -25,6 +25,8 @@ import pytest
 from google.adk.sessions.state import State
 
 from adk_sqlite import SessionService, SqliteStore
+from adk_sqlite.cli import main
+from adk_sqlite.cli._app import COMMANDS, CommandEntry
 from adk_sqlite.codec.state import split_state_delta
 from support.conversations import hold_conversations
 
@@ -119,6 +121,12 @@ def test_version_and_help_import_click_and_no_library_code(option: str) -> None:
         "adk_sqlite.cli._app",
         "adk_sqlite.cli._help",
     }
+
+
+@pytest.mark.parametrize("entry", COMMANDS, ids=lambda entry: entry.name)
+def test_the_summary_listed_without_the_command_is_its_own(entry: CommandEntry) -> None:
+    # adk-sqlite --help lists COMMANDS' summaries so as not to import every command.
+    assert main.commands[entry.name].get_short_help_str(limit=1000) == entry.summary
 
 
 def test_a_commands_help_imports_only_that_command() -> None:

@@ -52,7 +52,7 @@ COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry("query", "query", "Run one read-only SQL statement."),
     CommandEntry("check", "check", "Check a database and exit 1 if anything is wrong."),
     CommandEntry("backup", "backup", "Copy a database while agents keep writing to it."),
-    CommandEntry("prune", "prune", "Delete idle sessions or old events."),
+    CommandEntry("prune", "prune", "Delete idle sessions, old events or compacted events."),
     CommandEntry(
         "forget", "forget", "Erase everything a database holds about one user of one app."
     ),
