@@ -5,23 +5,24 @@ watermarks in ``{memories}_sessions``, written and read by the same statements b
 for placeholders: they are written here once, in SQLite's ``?`` form, and numbered
 for PostgreSQL (`adk_sqlite.store_statements.numbered`). Each backend adds its own
 index (FTS5, a ``tsvector``), search and vector statements, and renders the lot
-with `render_templates`.
+with `render_memory_statements`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from adk_sqlite.store_statements import numbered
+from adk_sqlite.store_statements import (
+    counted,
+    field_templates,
+    numbered,
+    quoted_names,
+    render_templates,
+)
 
-__all__ = [
-    "MemoryStatementsBase",
-    "memories_table",
-    "render_templates",
-    "shared_memory_templates",
-]
+__all__ = ["MemoryStatementsBase", "memories_table", "render_memory_statements"]
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -86,29 +87,15 @@ CREATE TABLE IF NOT EXISTS {{memories}} (
 )"""
 
 
-def shared_memory_templates(dialect: Dialect) -> dict[str, str]:
-    """The templates of the statements alike on both backends, by statements field.
-
-    ``"create_sessions"`` is the watermarks table's ``CREATE TABLE``, one of ``create``.
-    """
+def _shared_templates(dialect: Dialect) -> dict[str, str]:
     templates = {"create_sessions": _SESSIONS_TABLE, **_SHARED}
-    if dialect == "postgres":
-        return {field: numbered(template) for field, template in templates.items()}
-    return templates
-
-
-def render_templates(
-    templates: Mapping[str, str | tuple[str, ...]], fields: Mapping[str, str]
-) -> dict[str, Any]:
-    """Every template (or tuple of templates) with ``fields`` filled in, by statements field."""
-    return {
-        name: (
-            template.format_map(fields)
-            if isinstance(template, str)
-            else tuple(statement.format_map(fields) for statement in template)
-        )
-        for name, template in templates.items()
-    }
+    if dialect == "sqlite":
+        return templates
+    numbered_templates = {field: numbered(template) for field, template in templates.items()}
+    # PostgreSQL's deletes of memories return how many went (SQLite's jobs read rowcount).
+    for field in ("delete_of_session", "delete_of_user"):
+        numbered_templates[field] = counted(numbered_templates[field])
+    return numbered_templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +121,45 @@ class MemoryStatementsBase:
     delete_vector: str
     vectors_of_user: str
     select_by_ids: str
+
+
+StatementsT = TypeVar("StatementsT", bound=MemoryStatementsBase)
+
+
+def render_memory_statements(
+    statements_class: type[StatementsT],
+    names: Mapping[str, str],
+    *,
+    dialect: Dialect,
+    constants: Mapping[str, object],
+    table_fields: Mapping[str, str] | None = None,
+) -> StatementsT:
+    """Renders one backend's memory statements for its (validated) table names.
+
+    Args:
+        statements_class: The backend's statements, `MemoryStatementsBase` and its own.
+        names: The template's table and index names by role; ``"memories"`` is the
+            memories table, ``"vectors"`` the vectors table.
+        dialect: Which placeholders the shared statements take.
+        constants: The backend module's ``globals()``: its own templates, each named
+            after its field (`adk_sqlite.store_statements.field_templates`); its
+            ``_CREATE`` is followed by the watermarks table's.
+        table_fields: The statements class's other fields that hold a table's name.
+
+    Raises:
+        ConfigurationError: A name is not a valid identifier (too long, say).
+    """
+    fields = quoted_names(names, option="memory_table")
+    fields["memories_literal"] = f"'{names['memories']}'"
+    shared = _shared_templates(dialect)
+    sessions_table = shared.pop("create_sessions")
+    own = field_templates(statements_class, constants)
+    create = own["create"]
+    own["create"] = (*((create,) if isinstance(create, str) else create), sessions_table)
+    values: dict[str, Any] = {
+        "table": names["memories"],
+        "vectors_table": names["vectors"],
+        **(table_fields or {}),
+        **render_templates({**shared, **own}, fields),
+    }
+    return statements_class(**values)

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from adk_sqlite.identifiers import OwnerColumn, validate_identifier
 from adk_sqlite.store_options import TableNames
@@ -24,9 +24,12 @@ __all__ = [
     "EVENT_COLUMNS",
     "StatementsBase",
     "TemplateRenderer",
+    "counted",
+    "field_templates",
     "numbered",
     "quoted",
     "quoted_names",
+    "render_templates",
 ]
 
 # The events table's columns, the same in both backends, in the order of
@@ -146,3 +149,39 @@ def quoted_names(names: Mapping[str, str], *, option: str) -> dict[str, str]:
         ConfigurationError: A name is not a valid identifier (said of ``option``).
     """
     return {role: quoted(validate_identifier(name, option=option)) for role, name in names.items()}
+
+
+def counted(delete: str) -> str:
+    """A PostgreSQL ``DELETE`` made into a statement whose one value is how many rows went."""
+    return f"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted"
+
+
+def render_templates(
+    templates: Mapping[str, str | tuple[str, ...]], fields: Mapping[str, str]
+) -> dict[str, Any]:
+    """Every template (or tuple of templates) with ``fields`` filled in, by statements field."""
+    return {
+        name: (
+            template.format_map(fields)
+            if isinstance(template, str)
+            else tuple(statement.format_map(fields) for statement in template)
+        )
+        for name, template in templates.items()
+    }
+
+
+def field_templates(
+    statements_class: type, constants: Mapping[str, object]
+) -> dict[str, str | tuple[str, ...]]:
+    """A module's templates of a statements dataclass's fields, by field.
+
+    A field's template is the module constant named after it, in upper case with a
+    leading underscore (``_SEARCH`` for ``search``); ``constants`` is the module's
+    ``globals()``. Fields it has no constant for (names, shared templates) are left out.
+    """
+    templates: dict[str, str | tuple[str, ...]] = {}
+    for field in dataclasses.fields(statements_class):
+        template = constants.get("_" + field.name.upper())
+        if isinstance(template, (str, tuple)):
+            templates[field.name] = template
+    return templates

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.artifact_statements import VERSION_COLUMNS, ArtifactStatementsBase
+from adk_sqlite.artifact_statements import render_artifact_statements as render_statements
 
 __all__ = ["TABLE_EXISTS", "ArtifactStatements", "render_artifact_statements"]
 
@@ -47,70 +48,30 @@ _LOCK_NAME = (
     "$1::text, $2::text, $3::text, $4::text, encode($5::bytea, 'hex'))::text, 0))"
 )
 
-_KEY = "app_name = $1 AND user_id = $2 AND session_id = $3 AND filename = $4"
-
 # The casts: in INSERT ... SELECT, PostgreSQL would take an untyped parameter for text.
 _INSERT = (
     "INSERT INTO {table} (app_name, user_id, session_id, filename, version, part, data,"
     " size, mime_type, custom_metadata, create_time)"
     " SELECT $1, $2, $3, $4, coalesce(max(version) + 1, 0), $5::text, $6::bytea,"
     " $7::bigint, $8::text, $9::text, $10::double precision"
-    " FROM {table} WHERE " + _KEY + " RETURNING version"
-)
-_VERSION_COLUMNS = "version, mime_type, custom_metadata, create_time, size"
-_SELECT_LATEST = (
-    "SELECT " + _VERSION_COLUMNS + ", part, data"
-    " FROM {table} WHERE " + _KEY + " ORDER BY version DESC LIMIT 1"
-)
-_SELECT_VERSION = (
-    "SELECT " + _VERSION_COLUMNS + ", part, data FROM {table} WHERE " + _KEY + " AND version = $5"
-)
-_SELECT_VERSIONS = (
-    "SELECT " + _VERSION_COLUMNS + " FROM {table} WHERE " + _KEY + " ORDER BY version"
-)
-_SELECT_KEYS = (
-    "SELECT DISTINCT filename FROM {table}"
-    " WHERE app_name = $1 AND user_id = $2 AND session_id IN ($3, $4)"
-)
-_DELETE_OF_SESSION = "DELETE FROM {table} WHERE app_name = $1 AND user_id = $2 AND session_id = $3"
-_DELETE = (
-    "WITH deleted AS (DELETE FROM {table} WHERE " + _KEY + " RETURNING 1)"
-    " SELECT count(*) FROM deleted"
+    " FROM {table} WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND filename = $4"
+    " RETURNING version"
 )
 
 
 @dataclass(frozen=True, slots=True)
-class ArtifactStatements:
-    """The artifacts table's statements, its name filled in."""
+class ArtifactStatements(ArtifactStatementsBase):
+    """The artifacts table's statements on PostgreSQL, its name filled in."""
 
-    table: str
-    create_table: str
     lock_name: str
-    insert: str
-    select_latest: str
-    select_version: str
-    select_versions: str
-    select_keys: str
-    delete: str
-    delete_of_session: str
 
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
     """Renders the statements for ``table`` (a name already validated)."""
-    quoted_table = quoted(table)
-
-    def render(template: str) -> str:
-        return template.format(table=quoted_table)
-
-    return ArtifactStatements(
-        table=table,
-        create_table=render(_CREATE_TABLE),
-        lock_name=_LOCK_NAME,
-        insert=render(_INSERT),
-        select_latest=render(_SELECT_LATEST),
-        select_version=render(_SELECT_VERSION),
-        select_versions=render(_SELECT_VERSIONS),
-        select_keys=render(_SELECT_KEYS),
-        delete=render(_DELETE),
-        delete_of_session=render(_DELETE_OF_SESSION),
+    return render_statements(
+        ArtifactStatements,
+        table,
+        dialect="postgres",
+        loaded_columns=VERSION_COLUMNS + ", part, data",
+        constants=globals(),
     )

@@ -27,7 +27,7 @@ from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
 from adk_sqlite.postgres.memory_sql import MemoryStatements
 from adk_sqlite.postgres.statements import Statements
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.store_statements import counted, quoted
 
 __all__ = ["forget_user", "vacuum_tables"]
 
@@ -35,11 +35,7 @@ _SCOPE = "app_name = $1 AND user_id = $2"
 _LOCK_SESSIONS = 'SELECT session_key FROM "{sessions}" WHERE ' + _SCOPE + " FOR UPDATE"
 
 
-def _counted(delete: str) -> str:
-    return f"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted"
-
-
-_DELETE_OF_USER = _counted("DELETE FROM {table} WHERE " + _SCOPE)
+_DELETE_OF_USER = counted("DELETE FROM {table} WHERE " + _SCOPE)
 _DELETE_VECTORS_OF_USER = (
     "DELETE FROM {vectors} WHERE id IN (SELECT id FROM {memories} WHERE " + _SCOPE + ")"
 )

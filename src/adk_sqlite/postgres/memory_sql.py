@@ -28,13 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import (
-    MemoryStatementsBase,
-    memories_table,
-    render_templates,
-    shared_memory_templates,
-)
-from adk_sqlite.store_statements import quoted_names
+from adk_sqlite.memory_statements import MemoryStatementsBase, memories_table
+from adk_sqlite.memory_statements import render_memory_statements as render_statements
+from adk_sqlite.store_statements import counted
 
 __all__ = ["MAX_TERM_CHARACTERS", "MemoryStatements", "render_memory_statements"]
 
@@ -104,35 +100,11 @@ FROM {memories} AS m JOIN {vectors} AS v ON v.id = m.id
 WHERE m.app_name = $1 AND m.user_id = $2 AND cardinality(v.vector) = cardinality($3::real[])
 ORDER BY v.vector::vector <=> $3::real[]::vector
 LIMIT $4"""
+_DELETE_ONE = counted("DELETE FROM {memories} WHERE app_name = $1 AND user_id = $2 AND id = $3")
 _SELECT_BY_IDS = """
 SELECT id, session_id, event_id, author, timestamp, content, search_text, custom_metadata
 FROM {memories}
 WHERE app_name = $1 AND user_id = $2 AND id = ANY ($3::bigint[])"""
-
-
-def _counted(delete: str) -> str:
-    return f"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted"
-
-
-_SHARED = shared_memory_templates("postgres")
-_TEMPLATES: dict[str, str | tuple[str, ...]] = {
-    **_SHARED,
-    "create": (*_CREATE, _SHARED["create_sessions"]),
-    "search": _SEARCH,
-    "delete_one": _counted(
-        "DELETE FROM {memories} WHERE app_name = $1 AND user_id = $2 AND id = $3"
-    ),
-    "delete_of_session": _counted(_SHARED["delete_of_session"]),
-    "delete_of_user": _counted(_SHARED["delete_of_user"]),
-    "create_vectors": _CREATE_VECTORS,
-    "upsert_vector": _UPSERT_VECTOR,
-    "delete_vector": _DELETE_VECTOR,
-    "vector_dimensions": _VECTOR_DIMENSIONS,
-    "vectors_of_user": _VECTORS_OF_USER,
-    "nearest_with_pgvector": _NEAREST_WITH_PGVECTOR,
-    "select_by_ids": _SELECT_BY_IDS,
-}
-del _TEMPLATES["create_sessions"]  # one of "create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +128,4 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "search_index": f"{table}_search",
         "vectors": f"{table}_vectors",
     }
-    fields = quoted_names(names, option="memory_table")
-    return MemoryStatements(
-        table=table, vectors_table=names["vectors"], **render_templates(_TEMPLATES, fields)
-    )
+    return render_statements(MemoryStatements, names, dialect="postgres", constants=globals())

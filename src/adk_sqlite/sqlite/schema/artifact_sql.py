@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.artifact_statements import VERSION_COLUMNS, ArtifactStatementsBase
+from adk_sqlite.artifact_statements import render_artifact_statements as render_statements
 
 __all__ = ["ARTIFACT_COLUMNS", "ArtifactStatements", "render_artifact_statements"]
 
@@ -48,8 +49,6 @@ ARTIFACT_COLUMNS = (
     "data",
 )
 
-_KEY = "app_name = ? AND user_id = ? AND session_id = ? AND filename = ?"
-
 _INSERT = (
     "INSERT INTO {table} (app_name, user_id, session_id, filename, version, part,"
     " size, mime_type, custom_metadata, create_time, data)"
@@ -68,60 +67,22 @@ _INSERT_ZEROBLOB = (
     " size, mime_type, custom_metadata, create_time, data)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(?)) RETURNING row_id"
 )
-_VERSION_COLUMNS = "version, mime_type, custom_metadata, create_time, size"
-_SELECT_LATEST = (
-    "SELECT row_id, " + _VERSION_COLUMNS + ", part, length(data) IS NOT NULL"
-    " FROM {table} WHERE " + _KEY + " ORDER BY version DESC LIMIT 1"
-)
-_SELECT_VERSION = (
-    "SELECT row_id, " + _VERSION_COLUMNS + ", part, length(data) IS NOT NULL"
-    " FROM {table} WHERE " + _KEY + " AND version = ?"
-)
-_SELECT_VERSIONS = (
-    "SELECT " + _VERSION_COLUMNS + " FROM {table} WHERE " + _KEY + " ORDER BY version"
-)
-_SELECT_KEYS = (
-    "SELECT DISTINCT filename FROM {table}"
-    " WHERE app_name = ? AND user_id = ? AND session_id IN (?, ?)"
-)
-_DELETE = "DELETE FROM {table} WHERE " + _KEY
-_DELETE_OF_SESSION = "DELETE FROM {table} WHERE app_name = ? AND user_id = ? AND session_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
-class ArtifactStatements:
-    """The artifacts table's statements, its name filled in."""
+class ArtifactStatements(ArtifactStatementsBase):
+    """The artifacts table's statements on SQLite, its name filled in."""
 
-    table: str
-    create_table: str
-    insert: str
-    select_latest: str
-    select_version: str
     next_version: str
     insert_zeroblob: str
-    select_versions: str
-    select_keys: str
-    delete: str
-    delete_of_session: str
 
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
     """Renders the statements for ``table`` (a name already validated)."""
-    quoted_table = quoted(table)
-
-    def render(template: str) -> str:
-        return template.format(table=quoted_table)
-
-    return ArtifactStatements(
-        table=table,
-        create_table=render(_CREATE_TABLE),
-        insert=render(_INSERT),
-        next_version=render(_NEXT_VERSION),
-        insert_zeroblob=render(_INSERT_ZEROBLOB),
-        select_latest=render(_SELECT_LATEST),
-        select_version=render(_SELECT_VERSION),
-        select_versions=render(_SELECT_VERSIONS),
-        select_keys=render(_SELECT_KEYS),
-        delete=render(_DELETE),
-        delete_of_session=render(_DELETE_OF_SESSION),
+    return render_statements(
+        ArtifactStatements,
+        table,
+        dialect="sqlite",
+        loaded_columns="row_id, " + VERSION_COLUMNS + ", part, length(data) IS NOT NULL",
+        constants=globals(),
     )

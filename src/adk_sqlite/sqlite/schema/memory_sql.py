@@ -13,13 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import (
-    MemoryStatementsBase,
-    memories_table,
-    render_templates,
-    shared_memory_templates,
-)
-from adk_sqlite.store_statements import quoted_names
+from adk_sqlite.memory_statements import MemoryStatementsBase, memories_table
+from adk_sqlite.memory_statements import render_memory_statements as render_statements
 
 __all__ = ["MemoryStatements", "render_memory_statements"]
 
@@ -121,27 +116,8 @@ FROM {fts} JOIN {memories} AS m ON m.row_id = {fts}.rowid
 WHERE {fts} MATCH ? AND m.app_name = ? AND m.user_id = ?
 ORDER BY rank, m.timestamp DESC
 LIMIT ?"""
+_DELETE_ONE = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?"
 _OPTIMIZE = "INSERT INTO {fts} ({fts}) VALUES ('optimize')"
-
-_SHARED = shared_memory_templates("sqlite")
-_TEMPLATES: dict[str, str | tuple[str, ...]] = {
-    **_SHARED,
-    "create": (*_CREATE, _SHARED["create_sessions"]),
-    "search": _SEARCH,
-    "delete_one": "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?",
-    "optimize": _OPTIMIZE,
-    "create_vectors": _CREATE_VECTORS,
-    "upsert_vector": _UPSERT_VECTOR,
-    "delete_vector": _DELETE_VECTOR,
-    "vector_size": _VECTOR_SIZE,
-    "bump_vector_version": _BUMP_VECTOR_VERSION,
-    "drop_vector_version": _DROP_VECTOR_VERSION,
-    "vector_version": _VECTOR_VERSION,
-    "vectors_of_user": _VECTORS_OF_USER,
-    "nearest_with_sqlite_vec": _NEAREST_WITH_SQLITE_VEC,
-    "select_by_ids": _SELECT_BY_IDS,
-}
-del _TEMPLATES["create_sessions"]  # one of "create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +147,10 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "trigger_delete": f"{table}_ad",
         "trigger_update": f"{table}_au",
     }
-    fields = quoted_names(names, option="memory_table")
-    fields["memories_literal"] = f"'{table}'"
-    return MemoryStatements(
-        table=table,
-        vectors_table=names["vectors"],
-        vector_versions_table=names["vector_versions"],
-        **render_templates(_TEMPLATES, fields),
+    return render_statements(
+        MemoryStatements,
+        names,
+        dialect="sqlite",
+        constants=globals(),
+        table_fields={"vector_versions_table": names["vector_versions"]},
     )
