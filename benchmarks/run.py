@@ -5,6 +5,8 @@
     python -m benchmarks.run --suites artifacts  # the artifact workloads alone
     python -m benchmarks.run --suites memory --rounds 1  # memory at 100k entries (~30 min)
     python -m benchmarks.run --scale [--scale-sizes full]  # the scale curves (benchmarks/scale.py)
+    python -m benchmarks.run --suites startup    # the CLI's start-up (benchmarks/startup.py)
+    python -m benchmarks.run --suites heartbeat  # a busy server (benchmarks/heartbeat.py)
 
 Three suites: ``sessions`` (W1-W5 and M, `benchmarks.worker`, the session backends
 of ``--backends``), ``artifacts`` (A1-A4, `benchmarks.artifact_worker`, the
@@ -20,8 +22,10 @@ plus the raw JSON, in ``benchmarks/results/<timestamp>/``. A backend whose answe
 were wrong (events missing, "recent" not the newest, a loaded artifact not the one
 saved, a search missing a memory it must find) is flagged in the table; an
 artifact or memory backend that cannot run here (no PostgreSQL server) is listed
-as skipped. Exits non-zero if any correctness check failed for adk-sqlite
-(sessions) or for any of our artifact or memory stores.
+as skipped. A fourth, ``startup``, times the ``adk-sqlite`` command's start-up
+(`benchmarks.startup`; one run each with ``--quick``). Exits non-zero if any
+correctness check failed for adk-sqlite (sessions) or for any of our artifact or
+memory stores, or if a command of the start-up suite failed.
 """
 
 from __future__ import annotations
@@ -38,7 +42,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import startup
 from benchmarks.artifact_subjects import ARTIFACT_BACKENDS, ARTIFACT_OURS, ARTIFACT_REFERENCE
+from benchmarks.heartbeat import (
+    HEARTBEAT_DEFAULT,
+    HEARTBEAT_METRICS,
+    HEARTBEAT_OURS,
+    heartbeat_markdown,
+    heartbeat_sizes,
+)
 from benchmarks.memory_subjects import (
     MEMORY_BACKENDS,
     MEMORY_DEFAULT,
@@ -79,7 +91,7 @@ ARTIFACT_METRICS = (
     ("a4_list_ms", "A4 list keys ms", False),
 )
 
-SUITES = ("sessions", "artifacts", "memory")
+SUITES = ("sessions", "artifacts", "memory", "startup", "heartbeat")
 DEFAULT_SUITES = ("sessions", "artifacts")
 
 
@@ -295,8 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         default=None,
         choices=SUITES,
-        help="workload families: sessions (W1-W5, M), artifacts (A1-A4), memory (R1-R2);"
-        " by default sessions and artifacts (all three with --quick)",
+        help="workload families: sessions (W1-W5, M), artifacts (A1-A4), memory (R1-R2),"
+        " startup (the CLI); by default sessions and artifacts (all with --quick)",
     )
     parser.add_argument(
         "--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="session backends"
@@ -366,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         "sessions": ("benchmarks.worker", list(args.backends), sizes),
         "artifacts": ("benchmarks.artifact_worker", list(args.artifact_backends), artifact_sizes),
         "memory": ("benchmarks.memory_worker", list(args.memory_backends), memory_sizes),
+        "heartbeat": ("benchmarks.heartbeat", list(HEARTBEAT_DEFAULT), heartbeat_sizes(args.quick)),
     }
-    plan = [(suite, *suites[suite]) for suite in SUITES if suite in selected]
+    plan = [(suite, *suites[suite]) for suite in SUITES if suite in selected and suite in suites]
     rounds: dict[str, list[list[dict[str, Any]]]] = {suite: [] for suite, _, _, _ in plan}
     with tempfile.TemporaryDirectory(prefix="adk-sqlite-bench-") as scratch:
         for round_number in range(rounds_count):
@@ -408,6 +421,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         failed = failed or any(memory.get(backend, {}).get("checks") for backend in MEMORY_OURS)
+    if "heartbeat" in rounds:
+        beats = summarise(rounds["heartbeat"], list(HEARTBEAT_DEFAULT), HEARTBEAT_METRICS)
+        tables.append(heartbeat_markdown(beats, list(HEARTBEAT_DEFAULT)))
+        failed = failed or any(beats.get(backend, {}).get("checks") for backend in HEARTBEAT_OURS)
+    if "startup" in selected:
+        tables.append(startup.markdown(startup.measure(1 if args.quick else startup.DEFAULT_RUNS)))
     table = "\n".join(tables)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = args.out / stamp
@@ -426,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds.get("sessions", []),
         "artifact_rounds": rounds.get("artifacts", []),
         "memory_rounds": rounds.get("memory", []),
+        "heartbeat_rounds": rounds.get("heartbeat", []),
     }
     (out / "raw.json").write_text(json.dumps(raw, indent=2))
     (out / "summary.md").write_text(table)
