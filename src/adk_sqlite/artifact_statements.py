@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from adk_sqlite.store_statements import (
-    counted,
+    Dialect,
     field_templates,
-    numbered,
+    for_dialect,
     quoted,
     render_templates,
 )
 
 __all__ = ["VERSION_COLUMNS", "ArtifactStatementsBase", "render_artifact_statements"]
-
-Dialect = Literal["sqlite", "postgres"]
 
 # The columns an ArtifactVersionRecord is read from, in its fields' order.
 VERSION_COLUMNS = "version, mime_type, custom_metadata, create_time, size"
@@ -32,8 +30,8 @@ _KEY = "app_name = ? AND user_id = ? AND session_id = ? AND filename = ?"
 _OF_SESSION = "app_name = ? AND user_id = ? AND session_id = ?"
 
 
-def _shared_templates(dialect: Dialect, loaded_columns: str) -> dict[str, str]:
-    templates = {
+def _shared_templates(loaded_columns: str) -> dict[str, str]:
+    return {
         "select_latest": (
             f"SELECT {loaded_columns} FROM {{table}} WHERE {_KEY} ORDER BY version DESC LIMIT 1"
         ),
@@ -48,12 +46,6 @@ def _shared_templates(dialect: Dialect, loaded_columns: str) -> dict[str, str]:
         "delete": "DELETE FROM {table} WHERE " + _KEY,
         "delete_of_session": "DELETE FROM {table} WHERE " + _OF_SESSION,
     }
-    if dialect == "sqlite":
-        return templates
-    numbered_templates = {field: numbered(template) for field, template in templates.items()}
-    # PostgreSQL's delete returns how many versions went (SQLite's job reads rowcount).
-    numbered_templates["delete"] = counted(numbered_templates["delete"])
-    return numbered_templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +85,10 @@ def render_artifact_statements(
         constants: The backend module's ``globals()``: its own templates, each named
             after its field (`adk_sqlite.store_statements.field_templates`).
     """
+    # PostgreSQL's delete returns how many versions went.
+    shared = for_dialect(_shared_templates(loaded_columns), dialect, counted_fields=("delete",))
     templates = {
-        **_shared_templates(dialect, loaded_columns),
+        **shared,
         **field_templates(statements_class, constants),
     }
     return statements_class(table=table, **render_templates(templates, {"table": quoted(table)}))

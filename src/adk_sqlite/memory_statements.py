@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from adk_sqlite.store_statements import (
-    counted,
+    Dialect,
     field_templates,
-    numbered,
+    for_dialect,
     quoted_names,
     render_templates,
 )
 
 __all__ = ["MemoryStatementsBase", "memories_table", "render_memory_statements"]
-
-Dialect = Literal["sqlite", "postgres"]
 
 _SESSIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS {sessions} (
@@ -87,17 +85,6 @@ CREATE TABLE IF NOT EXISTS {{memories}} (
 )"""
 
 
-def _shared_templates(dialect: Dialect) -> dict[str, str]:
-    templates = {"create_sessions": _SESSIONS_TABLE, **_SHARED}
-    if dialect == "sqlite":
-        return templates
-    numbered_templates = {field: numbered(template) for field, template in templates.items()}
-    # PostgreSQL's deletes of memories return how many went (SQLite's jobs read rowcount).
-    for field in ("delete_of_session", "delete_of_user"):
-        numbered_templates[field] = counted(numbered_templates[field])
-    return numbered_templates
-
-
 @dataclass(frozen=True, slots=True)
 class MemoryStatementsBase:
     """The memory statements both backends have, their table names filled in.
@@ -151,7 +138,12 @@ def render_memory_statements(
     """
     fields = quoted_names(names, option="memory_table")
     fields["memories_literal"] = f"'{names['memories']}'"
-    shared = _shared_templates(dialect)
+    # PostgreSQL's deletes of memories return how many went.
+    shared = for_dialect(
+        {"create_sessions": _SESSIONS_TABLE, **_SHARED},
+        dialect,
+        counted_fields=("delete_of_session", "delete_of_user"),
+    )
     sessions_table = shared.pop("create_sessions")
     own = field_templates(statements_class, constants)
     create = own["create"]

@@ -15,17 +15,19 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from adk_sqlite.identifiers import OwnerColumn, validate_identifier
 from adk_sqlite.store_options import TableNames
 
 __all__ = [
     "EVENT_COLUMNS",
+    "Dialect",
     "StatementsBase",
     "TemplateRenderer",
     "counted",
     "field_templates",
+    "for_dialect",
     "numbered",
     "quoted",
     "quoted_names",
@@ -42,6 +44,8 @@ EVENT_COLUMNS = (
 )
 
 SessionStatementsT = TypeVar("SessionStatementsT")
+
+Dialect = Literal["sqlite", "postgres"]
 
 
 def quoted(name: str) -> str:
@@ -185,3 +189,19 @@ def field_templates(
         if isinstance(template, (str, tuple)):
             templates[field.name] = template
     return templates
+
+
+def for_dialect(
+    templates: Mapping[str, str], dialect: Dialect, *, counted_fields: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Templates written once in SQLite's ``?`` form, in ``dialect``'s form.
+
+    For PostgreSQL, each is `numbered`, and the deletes named in ``counted_fields``
+    are `counted` (SQLite's jobs read the cursor's ``rowcount`` instead).
+    """
+    if dialect == "sqlite":
+        return dict(templates)
+    numbered_templates = {field: numbered(template) for field, template in templates.items()}
+    for field in counted_fields:
+        numbered_templates[field] = counted(numbered_templates[field])
+    return numbered_templates
