@@ -18,7 +18,9 @@ placeholders (PostgreSQL numbers them, and wants no gaps).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from adk_sqlite.records import EventPageQuery, SessionPageQuery
 
 __all__ = ["PageStatement", "PageStatements", "render_page_statements"]
 
@@ -46,15 +48,63 @@ class PageStatements:
 
     ``session_pages`` is keyed by (one user?, newest first?, after a position?,
     confined to an owner?); ``event_pages`` by (newest first?, after a
-    position?); ``session_key`` by confined?.
+    position?); ``session_keys`` by confined?. A job takes a statement and its
+    values from `session_page`, `session_key` and `event_page`.
     """
 
     session_pages: dict[tuple[bool, bool, bool, bool], PageStatement]
-    session_key: dict[bool, PageStatement]
+    session_keys: dict[bool, PageStatement]
     event_pages: dict[tuple[bool, bool], PageStatement]
     user_states_of: PageStatement
     app_state: PageStatement
     owner_column: str | None
+
+    def session_page(
+        self, app_name: str, user_id: str | None, query: SessionPageQuery, owner_id: Any
+    ) -> tuple[str, tuple[object, ...]]:
+        """The statement reading a page of sessions (one user's, or the app's) and its values.
+
+        It reads one session more than the page: that one says whether a next page exists.
+        """
+        after = query.after
+        statement = self.session_pages[
+            (user_id is not None, query.newest_first, after is not None, owner_id is not None)
+        ]
+        return statement.sql, statement.bind(
+            app_name=app_name,
+            user_id=user_id,
+            create_time=None if after is None else after.create_time,
+            after_user_id=None if after is None else after.user_id,
+            id=None if after is None else after.id,
+            owner_id=owner_id,
+            limit=query.limit + 1,
+        )
+
+    def session_key(
+        self, key: tuple[str, str, str], owner_id: Any
+    ) -> tuple[str, tuple[object, ...]]:
+        """The statement reading a session's ``session_key`` (None: not found) and its values."""
+        lookup = self.session_keys[owner_id is not None]
+        app_name, user_id, session_id = key
+        return lookup.sql, lookup.bind(
+            app_name=app_name, user_id=user_id, id=session_id, owner_id=owner_id
+        )
+
+    def event_page(
+        self, session_key: object, query: EventPageQuery
+    ) -> tuple[str, tuple[object, ...]]:
+        """The statement reading a page of a session's events and its values.
+
+        It reads one event more than the page: that one says whether a next page exists.
+        """
+        after = query.after
+        statement = self.event_pages[(query.newest_first, after is not None)]
+        return statement.sql, statement.bind(
+            session_key=session_key,
+            timestamp=None if after is None else after.timestamp,
+            seq=None if after is None else after.seq,
+            limit=query.limit + 1,
+        )
 
 
 class _Builder:

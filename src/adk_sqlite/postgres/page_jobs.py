@@ -45,23 +45,10 @@ async def list_session_page(
     query: records.SessionPageQuery,
     owner_id: Any,
 ) -> records.SessionPage:
-    after = query.after
-    confined = owner_id is not None
-    statement = statements.session_pages[
-        (user_id is not None, query.newest_first, after is not None, confined)
-    ]
-    params = statement.bind(
-        app_name=app_name,
-        user_id=user_id,
-        create_time=None if after is None else after.create_time,
-        after_user_id=None if after is None else after.user_id,
-        id=None if after is None else after.id,
-        owner_id=owner_id,
-        limit=query.limit + 1,  # one more tells whether a next page exists
-    )
+    sql, params = statements.session_page(app_name, user_id, query, owner_id)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        rows = await connection.fetch(statement.sql, *params)
+        rows = await connection.fetch(sql, *params)
         sessions = [
             session_record(row, app_name, has_owner=has_owner) for row in rows[: query.limit]
         ]
@@ -85,26 +72,13 @@ async def read_event_page(
     query: records.EventPageQuery,
     owner_id: Any,
 ) -> records.EventPage | None:
-    lookup = statements.session_key[owner_id is not None]
-    app_name, user_id, session_id = key
-    after = query.after
-    statement = statements.event_pages[(query.newest_first, after is not None)]
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        session_key = await connection.fetchval(
-            lookup.sql,
-            *lookup.bind(app_name=app_name, user_id=user_id, id=session_id, owner_id=owner_id),
-        )
+        sql, params = statements.session_key(key, owner_id)
+        session_key = await connection.fetchval(sql, *params)
         if session_key is None:
             return None
-        rows = await connection.fetch(
-            statement.sql,
-            *statement.bind(
-                session_key=session_key,
-                timestamp=None if after is None else after.timestamp,
-                seq=None if after is None else after.seq,
-                limit=query.limit + 1,
-            ),
-        )
+        sql, params = statements.event_page(session_key, query)
+        rows = await connection.fetch(sql, *params)
     page = rows[: query.limit]
     last = page[-1] if len(rows) > query.limit else None
     # A row's timestamp is its seventh column (EVENT_COLUMNS), seq its last.

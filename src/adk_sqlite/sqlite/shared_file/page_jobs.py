@@ -34,21 +34,9 @@ def session_page_in(
     owner_id: Any,
 ) -> records.SessionPage:
     """One page of sessions, read inside the caller's transaction."""
-    after = query.after
-    statement = statements.session_pages[
-        (user_id is not None, query.newest_first, after is not None, owner_id is not None)
-    ]
-    params = statement.bind(
-        app_name=app_name,
-        user_id=user_id,
-        create_time=None if after is None else after.create_time,
-        after_user_id=None if after is None else after.user_id,
-        id=None if after is None else after.id,
-        owner_id=owner_id,
-        limit=query.limit + 1,  # one more tells whether a next page exists
-    )
+    sql, params = statements.session_page(app_name, user_id, query, owner_id)
     with paused_gc():
-        rows = connection.execute(statement.sql, params).fetchall()
+        rows = connection.execute(sql, params).fetchall()
         sessions = [session_record(row, app_name) for row in rows[: query.limit]]
     users = sorted({record.user_id for record in sessions})
     user_states = {
@@ -74,24 +62,12 @@ def event_page_in(
     owner_id: Any,
 ) -> records.EventPage | None:
     """One page of a session's events, read inside the caller's transaction."""
-    lookup = statements.session_key[owner_id is not None]
-    app_name, user_id, session_id = key
-    row = connection.execute(
-        lookup.sql,
-        lookup.bind(app_name=app_name, user_id=user_id, id=session_id, owner_id=owner_id),
-    ).fetchone()
+    row = connection.execute(*statements.session_key(key, owner_id)).fetchone()
     if row is None:
         return None
-    after = query.after
-    statement = statements.event_pages[(query.newest_first, after is not None)]
-    params = statement.bind(
-        session_key=row[0],
-        timestamp=None if after is None else after.timestamp,
-        seq=None if after is None else after.seq,
-        limit=query.limit + 1,
-    )
+    sql, params = statements.event_page(row[0], query)
     with paused_gc():
-        rows = connection.execute(statement.sql, params).fetchall()
+        rows = connection.execute(sql, params).fetchall()
         page = rows[: query.limit]
         events = event_records((row[:-1] for row in page), key)
     last = page[-1] if len(rows) > query.limit else None
