@@ -5,7 +5,10 @@ ADK's sliding-window compaction leaves it (compaction_interval 3, overlap_size 1
 after every third invocation of a user message and a reply, a compaction event
 covering those invocations and the one before), written in bulk with the store's
 own INSERT, then times ``get_session`` (median of several) on SessionService with
-the option off and on. Run with ``python -m benchmarks.compaction [--sizes ...]``.
+the option off and on. ``--mode token`` shapes it as token-threshold compaction
+leaves it instead (every tenth invocation, a compaction from the session's first
+event to the end of the invocation before, containing every earlier one). Run with
+``python -m benchmarks.compaction [--sizes ...] [--mode sliding|token]``.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from adk_sqlite.store_options import TableNames
 
 APP, USER, SESSION = "bench", "u", "s"
 INTERVAL, OVERLAP = 3, 1
+TOKEN_EVERY = 10  # token-threshold mode: a compaction every tenth invocation
 
 
-def _history(size: int, start: float) -> list[Event]:
+def _history(size: int, start: float, mode: str = "sliding") -> list[Event]:
     events: list[Event] = []
     invocations: list[tuple[float, float]] = []  # (first, last) timestamp of each
     clock = start
@@ -52,8 +56,14 @@ def _history(size: int, start: float) -> list[Event]:
             )
             clock += 0.01
         invocations.append((first, clock - 0.01))
-        if len(invocations) % INTERVAL == 0 and len(invocations) > INTERVAL:
+        if mode == "token":
+            due = len(invocations) % TOKEN_EVERY == 0
+            # All but the newest invocation: each compaction contains the ones before.
+            window = invocations[:-1]
+        else:
+            due = len(invocations) % INTERVAL == 0 and len(invocations) > INTERVAL
             window = invocations[-(INTERVAL + OVERLAP) :]
+        if due:
             summary = types.Content(role="model", parts=[types.Part(text="summary")])
             events.append(
                 Event(
@@ -73,7 +83,7 @@ def _history(size: int, start: float) -> list[Event]:
     return events
 
 
-async def _build(path: Path, size: int) -> None:
+async def _build(path: Path, size: int, mode: str = "sliding") -> None:
     async with SessionService(SqliteStore(path)) as service:
         await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
     insert = render_statements(
@@ -87,7 +97,7 @@ async def _build(path: Path, size: int) -> None:
     ).insert_event
     records = [
         encode_event(event, app_name=APP, user_id=USER, session_id=SESSION, state_delta=None)
-        for event in _history(size, time.time() - size)
+        for event in _history(size, time.time() - size, mode)
     ]
     with sqlite3.connect(path) as connection:
         (key,) = connection.execute("SELECT session_key FROM adk_sessions").fetchone()
@@ -103,8 +113,16 @@ def _values(record: object) -> tuple[object, ...]:
     return msgspec.structs.astuple(record)  # type: ignore[arg-type]
 
 
-async def _median_get(path: Path, *, skip: bool, repeats: int) -> tuple[float, int]:
-    config = EventsCompactionConfig(compaction_interval=INTERVAL, overlap_size=OVERLAP)
+def _config(mode: str) -> EventsCompactionConfig:
+    if mode == "token":
+        return EventsCompactionConfig(token_threshold=1000, event_retention_size=2)
+    return EventsCompactionConfig(compaction_interval=INTERVAL, overlap_size=OVERLAP)
+
+
+async def _median_get(
+    path: Path, *, skip: bool, repeats: int, mode: str = "sliding"
+) -> tuple[float, int]:
+    config = _config(mode)
     async with SessionService(
         SqliteStore(path), skip_compacted_events=skip, events_compaction_config=config
     ) as service:
@@ -118,7 +136,7 @@ async def _median_get(path: Path, *, skip: bool, repeats: int) -> tuple[float, i
         return statistics.median(times), len(session.events)
 
 
-async def main(sizes: list[int], repeats: int) -> None:
+async def main(sizes: list[int], repeats: int, mode: str = "sliding") -> None:
     print(
         "| history (events) | events loaded, off | get_session, off"
         " | events loaded, on | get_session, on |"
@@ -127,9 +145,9 @@ async def main(sizes: list[int], repeats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             path = Path(folder) / f"history-{size}.db"
-            await _build(path, size)
-            off, loaded_off = await _median_get(path, skip=False, repeats=repeats)
-            on, loaded_on = await _median_get(path, skip=True, repeats=repeats)
+            await _build(path, size, mode)
+            off, loaded_off = await _median_get(path, skip=False, repeats=repeats, mode=mode)
+            on, loaded_on = await _median_get(path, skip=True, repeats=repeats, mode=mode)
             print(
                 f"| {size:,} | {loaded_off:,} | {off * 1000:.1f} ms"
                 f" | {loaded_on:,} | {on * 1000:.1f} ms |"
@@ -141,5 +159,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--mode", choices=["sliding", "token"], default="sliding")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.sizes, arguments.repeats))
+    asyncio.run(main(arguments.sizes, arguments.repeats, arguments.mode))
