@@ -7,6 +7,7 @@ and no SQL: the store below it takes and returns plain records.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -30,7 +31,13 @@ from adk_sqlite.adk.session_pages import PagedReads, id_candidates, require_stri
 from adk_sqlite.adk.store_argument import store_or_url
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.events import encode_event
-from adk_sqlite.codec.fast import decode_events, event_decoder, paused_gc, session_builder
+from adk_sqlite.codec.fast import (
+    decode_events,
+    event_decoder,
+    free_events_later,
+    paused_gc,
+    session_builder,
+)
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
 from adk_sqlite.errors import (
     CorruptRecordError,
@@ -40,7 +47,10 @@ from adk_sqlite.errors import (
 from adk_sqlite.records import EventQuery, EventRecord, SessionSnapshot, StaleCheck
 from adk_sqlite.store import BaseAsyncStore
 
-__all__ = ["SessionService"]
+__all__ = ["DEFAULT_DECODE_SLICE", "SessionService"]
+
+DEFAULT_DECODE_SLICE = 100
+"""Events `SessionService.get_session` decodes between two turns of the event loop."""
 
 _NO_EVENTS = EventQuery(limit=0)
 _FLAGGED_EVENTS = EventQuery(include_plain=False)
@@ -100,10 +110,19 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         events_compaction_config: The ``events_compaction_config`` of the App
             the Runner runs (``app.events_compaction_config``): which raw events
             the next compaction re-reads depends on it.
+        decode_slice: How many events `get_session` decodes before it lets the
+            event loop run other tasks (default 100, about 0.5-1.5 ms of work), so
+            that reading a long session never holds up a busy server's other
+            requests. The events still come from one consistent read; only
+            building them is spread over turns of the loop. When the returned
+            session is dropped, its events are freed that many at a time, too.
+            None: decode and free every session in one go (the fastest read of
+            a long session when nothing else waits for the loop).
 
     Raises:
         InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither;
-            or ``skip_compacted_events`` without ``events_compaction_config``.
+            or ``skip_compacted_events`` without ``events_compaction_config``; or
+            a ``decode_slice`` that is not a positive integer or None.
         ConfigurationError: ``uri`` is not a valid service URL.
     """
 
@@ -118,7 +137,14 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         agents_dir: str | os.PathLike[str] | None = None,
         skip_compacted_events: bool = False,
         events_compaction_config: EventsCompactionConfig | None = None,
+        decode_slice: int | None = DEFAULT_DECODE_SLICE,
     ) -> None:
+        if decode_slice is not None and (
+            not isinstance(decode_slice, int) or isinstance(decode_slice, bool) or decode_slice < 1
+        ):
+            raise InvalidArgumentError(
+                f"decode_slice must be a positive number of events or None, not {decode_slice!r}"
+            )
         if skip_compacted_events and events_compaction_config is None:
             raise InvalidArgumentError(
                 "skip_compacted_events needs events_compaction_config: pass the App's"
@@ -130,6 +156,7 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         self._fast_decoding = fast_decoding
         self._skip_compacted_events = skip_compacted_events
         self._events_compaction_config = events_compaction_config
+        self._decode_slice = decode_slice
 
     @property
     def store(self) -> BaseAsyncStore:
@@ -222,7 +249,7 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
                 owner_id=self._owner_id,
             )
             if snapshot is not None:
-                return self._to_session(snapshot)
+                return await self._to_session_yielding(snapshot)
         return None
 
     async def _read_without_compacted(
@@ -385,6 +412,32 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
 
     def _to_session(self, snapshot: SessionSnapshot) -> Session:
         return self._build_session(snapshot, self._decode_events(snapshot.events))
+
+    async def _to_session_yielding(self, snapshot: SessionSnapshot) -> Session:
+        """`_to_session`, decoding ``decode_slice`` events per turn of the event loop.
+
+        The records are one consistent read already; decoding them in slices cannot
+        mix two states of the session. Each slice's records are dropped once decoded.
+        A long session's events are freed in slices too, when it is dropped.
+        """
+        size = self._decode_slice
+        records = snapshot.events
+        if size is None or len(records) <= size:
+            return self._to_session(snapshot)
+        events: list[Event] = []
+        while True:
+            # The store made this snapshot for this read alone: its records are
+            # released as they are decoded, not all at once at the end.
+            batch = records[:size]
+            del records[:size]
+            events += self._decode_events(batch)
+            del batch
+            if not records:
+                break
+            await asyncio.sleep(0)
+        session = self._build_session(snapshot, events)
+        free_events_later(session, session.events, size)
+        return session
 
     def _build_session(self, snapshot: SessionSnapshot, events: list[Event]) -> Session:
         record = snapshot.session

@@ -42,6 +42,7 @@ from google.adk.sessions.session import Session
 
 from adk_sqlite.codec.events import decode_event_validated
 from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.codec.fast.release import free_events_later
 from adk_sqlite.codec.fast.self_check import FastPath, SelfCheck, run_self_check
 from adk_sqlite.codec.fast.validated_session import session_validated
 from adk_sqlite.records import EventRecord, SessionRecord
@@ -55,6 +56,7 @@ __all__ = [
     "environment_allows_fast_decoding",
     "event_decoder",
     "fast_path",
+    "free_events_later",
     "paused_gc",
     "reset_self_check",
     "self_check_result",

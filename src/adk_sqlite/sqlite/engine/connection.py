@@ -31,12 +31,15 @@ __all__ = [
     "DatabaseTarget",
     "Role",
     "Synchronous",
+    "TimeLimit",
     "connect_configured",
     "connection_options",
+    "is_interrupted_error",
     "open_connection",
     "parse_database",
     "run_on_connection",
     "sqlite_errors",
+    "time_limited",
 ]
 
 T = TypeVar("T")
@@ -321,6 +324,51 @@ def patient(connection: sqlite3.Connection, busy_timeout_ms: int | None) -> Iter
         yield
     finally:
         connection.execute("PRAGMA busy_timeout = 0")
+
+
+# SQLite virtual-machine steps between two looks at the clock (see `time_limited`).
+_STEPS_BETWEEN_CHECKS = 1000
+
+
+class TimeLimit:
+    """Whether a `time_limited` block ran out of time (its statement was interrupted)."""
+
+    __slots__ = ("exceeded",)
+
+    def __init__(self) -> None:
+        self.exceeded = False
+
+
+@contextlib.contextmanager
+def time_limited(connection: sqlite3.Connection, seconds: float) -> Iterator[TimeLimit]:
+    """Interrupts the statement running when ``seconds`` have passed, once.
+
+    For work on the event loop's thread, which must not hold the loop for long: a
+    statement still running at the deadline fails with SQLite's ``SQLITE_INTERRUPT``
+    (``exceeded`` is then True) and the caller runs the job again elsewhere. After
+    that one interruption the handler lets everything finish, so the job's own
+    clean-up (its ``COMMIT``) is never interrupted.
+    """
+    limit = TimeLimit()
+    deadline = time.perf_counter() + seconds
+    clock = time.perf_counter
+
+    def past_deadline() -> int:
+        if limit.exceeded or clock() < deadline:
+            return 0
+        limit.exceeded = True
+        return 1
+
+    connection.set_progress_handler(past_deadline, _STEPS_BETWEEN_CHECKS)
+    try:
+        yield limit
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def is_interrupted_error(exc: sqlite3.Error) -> bool:
+    """Whether SQLite stopped a statement because it was interrupted (`time_limited`)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_INTERRUPT
 
 
 async def run_on_connection(connection: WorkerConnection, job: Callable[..., T]) -> T:

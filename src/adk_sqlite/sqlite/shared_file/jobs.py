@@ -21,6 +21,7 @@ from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
 from adk_sqlite.sqlite import artifact_jobs
+from adk_sqlite.sqlite.engine.connection import is_interrupted_error
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
@@ -116,6 +117,8 @@ def select_events(
         with paused_gc():
             return _select_events(connection, statements, key, query)
     except sqlite3.OperationalError as exc:
+        if is_interrupted_error(exc):  # out of time on the loop's thread: the store reruns it
+            raise
         (holds_blob,) = connection.execute(statements.select_event_with_blob_text, key).fetchone()
         if not holds_blob:
             raise

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
+from adk_sqlite import records
 from adk_sqlite.artifact_records import (
     ArtifactKey,
     ArtifactPayload,
@@ -23,11 +24,12 @@ from adk_sqlite.sqlite.engine.connection import (
     Synchronous,
     connection_options,
     is_busy_error,
+    is_interrupted_error,
     open_connection,
     parse_database,
-    patient,
     run_on_connection,
     sqlite_errors,
+    time_limited,
 )
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
@@ -49,6 +51,11 @@ T = TypeVar("T")
 _logger = logging.getLogger("adk_sqlite.sqlite")
 # How long closing at exit waits for a connection's running job.
 _EXIT_TIMEOUT = 5.0
+
+INLINE_READ_SECONDS = 0.002
+"""How long a read may run on the event loop's thread before it moves to a thread."""
+# How many long sessions a store remembers to read off the loop at once.
+_LONG_SESSIONS_KEPT = 1024
 
 
 class SqliteStore(JobStore[Statements]):
@@ -146,6 +153,13 @@ class SqliteStore(JobStore[Statements]):
         )
         self._writer: WorkerConnection | None = None
         self._reader: WorkerConnection | None = None
+        # With inline reads, the reads too long for the loop's thread run on a
+        # connection of their own (opened on first use): never on the inline reader,
+        # whose transaction an inline read may be using meanwhile.
+        self._off_loop_reader: WorkerConnection | None = None
+        self._off_loop_reader_lock = asyncio.Lock()
+        # Sessions whose last inline read ran out of time: read off the loop at once.
+        self._long_sessions: dict[tuple[str, str, str], None] = {}
         self._committer: GroupCommitter | None = None
         self._lock: WriteLock | None = None
         self._checkpointer: Checkpointer | None = None
@@ -171,11 +185,11 @@ class SqliteStore(JobStore[Statements]):
             await self._committer.wait_idle()
         if self._checkpointer is not None:
             await self._checkpointer.close()
-        for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+        for connection in {id(c): c for c in self._connections() if c}.values():
             await connection.close()
         if self._lock is not None:
             self._lock.close()
-        self._reader = self._writer = self._committer = None
+        self._reader = self._writer = self._off_loop_reader = self._committer = None
         self._lock = self._checkpointer = None
 
     def close_sync(self) -> None:
@@ -193,11 +207,11 @@ class SqliteStore(JobStore[Statements]):
         closed = True
         if self._checkpointer is not None:
             closed &= self._checkpointer.close_sync(timeout=_EXIT_TIMEOUT)
-        for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+        for connection in {id(c): c for c in self._connections() if c}.values():
             closed &= connection.close_sync(timeout=_EXIT_TIMEOUT)
         if self._lock is not None:
             self._lock.close()
-        self._reader = self._writer = self._committer = None
+        self._reader = self._writer = self._off_loop_reader = self._committer = None
         self._lock = self._checkpointer = None
         if not closed:
             _logger.warning(
@@ -209,7 +223,7 @@ class SqliteStore(JobStore[Statements]):
         if getattr(self, "_writer", None) is not None and not getattr(self, "_closed", True):
             self._warn_unclosed()
             # Stop the worker threads; their sqlite3 connections close with them.
-            for connection in {id(c): c for c in (self._reader, self._writer) if c}.values():
+            for connection in {id(c): c for c in self._connections() if c}.values():
                 connection.stop()
             if self._checkpointer is not None:
                 self._checkpointer.stop()
@@ -275,7 +289,21 @@ class SqliteStore(JobStore[Statements]):
             synchronous=self._synchronous,
         )
 
-    async def _read(self, job: Callable[..., T]) -> T:
+    def _connections(self) -> tuple[WorkerConnection | None, ...]:
+        return (self._reader, self._writer, self._off_loop_reader)
+
+    async def _read(
+        self, job: Callable[..., T], *, session: tuple[str, str, str] | None = None
+    ) -> T:
+        """Runs a read job: inline when it is short, else on a thread.
+
+        Inline, a job that is still running after `INLINE_READ_SECONDS` is
+        interrupted and run again off the loop (and the ``session`` it read is
+        read off the loop from then on); so is one that finds the file locked: a
+        WAL reader waits only while another connection recovers the log or holds
+        the file exclusively, and that wait, with the configured busy timeout,
+        must not happen on the event loop.
+        """
         await self._ensure_open()
         reader = self._reader
         if reader is None:
@@ -283,18 +311,44 @@ class SqliteStore(JobStore[Statements]):
         with sqlite_errors(self._target):
             if not self._inline_reads:
                 return await run_on_connection(reader, job)
-            try:
-                return job(reader.raw)
-            except sqlite3.OperationalError as exc:
-                if not is_busy_error(exc):
-                    raise
-            # A WAL reader waits only while another connection recovers the log
-            # or holds the file exclusively: wait for that on the reader's
-            # thread, with the configured busy timeout, not on the event loop.
-            busy_timeout_ms = self._busy_timeout_ms
-            return await run_on_connection(
-                reader, lambda raw: _run_patiently(raw, job, busy_timeout_ms)
-            )
+            if session is None or session not in self._long_sessions:
+                try:
+                    with time_limited(reader.raw, INLINE_READ_SECONDS) as limit:
+                        return job(reader.raw)
+                except sqlite3.OperationalError as exc:
+                    if limit.exceeded and is_interrupted_error(exc):
+                        self._remember_long(session)
+                    elif not is_busy_error(exc):
+                        raise
+            return await run_on_connection(await self._reader_off_loop(), job)
+
+    def _remember_long(self, session: tuple[str, str, str] | None) -> None:
+        if session is None:
+            return
+        if len(self._long_sessions) >= _LONG_SESSIONS_KEPT:
+            del self._long_sessions[next(iter(self._long_sessions))]
+        self._long_sessions[session] = None
+
+    async def _reader_off_loop(self) -> WorkerConnection:
+        """The connection whose thread runs the reads kept off the event loop."""
+        if not self._inline_reads:
+            reader = self._reader  # every read runs on its thread already
+        else:
+            async with self._off_loop_reader_lock:
+                reader = self._off_loop_reader
+                if reader is None and not self._closed:
+                    reader = self._off_loop_reader = await self._connect("reader")
+        if reader is None or self._closed:
+            raise self._closed_error()
+        return reader
+
+    def _read_session(
+        self, key: tuple[str, str, str], events: records.EventQuery | None, owner_id: Any
+    ) -> Awaitable[records.SessionSnapshot | None]:
+        job = functools.partial(
+            jobs.read_session, statements=self._statements, key=key, query=events, owner_id=owner_id
+        )
+        return self._read(job, session=key)
 
     async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
         committer = await self._ensure_open()
@@ -302,9 +356,7 @@ class SqliteStore(JobStore[Statements]):
 
     async def _read_off_loop(self, job: Callable[..., T]) -> T:
         await self._ensure_open()
-        reader = self._reader
-        if reader is None:
-            raise self._closed_error()
+        reader = await self._reader_off_loop()
         with sqlite_errors(self._target):
             return await run_on_connection(reader, job)
 
@@ -414,10 +466,3 @@ def _prepare_writer(connection: sqlite3.Connection, *, lock: WriteLock, inline: 
 
 def _drop_busy_timeout(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA busy_timeout = 0")
-
-
-def _run_patiently(
-    connection: sqlite3.Connection, job: Callable[..., T], busy_timeout_ms: int
-) -> T:
-    with patient(connection, busy_timeout_ms):
-        return job(connection)

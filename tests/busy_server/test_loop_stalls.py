@@ -1,0 +1,208 @@
+"""A busy server: reading a long session lets the event loop's other tasks run.
+
+`SessionService.get_session` decodes ``decode_slice`` events per turn of the loop,
+from one consistent read; the shared file moves a read that outgrows its inline time
+onto a thread; a long session's events are freed a slice at a time when it is
+dropped. Counted in turns of the loop, never timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.adk.events.event import Event
+from google.adk.events.event_actions import EventActions
+from google.genai import types
+
+from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
+from adk_sqlite.sqlite.shared_file import store as shared_file_store
+
+EVENTS = 600
+SLICE = 50
+APP, USER, SESSION = "app", "u", "long"
+
+Layout = Callable[[Path], Any]
+LAYOUTS: dict[str, Layout] = {
+    "shared-file": lambda folder: SqliteStore(folder / "sessions.db"),
+    "per-session": lambda folder: SqliteStore.per_session_files(folder / "sessions"),
+}
+
+
+def make_event(index: int) -> Event:
+    """An event whose state delta counts the events up to it."""
+    return Event(
+        id=f"e{index:05d}",
+        invocation_id=f"inv{index}",
+        author="agent",
+        timestamp=1_700_000_000 + index,
+        content=types.Content(role="model", parts=[types.Part(text=f"event {index}")]),
+        actions=EventActions(state_delta={"counter": index}),
+    )
+
+
+async def fill(service: SessionService, events: int) -> None:
+    session = await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
+    for index in range(events):
+        await service.append_event(session, make_event(index))
+
+
+@pytest.fixture(params=sorted(LAYOUTS))
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    store = LAYOUTS[request.param](tmp_path)
+    async with store:
+        await fill(SessionService(store), EVENTS)
+        yield store
+
+
+async def read_counting_turns(service: SessionService) -> tuple[Any, int]:
+    """The session, and how many times another task ran while it was being read."""
+    turns = 0
+    reading = True
+
+    async def tick() -> None:
+        nonlocal turns
+        while reading:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(tick())
+    await asyncio.sleep(0)  # the ticker is running
+    before = turns
+    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    during = turns - before
+    reading = False
+    await ticker
+    return session, during
+
+
+async def test_get_session_of_a_long_session_lets_other_tasks_run_between_slices(
+    store: Any,
+) -> None:
+    session, turns = await read_counting_turns(SessionService(store, decode_slice=SLICE))
+
+    assert len(session.events) == EVENTS
+    assert turns >= EVENTS // SLICE - 1
+
+
+async def test_sliced_read_returns_the_same_session_as_one_decoded_at_once(store: Any) -> None:
+    sliced = await SessionService(store, decode_slice=SLICE).get_session(
+        app_name=APP, user_id=USER, session_id=SESSION
+    )
+    whole = await SessionService(store, decode_slice=None).get_session(
+        app_name=APP, user_id=USER, session_id=SESSION
+    )
+
+    assert sliced is not None and whole is not None
+    assert sliced.model_dump() == whole.model_dump()
+    assert [event.model_fields_set for event in sliced.events] == [
+        event.model_fields_set for event in whole.events
+    ]
+    assert sliced._storage_update_marker == whole._storage_update_marker
+
+
+async def test_without_slices_an_inline_read_runs_in_one_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the slices change: given all the inline time it needs, the shared file reads
+    # this session on the loop's thread, and decoded in one go nothing else runs meanwhile.
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        service = SessionService(store, decode_slice=None)
+        await fill(service, EVENTS)
+
+        session, turns = await read_counting_turns(service)
+
+    assert len(session.events) == EVENTS
+    assert turns == 0
+
+
+async def test_a_sliced_read_under_concurrent_appends_is_one_snapshot(store: Any) -> None:
+    service = SessionService(store, decode_slice=SLICE)
+    writer = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert writer is not None
+    appending = True
+
+    async def append_meanwhile() -> None:
+        index = EVENTS
+        while appending:
+            await service.append_event(writer, make_event(index))
+            index += 1
+
+    appender = asyncio.ensure_future(append_meanwhile())
+    snapshots = []
+    for _ in range(5):
+        await asyncio.sleep(0)
+        snapshots.append(await service.get_session(app_name=APP, user_id=USER, session_id=SESSION))
+    appending = False
+    await appender
+
+    final = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert final is not None and len(final.events) > EVENTS  # the appends did interleave
+    final_ids = [event.id for event in final.events]
+    for snapshot in snapshots:
+        assert snapshot is not None
+        ids = [event.id for event in snapshot.events]
+        # Every event up to one moment, in order, and the state of that same moment.
+        assert ids == final_ids[: len(ids)]
+        assert snapshot.state["counter"] == len(ids) - 1
+        assert snapshot.last_update_time == snapshot.events[-1].timestamp
+
+
+async def test_a_dropped_long_session_frees_its_events_over_later_turns(store: Any) -> None:
+    service = SessionService(store, decode_slice=SLICE)
+    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert session is not None
+    first, last = weakref.ref(session.events[0]), weakref.ref(session.events[-1])
+
+    del session
+    assert first() is not None  # nothing freed yet: the loop has not run
+    for _ in range(EVENTS // SLICE + 1):
+        await asyncio.sleep(0)
+
+    assert first() is None and last() is None
+
+
+async def test_events_the_application_kept_are_not_freed(store: Any) -> None:
+    service = SessionService(store, decode_slice=SLICE)
+    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert session is not None
+    kept = session.events
+
+    del session
+    for _ in range(EVENTS // SLICE + 1):
+        await asyncio.sleep(0)
+
+    assert [event.id for event in kept] == [f"e{index:05d}" for index in range(EVENTS)]
+
+
+@pytest.mark.parametrize("decode_slice", [0, -1, 2.5, True, "100"])
+def test_decode_slice_must_be_a_positive_integer_or_none(decode_slice: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="decode_slice"):
+        SessionService(SqliteStore(), decode_slice=decode_slice)  # type: ignore[arg-type]
+
+
+async def test_a_shared_file_read_out_of_inline_time_is_read_again_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        service = SessionService(store, decode_slice=None)
+        await fill(service, EVENTS)
+        expected = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+        threads_before = {thread.ident for thread in threading.enumerate()}
+
+        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
+        _, turns = await read_counting_turns(service)
+        again = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+
+        new_threads = [t for t in threading.enumerate() if t.ident not in threads_before]
+        assert turns >= 1  # the loop ran while a thread read the session
+        assert [thread.name for thread in new_threads] == ["adk-sqlite-connection-0"]
+        assert again is not None and expected is not None
+        assert again.model_dump() == expected.model_dump()
