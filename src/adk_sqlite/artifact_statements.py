@@ -73,6 +73,7 @@ def render_artifact_statements(
     dialect: Dialect,
     loaded_columns: str,
     constants: Mapping[str, object],
+    other_tables: Mapping[str, str] | None = None,
 ) -> StatementsT:
     """Renders one backend's artifact statements for ``table`` (a name already validated).
 
@@ -84,6 +85,8 @@ def render_artifact_statements(
             among them).
         constants: The backend module's ``globals()``: its own templates, each named
             after its field (`adk_sqlite.store_statements.field_templates`).
+        other_tables: Further tables the backend's templates name, by template field
+            (``{"pieces": "adk_artifacts_pieces"}`` fills ``{pieces}``).
     """
     # PostgreSQL's delete returns how many versions went.
     shared = for_dialect(_shared_templates(loaded_columns), dialect, counted_fields=("delete",))
@@ -91,4 +94,6 @@ def render_artifact_statements(
         **shared,
         **field_templates(statements_class, constants),
     }
-    return statements_class(table=table, **render_templates(templates, {"table": quoted(table)}))
+    names = {"table": quoted(table)}
+    names.update((field, quoted(name)) for field, name in (other_tables or {}).items())
+    return statements_class(table=table, **render_templates(templates, names))

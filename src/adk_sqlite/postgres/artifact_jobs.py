@@ -24,12 +24,19 @@ the migrations' advisory lock because concurrent creations can fail on the catal
 in a short transaction of its own; until a store has seen the table, each read checks
 with ``to_regclass`` and a missing table reads as empty.
 
-The bytes go to asyncpg as one ``bytea`` parameter and come back as one column value:
-no job copies, encodes or scans them, so the event loop carries nothing for them but
-asyncpg's own encoding and I/O.
+Bytes up to `PIECE_SIZE` go to asyncpg as one ``bytea`` parameter and come back as one
+column value. Longer ones travel in pieces of that size, in the save's transaction: each
+piece is a view of the caller's bytes (never copied here), so the loop gets a turn between
+pieces and asyncpg holds one piece at a time. A load appends the pieces, `PIECES_PER_READ`
+per query, to one growing buffer whose bytes become the result without a second copy.
+
+A table created before pieces existed gets its pieces table the first time a store
+touches it (under the migrations' lock, as a creation).
 """
 
 from __future__ import annotations
+
+import io
 
 import asyncpg
 
@@ -43,7 +50,13 @@ from adk_sqlite.artifact_records import (
     version_record,
 )
 from adk_sqlite.postgres import sql
-from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
+from adk_sqlite.postgres.artifact_sql import (
+    PIECE_SIZE,
+    PIECES_PER_READ,
+    TABLE_EXISTS,
+    ArtifactStatements,
+    pieces_table,
+)
 from adk_sqlite.postgres.jobs import _refuse_nul
 
 __all__ = [
@@ -93,18 +106,27 @@ def _storable_ids(*ids: str) -> bool:
 
 
 async def _has_table(connection: asyncpg.Connection, table: ArtifactTable) -> bool:
-    if not table.seen:
-        table.seen = bool(await connection.fetchval(TABLE_EXISTS, table.statements.table))
+    if table.seen:
+        return True
+    name = table.statements.table
+    if await connection.fetchval(TABLE_EXISTS, pieces_table(name)):
+        table.seen = True
+    elif await connection.fetchval(TABLE_EXISTS, name):
+        await _create_tables(connection, table)  # made before pieces existed
     return table.seen
 
 
-async def _ensure_table(connection: asyncpg.Connection, table: ArtifactTable) -> None:
-    if await _has_table(connection, table):
-        return
+async def _create_tables(connection: asyncpg.Connection, table: ArtifactTable) -> None:
     async with connection.transaction():
         await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
         await connection.execute(table.statements.create_table)
+        await connection.execute(table.statements.create_pieces)
     table.seen = True
+
+
+async def _ensure_table(connection: asyncpg.Connection, table: ArtifactTable) -> None:
+    if not await _has_table(connection, table):
+        await _create_tables(connection, table)
 
 
 async def save_artifact(
@@ -128,19 +150,43 @@ async def save_artifact(
     await _ensure_table(connection, table)
     statements = table.statements
     params = _key_params(key)
+    data = payload.data
+    in_pieces = data is not None and len(data) > PIECE_SIZE
     async with connection.transaction():
         await connection.execute(statements.lock_name, statements.table, *params)
-        version = await connection.fetchval(
+        version, row_id = await connection.fetchrow(
             statements.insert,
             *params,
             payload.part,
-            payload.data,
+            None if in_pieces else data,
             payload.size,
             payload.mime_type,
             payload.custom_metadata,
             payload.create_time,
         )
+        if in_pieces:
+            assert data is not None
+            view = memoryview(data)
+            for seq, start in enumerate(range(0, len(view), PIECE_SIZE)):
+                piece = view[start : start + PIECE_SIZE]
+                await connection.execute(statements.insert_piece, row_id, seq, piece)
     return int(version)
+
+
+async def _read_pieces(
+    connection: asyncpg.Connection, statements: ArtifactStatements, row_id: int
+) -> bytes:
+    buffer = io.BytesIO()
+    seq = 0
+    while True:
+        rows = await connection.fetch(statements.select_pieces, row_id, seq, PIECES_PER_READ)
+        for row in rows:
+            buffer.write(row[0])
+        seq += len(rows)
+        if len(rows) < PIECES_PER_READ:
+            break
+    # A BytesIO written to the end hands over its own bytes: no second copy of them.
+    return buffer.getvalue()
 
 
 async def load_artifact(
@@ -157,13 +203,23 @@ async def load_artifact(
     if not await _has_table(connection, table):
         return None
     statements = table.statements
+    params = _key_params(key)
     if version is None:
-        row = await connection.fetchrow(statements.select_latest, *_key_params(key))
+        row = await connection.fetchrow(statements.select_latest, *params)
     else:
-        row = await connection.fetchrow(statements.select_version, *_key_params(key), version)
+        row = await connection.fetchrow(statements.select_version, *params, version)
     if row is None:
         return None
-    *columns, part, data = row
+    *columns, part, data, row_id, in_pieces = row
+    if in_pieces:
+        # The row again and its pieces in one snapshot: a delete committing between the
+        # first read and the pieces cannot leave a version without its bytes.
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            row = await connection.fetchrow(statements.select_version, *params, columns[0])
+            if row is None:
+                return None
+            *columns, part, _, row_id, _ = row
+            data = await _read_pieces(connection, statements, row_id)
     return stored_artifact(columns, part, data)
 
 

@@ -2,6 +2,11 @@
 
 One row per version, as on SQLite: the part's JSON (``part``, text, its inline bytes
 left out) and those bytes apart in ``data`` (``bytea``, NULL when the part holds none).
+Bytes longer than `PIECE_SIZE` are kept instead in ``{table}_pieces``, one row per
+piece of `PIECE_SIZE` bytes in order (``seq``), deleted with their version by the
+foreign key; the version's ``data`` is then NULL. A save sends them, and a load reads
+them, a few at a time: one parameter of hundreds of MB would be encoded on the event
+loop's thread in one go and held by asyncpg beside the caller's copy.
 
 ``filename`` is ``bytea`` (the name in UTF-8), not ``text``: PostgreSQL's text cannot
 hold a NUL character, and ADK accepts any string as a name, so a name is stored
@@ -20,9 +25,21 @@ from dataclasses import dataclass
 from adk_sqlite.artifact_statements import VERSION_COLUMNS, ArtifactStatementsBase
 from adk_sqlite.artifact_statements import render_artifact_statements as render_statements
 
-__all__ = ["TABLE_EXISTS", "ArtifactStatements", "render_artifact_statements"]
+__all__ = [
+    "PIECES_PER_READ",
+    "PIECE_SIZE",
+    "TABLE_EXISTS",
+    "ArtifactStatements",
+    "pieces_table",
+    "render_artifact_statements",
+]
 
 TABLE_EXISTS = "SELECT to_regclass(quote_ident($1)) IS NOT NULL"
+
+# Bytes up to this size stay in the version's row; longer ones go in pieces of it.
+PIECE_SIZE = 1 << 20
+# How many pieces one read of a large version fetches (what a load holds beside them).
+PIECES_PER_READ = 8
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS {table} (
@@ -40,6 +57,13 @@ CREATE TABLE IF NOT EXISTS {table} (
     create_time DOUBLE PRECISION NOT NULL,
     UNIQUE (app_name, user_id, session_id, filename, version)
 )"""
+_CREATE_PIECES = """
+CREATE TABLE IF NOT EXISTS {pieces} (
+    artifact_id BIGINT NOT NULL REFERENCES {table} (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (artifact_id, seq)
+)"""
 
 # $1 is the table's name: the same name in another table (another store) is another
 # lock. The key is a JSON array of the five, so no two keys render alike.
@@ -55,7 +79,16 @@ _INSERT = (
     " SELECT $1, $2, $3, $4, coalesce(max(version) + 1, 0), $5::text, $6::bytea,"
     " $7::bigint, $8::text, $9::text, $10::double precision"
     " FROM {table} WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND filename = $4"
-    " RETURNING version"
+    " RETURNING version, id"
+)
+_INSERT_PIECE = "INSERT INTO {pieces} (artifact_id, seq, data) VALUES ($1, $2, $3)"
+_SELECT_PIECES = (
+    "SELECT data FROM {pieces} WHERE artifact_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+)
+# What a load reads beyond the version's columns: its id, and whether it has pieces.
+_LOADED_COLUMNS = (
+    VERSION_COLUMNS
+    + ", part, data, id, EXISTS (SELECT 1 FROM {pieces} AS p WHERE p.artifact_id = {table}.id)"
 )
 
 
@@ -64,6 +97,14 @@ class ArtifactStatements(ArtifactStatementsBase):
     """The artifacts table's statements on PostgreSQL, its name filled in."""
 
     lock_name: str
+    create_pieces: str
+    insert_piece: str
+    select_pieces: str
+
+
+def pieces_table(table: str) -> str:
+    """The name of the table that holds the pieces of ``table``'s large versions."""
+    return f"{table}_pieces"
 
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
@@ -72,6 +113,7 @@ def render_artifact_statements(table: str) -> ArtifactStatements:
         ArtifactStatements,
         table,
         dialect="postgres",
-        loaded_columns=VERSION_COLUMNS + ", part, data",
+        loaded_columns=_LOADED_COLUMNS,
         constants=globals(),
+        other_tables={"pieces": pieces_table(table)},
     )

@@ -209,8 +209,13 @@ ARTIFACT_DIGEST_COLUMNS: tuple[tuple[str, ColumnKind], ...] = (
 _ARTIFACT_METADATA_DIGEST = (
     "sha256(" + " || ".join(_digest_field(n, k, "a") for n, k in ARTIFACT_DIGEST_COLUMNS) + ")"
 )
-# Per version: its size, SHA-256 of its bytes (NULL without) and of its metadata.
+# Per version: its size, SHA-256 of its bytes (NULL without) and of its metadata. A
+# version a store saved in pieces (`adk_sqlite.postgres.artifact_sql`) has them there.
+_ARTIFACT_BYTES = (
+    "coalesce(a.data, (SELECT string_agg(p.data, ''::bytea ORDER BY p.seq)"
+    ' FROM "{artifacts}_pieces" AS p WHERE p.artifact_id = a.id))'
+)
 SELECT_ARTIFACT_DIGESTS = (
-    f"SELECT {_ARTIFACT_KEY}, size, sha256(data), {_ARTIFACT_METADATA_DIGEST}"
+    f"SELECT {_ARTIFACT_KEY}, size, sha256({_ARTIFACT_BYTES}), {_ARTIFACT_METADATA_DIGEST}"
     f' FROM "{{artifacts}}" AS a WHERE {_ARTIFACT_SCOPE}'
 )

@@ -316,7 +316,9 @@ class ArtifactTarget:
         self._where = where
         self._bulk_or_explain = bulk_or_explain
         self.table = table
-        self._create_table = render_artifact_statements(table).create_table
+        statements = render_artifact_statements(table)
+        self._create_table = statements.create_table
+        self._create_pieces = statements.create_pieces
 
         def render(template: str) -> str:
             return template.format(artifacts=table)
@@ -344,6 +346,7 @@ class ArtifactTarget:
                 f"{self._where}: table {self.table!r} is not an adk-sqlite artifacts"
                 f" table (its columns are {', '.join(columns)})"
             )
+        await connection.execute(self._create_pieces)
         await connection.execute(self._create_staging)
 
     async def versions(self, app_name: str | None) -> dict[ArtifactVersionKey, tuple[int, float]]:
