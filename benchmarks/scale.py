@@ -83,6 +83,7 @@ PRESETS = {
 def build_databases(sizes: Sizes) -> tuple[dict[tuple[str, str, int], Path], list[dict[str, Any]]]:
     """Every database the measurements read, built unless cached: paths and build times."""
     wanted: list[tuple[str, str, int, list[scale_build.SessionSpec], str]] = []
+    reads_label = "-".join(str(n) for n in sizes.reads)
     for backend in BACKENDS:
         for total in sizes.listing:
             wanted.append((backend, "listing", total, scale_build.listing_sessions(total), "-"))
@@ -90,13 +91,12 @@ def build_databases(sizes: Sizes) -> tuple[dict[tuple[str, str, int], Path], lis
             if backend != OURS and total > (sizes.peer_max_events or total):
                 continue
             wanted.append((backend, "events", total, scale_build.event_database(total), "-"))
-        label = "-".join(str(n) for n in sizes.reads)
         wanted.append((backend, "reads", max(sizes.reads), scale_build.event_sessions(sizes.reads),
-                       label))  # fmt: skip
+                       reads_label))  # fmt: skip
     for total in sizes.exports:
         if total not in sizes.appends:
             wanted.append((OURS, "events", total, scale_build.event_database(total), "-"))
-    compacted = scale_build.cache_path(CACHE, OURS, "compacted", label)
+    compacted = scale_build.cache_path(CACHE, OURS, "compacted", reads_label)
     # The largest last: a run short of time has everything else by then.
     wanted.sort(key=lambda item: sum(spec.events for spec in item[3]) + len(item[3]))
     paths: dict[tuple[str, str, int], Path] = {}
@@ -118,7 +118,7 @@ def build_databases(sizes: Sizes) -> tuple[dict[tuple[str, str, int], Path], lis
                 "mib": path.stat().st_size / 2**20,
             }
         )
-    print(f"database {OURS} compacted {label}: ", end="", file=sys.stderr, flush=True)
+    print(f"database {OURS} compacted {reads_label}: ", end="", file=sys.stderr, flush=True)
     seconds = scale_build.cached_file(
         compacted, lambda partial: scale_build.build_compacted(partial, sizes.reads)
     )
