@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
+from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
 from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
@@ -98,7 +99,8 @@ async def test_sliced_read_returns_the_same_session_as_one_decoded_at_once(store
         app_name=APP, user_id=USER, session_id=SESSION
     )
 
-    assert sliced is not None and whole is not None
+    assert sliced is not None
+    assert whole is not None
     assert sliced.model_dump() == whole.model_dump()
     assert [event.model_fields_set for event in sliced.events] == [
         event.model_fields_set for event in whole.events
@@ -143,7 +145,8 @@ async def test_a_sliced_read_under_concurrent_appends_is_one_snapshot(store: Any
     await appender
 
     final = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
-    assert final is not None and len(final.events) > EVENTS  # the appends did interleave
+    assert final is not None
+    assert len(final.events) > EVENTS
     final_ids = [event.id for event in final.events]
     for snapshot in snapshots:
         assert snapshot is not None
@@ -165,7 +168,8 @@ async def test_a_dropped_long_session_frees_its_events_over_later_turns(store: A
     for _ in range(EVENTS // SLICE + 1):
         await asyncio.sleep(0)
 
-    assert first() is None and last() is None
+    assert first() is None
+    assert last() is None
 
 
 async def test_events_the_application_kept_are_not_freed(store: Any) -> None:
@@ -204,5 +208,51 @@ async def test_a_shared_file_read_out_of_inline_time_is_read_again_on_a_thread(
         new_threads = [t for t in threading.enumerate() if t.ident not in threads_before]
         assert turns >= 1  # the loop ran while a thread read the session
         assert [thread.name for thread in new_threads] == ["adk-sqlite-connection-0"]
-        assert again is not None and expected is not None
+        assert again is not None
+        assert expected is not None
         assert again.model_dump() == expected.model_dump()
+
+
+async def test_a_session_read_off_the_loop_once_is_read_there_again_but_its_newest_events_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        service = SessionService(store, decode_slice=None)
+        await fill(service, EVENTS)
+        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
+        await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+
+        _, whole_read_turns = await read_counting_turns(service)
+        newest = await counting_turns(
+            service.get_session(
+                app_name=APP,
+                user_id=USER,
+                session_id=SESSION,
+                config=GetSessionConfig(num_recent_events=20),
+            )
+        )
+
+    assert whole_read_turns >= 1  # remembered as long: on a thread, whatever the time
+    assert newest == 0  # the newest 20 stay on the loop's thread
+
+
+async def counting_turns(call: Any) -> int:
+    """How many times another task ran while ``call`` was awaited."""
+    turns = 0
+    running = True
+
+    async def tick() -> None:
+        nonlocal turns
+        while running:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(tick())
+    await asyncio.sleep(0)
+    before = turns
+    await call
+    during = turns - before
+    running = False
+    await ticker
+    return during

@@ -348,7 +348,9 @@ class SqliteStore(JobStore[Statements]):
         job = functools.partial(
             jobs.read_session, statements=self._statements, key=key, query=events, owner_id=owner_id
         )
-        return self._read(job, session=key)
+        # A whole session (or all after a time) may be long; the newest n never is.
+        whole = events is None or events.limit is None
+        return self._read(job, session=key if whole else None)
 
     async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
         committer = await self._ensure_open()
