@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
 
 __all__ = ["MemoryJobs", "MemoryMethods"]
 
@@ -98,10 +98,9 @@ class MemoryMethods:
                 self._memory_jobs.search_memories,
                 app_name=app_name,
                 user_id=user_id,
-                terms=terms,
-                limit=limit,
-                vector=vector,
-                min_similarity=min_similarity,
+                search=MemorySearch(
+                    terms=terms, limit=limit, vector=vector, min_similarity=min_similarity
+                ),
             )
         )
         return found

@@ -7,7 +7,8 @@ converts between these and ADK's ``Event`` / ``MemoryEntry``; a store knows neit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 
@@ -16,11 +17,17 @@ from adk_sqlite.errors import EmbeddingError
 __all__ = [
     "MemoryRecord",
     "MemoryRow",
+    "MemorySearch",
     "MemoryWatermark",
     "StoredMemory",
     "memory_rows",
     "mixed_dimensions_error",
+    "stored_memory",
 ]
+
+
+_CANDIDATES_PER_RESULT = 4
+_MIN_CANDIDATES = 200
 
 
 class MemoryRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +61,21 @@ class StoredMemory(msgspec.Struct, frozen=True, kw_only=True):
     record: MemoryRecord
 
 
+class MemorySearch(msgspec.Struct, frozen=True, kw_only=True):
+    """What a search asks a memory job for (see `MemoryStore.search_memories`)."""
+
+    terms: list[str]
+    limit: int
+    vector: bytes | None = None
+    min_similarity: float | None = None
+
+    @property
+    def candidates(self) -> int:
+        """How many memories the backend's text rank picks before the final order (most
+        terms matched first), and the vector ranking reads: as many on every backend."""
+        return max(self.limit * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
+
+
 class MemoryWatermark(msgspec.Struct, frozen=True):
     """How much of a session is indexed: its first ``events`` events, the last one's id."""
 
@@ -82,6 +104,24 @@ def memory_rows(app_name: str, user_id: str, memories: list[MemoryRecord]) -> li
         )
         for memory in memories
     ]
+
+
+def stored_memory(row: Sequence[Any], vector: bytes | None = None) -> StoredMemory:
+    """A memory read back: ``row`` holds its id, then `MemoryRecord`'s fields in order."""
+    memory_id, session_id, event_id, author, timestamp, content, search_text, metadata = row
+    return StoredMemory(
+        id=str(memory_id),
+        record=MemoryRecord(
+            session_id=str(session_id),
+            event_id=str(event_id),
+            author=None if author is None else str(author),
+            timestamp=float(timestamp),
+            content=str(content),
+            search_text=str(search_text),
+            custom_metadata=str(metadata),
+            vector=vector,
+        ),
+    )
 
 
 def mixed_dimensions_error(dimensions: Iterable[int], table: str) -> EmbeddingError:

@@ -29,10 +29,12 @@ from adk_sqlite.codec.vectors import nearest, unpack_vector
 from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import (
     MemoryRecord,
+    MemorySearch,
     MemoryWatermark,
     StoredMemory,
     memory_rows,
     mixed_dimensions_error,
+    stored_memory,
 )
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
@@ -47,10 +49,6 @@ __all__ = [
     "search_memories",
 ]
 
-# Candidates read by ts_rank before the final order (most terms matched first), as
-# many as SQLite reads by bm25.
-_CANDIDATES_PER_RESULT = 4
-_MIN_CANDIDATES = 200
 # The ids a BIGINT identity column holds are at most 19 digits.
 _MAX_ID_DIGITS = 18
 
@@ -225,10 +223,7 @@ async def search_memories(
     tables: MemoryTables,
     app_name: str,
     user_id: str,
-    terms: list[str],
-    limit: int,
-    vector: bytes | None = None,
-    min_similarity: float | None = None,
+    search: MemorySearch,
 ) -> list[StoredMemory]:
     """The best ``limit`` memories holding any of ``terms``, or (given ``vector``) the
     best of a hybrid search.
@@ -237,13 +232,16 @@ async def search_memories(
     they hold, ts_rank, and newest first. With ``vector``, the user's memories nearest
     to it are ranked too, in the same snapshot, and the two rankings fused.
     """
+    limit, vector = search.limit, search.vector
     # A longer term is in no vector, and a tsquery refuses it.
-    terms = [term for term in terms if 0 < len(term) <= MAX_TERM_CHARACTERS and _storable(term)]
+    terms = [
+        term for term in search.terms if 0 < len(term) <= MAX_TERM_CHARACTERS and _storable(term)
+    ]
     if not terms or limit <= 0 or not _storable(app_name, user_id):
         return []
     if not await _has_tables(connection, tables):
         return []
-    candidates = max(limit * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
+    candidates = search.candidates
     statements = tables.statements
     hybrid = vector is not None and await _has_vectors(connection, tables)
     async with connection.transaction(isolation="repeatable_read", readonly=True):
@@ -257,9 +255,9 @@ async def search_memories(
             candidates if hybrid else limit,
         )
         if not hybrid or vector is None:
-            return [_stored(row) for row in rows]
+            return [stored_memory(row) for row in rows]
         semantic = await _nearest(
-            connection, tables, app_name, user_id, vector, candidates, min_similarity
+            connection, tables, app_name, user_id, vector, candidates, search.min_similarity
         )
         by_id = {int(row[0]): row for row in rows}
         chosen = fuse_rankings(list(by_id), semantic, limit)
@@ -267,23 +265,7 @@ async def search_memories(
         if missing:
             for row in await connection.fetch(statements.select_by_ids, app_name, user_id, missing):
                 by_id[int(row[0])] = row
-    return [_stored(by_id[memory_id]) for memory_id in chosen if memory_id in by_id]
-
-
-def _stored(row: asyncpg.Record) -> StoredMemory:
-    memory_id, session_id, event_id, author, timestamp, content, search_text, metadata = row
-    return StoredMemory(
-        id=str(memory_id),
-        record=MemoryRecord(
-            session_id=session_id,
-            event_id=event_id,
-            author=author,
-            timestamp=timestamp,
-            content=content,
-            search_text=search_text,
-            custom_metadata=metadata,
-        ),
-    )
+    return [stored_memory(by_id[memory_id]) for memory_id in chosen if memory_id in by_id]
 
 
 async def _nearest(

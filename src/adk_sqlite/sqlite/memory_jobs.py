@@ -23,10 +23,12 @@ from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
 from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import (
     MemoryRecord,
+    MemorySearch,
     MemoryWatermark,
     StoredMemory,
     memory_rows,
     mixed_dimensions_error,
+    stored_memory,
 )
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
@@ -40,9 +42,6 @@ __all__ = [
 ]
 
 _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-# Candidates read by bm25 before the final order (most terms matched first).
-_CANDIDATES_PER_RESULT = 4
-_MIN_CANDIDATES = 200
 # Vectors scanned per window (bounds the memory of a scan: 32 MiB at 1024 dimensions).
 _SCAN_WINDOW = 8192
 
@@ -147,10 +146,7 @@ def search_memories(
     statements: MemoryStatements,
     app_name: str,
     user_id: str,
-    terms: list[str],
-    limit: int,
-    vector: bytes | None = None,
-    min_similarity: float | None = None,
+    search: MemorySearch,
 ) -> list[StoredMemory]:
     """The best ``limit`` memories holding any of ``terms``, or (given ``vector``) the
     best of a hybrid search.
@@ -162,10 +158,11 @@ def search_memories(
     ``min_similarity``) are ranked too and the two rankings are fused
     (`adk_sqlite.memory_ranking`).
     """
+    terms, limit, vector = search.terms, search.limit, search.vector
     if not terms or limit <= 0 or not _has_tables(connection, statements):
         return []
     match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    candidates = max(limit * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
+    candidates = search.candidates
     connection.execute("BEGIN")
     try:
         rows = connection.execute(
@@ -174,7 +171,7 @@ def search_memories(
         semantic: list[int] = []
         if vector is not None and _exists(connection, statements.vectors_table):
             semantic = _nearest(
-                connection, statements, app_name, user_id, vector, candidates, min_similarity
+                connection, statements, app_name, user_id, vector, candidates, search.min_similarity
             )
         wanted = set(terms)
 
@@ -193,23 +190,7 @@ def search_memories(
                 by_id[int(row[0])] = row
     finally:
         connection.execute("COMMIT")
-    return [_stored(by_id[row_id]) for row_id in chosen if row_id in by_id]
-
-
-def _stored(row: tuple[object, ...]) -> StoredMemory:
-    row_id, session_id, event_id, author, timestamp, content, search_text, metadata = row
-    return StoredMemory(
-        id=str(row_id),
-        record=MemoryRecord(
-            session_id=str(session_id),
-            event_id=str(event_id),
-            author=None if author is None else str(author),
-            timestamp=float(timestamp),  # type: ignore[arg-type]
-            content=str(content),
-            search_text=str(search_text),
-            custom_metadata=str(metadata),
-        ),
-    )
+    return [stored_memory(by_id[row_id]) for row_id in chosen if row_id in by_id]
 
 
 def _nearest(

@@ -30,7 +30,7 @@ import msgspec
 
 from adk_sqlite.codec.memory_text import query_terms
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.memory_records import StoredMemory
+from adk_sqlite.memory_records import MemorySearch, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
@@ -196,9 +196,8 @@ def search_memories(
         # The store's own search (it opens its own read transaction).
         with _opened(database, busy_timeout) as (connection, _):
             statements = render_memory_statements(table)
-            found = memory_jobs.search_memories(
-                connection, statements, app_name, user_id, terms, limit
-            )
+            search = MemorySearch(terms=terms, limit=limit)
+            found = memory_jobs.search_memories(connection, statements, app_name, user_id, search)
             sizes = _vector_sizes(connection, table, [stored.id for stored in found])
     return MemoryList(
         file=str(path),

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFolder
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -95,15 +95,10 @@ def search_memories(
     statements: MemoryStatements,
     app_name: str,
     user_id: str,
-    terms: list[str],
-    limit: int,
-    vector: bytes | None,
-    min_similarity: float | None,
+    search: MemorySearch,
 ) -> list[StoredMemory]:
     with folder.catalog.snapshot() as reader, _own_transaction(reader):
-        return memory_jobs.search_memories(
-            reader, statements, app_name, user_id, terms, limit, vector, min_similarity
-        )
+        return memory_jobs.search_memories(reader, statements, app_name, user_id, search)
 
 
 @contextlib.contextmanager
