@@ -77,19 +77,11 @@ def forget_user(
         )
     artifact_table = artifact_tables[0] if artifact_tables else "adk_artifacts"
 
+    # The same tables and options whichever layout the database has.
+    open_store = SqliteStore.per_session_files if folder else SqliteStore
+
     async def run() -> ForgetReport:
-        if folder:
-            async with SqliteStore.per_session_files(
-                database,
-                session_table=tables.sessions,
-                events_table=tables.events,
-                app_state_table=tables.app_states,
-                user_state_table=tables.user_states,
-                busy_timeout=busy_timeout,
-                artifact_table=artifact_table,
-            ) as per_session:
-                return await per_session.forget_user(app_name=app_name, user_id=user_id)
-        async with SqliteStore(
+        async with open_store(
             database,
             session_table=tables.sessions,
             events_table=tables.events,
