@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.text import Text
@@ -31,6 +32,19 @@ if TYPE_CHECKING:
 __all__ = ["command"]
 
 
+def _compaction_setting(
+    name: str, *, minimum: int, goes_with: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--NAME N`` option that passes one of the App's compaction settings to --compacted."""
+    setting = name.replace("-", "_")
+    return click.option(
+        f"--{name}",
+        type=click.IntRange(min=minimum),
+        metavar="N",
+        help=f"With --compacted: the App's {setting} (with --{goes_with}).",
+    )
+
+
 @database_command(
     "prune",
     "adk-sqlite prune sessions.db --idle-days 90 --dry-run",
@@ -56,30 +70,10 @@ __all__ = ["command"]
     help="Delete the raw events a compaction covers that ADK will never read again"
     " (give the App's compaction settings below; see docs/compaction.md).",
 )
-@click.option(
-    "--compaction-interval",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --compacted: the App's compaction_interval (with --overlap-size).",
-)
-@click.option(
-    "--overlap-size",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="With --compacted: the App's overlap_size (with --compaction-interval).",
-)
-@click.option(
-    "--token-threshold",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --compacted: the App's token_threshold (with --event-retention-size).",
-)
-@click.option(
-    "--event-retention-size",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="With --compacted: the App's event_retention_size (with --token-threshold).",
-)
+@_compaction_setting("compaction-interval", minimum=1, goes_with="overlap-size")
+@_compaction_setting("overlap-size", minimum=0, goes_with="compaction-interval")
+@_compaction_setting("token-threshold", minimum=1, goes_with="event-retention-size")
+@_compaction_setting("event-retention-size", minimum=0, goes_with="token-threshold")
 @click.option("--app", "app_name", metavar="APP", help="Only this app's sessions or events.")
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; change nothing.")
 @click.option("--vacuum", is_flag=True, help="Run VACUUM afterwards to give the space back.")
