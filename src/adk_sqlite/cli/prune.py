@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.text import Text
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from adk_sqlite.tools.compaction_retention import CompactedPruneReport
 
 __all__ = ["command"]
+
+# Either mode's report: both carry a `vacuum` field for --vacuum to fill.
+_Report = TypeVar("_Report", "PruneReport", "CompactedPruneReport")
 
 
 def _compaction_setting(
@@ -163,9 +166,7 @@ def command(
                 progress=progress,
                 table_set=table_set,
             )
-    if vacuum and not dry_run:
-        report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
-    print_result(report, as_json=as_json, render=_render)
+    _vacuum_and_print(report, database, vacuum, dry_run, busy_timeout, as_json, _render)
 
 
 def _prune_compacted(
@@ -195,9 +196,22 @@ def _prune_compacted(
             progress=progress,
             table_set=table_set,
         )
+    _vacuum_and_print(report, database, vacuum, dry_run, busy_timeout, as_json, _render_compacted)
+
+
+def _vacuum_and_print(
+    report: _Report,
+    database: str,
+    vacuum: bool,
+    dry_run: bool,
+    busy_timeout: float,
+    as_json: bool,
+    render: Callable[[_Report], None],
+) -> None:
+    """Runs the VACUUM --vacuum asks for after a real prune, then prints the report."""
     if vacuum and not dry_run:
         report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
-    print_result(report, as_json=as_json, render=_render_compacted)
+    print_result(report, as_json=as_json, render=render)
 
 
 def _render_compacted(report: CompactedPruneReport) -> None:

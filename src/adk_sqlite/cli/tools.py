@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import click
 from rich.table import Table
@@ -80,25 +81,20 @@ def command(
         session_id = resolve_session_id(
             database, session_id, app_name=app_name, table_set=table_set, busy_timeout=busy_timeout
         )
-    if folder:
-        audit = audit_folder_tool_calls(
-            database,
-            session_id=session_id,
-            app_name=app_name,
-            tool=tool,
-            errors_only=errors_only,
-            busy_timeout=busy_timeout,
-        )
-    else:
-        audit = audit_tool_calls(
-            database,
-            session_id=session_id,
-            app_name=app_name,
-            tool=tool,
-            errors_only=errors_only,
-            busy_timeout=busy_timeout,
-            table_set=table_set,
-        )
+    # A folder has no table sets (refused above): only a file's audit takes one.
+    audit_calls: Callable[..., ToolAudit] = (
+        audit_folder_tool_calls
+        if folder
+        else functools.partial(audit_tool_calls, table_set=table_set)
+    )
+    audit = audit_calls(
+        database,
+        session_id=session_id,
+        app_name=app_name,
+        tool=tool,
+        errors_only=errors_only,
+        busy_timeout=busy_timeout,
+    )
     print_result(audit, as_json=as_json, render=functools.partial(_render, limit=limit or None))
 
 
