@@ -120,6 +120,27 @@ def limit_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     )
 
 
+def app_option(
+    help: str, *, required: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--app APP``, passed as ``app_name``: the app a command is about."""
+    return click.option("--app", "app_name", metavar="APP", required=required, help=help)
+
+
+def user_option(
+    help: str, *, required: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--user USER``, passed as ``user_id``: the user a command is about."""
+    return click.option("--user", "user_id", metavar="USER", required=required, help=help)
+
+
+def session_option(
+    help: str, *, metavar: str = "SESSION"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--session SESSION``, passed as ``session_id``: one session (or a prefix of its id)."""
+    return click.option("--session", "session_id", metavar=metavar, help=help)
+
+
 def refuse_table_set_for_folder(table_set: str | None) -> None:
     """A folder of session files has one table set: ``--table-set`` is for a file."""
     if table_set is not None:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     busy_timeout_option,
     database_command,
     emit_json,
@@ -21,6 +22,8 @@ from adk_sqlite.cli._output import (
     print_result,
     print_table,
     printable,
+    session_option,
+    user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.artifacts import (
@@ -46,13 +49,10 @@ _STDOUT = "-"
     "adk-sqlite artifacts agent-sessions/ user:profile.txt --app reports --user ada -o -",
 )
 @click.argument("filename", metavar="[NAME]", required=False)
-@click.option("--app", "app_name", metavar="APP", help="Only this app's artifacts (NAME: its app).")
-@click.option("--user", "user_id", metavar="USER", help="Only this user's (NAME: its user).")
-@click.option(
-    "--session",
-    "session_id",
-    metavar="SESSION",
-    help="Only this session's own artifacts (NAME: its session; not for user: names);"
+@app_option("Only this app's artifacts (NAME: its app).")
+@user_option("Only this user's (NAME: its user).")
+@session_option(
+    "Only this session's own artifacts (NAME: its session; not for user: names);"
     " a unique prefix of its id will do.",
 )
 @click.option(

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     database_command,
     database_options,
     plural,
@@ -35,7 +36,7 @@ __all__ = ["command"]
     'adk-sqlite export tenants.db "$DATABASE_URL" --owner-column "tenant_id BIGINT NOT NULL"',
 )
 @click.argument("url", metavar="POSTGRESQL_URL")
-@click.option("--app", "app_name", metavar="APP", help="Export only this app's sessions and state.")
+@app_option("Export only this app's sessions and state.")
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),

@@ -9,16 +9,20 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     busy_timeout_option,
     database_command,
     id_column,
     json_option,
+    limit_option,
     local_time,
     local_zone,
     print_result,
     print_table,
     printable,
+    session_option,
     shorten,
+    user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.memories import MemoryList, list_memories, search_memories
@@ -38,21 +42,12 @@ _TEXT_LIMIT = 200
     "adk-sqlite memory agent-sessions/ --app support --user ada --session s1 --json",
 )
 @click.argument("query", metavar="[QUERY]", required=False)
-@click.option("--app", "app_name", metavar="APP", required=True, help="The app.")
-@click.option("--user", "user_id", metavar="USER", required=True, help="The user.")
-@click.option(
-    "--session",
-    "session_id",
-    metavar="SESSION",
-    help="Without QUERY: only the memories of this session (or a unique prefix of its id).",
+@app_option("The app.", required=True)
+@user_option("The user.", required=True)
+@session_option(
+    "Without QUERY: only the memories of this session (or a unique prefix of its id).",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="At most this many memories (0: all, when listing).",
-)
+@limit_option("At most this many memories (0: all, when listing).")
 @click.option("--full", is_flag=True, help="Show each memory's text in full.")
 @click.option(
     "--memory-table",

@@ -9,6 +9,7 @@ import click
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     database_command,
     database_options,
     human_bytes,
@@ -77,7 +78,7 @@ def _compaction_setting(
 @_compaction_setting("overlap-size", minimum=0, goes_with="compaction-interval")
 @_compaction_setting("token-threshold", minimum=1, goes_with="event-retention-size")
 @_compaction_setting("event-retention-size", minimum=0, goes_with="token-threshold")
-@click.option("--app", "app_name", metavar="APP", help="Only this app's sessions or events.")
+@app_option("Only this app's sessions or events.")
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; change nothing.")
 @click.option("--vacuum", is_flag=True, help="Run VACUUM afterwards to give the space back.")
 @click.option(

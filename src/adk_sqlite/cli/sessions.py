@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import click
 from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     database_command,
     database_options,
     human_bytes,
@@ -21,6 +21,7 @@ from adk_sqlite.cli._output import (
     print_result,
     print_table,
     refuse_table_set_for_folder,
+    user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import SessionList, list_session_summaries
@@ -32,8 +33,8 @@ __all__ = ["command"]
 @database_command(
     "sessions", "adk-sqlite sessions sessions.db --app support --user alice --limit 20"
 )
-@click.option("--app", "app_name", metavar="APP", help="Only this app's sessions.")
-@click.option("--user", "user_id", metavar="USER", help="Only this user's sessions.")
+@app_option("Only this app's sessions.")
+@user_option("Only this user's sessions.")
 @limit_option("At most this many sessions; 0 lists them all.")
 @database_options(5.0)
 def command(

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     compact_json,
     database_command,
     database_options,
@@ -22,6 +23,7 @@ from adk_sqlite.cli._output import (
     refuse_table_set_for_folder,
     shorten,
     timeline_time,
+    user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.cli.memory import show_memories
@@ -39,8 +41,8 @@ _VALUE_LIMIT = 160
 
 @database_command("show", "adk-sqlite show sessions.db 5f0c3e1a-7b2d-4c89-9e61-2a4b8d7f3c10 --full")
 @click.argument("session_id", metavar="SESSION_ID")
-@click.option("--app", "app_name", metavar="APP", help="The session's app, if the id is reused.")
-@click.option("--user", "user_id", metavar="USER", help="The session's user, if the id is reused.")
+@app_option("The session's app, if the id is reused.")
+@user_option("The session's user, if the id is reused.")
 @click.option("--full", is_flag=True, help="Show texts, arguments and results in full.")
 @click.option(
     "--memories",

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adk_sqlite.cli._output import (
+    app_option,
     compact_json,
     database_command,
     database_options,
@@ -21,6 +22,7 @@ from adk_sqlite.cli._output import (
     print_result,
     print_table,
     refuse_table_set_for_folder,
+    session_option,
     shorten,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -39,13 +41,11 @@ _VALUE_LIMIT = 80
     "adk-sqlite tools sessions.db --tool lookup_order --errors",
     "adk-sqlite tools agent-sessions/ --session 5f0c",
 )
-@click.option(
-    "--session",
-    "session_id",
+@session_option(
     metavar="ID",
     help="Only calls made in this session (or a unique prefix of its id).",
 )
-@click.option("--app", "app_name", metavar="APP", help="Only calls made in this app.")
+@app_option("Only calls made in this app.")
 @click.option("--tool", metavar="NAME", help="Only calls of this tool.")
 @click.option("--errors", "errors_only", is_flag=True, help="List only calls that failed.")
 @limit_option("List at most this many calls (the newest); 0 lists all. --json lists all.")
