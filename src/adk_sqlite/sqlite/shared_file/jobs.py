@@ -9,8 +9,9 @@ so the write lock is held from the first statement); reads open their own
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 import msgspec
@@ -35,6 +36,19 @@ from adk_sqlite.store_rules import (
 )
 
 # --- reads --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def read_transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One snapshot for all the body reads: ``BEGIN`` (deferred) ... ``COMMIT``.
+
+    It commits even when the body raises: a read has nothing to roll back.
+    """
+    connection.execute(_sql.BEGIN_READ)
+    try:
+        yield
+    finally:
+        connection.execute(_sql.COMMIT)
 
 
 def session_record(row: tuple[Any, ...], app_name: str) -> records.SessionRecord:
@@ -173,8 +187,7 @@ def read_session(
 ) -> records.SessionSnapshot | None:
     app_name, user_id, _ = key
     sql = statements.sessions(confined=owner_id is not None)
-    connection.execute(_sql.BEGIN_READ)
-    try:
+    with read_transaction(connection):
         row = connection.execute(sql.select_session, (*key, *owner_params(owner_id))).fetchone()
         if row is None:
             return None
@@ -184,8 +197,6 @@ def read_session(
             user_state=_state_of(connection, statements.select_user_state, (app_name, user_id)),
             events=select_events(connection, statements, key, query),
         )
-    finally:
-        connection.execute(_sql.COMMIT)
 
 
 def list_sessions(
@@ -197,12 +208,9 @@ def list_sessions(
 ) -> records.SessionListing:
     sql = statements.sessions(confined=owner_id is not None)
     owner = owner_params(owner_id)
-    connection.execute(_sql.BEGIN_READ)
-    try:
-        with paused_gc():  # thousands of live records, no garbage (see _gc)
-            return _list_sessions(connection, statements, sql, app_name, user_id, owner)
-    finally:
-        connection.execute(_sql.COMMIT)
+    # paused: thousands of live records, no garbage (see _gc)
+    with read_transaction(connection), paused_gc():
+        return _list_sessions(connection, statements, sql, app_name, user_id, owner)
 
 
 def _list_sessions(
@@ -241,11 +249,8 @@ def read_events(
     key: tuple[str, str, str],
     query: records.EventQuery | None,
 ) -> list[records.EventRecord]:
-    connection.execute(_sql.BEGIN_READ)
-    try:
+    with read_transaction(connection):
         return select_events(connection, statements, key, query)
-    finally:
-        connection.execute(_sql.COMMIT)
 
 
 # --- writes (inside the GroupCommitter's transaction) ------------------------------------

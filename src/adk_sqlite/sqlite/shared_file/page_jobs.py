@@ -17,8 +17,7 @@ from adk_sqlite import records
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state
 from adk_sqlite.page_statements import PageStatements
-from adk_sqlite.sqlite.schema import sql as _sql
-from adk_sqlite.sqlite.shared_file.jobs import event_records, session_record
+from adk_sqlite.sqlite.shared_file.jobs import event_records, read_transaction, session_record
 
 __all__ = ["event_page_in", "list_session_page", "read_event_page", "session_page_in"]
 
@@ -84,11 +83,8 @@ def list_session_page(
     query: records.SessionPageQuery,
     owner_id: Any,
 ) -> records.SessionPage:
-    connection.execute(_sql.BEGIN_READ)
-    try:
+    with read_transaction(connection):
         return session_page_in(connection, statements, app_name, user_id, query, owner_id)
-    finally:
-        connection.execute(_sql.COMMIT)
 
 
 def read_event_page(
@@ -98,8 +94,5 @@ def read_event_page(
     query: records.EventPageQuery,
     owner_id: Any,
 ) -> records.EventPage | None:
-    connection.execute(_sql.BEGIN_READ)
-    try:
+    with read_transaction(connection):
         return event_page_in(connection, statements, key, query, owner_id)
-    finally:
-        connection.execute(_sql.COMMIT)
