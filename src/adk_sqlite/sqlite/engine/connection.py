@@ -20,12 +20,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from adk_sqlite import errors
-from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection, open_worker_connection
 from adk_sqlite.store_options import seconds
+
+if TYPE_CHECKING:
+    # The worker threads (and asyncio) load when a store opens a connection: the
+    # command line's reading tools use this module's plain sqlite3 helpers only.
+    from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 
 __all__ = [
     "DatabaseTarget",
@@ -298,6 +302,8 @@ async def open_connection(
         return connect_configured(
             target, role=role, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous
         )
+
+    from adk_sqlite.sqlite.engine.worker_connection import open_worker_connection
 
     with sqlite_errors(target):
         return await open_worker_connection(connect)
