@@ -61,7 +61,6 @@ __all__ = [
     "list_folder_sessions",
     "query_session_folder",
     "read_folder_timeline",
-    "read_session_timeline",
     "session_files",
 ]
 
@@ -184,33 +183,6 @@ def list_folder_sessions(
         summaries += [summary for summary in listing.sessions if summary.id == entry.id]
     summaries.sort(key=lambda s: (-s.last_update.unix, s.app_name, s.user_id, s.id))
     return SessionList(sessions=summaries, total=total)
-
-
-def read_session_timeline(
-    database: str | os.PathLike[str],
-    session_id: str,
-    *,
-    app_name: str | None = None,
-    user_id: str | None = None,
-    busy_timeout: float = 5.0,
-    table_set: str | None = None,
-) -> Timeline:
-    """`read_folder_timeline` for a folder of session files, else `read_timeline`.
-
-    ``table_set`` is for a database file; a folder has one set of tables.
-    """
-    if is_session_folder(database):
-        return read_folder_timeline(
-            database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
-        )
-    return read_timeline(
-        database,
-        session_id,
-        app_name=app_name,
-        user_id=user_id,
-        busy_timeout=busy_timeout,
-        table_set=table_set,
-    )
 
 
 def read_folder_timeline(
