@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 
 # The public names other than the errors, and the module each is imported from on
 # first access. Every other name in __all__ is an error of adk_sqlite.errors (the
-# tests check that __all__ lists every one of errors.__all__).
+# tests check that __all__ lists every exception class that module defines).
 _LAZY_EXPORTS: dict[str, str] = {
     "AppendResult": "adk_sqlite.records",
     "ArtifactImportReport": "adk_sqlite.transfer.artifact_import",
