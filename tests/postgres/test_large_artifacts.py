@@ -7,7 +7,6 @@ and the message buffer at once, and encode on the loop's thread in one go.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import asyncpg
 from google.genai import types
 
 from adk_sqlite import ArtifactService, PostgresStore
+from support.heartbeat import heartbeat
 
 SCOPE = {"app_name": "app", "user_id": "u", "session_id": "s"}
 CHILD = Path(__file__).with_name("_large_artifact_child.py")
@@ -35,35 +35,22 @@ def test_a_100_mb_artifact_round_trips_in_well_under_three_times_its_size(dsn: s
 
 async def test_a_large_save_and_load_leave_the_event_loop_running(dsn: str) -> None:
     data = bytes(range(256)) * ((48 << 20) // 256)
-    longest_stall = 0.0
-    running = True
-
-    async def heartbeat() -> None:
-        nonlocal longest_stall
-        while running:
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            longest_stall = max(longest_stall, time.perf_counter() - before)
-
     async with PostgresStore(dsn) as store:
         service = ArtifactService(store)
         await service.save_artifact(filename="warm", artifact=types.Part(text="x"), **SCOPE)
-        beats = asyncio.ensure_future(heartbeat())
-        await asyncio.sleep(0)
-        started = time.perf_counter()
-        await service.save_artifact(
-            filename="big", artifact=types.Part.from_bytes(data=data, mime_type="a/b"), **SCOPE
-        )
-        loaded = await service.load_artifact(filename="big", **SCOPE)
-        elapsed = time.perf_counter() - started
-        running = False
-        await beats
+        async with heartbeat() as beats:
+            started = time.perf_counter()
+            await service.save_artifact(
+                filename="big", artifact=types.Part.from_bytes(data=data, mime_type="a/b"), **SCOPE
+            )
+            loaded = await service.load_artifact(filename="big", **SCOPE)
+            elapsed = time.perf_counter() - started
     assert loaded is not None
     assert loaded.inline_data is not None
     assert loaded.inline_data.data == data
     # Pieces of a MiB go one at a time: the loop gets a turn between them, so no single
     # stretch comes near the whole copy (a one-parameter save held it for all of it).
-    assert longest_stall < elapsed / 4, (longest_stall, elapsed)
+    assert beats.longest_stall < elapsed / 4, (beats.longest_stall, elapsed)
 
 
 async def test_versions_of_every_size_read_back_exactly_and_delete_with_their_pieces(

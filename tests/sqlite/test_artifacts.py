@@ -21,6 +21,7 @@ from google.genai import types
 
 from adk_sqlite import ArtifactService, ArtifactTooLargeError, SqliteStore
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
+from support.heartbeat import heartbeat
 
 CHILD = Path(__file__).with_name("_artifact_child.py")
 KEY = {"app_name": "app", "user_id": "u", "session_id": "s"}
@@ -90,34 +91,22 @@ async def test_too_large_an_artifact_is_refused_before_anything_is_written(
 
 async def test_a_large_save_leaves_the_event_loop_running(tmp_path: Path) -> None:
     data = b"\x5a" * (64 << 20)
-    ticks = 0
-    saving = True
-
-    async def heartbeat() -> None:
-        nonlocal ticks
-        while saving:
-            await asyncio.sleep(0.001)
-            ticks += 1
-
     async with SqliteStore(tmp_path / "a.db") as store:
         service = ArtifactService(store)
         await service.save_artifact(filename="warm", artifact=types.Part(text="x"), **KEY)
-        beats = asyncio.ensure_future(heartbeat())
-        await asyncio.sleep(0)
-        started = time.perf_counter()
-        await service.save_artifact(
-            filename="big", artifact=types.Part.from_bytes(data=data, mime_type="a/b"), **KEY
-        )
-        loaded = await service.load_artifact(filename="big", **KEY)
-        elapsed = time.perf_counter() - started
-        saving = False
-        await beats
+        async with heartbeat() as beats:
+            started = time.perf_counter()
+            await service.save_artifact(
+                filename="big", artifact=types.Part.from_bytes(data=data, mime_type="a/b"), **KEY
+            )
+            loaded = await service.load_artifact(filename="big", **KEY)
+            elapsed = time.perf_counter() - started
     assert loaded is not None
     assert loaded.inline_data is not None
     assert loaded.inline_data.data == data
     # The copies ran on the store's threads: the loop woke up all along (a blocked loop
     # would tick once or twice in all that time).
-    assert ticks >= min(20, int(elapsed / 0.01)), (ticks, elapsed)
+    assert beats.ticks >= min(20, int(elapsed / 0.01)), (beats.ticks, elapsed)
 
 
 def test_a_100_mb_artifact_round_trips_in_well_under_three_times_its_size(
