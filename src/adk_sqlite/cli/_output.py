@@ -48,6 +48,7 @@ __all__ = [
     "refuse_table_set_for_folder",
     "shorten",
     "stdout_console",
+    "table_name_option",
     "table_set_option",
     "timeline_time",
 ]
@@ -139,6 +140,11 @@ def session_option(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--session SESSION``, passed as ``session_id``: one session (or a prefix of its id)."""
     return click.option("--session", "session_id", metavar=metavar, help=help)
+
+
+def table_name_option(flag: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--X-table NAME``: the name of one table (passed as ``x_table``)."""
+    return click.option(flag, metavar="NAME", help=help)
 
 
 def refuse_table_set_for_folder(table_set: str | None) -> None:

@@ -23,6 +23,7 @@ from adk_sqlite.cli._output import (
     print_table,
     printable,
     session_option,
+    table_name_option,
     user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -68,10 +69,8 @@ _STDOUT = "-"
     help="With NAME: write the content to FILE (- for stdout): bytes as stored, text in UTF-8.",
 )
 @click.option("--force", is_flag=True, help="With --output: replace FILE if it exists.")
-@click.option(
-    "--artifact-table",
-    metavar="NAME",
-    help="For a file whose stores used several artifacts tables: only this one.",
+@table_name_option(
+    "--artifact-table", "For a file whose stores used several artifacts tables: only this one."
 )
 @busy_timeout_option(5.0)
 @json_option

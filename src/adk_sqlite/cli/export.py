@@ -16,6 +16,7 @@ from adk_sqlite.cli._output import (
     plural,
     print_result,
     progress_bar,
+    table_name_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import find_table_set
@@ -45,24 +46,18 @@ __all__ = ["command"]
     metavar="EVENTS",
     help="Events (or artifact versions) per COPY batch and per transaction.",
 )
-@click.option(
-    "--source-artifact-table",
-    metavar="NAME",
-    help="For a DB holding several artifacts tables: the one to export.",
+@table_name_option(
+    "--source-artifact-table", "For a DB holding several artifacts tables: the one to export."
 )
-@click.option(
-    "--source-memory-table",
-    metavar="NAME",
-    help="For a DB holding several memories tables: the one to export.",
+@table_name_option(
+    "--source-memory-table", "For a DB holding several memories tables: the one to export."
 )
-@click.option("--session-table", metavar="NAME", help="The sessions table on PostgreSQL.")
-@click.option("--events-table", metavar="NAME", help="The events table on PostgreSQL.")
-@click.option("--app-state-table", metavar="NAME", help="The app: state table on PostgreSQL.")
-@click.option("--user-state-table", metavar="NAME", help="The user: state table on PostgreSQL.")
-@click.option("--artifact-table", metavar="NAME", help="The artifacts table on PostgreSQL.")
-@click.option(
-    "--memory-table", metavar="NAME", help="The memories table (and its prefix) on PostgreSQL."
-)
+@table_name_option("--session-table", "The sessions table on PostgreSQL.")
+@table_name_option("--events-table", "The events table on PostgreSQL.")
+@table_name_option("--app-state-table", "The app: state table on PostgreSQL.")
+@table_name_option("--user-state-table", "The user: state table on PostgreSQL.")
+@table_name_option("--artifact-table", "The artifacts table on PostgreSQL.")
+@table_name_option("--memory-table", "The memories table (and its prefix) on PostgreSQL.")
 @click.option(
     "--owner-column",
     "owner_id_column",

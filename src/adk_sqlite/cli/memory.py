@@ -22,6 +22,7 @@ from adk_sqlite.cli._output import (
     printable,
     session_option,
     shorten,
+    table_name_option,
     user_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
@@ -49,10 +50,8 @@ _TEXT_LIMIT = 200
 )
 @limit_option("At most this many memories (0: all, when listing).")
 @click.option("--full", is_flag=True, help="Show each memory's text in full.")
-@click.option(
-    "--memory-table",
-    metavar="NAME",
-    help="For a file whose stores used several memories tables: the one to read.",
+@table_name_option(
+    "--memory-table", "For a file whose stores used several memories tables: the one to read."
 )
 @busy_timeout_option(5.0)
 @json_option

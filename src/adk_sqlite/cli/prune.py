@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.text import Text
@@ -17,11 +18,11 @@ from adk_sqlite.cli._output import (
     plural,
     print_result,
     progress_bar,
+    table_name_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.retention import (
     PruneReport,
-    VacuumReport,
     prune_idle_sessions,
     prune_old_events,
     vacuum_database,
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from adk_sqlite.tools.compaction_retention import CompactedPruneReport
 
 __all__ = ["command"]
-
-# Either mode's report: both carry a `vacuum` field for --vacuum to fill.
-_Report = TypeVar("_Report", "PruneReport", "CompactedPruneReport")
 
 
 def _compaction_setting(
@@ -49,6 +47,13 @@ def _compaction_setting(
     )
 
 
+def _age_option(
+    name: str, metavar: str, help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An age in days (a fraction will do) that selects what a mode deletes."""
+    return click.option(name, type=click.FloatRange(min=0), metavar=metavar, help=help)
+
+
 @database_command(
     "prune",
     "adk-sqlite prune sessions.db --idle-days 90 --dry-run",
@@ -56,17 +61,9 @@ def _compaction_setting(
     "adk-sqlite prune sessions.db --idle-days 90 --artifacts",
     "adk-sqlite prune sessions.db --compacted --compaction-interval 3 --overlap-size 1",
 )
-@click.option(
-    "--idle-days",
-    type=click.FloatRange(min=0),
-    metavar="N",
-    help="Delete sessions (with their events) not updated for N days.",
-)
-@click.option(
-    "--events-older-than",
-    type=click.FloatRange(min=0),
-    metavar="DAYS",
-    help="Delete events older than DAYS days; their sessions stay.",
+@_age_option("--idle-days", "N", "Delete sessions (with their events) not updated for N days.")
+@_age_option(
+    "--events-older-than", "DAYS", "Delete events older than DAYS days; their sessions stay."
 )
 @click.option(
     "--compacted",
@@ -86,10 +83,9 @@ def _compaction_setting(
     is_flag=True,
     help="With --idle-days: also delete the pruned sessions' own artifacts (user: ones stay).",
 )
-@click.option(
+@table_name_option(
     "--artifact-table",
-    metavar="NAME",
-    help="With --artifacts, for a file holding several artifacts tables: the one to use.",
+    "With --artifacts, for a file holding several artifacts tables: the one to use.",
 )
 @database_options(30.0)
 def command(
@@ -132,54 +128,48 @@ def command(
             "give exactly one of --idle-days and --events-older-than, or --compacted alone"
         )
     settings = (compaction_interval, overlap_size, token_threshold, event_retention_size)
+    # Each mode's prune function, its own arguments bound; every mode takes the rest alike.
+    prune: Callable[..., PruneReport | CompactedPruneReport]
     if compacted:
-        _prune_compacted(
-            database, settings, app_name, dry_run, vacuum, table_set, busy_timeout, as_json
-        )
-        return
-    if any(value is not None for value in settings):
-        raise click.UsageError("the compaction settings go with --compacted")
-    if artifacts and idle_days is None:
-        raise click.UsageError("--artifacts goes with --idle-days (events have no artifacts)")
-    if artifact_table is not None and not artifacts:
-        raise click.UsageError("--artifact-table goes with --artifacts")
-    with progress_bar("Deleting", enabled=not (as_json or dry_run)) as progress:
+        prune = _compacted_prune(settings)
+        # Even a dry run of --compacted reads every session's events: it gets a bar too.
+        label, show_bar = "Pruning", not as_json
+    else:
+        if any(value is not None for value in settings):
+            raise click.UsageError("the compaction settings go with --compacted")
+        if artifacts and idle_days is None:
+            raise click.UsageError("--artifacts goes with --idle-days (events have no artifacts)")
+        if artifact_table is not None and not artifacts:
+            raise click.UsageError("--artifact-table goes with --artifacts")
         if idle_days is not None:
-            report = prune_idle_sessions(
-                database,
+            prune = functools.partial(
+                prune_idle_sessions,
                 idle_days=idle_days,
-                app_name=app_name,
-                dry_run=dry_run,
-                busy_timeout=busy_timeout,
-                progress=progress,
-                table_set=table_set,
                 artifacts=artifacts,
                 artifact_table=artifact_table,
             )
         else:
             assert events_older_than is not None
-            report = prune_old_events(
-                database,
-                older_than_days=events_older_than,
-                app_name=app_name,
-                dry_run=dry_run,
-                busy_timeout=busy_timeout,
-                progress=progress,
-                table_set=table_set,
-            )
-    _vacuum_and_print(report, database, vacuum, dry_run, busy_timeout, as_json, _render)
+            prune = functools.partial(prune_old_events, older_than_days=events_older_than)
+        label, show_bar = "Deleting", not (as_json or dry_run)
+    with progress_bar(label, enabled=show_bar) as progress:
+        report = prune(
+            database,
+            app_name=app_name,
+            dry_run=dry_run,
+            busy_timeout=busy_timeout,
+            progress=progress,
+            table_set=table_set,
+        )
+    if vacuum and not dry_run:
+        report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
+    print_result(report, as_json=as_json, render=_render)
 
 
-def _prune_compacted(
-    database: str,
+def _compacted_prune(
     settings: tuple[int | None, int | None, int | None, int | None],
-    app_name: str | None,
-    dry_run: bool,
-    vacuum: bool,
-    table_set: str | None,
-    busy_timeout: float,
-    as_json: bool,
-) -> None:
+) -> Callable[..., CompactedPruneReport]:
+    """prune_compacted_events with the App's compaction config the settings make."""
     # Imported here: ADK is needed only by this mode.
     from adk_sqlite.tools.compaction_retention import compaction_config, prune_compacted_events
 
@@ -187,35 +177,22 @@ def _prune_compacted(
         config = compaction_config(*settings)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    with progress_bar("Pruning", enabled=not as_json) as progress:
-        report = prune_compacted_events(
-            database,
-            events_compaction_config=config,
-            app_name=app_name,
-            dry_run=dry_run,
-            busy_timeout=busy_timeout,
-            progress=progress,
-            table_set=table_set,
+    return functools.partial(prune_compacted_events, events_compaction_config=config)
+
+
+def _render(report: PruneReport | CompactedPruneReport) -> None:
+    if isinstance(report, PruneReport):
+        _print_summary(report)
+    else:
+        _print_compacted_summary(report)
+    if report.vacuum is not None:
+        console().print(
+            f"VACUUM: {human_bytes(report.vacuum.bytes_before)}"
+            f" -> {human_bytes(report.vacuum.bytes_after)}"
         )
-    _vacuum_and_print(report, database, vacuum, dry_run, busy_timeout, as_json, _render_compacted)
 
 
-def _vacuum_and_print(
-    report: _Report,
-    database: str,
-    vacuum: bool,
-    dry_run: bool,
-    busy_timeout: float,
-    as_json: bool,
-    render: Callable[[_Report], None],
-) -> None:
-    """Runs the VACUUM --vacuum asks for after a real prune, then prints the report."""
-    if vacuum and not dry_run:
-        report.vacuum = vacuum_database(database, busy_timeout=busy_timeout)
-    print_result(report, as_json=as_json, render=render)
-
-
-def _render_compacted(report: CompactedPruneReport) -> None:
+def _print_compacted_summary(report: CompactedPruneReport) -> None:
     verb = "Would delete" if report.dry_run else "Deleted"
     scope = "" if report.app_name is None else f" of app {report.app_name!r}"
     out = console()
@@ -240,17 +217,9 @@ def _render_compacted(report: CompactedPruneReport) -> None:
                     f"  {refused.app_name}/{refused.user_id}/{refused.session_id}: {refused.reason}"
                 )
             )
-    if report.vacuum is not None:
-        _print_vacuum(report.vacuum)
 
 
-def _print_vacuum(report: VacuumReport) -> None:
-    console().print(
-        f"VACUUM: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}"
-    )
-
-
-def _render(report: PruneReport) -> None:
+def _print_summary(report: PruneReport) -> None:
     verb = "Would delete" if report.dry_run else "Deleted"
     scope = "" if report.app_name is None else f" of app {report.app_name!r}"
     if report.mode == "idle_sessions":
@@ -269,5 +238,3 @@ def _render(report: PruneReport) -> None:
             f" {local_time(report.cutoff)}, from {plural(report.sessions_affected, 'session')}."
         )
     console().print(Text(text))
-    if report.vacuum is not None:
-        _print_vacuum(report.vacuum)
