@@ -20,6 +20,7 @@ __all__ = [
     "MemorySearch",
     "MemoryWatermark",
     "StoredMemory",
+    "memory_record",
     "memory_rows",
     "mixed_dimensions_error",
     "stored_memory",
@@ -104,6 +105,16 @@ def memory_rows(app_name: str, user_id: str, memories: list[MemoryRecord]) -> li
         )
         for memory in memories
     ]
+
+
+# A memory's stored columns, in `MemoryRecord`'s field order: every field but the vector.
+_STORED_FIELDS = tuple(name for name in MemoryRecord.__struct_fields__ if name != "vector")
+
+
+def memory_record(columns: Sequence[Any], vector: bytes | None = None) -> MemoryRecord:
+    """A record from its stored columns, as read: session_id, event_id, author,
+    timestamp, content, search_text and custom_metadata (`MemoryRecord`'s order)."""
+    return MemoryRecord(**dict(zip(_STORED_FIELDS, columns, strict=True)), vector=vector)
 
 
 def stored_memory(row: Sequence[Any], vector: bytes | None = None) -> StoredMemory:

@@ -23,6 +23,7 @@ import msgspec
 from adk_sqlite.artifact_records import USER_SCOPE
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
 from adk_sqlite.store_statements import quoted
+from adk_sqlite.tools.row_filter import RowFilter
 
 __all__ = [
     "ArtifactProblem",
@@ -102,20 +103,16 @@ def session_or_none(session_id: str) -> str | None:
 
 
 def artifact_summary_rows(
-    connection: sqlite3.Connection,
-    table: str,
-    *,
-    app_name: str | None = None,
-    user_id: str | None = None,
-    session_id: str | None = None,
+    connection: sqlite3.Connection, table: str, rows: RowFilter
 ) -> list[tuple[Any, ...]]:
-    """One row per artifact name of ``table``, sorted by app, user, session and name.
+    """One row per artifact name of ``table`` in ``rows``, sorted by app, user, session
+    and name.
 
     Each row: app, user, stored session id (``''`` for user scope), name, versions,
     their total size, then the newest version's number, size, mime type and time.
     """
     sql = SELECT_SUMMARIES.format(table=quoted(table))
-    return connection.execute(sql, (app_name, user_id, session_id)).fetchall()
+    return connection.execute(sql, rows).fetchall()
 
 
 class ArtifactTotals(msgspec.Struct, kw_only=True):

@@ -48,6 +48,7 @@ from adk_sqlite.tools.artifact_versions import (
     version_content,
     write_artifact_content,
 )
+from adk_sqlite.tools.row_filter import RowFilter
 from adk_sqlite.tools.session_folder import _SELECT_ENTRIES, _entry, is_session_folder
 
 __all__ = [
@@ -140,7 +141,7 @@ def list_artifacts(
         SchemaError: It is not an adk-sqlite database.
         DatabaseLockedError: It stayed locked beyond the busy timeout.
     """
-    filters = (app_name, user_id, session_id)
+    filters = RowFilter(app_name, user_id, session_id)
     if not is_session_folder(database):
         with _snapshot(database, busy_timeout) as (connection, path):
             found = _summaries(connection, str(path), artifact_table, filters)
@@ -151,7 +152,7 @@ def list_artifacts(
         found = _summaries(connection, _psql.CATALOG_FILE, artifact_table, filters)
         rows = connection.execute(SELECT_FOLDER_ENTRIES, filters).fetchall()
     for entry in (_entry(root, row) for row in rows):
-        own = (entry.app_name, entry.user_id, entry.id)
+        own = RowFilter(entry.app_name, entry.user_id, entry.id)
         relative = str(entry.file.relative_to(root))
         # A file deleted meanwhile gave its versions to the catalog (read before it).
         with (
@@ -167,14 +168,11 @@ def _summaries(
     connection: sqlite3.Connection,
     file: str,
     artifact_table: str | None,
-    filters: tuple[str | None, str | None, str | None],
+    filters: RowFilter,
 ) -> list[ArtifactSummary]:
-    app_name, user_id, session_id = filters
     found = []
     for table in _tables(connection, artifact_table):
-        for row in artifact_summary_rows(
-            connection, table, app_name=app_name, user_id=user_id, session_id=session_id
-        ):
+        for row in artifact_summary_rows(connection, table, filters):
             app, user, session, name, versions, total, latest, size, mime_type, saved = row
             found.append(
                 ArtifactSummary(

@@ -44,6 +44,7 @@ from adk_sqlite.tools.memory_rows import (
     refuse_bad_limit,
     vectors_table_of,
 )
+from adk_sqlite.tools.row_filter import RowFilter
 from adk_sqlite.tools.session_folder import is_session_folder
 
 __all__ = ["DEFAULT_LIMIT", "MemoryItem", "MemoryList", "list_memories", "search_memories"]
@@ -140,28 +141,22 @@ def list_memories(
     """
     refuse_bad_limit(limit)
     with _snapshot(database, busy_timeout) as (connection, path):
-        table = choose_memory_table(connection, memory_table, str(path))
-        found: list[MemoryItem] = []
-        total = 0
-        if table is not None:
-            scope = {"app_name": app_name, "user_id": user_id, "session_id": session_id}
-            total = count_memories(connection, table, **scope)
-            found = [
+        listing = _counted(connection, path, memory_table, app_name, user_id, session_id)
+        if listing.memory_table is not None:
+            rows = memory_records(
+                connection,
+                listing.memory_table,
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                limit=limit,
+                newest_first=True,
+            )
+            listing.memories = [
                 _item(row.app_name, row.user_id, row.memory, _dimensions(row.memory.record.vector))
-                for row in memory_records(
-                    connection, table, **scope, limit=limit, newest_first=True
-                )
+                for row in rows
             ]
-    return MemoryList(
-        file=str(path),
-        memory_table=table,
-        app_name=app_name,
-        user_id=user_id,
-        session_id=session_id,
-        query=None,
-        total=total,
-        memories=found,
-    )
+    return listing
 
 
 def search_memories(
@@ -185,13 +180,9 @@ def search_memories(
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise ConfigurationError(f"limit={limit!r}: expected an integer >= 1")
     with _snapshot(database, busy_timeout) as (connection, path):
-        table = choose_memory_table(connection, memory_table, str(path))
-        total = 0
-        if table is not None:
-            total = count_memories(connection, table, app_name=app_name, user_id=user_id)
-    found: list[StoredMemory] = []
-    sizes: dict[str, int] = {}
-    terms = query_terms(query)
+        listing = _counted(connection, path, memory_table, app_name, user_id, None)
+    listing.query = query
+    table, terms = listing.memory_table, query_terms(query)
     if table is not None and terms:
         # The store's own search (it opens its own read transaction).
         with _opened(database, busy_timeout) as (connection, _):
@@ -199,17 +190,35 @@ def search_memories(
             search = MemorySearch(terms=terms, limit=limit)
             found = memory_jobs.search_memories(connection, statements, app_name, user_id, search)
             sizes = _vector_sizes(connection, table, [stored.id for stored in found])
+        listing.memories = [
+            _item(app_name, user_id, stored, _from_size(sizes.get(stored.id))) for stored in found
+        ]
+    return listing
+
+
+def _counted(
+    connection: sqlite3.Connection,
+    path: Path,
+    memory_table: str | None,
+    app_name: str,
+    user_id: str,
+    session_id: str | None,
+) -> MemoryList:
+    """The listing of a user's memories (of a session's, with ``session_id``): the file,
+    its memories table and how many it holds there; no memories listed yet."""
+    table = choose_memory_table(connection, memory_table, str(path))
+    total = 0
+    if table is not None:
+        total = count_memories(connection, table, RowFilter(app_name, user_id, session_id))
     return MemoryList(
         file=str(path),
         memory_table=table,
         app_name=app_name,
         user_id=user_id,
-        session_id=None,
-        query=query,
+        session_id=session_id,
+        query=None,
         total=total,
-        memories=[
-            _item(app_name, user_id, stored, _from_size(sizes.get(stored.id))) for stored in found
-        ],
+        memories=[],
     )
 
 

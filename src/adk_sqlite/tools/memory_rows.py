@@ -25,9 +25,11 @@ import msgspec
 
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.identifiers import validate_identifier
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import MemoryWatermark, StoredMemory, memory_record
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
 from adk_sqlite.store_statements import quoted
+from adk_sqlite.tools.row_filter import RowFilter
+from adk_sqlite.tools.table_choice import TableChooser
 
 __all__ = [
     "MemoryRow",
@@ -97,34 +99,15 @@ def memory_tables_in(connection: sqlite3.Connection) -> list[str]:
     return found
 
 
-def choose_memory_table(
-    connection: sqlite3.Connection,
-    wanted: str | None,
-    where: str,
-    *,
-    option: str = "--memory-table NAME (memory_table= in Python)",
-) -> str | None:
-    """``wanted`` if the file holds that memories table, else the only one, else None.
-
-    Raises:
-        ConfigurationError: ``wanted`` is not a memories table of the file, or none was
-            asked for and the file holds several (the message lists them).
-    """
-    found = memory_tables_in(connection)
-    if wanted is not None:
-        match = next((name for name in found if name.lower() == wanted.lower()), None)
-        if match is None:
-            raise ConfigurationError(
-                f"{where}: {wanted!r} is not a memories table of this file"
-                f" (memories tables: {', '.join(found) or 'none'})"
-            )
-        return match
-    if len(found) > 1:
-        raise ConfigurationError(
-            f"{where}: holds {len(found)} memories tables ({', '.join(found)}); choose one"
-            f" with {option}"
-        )
-    return found[0] if found else None
+# choose_memory_table(connection, wanted, where, option=...): ``wanted`` if the file
+# holds that memories table, else the only one, else None (no memory was ever stored
+# in the file); see `TableChooser.__call__`.
+choose_memory_table = TableChooser(
+    tables_in=memory_tables_in,
+    one="a memories table",
+    several="memories tables",
+    option="--memory-table NAME (memory_table= in Python)",
+)
 
 
 def vectors_table_of(connection: sqlite3.Connection, table: str) -> str | None:
@@ -167,37 +150,17 @@ def memory_records(
 
 
 def _row(row: tuple[Any, ...]) -> MemoryRow:
-    row_id, app, user, session, event, author, timestamp, content, text, metadata, vector = row
-    return MemoryRow(
-        app_name=app,
-        user_id=user,
-        memory=StoredMemory(
-            id=str(row_id),
-            record=MemoryRecord(
-                session_id=session,
-                event_id=event,
-                author=author,
-                timestamp=timestamp,
-                content=content,
-                search_text=text,
-                custom_metadata=metadata,
-                vector=None if vector is None else bytes(vector),
-            ),
-        ),
-    )
+    # The columns of _SELECT_RECORDS: the row id, the scope, the record's, the vector.
+    row_id, app_name, user_id, *columns, vector = row
+    record = memory_record(columns, None if vector is None else bytes(vector))
+    memory = StoredMemory(id=str(row_id), record=record)
+    return MemoryRow(app_name=app_name, user_id=user_id, memory=memory)
 
 
-def count_memories(
-    connection: sqlite3.Connection,
-    table: str,
-    *,
-    app_name: str | None = None,
-    user_id: str | None = None,
-    session_id: str | None = None,
-) -> int:
-    """How many memories of ``table`` are in the scope."""
+def count_memories(connection: sqlite3.Connection, table: str, rows: RowFilter) -> int:
+    """How many memories of ``table`` are in ``rows``."""
     sql = _COUNT.format(memories=quoted(table))
-    (count,) = connection.execute(sql, (app_name, user_id, session_id)).fetchone()
+    (count,) = connection.execute(sql, rows).fetchone()
     return int(count)
 
 
