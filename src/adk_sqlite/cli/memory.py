@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NoReturn
 
 import click
@@ -86,29 +87,21 @@ def command(
             raise click.UsageError("--session goes without QUERY (a search covers the user)")
         if limit == 0:
             raise click.UsageError("a search needs --limit 1 or more")
-        found = search_memories(
-            database,
-            app_name=app_name,
-            user_id=user_id,
-            query=query,
-            limit=limit,
-            memory_table=memory_table,
-            busy_timeout=busy_timeout,
-        )
+        read = functools.partial(search_memories, query=query, limit=limit)
     else:
         if session_id is not None:
             session_id = resolve_session_id(
                 database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
             )
-        found = list_memories(
-            database,
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session_id,
-            limit=limit or None,
-            memory_table=memory_table,
-            busy_timeout=busy_timeout,
-        )
+        read = functools.partial(list_memories, session_id=session_id, limit=limit or None)
+    # A search and a listing read the same user's memories, from the same table.
+    found = read(
+        database,
+        app_name=app_name,
+        user_id=user_id,
+        memory_table=memory_table,
+        busy_timeout=busy_timeout,
+    )
     show_memories(found, as_json=as_json, text_limit=None if full else _TEXT_LIMIT)
 
 
