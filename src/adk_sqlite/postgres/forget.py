@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from adk_sqlite.forget_report import ForgetReport
+from adk_sqlite.forget_report import ForgetReport, forget_report, user_tables
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
 from adk_sqlite.postgres.memory_sql import MemoryStatements
 from adk_sqlite.postgres.statements import Statements
@@ -56,23 +56,16 @@ async def forget_user(
         The report, and the tables the transaction deleted from (for `vacuum_tables`).
     """
     scope = (app_name, user_id)
-    tables = statements.tables
-    touched = [quoted(tables.events), quoted(tables.sessions), quoted(tables.user_states)]
-
-    async def delete(table: str) -> int:
-        count: int = await connection.fetchval(_DELETE_OF_USER.format(table=table), *scope)
-        return count
-
+    counts: dict[str, int] = {}
+    touched: list[str] = []
     async with connection.transaction():
-        await connection.execute(_LOCK_SESSIONS.format(sessions=tables.sessions), *scope)
-        events = await delete(quoted(tables.events))
-        sessions = await delete(quoted(tables.sessions))
-        user_state = await delete(quoted(tables.user_states))
-        artifact_versions = 0
-        if await connection.fetchval(TABLE_EXISTS, artifacts.table):
-            artifact_versions = await delete(quoted(artifacts.table))
-            touched.append(quoted(artifacts.table))
-        memory_count = 0
+        await connection.execute(_LOCK_SESSIONS.format(sessions=statements.tables.sessions), *scope)
+        for kind, table, created_on_first_use in user_tables(statements.tables, artifacts.table):
+            if created_on_first_use and not await connection.fetchval(TABLE_EXISTS, table):
+                continue
+            delete = _DELETE_OF_USER.format(table=quoted(table))
+            counts[kind] = await connection.fetchval(delete, *scope)
+            touched.append(quoted(table))
         if await connection.fetchval(TABLE_EXISTS, memories.table):
             vectors = f"{memories.table}_vectors"
             if await connection.fetchval(TABLE_EXISTS, vectors):
@@ -84,17 +77,9 @@ async def forget_user(
                 )
                 touched.append(quoted(vectors))
             await connection.execute(memories.delete_watermarks_of_user, *scope)
-            memory_count = await connection.fetchval(memories.delete_of_user, *scope)
+            counts["memories"] = await connection.fetchval(memories.delete_of_user, *scope)
             touched += [quoted(memories.table), quoted(f"{memories.table}_sessions")]
-    report = ForgetReport(
-        sessions=sessions,
-        events=events,
-        user_state=user_state,
-        artifact_versions=artifact_versions,
-        memories=memory_count,
-        damaged_events=0,
-    )
-    return report, touched
+    return forget_report(counts), touched
 
 
 async def vacuum_tables(connection: asyncpg.Connection, tables: list[str]) -> None:

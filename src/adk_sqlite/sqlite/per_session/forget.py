@@ -49,6 +49,7 @@ from adk_sqlite.sqlite.per_session.folder import (
     unlink_database,
 )
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
+from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.sqlite.shared_file import forget as _shared
@@ -69,7 +70,6 @@ _SELECT_ALL_FILE_NAMES = f"SELECT file_name FROM {_psql.SESSION_FILES_TABLE}"
 _INSERT_ERASURE = f"INSERT OR REPLACE INTO {_psql.ERASURES_TABLE} (file, generation) VALUES (?, ?)"
 _SELECT_ERASURES = f"SELECT file, generation FROM {_psql.ERASURES_TABLE} ORDER BY file"
 _DELETE_ERASURES = f"DELETE FROM {_psql.ERASURES_TABLE}"
-_TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 _COUNT_OF_USER = "SELECT count(*) FROM {table} WHERE app_name = ? AND user_id = ?"
 _USERS_IN_FILE = "SELECT DISTINCT app_name, user_id FROM {table}"
 
@@ -141,7 +141,7 @@ def finish_erasures(folder: SessionFolder) -> list[str]:
 
 def pending_erasures(catalog: sqlite3.Connection) -> list[str]:
     """The files a forget still has to remove (relative paths); [] for an older catalog."""
-    if catalog.execute(_TABLE_EXISTS, (_psql.ERASURES_TABLE,)).fetchone() is None:
+    if catalog.execute(_sql.SELECT_TABLE_EXISTS, (_psql.ERASURES_TABLE,)).fetchone() is None:
         return []
     return [file for file, _ in catalog.execute(_SELECT_ERASURES)]
 
@@ -245,7 +245,7 @@ def _doomed(
     if connection is not None:
         try:
             for index, table in enumerate(counted):
-                if connection.execute(_TABLE_EXISTS, (table,)).fetchone() is not None:
+                if connection.execute(_sql.SELECT_TABLE_EXISTS, (table,)).fetchone() is not None:
                     sql = _COUNT_OF_USER.format(table=quoted(table))
                     counts[index] = connection.execute(sql, scope).fetchone()[0]
         except sqlite3.DatabaseError:
