@@ -140,12 +140,25 @@ class PruneReport(msgspec.Struct, kw_only=True):
 
 
 class _Deleted(NamedTuple):
-    """What a prune counted, or deleted, in `PruneReport`'s counts."""
+    """What a prune counted, or deleted: `PruneReport`'s counts, under their names."""
 
-    sessions: int
-    events: int
+    sessions_deleted: int
+    events_deleted: int
     sessions_affected: int
-    artifacts: int = 0
+    artifacts_deleted: int = 0
+
+
+class _Settings(NamedTuple):
+    """A prune's options besides its cutoff, in the public functions' order."""
+
+    app_name: str | None
+    dry_run: bool
+    batch_size: int
+    busy_timeout: float
+    progress: ProgressCallback | None
+    table_set: str | None
+    artifacts: bool = False  # only idle sessions take their artifacts along
+    artifact_table: str | None = None
 
 
 _Params = tuple[float, str | None]
@@ -198,19 +211,11 @@ def prune_idle_sessions(
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
     """
-    return _prune(
-        database,
-        mode="idle_sessions",
-        cutoff=_cutoff(idle_days, now, "idle_days"),
-        app_name=app_name,
-        dry_run=dry_run,
-        batch_size=batch_size,
-        busy_timeout=busy_timeout,
-        progress=progress,
-        table_set=table_set,
-        artifacts=artifacts,
-        artifact_table=artifact_table,
+    cutoff = _cutoff(idle_days, now, "idle_days")
+    settings = _Settings(
+        app_name, dry_run, batch_size, busy_timeout, progress, table_set, artifacts, artifact_table
     )
+    return _prune(database, "idle_sessions", cutoff, settings)
 
 
 def prune_old_events(
@@ -247,61 +252,41 @@ def prune_old_events(
         DatabaseLockedError: Another writer held the lock beyond ``busy_timeout``.
         ReadOnlyDatabaseError: The file cannot be written (not on a dry run).
     """
-    return _prune(
-        database,
-        mode="old_events",
-        cutoff=_cutoff(older_than_days, now, "older_than_days"),
-        app_name=app_name,
-        dry_run=dry_run,
-        batch_size=batch_size,
-        busy_timeout=busy_timeout,
-        progress=progress,
-        table_set=table_set,
-    )
+    cutoff = _cutoff(older_than_days, now, "older_than_days")
+    settings = _Settings(app_name, dry_run, batch_size, busy_timeout, progress, table_set)
+    return _prune(database, "old_events", cutoff, settings)
 
 
 def _prune(
-    database: str | os.PathLike[str],
-    *,
-    mode: PruneMode,
-    cutoff: float,
-    app_name: str | None,
-    dry_run: bool,
-    batch_size: int,
-    busy_timeout: float,
-    progress: ProgressCallback | None,
-    table_set: str | None,
-    artifacts: bool = False,
-    artifact_table: str | None = None,
+    database: str | os.PathLike[str], mode: PruneMode, cutoff: float, settings: _Settings
 ) -> PruneReport:
     # Both modes count first (all a dry run does), then delete in batches.
     count, delete = _MODES[mode]
-    params = (julian_day_from_unix(cutoff), app_name)
+    params = (julian_day_from_unix(cutoff), settings.app_name)
+    write, busy_timeout = not settings.dry_run, settings.busy_timeout
     with (
         open_session_database(
-            database, write=not dry_run, busy_timeout=busy_timeout, table_set=table_set
+            database, write=write, busy_timeout=busy_timeout, table_set=settings.table_set
         ) as db,
         sqlite_errors(db.target),
     ):
-        if artifacts:
+        artifact_table = None
+        if settings.artifacts:
             artifact_table = choose_artifact_table(
-                db.connection, artifact_table, db.target.describe()
+                db.connection, settings.artifact_table, db.target.describe()
             )
-        scope = _Scope(db.tables, params, artifact_table if artifacts else None)
+        scope = _Scope(db.tables, params, artifact_table)
         deleted = count(db.connection, scope)
-        if not dry_run:
-            batches = _Batches(db.connection, batch_size, progress)
+        if write:
+            batches = _Batches(db.connection, settings.batch_size, settings.progress)
             deleted = delete(batches, scope, deleted)
     return PruneReport(
         mode=mode,
         cutoff=instant_from_unix(cutoff),
-        app_name=app_name,
-        dry_run=dry_run,
-        sessions_deleted=deleted.sessions,
-        events_deleted=deleted.events,
-        sessions_affected=deleted.sessions_affected,
-        artifacts_deleted=deleted.artifacts,
+        app_name=settings.app_name,
+        dry_run=settings.dry_run,
         artifact_table=scope.artifact_table,
+        **deleted._asdict(),
     )
 
 
@@ -383,7 +368,7 @@ def _delete_idle(batches: _Batches, scope: _Scope, expected: _Deleted) -> _Delet
             ).rowcount
         return len(batch)
 
-    sessions = batches.run(delete_batch, expected.sessions)
+    sessions = batches.run(delete_batch, expected.sessions_deleted)
     return _Deleted(sessions, events, sessions, artifacts)
 
 
@@ -391,7 +376,7 @@ def _count_old_events(connection: sqlite3.Connection, scope: _Scope) -> _Deleted
     events, sessions = connection.execute(
         scope.tables.render(COUNT_OLD_EVENTS), scope.params
     ).fetchone()
-    return _Deleted(sessions=0, events=events, sessions_affected=sessions)
+    return _Deleted(sessions_deleted=0, events_deleted=events, sessions_affected=sessions)
 
 
 def _delete_old_events(batches: _Batches, scope: _Scope, expected: _Deleted) -> _Deleted:
@@ -409,8 +394,8 @@ def _delete_old_events(batches: _Batches, scope: _Scope, expected: _Deleted) -> 
             last_seq = batch[-1][0]
         return len(batch)
 
-    events = batches.run(delete_batch, expected.events)
-    return _Deleted(sessions=0, events=events, sessions_affected=len(sessions))
+    events = batches.run(delete_batch, expected.events_deleted)
+    return _Deleted(sessions_deleted=0, events_deleted=events, sessions_affected=len(sessions))
 
 
 _MODES: dict[
