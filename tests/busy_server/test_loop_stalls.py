@@ -1,14 +1,15 @@
 """A busy server: reading a long session lets the event loop's other tasks run.
 
 `SessionService.get_session` decodes ``decode_slice`` events per turn of the loop,
-from one consistent read; the shared file moves a read that outgrows its inline time
-onto a thread; a long session's events are freed a slice at a time when it is
-dropped. Counted in turns of the loop, never timed.
+from one consistent read (with ``skip_compacted_events`` too); the shared file moves a
+read that outgrows its inline time onto a thread; a long session's events are freed a
+slice at a time when it is dropped. Counted in turns of the loop, never timed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.adk.apps.app import EventsCompactionConfig
 from google.adk.events.event import Event
-from google.adk.events.event_actions import EventActions
+from google.adk.events.event_actions import EventActions, EventCompaction
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
@@ -256,3 +258,107 @@ async def counting_turns(call: Any) -> int:
     running = False
     await ticker
     return during
+
+
+# The compacted session: plain events a compaction summarises, then plain events after it.
+COMPACTED, RECENT = 300, 600
+
+
+async def fill_compacted(service: SessionService) -> None:
+    """``COMPACTED`` plain events, a compaction of them, ``RECENT`` plain events after."""
+    session = await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
+
+    def plain(index: int) -> Event:
+        return Event(
+            id=f"e{index:05d}",
+            invocation_id=f"inv{index}",
+            author="agent",
+            timestamp=1_700_000_000 + index,
+            content=types.Content(role="model", parts=[types.Part(text=f"event {index}")]),
+        )
+
+    for index in range(COMPACTED):
+        await service.append_event(session, plain(index))
+    summary = types.Content(role="model", parts=[types.Part(text="the story so far")])
+    compaction = EventCompaction(
+        start_timestamp=1_700_000_000,
+        end_timestamp=1_700_000_000 + COMPACTED - 1,
+        compacted_content=summary,
+    )
+    await service.append_event(
+        session,
+        Event(
+            id="compaction",
+            invocation_id="compaction",
+            author="user",
+            timestamp=1_700_000_000 + COMPACTED - 0.5,
+            actions=EventActions(compaction=compaction),
+        ),
+    )
+    for index in range(COMPACTED, COMPACTED + RECENT):
+        await service.append_event(session, plain(index))
+
+
+def skipping_compacted(store: Any, decode_slice: int | None) -> SessionService:
+    return SessionService(
+        store,
+        skip_compacted_events=True,
+        events_compaction_config=EventsCompactionConfig(token_threshold=50, event_retention_size=2),
+        decode_slice=decode_slice,
+    )
+
+
+# ADK warns that its event compaction is experimental.
+experimental = pytest.mark.filterwarnings("ignore:.*EXPERIMENTAL.*:UserWarning")
+
+
+@experimental
+async def test_a_read_without_compacted_events_lets_other_tasks_run_between_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given all the inline time it needs, the shared file reads on the loop's thread:
+    # every turn the loop takes meanwhile is one the decoding let it take.
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        await fill_compacted(SessionService(store))
+        read = functools.partial(
+            SessionService.get_session, app_name=APP, user_id=USER, session_id=SESSION
+        )
+        whole = await read(SessionService(store))
+        at_once = await read(skipping_compacted(store, None))
+        sliced = await read(skipping_compacted(store, SLICE))
+        turns_at_once = await counting_turns(read(skipping_compacted(store, None)))
+        turns_sliced = await counting_turns(read(skipping_compacted(store, SLICE)))
+
+    assert whole is not None
+    assert at_once is not None
+    assert sliced is not None
+    # The compacted events but the last (at the compaction's end) are left out.
+    assert len(whole.events) == COMPACTED + 1 + RECENT
+    assert [event.id for event in sliced.events] == [
+        event.id for event in whole.events[COMPACTED - 1 :]
+    ]
+    assert sliced.model_dump() == at_once.model_dump()
+    assert turns_at_once == 0
+    assert turns_sliced >= RECENT // SLICE - 1
+
+
+@experimental
+async def test_a_read_without_compacted_events_that_loads_every_event_is_sliced_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No compaction in this session: the flagged events (every event here: each changes
+    # the state) are read, then the whole session; both are decoded in slices.
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        await fill(SessionService(store), EVENTS)
+        whole = await SessionService(store).get_session(
+            app_name=APP, user_id=USER, session_id=SESSION
+        )
+        _, turns_at_once = await read_counting_turns(skipping_compacted(store, None))
+        session, turns_sliced = await read_counting_turns(skipping_compacted(store, SLICE))
+
+    assert whole is not None
+    assert session.model_dump() == whole.model_dump()
+    assert turns_at_once == 0
+    assert turns_sliced >= 2 * (EVENTS // SLICE - 1)

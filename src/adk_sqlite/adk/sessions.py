@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from google.adk.apps.app import EventsCompactionConfig
@@ -241,13 +241,7 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
                 if session is not None:
                     return session
                 continue
-            snapshot = await self._store.read_session(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=candidate,
-                events=query,
-                owner_id=self._owner_id,
-            )
+            snapshot = await self._read_session(app_name, user_id, candidate, query)
             if snapshot is not None:
                 return await self._to_session_yielding(snapshot)
         return None
@@ -262,29 +256,35 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         loaded events fail a check, the whole session.
         """
         config = self._events_compaction_config
-        flagged = self._decode_events(
+        flagged = await self._decode_yielding(
             await self._store.get_events(
                 app_name=app_name, user_id=user_id, session_id=session_id, query=_FLAGGED_EVENTS
             )
         )
         span = skipped_span(flagged, config)
         if span is not None and config is not None:
-            snapshot = await self._store.read_session(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-                events=EventQuery(skip_plain_between=span),
-                owner_id=self._owner_id,
-            )
+            skipping = EventQuery(skip_plain_between=span)
+            snapshot = await self._read_session(app_name, user_id, session_id, skipping)
             if snapshot is None:
                 return None
-            events = self._decoded_reusing(snapshot.events, flagged)
+            events = await self._decoded_reusing(snapshot.events, flagged)
             if is_faithful(events, span, config):
                 return self._build_session(snapshot, events)
-        snapshot = await self._store.read_session(
-            app_name=app_name, user_id=user_id, session_id=session_id, owner_id=self._owner_id
+        snapshot = await self._read_session(app_name, user_id, session_id)
+        return None if snapshot is None else await self._to_session_yielding(snapshot)
+
+    def _read_session(
+        self, app_name: str, user_id: str, session_id: str, events: EventQuery | None = None
+    ) -> Awaitable[SessionSnapshot | None]:
+        """The store's read of one session (``events``: which of its events), as this
+        service's owner."""
+        return self._store.read_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            events=events,
+            owner_id=self._owner_id,
         )
-        return None if snapshot is None else self._to_session(snapshot)
 
     @override
     async def list_sessions(
@@ -337,7 +337,9 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
             ]
         return ListSessionsResponse(sessions=sessions)
 
-    def _decoded_reusing(self, records: list[EventRecord], decoded: list[Event]) -> list[Event]:
+    async def _decoded_reusing(
+        self, records: list[EventRecord], decoded: list[Event]
+    ) -> list[Event]:
         """``records`` decoded, taking the events already in ``decoded`` (by id) as they are.
 
         The flagged events (the compactions' summaries among them, the costliest
@@ -345,10 +347,8 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         the work. Event ids are unique within a session.
         """
         known = {event.id: event for event in decoded}
-        fresh = {
-            event.id: event
-            for event in self._decode_events([r for r in records if r.id not in known])
-        }
+        unknown = [record for record in records if record.id not in known]
+        fresh = {event.id: event for event in await self._decode_yielding(unknown)}
         # A damaged record skipped by `_decode_events` (skip_damaged_events) is in neither.
         return [
             event
@@ -361,10 +361,7 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         require_strings(app_name=app_name, user_id=user_id, session_id=session_id)
         for candidate in id_candidates(session_id):
             deleted = await self._store.delete_session(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=candidate,
-                owner_id=self._owner_id,
+                app_name=app_name, user_id=user_id, session_id=candidate, owner_id=self._owner_id
             )
             if deleted:
                 return
@@ -414,35 +411,41 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         return self._build_session(snapshot, self._decode_events(snapshot.events))
 
     async def _to_session_yielding(self, snapshot: SessionSnapshot) -> Session:
-        """`_to_session`, decoding ``decode_slice`` events per turn of the event loop.
+        """`_to_session`, decoding ``decode_slice`` events per turn of the event loop."""
+        return self._build_session(snapshot, await self._decode_yielding(snapshot.events))
+
+    async def _decode_yielding(self, records: list[EventRecord]) -> list[Event]:
+        """``records`` decoded ``decode_slice`` at a time, letting the event loop run
+        other tasks between two slices.
 
         The records are one consistent read already; decoding them in slices cannot
-        mix two states of the session. Each slice's records are dropped once decoded.
-        A long session's events are freed in slices too, when it is dropped.
+        mix two states of the session. ``records`` must be a list the store made for
+        this read alone: a long one is emptied as it is decoded, so that each slice's
+        records are released once decoded, not all at once at the end.
         """
         size = self._decode_slice
-        records = snapshot.events
         if size is None or len(records) <= size:
-            return self._to_session(snapshot)
+            return self._decode_events(records)
         events: list[Event] = []
         while True:
-            # The store made this snapshot for this read alone: its records are
-            # released as they are decoded, not all at once at the end.
             batch = records[:size]
             del records[:size]
             events += self._decode_events(batch)
             del batch
             if not records:
-                break
+                return events
             await asyncio.sleep(0)
-        session = self._build_session(snapshot, events)
-        free_events_later(session, session.events, size)
-        return session
 
     def _build_session(self, snapshot: SessionSnapshot, events: list[Event]) -> Session:
+        """The session of ``snapshot`` with ``events``; a long one's events are freed
+        ``decode_slice`` at a time when it is dropped."""
         record = snapshot.session
         state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
-        return session_builder(fast=self._fast_decoding)(record, state, events)
+        session = session_builder(fast=self._fast_decoding)(record, state, events)
+        size = self._decode_slice
+        if size is not None and len(session.events) > size:
+            free_events_later(session, session.events, size)
+        return session
 
     # --- ids ----------------------------------------------------------------------
 
@@ -450,13 +453,7 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         if session_id and session_id != session_id.strip():
             # Rows migrated from DatabaseSessionService may keep a padded id
             # verbatim; creating over one must fail like any duplicate.
-            existing = await self._store.read_session(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-                events=_NO_EVENTS,
-                owner_id=self._owner_id,
-            )
+            existing = await self._read_session(app_name, user_id, session_id, _NO_EVENTS)
             if existing is not None:
                 raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
         stripped = (session_id or "").strip()
