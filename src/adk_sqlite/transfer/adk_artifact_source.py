@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from adk_sqlite.errors import DatabaseUnavailableError, SchemaError
 
-__all__ = ["AdkArtifact", "AdkVersion", "find_adk_artifacts", "read_version"]
+__all__ = ["AdkArtifact", "AdkVersion", "find_adk_artifacts", "read_version", "read_versions"]
 
 _USER_PREFIX = "user:"
 _VERSIONS = "versions"
@@ -178,6 +178,22 @@ def read_version(artifact: AdkArtifact, version: int) -> AdkVersion:
     # No readable metadata: ADK reports a fresh time on every call; the file's
     # modification time is the closest stable one.
     return AdkVersion(part, {}, _modified(payload))
+
+
+def read_versions(artifact: AdkArtifact) -> list[AdkVersion]:
+    """Versions 0 to the newest; a number without a readable version gets no part.
+
+    A missing number (a save ADK never finished reserves it) takes the next version's
+    create time: stable from run to run, so a second import recognises it.
+    """
+    found = {number: read_version(artifact, number) for number in artifact.versions}
+    versions: list[AdkVersion] = []
+    for number in range(artifact.versions[-1], -1, -1):
+        version = found.get(number)
+        if version is None:
+            version = AdkVersion(None, {}, versions[-1].create_time)
+        versions.append(version)
+    return versions[::-1]
 
 
 def _modified(path: Path) -> float:

@@ -40,7 +40,6 @@ import os
 import sqlite3
 from typing import Any
 
-import msgspec
 from google.adk.events.event import Event
 
 from adk_sqlite.codec.events import encode_event, julian_day_from_unix
@@ -65,6 +64,7 @@ from adk_sqlite.transfer.adk_source import (
     unix_seconds,
 )
 from adk_sqlite.transfer.import_destination import check_destination
+from adk_sqlite.transfer.import_report import ImportReportBase
 
 __all__ = ["AdkLayout", "ImportReport", "detect_adk_layout", "import_adk_database"]
 
@@ -83,7 +83,7 @@ DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
 _NO_EVENTS = EventQuery(limit=0)
 
 
-class ImportReport(msgspec.Struct, kw_only=True):
+class ImportReport(ImportReportBase, kw_only=True):
     """What an import wrote.
 
     Attributes:
@@ -98,8 +98,6 @@ class ImportReport(msgspec.Struct, kw_only=True):
         states_kept: State rows left alone because the destination's were newer.
     """
 
-    source: str
-    destination: str
     layout: AdkLayout
     sessions_created: int = 0
     sessions_updated: int = 0

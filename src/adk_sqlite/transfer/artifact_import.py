@@ -40,22 +40,13 @@ import msgspec
 from google.genai import types
 
 from adk_sqlite.adk.artifacts import ArtifactService
-from adk_sqlite.artifact_records import (
-    USER_SCOPE,
-    ArtifactKey,
-    ArtifactPayload,
-    ArtifactVersionRecord,
-    StoredArtifact,
-)
+from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey
 from adk_sqlite.artifact_store import ArtifactStore
 from adk_sqlite.tools.maintenance import ProgressCallback
-from adk_sqlite.transfer.adk_artifact_source import (
-    AdkArtifact,
-    AdkVersion,
-    find_adk_artifacts,
-    read_version,
-)
+from adk_sqlite.transfer.adk_artifact_source import AdkArtifact, find_adk_artifacts, read_versions
 from adk_sqlite.transfer.import_destination import describe_store, open_destination
+from adk_sqlite.transfer.import_report import ImportReportBase
+from adk_sqlite.transfer.stamped_artifact_store import StampedArtifactStore
 
 __all__ = ["ArtifactImportReport", "import_adk_artifacts"]
 
@@ -68,7 +59,7 @@ _PLACEHOLDER_METADATA = {"adk_sqlite_import": "placeholder: no readable version 
 ArtifactName = tuple[str, str, str, str]
 
 
-class ArtifactImportReport(msgspec.Struct, kw_only=True):
+class ArtifactImportReport(ImportReportBase, kw_only=True):
     """What `import_adk_artifacts` wrote.
 
     Attributes:
@@ -86,8 +77,6 @@ class ArtifactImportReport(msgspec.Struct, kw_only=True):
             they are, nothing imported into them.
     """
 
-    source: str
-    destination: str
     layout: Literal["file_artifact_service"] = "file_artifact_service"
     artifacts: int = 0
     versions_imported: int = 0
@@ -133,7 +122,7 @@ async def import_adk_artifacts(
     report = ArtifactImportReport(
         source=str(root), destination=describe_store(store), artifacts=len(artifacts)
     )
-    stamped = _StampedStore(store)
+    stamped = StampedArtifactStore(store)
     # The store's limits apply; ADK's service accepted every version already.
     service = ArtifactService(stamped, max_artifact_size=sys.maxsize)
     total = sum(artifact.versions[-1] + 1 for artifact in artifacts)
@@ -152,16 +141,17 @@ async def import_adk_artifacts(
 
 async def _import_artifact(
     service: ArtifactService,
-    stamped: _StampedStore,
+    stamped: StampedArtifactStore,
     artifact: AdkArtifact,
     report: ArtifactImportReport,
 ) -> None:
     """Saves the versions of one artifact the destination lacks, numbered as in the source."""
-    source = await asyncio.to_thread(_read_versions, artifact)
-    held = [record.create_time for record in await stamped.versions_of(artifact)]
+    source = await asyncio.to_thread(read_versions, artifact)
+    key = _key_of(artifact)
+    held = [record.create_time for record in await stamped.list_artifact_versions(key)]
     expected = [version.create_time for version in source]
     if held[: len(expected)] != expected[: len(held)]:
-        report.artifacts_kept.append(_name_of(artifact))
+        report.artifacts_kept.append(_name_of(key))
         return
     report.versions_already_present += min(len(held), len(source))
     for number in range(len(held), len(source)):
@@ -178,70 +168,15 @@ async def _import_artifact(
         report.versions_imported += 1
         report.placeholders += version.part is None
         if saved != number:  # an agent saved to this name meanwhile
-            report.artifacts_kept.append(_name_of(artifact))
+            report.artifacts_kept.append(_name_of(key))
             return
 
 
-def _read_versions(artifact: AdkArtifact) -> list[AdkVersion]:
-    """Versions 0 to the newest; a number without a readable version gets no part.
-
-    A missing number takes the next version's create time: stable from run to run,
-    so a second import recognises it.
-    """
-    found = {number: read_version(artifact, number) for number in artifact.versions}
-    versions: list[AdkVersion] = []
-    for number in range(artifact.versions[-1], -1, -1):
-        version = found.get(number)
-        if version is None:
-            version = AdkVersion(None, {}, versions[-1].create_time)
-        versions.append(version)
-    return versions[::-1]
-
-
-def _name_of(artifact: AdkArtifact) -> ArtifactName:
+def _key_of(artifact: AdkArtifact) -> ArtifactKey:
+    """The artifact's key in the destination (a user-scoped one has session USER_SCOPE)."""
     session_id = USER_SCOPE if artifact.session_id is None else artifact.session_id
-    return (artifact.app_name, artifact.user_id, session_id, artifact.filename)
+    return ArtifactKey(artifact.app_name, artifact.user_id, session_id, artifact.filename)
 
 
-class _StampedStore:
-    """The destination store, saving with the source version's create time.
-
-    `ArtifactService` builds each payload as a live save does (ADK's checks, the
-    bytes apart from the part's JSON) and stamps it with the current time; this
-    wrapper puts the time ADK recorded in its place.
-    """
-
-    def __init__(self, store: ArtifactStore) -> None:
-        self._store = store
-        self.create_time = 0.0
-
-    async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
-        stamped = msgspec.structs.replace(payload, create_time=self.create_time)
-        return await self._store.save_artifact(key, stamped)
-
-    async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
-        return await self._store.load_artifact(key, version)
-
-    async def list_artifact_keys(
-        self, *, app_name: str, user_id: str, session_id: str | None
-    ) -> list[str]:
-        return await self._store.list_artifact_keys(
-            app_name=app_name, user_id=user_id, session_id=session_id
-        )
-
-    async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
-        return await self._store.list_artifact_versions(key)
-
-    async def delete_artifact(self, key: ArtifactKey) -> int:
-        return await self._store.delete_artifact(key)
-
-    async def versions_of(self, artifact: AdkArtifact) -> list[ArtifactVersionRecord]:
-        """The destination's versions of ``artifact``, oldest first."""
-        session_id = USER_SCOPE if artifact.session_id is None else artifact.session_id
-        key = ArtifactKey(artifact.app_name, artifact.user_id, session_id, artifact.filename)
-        return await self._store.list_artifact_versions(key)
-
-    async def close(self) -> None:
-        close = getattr(self._store, "close", None)
-        if close is not None:
-            await close()
+def _name_of(key: ArtifactKey) -> ArtifactName:
+    return (key.app_name, key.user_id, key.session_id, key.filename)

@@ -41,16 +41,13 @@ from google.genai import types
 from pydantic import ValidationError
 
 from adk_sqlite.adk.memory import DEFAULT_MAX_MEMORY_BYTES, MemoryService
-from adk_sqlite.errors import (
-    InvalidArgumentError,
-    MemoryTooLargeError,
-    SchemaError,
-)
+from adk_sqlite.errors import InvalidArgumentError, MemoryTooLargeError, SchemaError
 from adk_sqlite.memory_store import MemoryStore
 from adk_sqlite.sqlite.database_file import connect_read_only, resolve_file, sqlite_errors
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget
 from adk_sqlite.tools.maintenance import ProgressCallback
 from adk_sqlite.transfer.import_destination import describe_store, open_destination, tables_in
+from adk_sqlite.transfer.import_report import ImportReportBase
 
 __all__ = [
     "MemoryImportReport",
@@ -91,7 +88,7 @@ class SkippedMemory(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-class MemoryImportReport(msgspec.Struct, kw_only=True):
+class MemoryImportReport(ImportReportBase, kw_only=True):
     """What `import_adk_memory` wrote.
 
     Attributes:
@@ -105,8 +102,6 @@ class MemoryImportReport(msgspec.Struct, kw_only=True):
         skipped: Rows left out, with the reason.
     """
 
-    source: str
-    destination: str
     layout: Literal["sqlite_memory_service"] = "sqlite_memory_service"
     entries: int = 0
     memories_imported: int = 0
