@@ -68,6 +68,7 @@ ProgressCallback = Callable[[int, int], None]
 COUNT_SESSIONS = 'SELECT count(*) FROM "{sessions}"'
 COUNT_EVENTS = 'SELECT count(*) FROM "{events}"'
 COUNT_EVENTS_WITH_ACTIONS = 'SELECT count(*) FROM "{events}" WHERE actions IS NOT NULL'
+# The columns before the blob are `_EVENT_ROW_FIELDS`, in that order.
 SELECT_ACTIONS_AFTER = """
 SELECT seq, app_name, user_id, session_id, id, actions FROM "{events}"
 WHERE actions IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?"""
@@ -242,6 +243,10 @@ class UnsafeActions(EventRowProblem, kw_only=True):
     """An event whose actions blob the restricted unpickler refused (nothing in it ran)."""
 
 
+# Where an event row is: every field of a problem but its reason, in field order.
+_EVENT_ROW_FIELDS = tuple(name for name in UnsafeActions.__struct_fields__ if name != "reason")
+
+
 class InvalidJson(msgspec.Struct, kw_only=True):
     """A JSON column holding text that is not valid JSON.
 
@@ -392,20 +397,12 @@ def _unsafe_actions(
     checked = 0
     select_after = tables.render(SELECT_ACTIONS_AFTER)
     for rows in rows_in_seq_batches(connection, select_after, _ACTIONS_BATCH):
-        for seq, app_name, user_id, session_id, event_id, blob in rows:
+        for *event_row, blob in rows:
             try:
                 loads_actions(blob)
             except UnsafePickleError as exc:
-                unsafe.append(
-                    UnsafeActions(
-                        seq=seq,
-                        app_name=app_name,
-                        user_id=user_id,
-                        session_id=session_id,
-                        event_id=event_id,
-                        reason=str(exc),
-                    )
-                )
+                where = dict(zip(_EVENT_ROW_FIELDS, event_row, strict=True))
+                unsafe.append(UnsafeActions(**where, reason=str(exc)))
             checked += 1
         if progress is not None:
             progress(checked, max(total, checked))
