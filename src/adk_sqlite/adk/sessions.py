@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 from google.adk.apps.app import EventsCompactionConfig
 from google.adk.events.event import Event
@@ -28,8 +28,7 @@ from typing_extensions import override
 from adk_sqlite.adk.compaction_view import is_faithful, skipped_span
 from adk_sqlite.adk.session_marker import read_marker, write_marker
 from adk_sqlite.adk.session_pages import PagedReads, id_candidates, require_strings
-from adk_sqlite.adk.store_argument import store_or_url
-from adk_sqlite.closing import AsyncClosing
+from adk_sqlite.adk.store_argument import StoreService, store_or_url
 from adk_sqlite.codec.events import encode_event
 from adk_sqlite.codec.fast import (
     decode_events,
@@ -57,7 +56,7 @@ _FLAGGED_EVENTS = EventQuery(include_plain=False)
 _logger = logging.getLogger("adk_sqlite.service")
 
 
-class SessionService(PagedReads, AsyncClosing, BaseSessionService):
+class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionService):
     """A `google.adk.sessions.BaseSessionService` over a `BaseAsyncStore`.
 
     Pass it to a ``Runner`` as ``session_service``::
@@ -159,11 +158,6 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         self._decode_slice = decode_slice
 
     @property
-    def store(self) -> BaseAsyncStore:
-        """The store this service reads and writes."""
-        return self._store
-
-    @property
     def owner_id(self) -> Any:
         """The owner this service is confined to, or None."""
         return self._owner_id
@@ -183,13 +177,9 @@ class SessionService(PagedReads, AsyncClosing, BaseSessionService):
         """Whether reads may skip re-validation (see `adk_sqlite.codec.fast`)."""
         return self._fast_decoding
 
-    async def __aenter__(self) -> SessionService:
+    async def __aenter__(self) -> Self:
         await self._store.create_tables()
         return self
-
-    async def close(self) -> None:
-        """Closes the store. Idempotent."""
-        await self._store.close()
 
     # --- sessions -----------------------------------------------------------------
 

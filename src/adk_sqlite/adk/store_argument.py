@@ -1,5 +1,5 @@
 """How a service is given its store (an object, or a URL: ADK's ``services.yaml`` form),
-and what the artifact and memory services do with it alike."""
+and what the session, artifact and memory services do with it alike."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ StoreT = TypeVar("StoreT")
 
 
 class StoreService(AsyncClosing, Generic[StoreT]):
-    """A service over one store: ``async with``, `store`, and `close`, which closes it.
+    """A service over one store: ``async with``, `store`, and `close`, which closes it
+    (`adk_sqlite.SessionService` also creates the tables on entering).
 
     A store shared with other services (the usual case) is closed by whichever closes
     first; stores' ``close`` is idempotent.
