@@ -26,28 +26,34 @@ __all__ = [
 ]
 
 
-class FunctionCallPart(msgspec.Struct, kw_only=True):
+class _FunctionPart(msgspec.Struct, kw_only=True):
+    """What a tool call and its response both carry: the tool's name, the call's id."""
+
     name: str | None = None
     id: str | None = None
+
+
+class FunctionCallPart(_FunctionPart, kw_only=True):
     args: dict[str, Any] | None = None
 
 
-class FunctionResponsePart(msgspec.Struct, kw_only=True):
-    name: str | None = None
-    id: str | None = None
+class FunctionResponsePart(_FunctionPart, kw_only=True):
     response: dict[str, Any] | None = None
 
 
-class _InlineData(msgspec.Struct, kw_only=True):
+class _Media(msgspec.Struct, kw_only=True):
+    """What inline bytes and a file reference both carry."""
+
     mime_type: str | None = None
-    data: str | None = None
     display_name: str | None = None
 
 
-class _FileData(msgspec.Struct, kw_only=True):
-    mime_type: str | None = None
+class _InlineData(_Media, kw_only=True):
+    data: str | None = None  # base64, as the codec writes bytes
+
+
+class _FileData(_Media, kw_only=True):
     file_uri: str | None = None
-    display_name: str | None = None
 
 
 class _ExecutableCode(msgspec.Struct, kw_only=True):
@@ -60,7 +66,16 @@ class _CodeExecutionResult(msgspec.Struct, kw_only=True):
     output: str | None = None
 
 
+class MessageContent(msgspec.Struct, kw_only=True):
+    """A stored ``types.Content``: its role and its parts (`MessagePart`, below)."""
+
+    role: str | None = None
+    parts: list[MessagePart] = msgspec.field(default_factory=list)
+
+
 class MessagePart(msgspec.Struct, kw_only=True):
+    """A ``types.Part``: the fields read here, each None when the part has none."""
+
     text: str | None = None
     thought: bool | None = None
     function_call: FunctionCallPart | None = None
@@ -69,11 +84,6 @@ class MessagePart(msgspec.Struct, kw_only=True):
     file_data: _FileData | None = None
     executable_code: _ExecutableCode | None = None
     code_execution_result: _CodeExecutionResult | None = None
-
-
-class MessageContent(msgspec.Struct, kw_only=True):
-    role: str | None = None
-    parts: list[MessagePart] = msgspec.field(default_factory=list)
 
 
 _decoder = msgspec.json.Decoder(MessageContent)
