@@ -24,9 +24,10 @@ from typing import Any
 
 from google.adk.events.event import Event
 from google.adk.sessions.base_session_service import ListSessionsResponse
+from google.adk.sessions.session import Session
 from pydantic import BaseModel, Field
 
-from adk_sqlite.codec.fast import session_builder
+from adk_sqlite.codec.fast import paused_gc, session_builder
 from adk_sqlite.codec.page_tokens import (
     decode_event_token,
     decode_session_token,
@@ -39,6 +40,7 @@ from adk_sqlite.records import (
     EventPage,
     EventPageQuery,
     EventRecord,
+    SessionListing,
     SessionPage,
     SessionPageQuery,
     SessionPosition,
@@ -96,12 +98,7 @@ def _flag(name: str, value: object) -> bool:
 
 
 def session_page_query(
-    *,
-    app_name: str,
-    user_id: str | None,
-    page_size: object,
-    page_token: object,
-    newest_first: object,
+    app_name: str, user_id: str | None, page_size: object, page_token: object, newest_first: object
 ) -> SessionPageQuery:
     """The store query for one page of sessions (the token checked against the listing)."""
     newest = _flag("newest_first", newest_first)
@@ -166,31 +163,29 @@ class PagedReads:
         page_token: object,
         newest_first: object,
     ) -> ListSessionsPage:
-        query = session_page_query(
-            app_name=app_name,
-            user_id=user_id,
-            page_size=page_size,
-            page_token=page_token,
-            newest_first=newest_first,
-        )
+        query = session_page_query(app_name, user_id, page_size, page_token, newest_first)
         page = await self._store.list_session_page(
             app_name=app_name, user_id=user_id, page=query, owner_id=self._owner_id
         )
-        build = session_builder(fast=self._fast_decoding)
-        sessions = [
-            build(
-                record,
-                merged_state(
-                    record.state, page.app_state, page.user_states.get(record.user_id, {})
-                ),
-                [],
-            )
-            for record in page.sessions
-        ]
         token = next_session_token(
             page, app_name=app_name, user_id=user_id, newest_first=query.newest_first
         )
-        return ListSessionsPage(sessions=sessions, next_page_token=token)
+        return ListSessionsPage(sessions=self._sessions_of(page), next_page_token=token)
+
+    def _sessions_of(self, listing: SessionListing) -> list[Session]:
+        """The listed sessions, without their events, each with its merged state."""
+        build = session_builder(fast=self._fast_decoding)
+        with paused_gc():  # thousands of live Sessions, no garbage (see gc_pause)
+            return [
+                build(
+                    record,
+                    merged_state(
+                        record.state, listing.app_state, listing.user_states.get(record.user_id, {})
+                    ),
+                    [],
+                )
+                for record in listing.sessions
+            ]
 
     async def list_events(
         self,

@@ -311,21 +311,7 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
-        build = session_builder(fast=self._fast_decoding)
-        with paused_gc():  # a thousand live Sessions, no garbage (see gc_pause)
-            sessions = [
-                build(
-                    record,
-                    merged_state(
-                        record.state,
-                        listing.app_state,
-                        listing.user_states.get(record.user_id, {}),
-                    ),
-                    [],
-                )
-                for record in listing.sessions
-            ]
-        return ListSessionsResponse(sessions=sessions)
+        return ListSessionsResponse(sessions=self._sessions_of(listing))
 
     async def _decoded_reusing(
         self, records: list[EventRecord], decoded: list[Event]
