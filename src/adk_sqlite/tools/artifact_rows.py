@@ -16,7 +16,7 @@ into SQL.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import NamedTuple
 
 import msgspec
 
@@ -26,6 +26,7 @@ from adk_sqlite.store_statements import quoted
 from adk_sqlite.tools.row_filter import RowFilter
 
 __all__ = [
+    "ArtifactNameRow",
     "ArtifactProblem",
     "ArtifactTotals",
     "artifact_problems_in",
@@ -39,7 +40,7 @@ _FILTER = (
     " AND (?3 IS NULL OR session_id = ?3)"
 )
 # Templates: {table} is a quoted, validated artifacts table name.
-# Per name: its versions, their bytes, and the newest version's row.
+# Per name: its versions, their bytes, and the newest version's row (`ArtifactNameRow`).
 SELECT_SUMMARIES = f"""
 SELECT k.app_name, k.user_id, k.session_id, k.filename, k.versions, k.total_bytes,
        l.version, l.size, l.mime_type, l.create_time
@@ -102,17 +103,28 @@ def session_or_none(session_id: str) -> str | None:
     return None if session_id == USER_SCOPE else session_id
 
 
+class ArtifactNameRow(NamedTuple):
+    """One artifact name of a table, as `artifact_summary_rows` reads it."""
+
+    app_name: str
+    user_id: str
+    session_id: str  # as stored: USER_SCOPE for a user-scoped artifact
+    filename: str
+    versions: int
+    total_bytes: int
+    # The newest version's:
+    latest_version: int
+    latest_size: int
+    mime_type: str | None
+    create_time: float
+
+
 def artifact_summary_rows(
     connection: sqlite3.Connection, table: str, rows: RowFilter
-) -> list[tuple[Any, ...]]:
-    """One row per artifact name of ``table`` in ``rows``, sorted by app, user, session
-    and name.
-
-    Each row: app, user, stored session id (``''`` for user scope), name, versions,
-    their total size, then the newest version's number, size, mime type and time.
-    """
+) -> list[ArtifactNameRow]:
+    """The artifact names of ``table`` in ``rows``, sorted by app, user, session and name."""
     sql = SELECT_SUMMARIES.format(table=quoted(table))
-    return connection.execute(sql, rows).fetchall()
+    return [ArtifactNameRow._make(row) for row in connection.execute(sql, rows)]
 
 
 class ArtifactTotals(msgspec.Struct, kw_only=True):

@@ -173,20 +173,19 @@ def _summaries(
     found = []
     for table in _tables(connection, artifact_table):
         for row in artifact_summary_rows(connection, table, filters):
-            app, user, session, name, versions, total, latest, size, mime_type, saved = row
             found.append(
                 ArtifactSummary(
-                    app_name=app,
-                    user_id=user,
-                    session_id=session_or_none(session),
-                    scope=scope_of(session),
-                    filename=name,
-                    versions=versions,
-                    latest_version=latest,
-                    latest_size=size,
-                    total_bytes=total,
-                    mime_type=mime_type,
-                    last_saved=instant_from_unix(saved),
+                    app_name=row.app_name,
+                    user_id=row.user_id,
+                    session_id=session_or_none(row.session_id),
+                    scope=scope_of(row.session_id),
+                    filename=row.filename,
+                    versions=row.versions,
+                    latest_version=row.latest_version,
+                    latest_size=row.latest_size,
+                    total_bytes=row.total_bytes,
+                    mime_type=row.mime_type,
+                    last_saved=instant_from_unix(row.create_time),
                     file=file,
                     table=table,
                 )
