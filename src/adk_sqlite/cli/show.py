@@ -28,9 +28,10 @@ from adk_sqlite.cli._output import (
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.cli.memory import show_memories
 from adk_sqlite.tools.memories import list_memories
-from adk_sqlite.tools.session_folder import is_session_folder, read_folder_timeline
+from adk_sqlite.tools.session_folder import is_session_folder
 from adk_sqlite.tools.session_ids import resolve_session_id
-from adk_sqlite.tools.timeline import Timeline, TimelineEvent, read_timeline
+from adk_sqlite.tools.timeline import Timeline, TimelineEvent
+from adk_sqlite.tools.timeline_reader import timeline_reader
 
 __all__ = ["command"]
 
@@ -95,18 +96,8 @@ def command(
     # DB may also be a folder of one file per session: live, else archived.
     if is_session_folder(database):
         refuse_table_set_for_folder(table_set)
-        timeline = read_folder_timeline(
-            database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
-        )
-    else:
-        timeline = read_timeline(
-            database,
-            session_id,
-            app_name=app_name,
-            user_id=user_id,
-            busy_timeout=busy_timeout,
-            table_set=table_set,
-        )
+    read = timeline_reader(database, busy_timeout=busy_timeout, table_set=table_set)
+    timeline = read(session_id, app_name=app_name, user_id=user_id)
     if html_path is not None:
         _write_html(database, timeline, html_path, busy_timeout=busy_timeout, as_json=as_json)
         return

@@ -33,8 +33,8 @@ from markupsafe import Markup
 
 from adk_sqlite.errors import AdkSqliteError
 from adk_sqlite.tools.artifacts import ArtifactSummary, list_artifacts
-from adk_sqlite.tools.session_folder import is_session_folder, read_folder_timeline
-from adk_sqlite.tools.timeline import Timeline, TimelineEvent, read_timeline
+from adk_sqlite.tools.timeline import Timeline, TimelineEvent
+from adk_sqlite.tools.timeline_reader import timeline_reader
 from adk_sqlite.tools.tool_waterfall import tool_spans
 
 __all__ = ["embedded_json", "render_session_html", "write_session_html", "write_timeline_html"]
@@ -78,19 +78,8 @@ def write_session_html(
         DatabaseUnavailableError: The file is missing or not a database.
         SchemaError: It is not an adk-sqlite database.
     """
-    if is_session_folder(database):
-        timeline = read_folder_timeline(
-            database, session_id, app_name=app_name, user_id=user_id, busy_timeout=busy_timeout
-        )
-    else:
-        timeline = read_timeline(
-            database,
-            session_id,
-            app_name=app_name,
-            user_id=user_id,
-            busy_timeout=busy_timeout,
-            table_set=table_set,
-        )
+    read = timeline_reader(database, busy_timeout=busy_timeout, table_set=table_set)
+    timeline = read(session_id, app_name=app_name, user_id=user_id)
     return write_timeline_html(database, timeline, path, busy_timeout=busy_timeout)
 
 
