@@ -17,16 +17,15 @@ not list them.
 from __future__ import annotations
 
 import os
-import statistics
 from pathlib import Path
 
 from adk_sqlite.sqlite.schema.per_session_sql import CATALOG_FILE
 from adk_sqlite.tools.inspection import (
-    AppStats,
     DatabaseStats,
-    EventsPerSession,
-    UserStats,
+    add_up_apps,
+    add_up_users,
     database_stats,
+    events_per_session,
 )
 from adk_sqlite.tools.session_folder import FolderEntry, catalog_entries
 from adk_sqlite.tools.tool_audit import (
@@ -80,6 +79,7 @@ def folder_stats(folder: str | os.PathLike[str], *, busy_timeout: float = 5.0) -
     everything = [catalog, *files]
     updates = [moment for s in files for moment in (s.oldest_update, s.newest_update) if moment]
     counts = [s.events for s in files if s.sessions]  # one session per file
+    users = add_up_users(user for part in everything for user in part.users)
     return DatabaseStats(
         path=str(folder),
         schema_version=catalog.schema_version,
@@ -91,17 +91,11 @@ def folder_stats(folder: str | os.PathLike[str], *, busy_timeout: float = 5.0) -
         free_pages=sum(s.free_pages for s in everything),
         sessions=sum(s.sessions for s in files),
         events=sum(s.events for s in files),
-        events_per_session=(
-            EventsPerSession(
-                min=min(counts), median=float(statistics.median(counts)), max=max(counts)
-            )
-            if counts
-            else None
-        ),
+        events_per_session=events_per_session(counts),
         oldest_update=min(updates, key=lambda m: m.unix) if updates else None,
         newest_update=max(updates, key=lambda m: m.unix) if updates else None,
-        apps=_apps(everything),
-        users=_users(everything),
+        apps=add_up_apps(users),
+        users=users,
         artifact_names=sum(s.artifact_names for s in everything),
         artifact_versions=sum(s.artifact_versions for s in everything),
         artifact_bytes=sum(s.artifact_bytes for s in everything),
@@ -118,30 +112,3 @@ def _live_entries(folder: str | os.PathLike[str], busy_timeout: float) -> list[F
     # A file the catalog lists but that is gone (deleted between the two reads) is skipped.
     entries = catalog_entries(folder, busy_timeout=busy_timeout)
     return [entry for entry in entries if entry.file.is_file()]
-
-
-def _users(parts: list[DatabaseStats]) -> list[UserStats]:
-    users: dict[tuple[str, str], UserStats] = {}
-    for part in parts:
-        for user in part.users:
-            total = users.setdefault(
-                (user.app_name, user.user_id),
-                UserStats(app_name=user.app_name, user_id=user.user_id, sessions=0, events=0),
-            )
-            total.sessions += user.sessions
-            total.events += user.events
-            total.memories += user.memories
-    return sorted(users.values(), key=lambda u: (u.app_name, u.user_id))
-
-
-def _apps(parts: list[DatabaseStats]) -> list[AppStats]:
-    apps: dict[str, AppStats] = {}
-    for user in _users(parts):
-        app = apps.setdefault(
-            user.app_name, AppStats(app_name=user.app_name, users=0, sessions=0, events=0)
-        )
-        app.users += 1
-        app.sessions += user.sessions
-        app.events += user.events
-        app.memories += user.memories
-    return sorted(apps.values(), key=lambda a: a.app_name)

@@ -14,8 +14,10 @@ them through `asyncio.to_thread`::
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -34,7 +36,10 @@ __all__ = [
     "SessionSummary",
     "TableSetSummary",
     "UserStats",
+    "add_up_apps",
+    "add_up_users",
     "database_stats",
+    "events_per_session",
     "find_table_set",
     "list_session_summaries",
 ]
@@ -163,12 +168,9 @@ def find_table_set(
     """
     with open_session_database(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         found = db.tables
-    names = found.names
+    # by_role: the four table names, keyed as the summary's first four fields.
     return TableSetSummary(
-        sessions=names.sessions,
-        events=names.events,
-        app_states=names.app_states,
-        user_states=names.user_states,
+        **found.names.by_role(),
         owner_column=found.owner_column,
         schema_version=found.schema_version,
     )
@@ -198,12 +200,49 @@ class AppStats(msgspec.Struct, kw_only=True):
     memories: int = 0
 
 
+def add_up_users(parts: Iterable[UserStats]) -> list[UserStats]:
+    """The figures of each (app, user) in ``parts`` added up, sorted by app and user."""
+    users: dict[tuple[str, str], UserStats] = {}
+    for part in parts:
+        total = users.setdefault(
+            (part.app_name, part.user_id),
+            UserStats(app_name=part.app_name, user_id=part.user_id, sessions=0, events=0),
+        )
+        total.sessions += part.sessions
+        total.events += part.events
+        total.memories += part.memories
+    return sorted(users.values(), key=lambda u: (u.app_name, u.user_id))
+
+
+def add_up_apps(users: Iterable[UserStats]) -> list[AppStats]:
+    """The figures of each app, from those of its users (each counted once), sorted by name."""
+    apps: dict[str, AppStats] = {}
+    for user in users:
+        app = apps.setdefault(
+            user.app_name, AppStats(app_name=user.app_name, users=0, sessions=0, events=0)
+        )
+        app.users += 1
+        app.sessions += user.sessions
+        app.events += user.events
+        app.memories += user.memories
+    return sorted(apps.values(), key=lambda a: a.app_name)
+
+
 class EventsPerSession(msgspec.Struct, kw_only=True):
     """How many events sessions hold: fewest, median, most."""
 
     min: int
     median: float
     max: int
+
+
+def events_per_session(counts: Sequence[int]) -> EventsPerSession | None:
+    """The fewest, median and most of the sessions' event ``counts``; None without sessions."""
+    if not counts:
+        return None
+    return EventsPerSession(
+        min=min(counts), median=float(statistics.median(counts)), max=max(counts)
+    )
 
 
 class DatabaseStats(msgspec.Struct, kw_only=True):
@@ -288,28 +327,15 @@ def database_stats(
         path = db.path
         version = db.schema_version
 
-    users: dict[tuple[str, str], UserStats] = {}
-    for app_name, user_id, count in per_session:
-        stats = users.setdefault(
-            (app_name, user_id), UserStats(app_name=app_name, user_id=user_id, sessions=0, events=0)
-        )
-        stats.sessions += 1
-        stats.events += count
-    for (app_name, user_id), count in memories.per_user.items():
-        stats = users.setdefault(
-            (app_name, user_id), UserStats(app_name=app_name, user_id=user_id, sessions=0, events=0)
-        )
-        stats.memories = count
-    apps: dict[str, AppStats] = {}
-    for stats in users.values():
-        app = apps.setdefault(
-            stats.app_name, AppStats(app_name=stats.app_name, users=0, sessions=0, events=0)
-        )
-        app.users += 1
-        app.sessions += stats.sessions
-        app.events += stats.events
-        app.memories += stats.memories
-    counts = [row[2] for row in per_session]
+    # A part per session, and one per user with memories (their sessions may be deleted).
+    session_parts = (
+        UserStats(app_name=a, user_id=u, sessions=1, events=n) for a, u, n in per_session
+    )
+    memory_parts = (
+        UserStats(app_name=a, user_id=u, sessions=0, events=0, memories=n)
+        for (a, u), n in memories.per_user.items()
+    )
+    users = add_up_users(itertools.chain(session_parts, memory_parts))
     wal = path.with_name(path.name + "-wal")
     return DatabaseStats(
         path=str(path),
@@ -322,17 +348,11 @@ def database_stats(
         free_pages=free_pages,
         sessions=len(per_session),
         events=events,
-        events_per_session=(
-            EventsPerSession(
-                min=min(counts), median=float(statistics.median(counts)), max=max(counts)
-            )
-            if counts
-            else None
-        ),
+        events_per_session=events_per_session([count for _, _, count in per_session]),
         oldest_update=None if oldest is None else instant_from_unix(oldest),
         newest_update=None if newest is None else instant_from_unix(newest),
-        apps=sorted(apps.values(), key=lambda a: a.app_name),
-        users=sorted(users.values(), key=lambda u: (u.app_name, u.user_id)),
+        apps=add_up_apps(users),
+        users=users,
         artifact_names=artifacts.names,
         artifact_versions=artifacts.versions,
         artifact_bytes=artifacts.bytes,
