@@ -74,7 +74,7 @@ class EventError(msgspec.Struct, kw_only=True):
     message: str | None
 
 
-class TimelineEvent(msgspec.Struct, kw_only=True):
+class TimelineEvent(msgspec.Struct):
     """One event of a timeline.
 
     Attributes:
@@ -196,15 +196,12 @@ def _describe(session_id: str, app_name: str | None, user_id: str | None) -> str
 
 def _timeline_event(row: tuple[Any, ...]) -> TimelineEvent:
     seq, event_id, invocation_id, author, branch, timestamp, content, actions, code, message = row
+    # The event's first six fields, in their order: the row's first six columns.
     event = TimelineEvent(
-        seq=seq,
-        id=event_id,
-        invocation_id=invocation_id,
-        author=author,
-        branch=branch,
-        time=instant_from_unix(timestamp),
-        error=None if code is None and message is None else EventError(code=code, message=message),
+        seq, event_id, invocation_id, author, branch, instant_from_unix(timestamp)
     )
+    if code is not None or message is not None:
+        event.error = EventError(code=code, message=message)
     problems = []
     try:
         _add_content(event, decode_content(content, event_id=event_id))
