@@ -92,14 +92,12 @@ class FolderChecker:
         return found
 
     @contextlib.contextmanager
-    def catalog(self) -> Iterator[sqlite3.Connection]:
-        """The catalog in a write transaction, under the lock the stores take."""
-        with self.locked_catalog() as connection, transaction(connection):
-            yield connection
+    def catalog(self, *, write_transaction: bool = True) -> Iterator[sqlite3.Connection]:
+        """The catalog under the lock the stores take, in one write transaction.
 
-    @contextlib.contextmanager
-    def locked_catalog(self) -> Iterator[sqlite3.Connection]:
-        """The catalog under the lock the stores take, outside a transaction."""
+        ``write_transaction=False``: outside a transaction, for work that commits
+        its own steps.
+        """
         path = self.folder / _psql.CATALOG_FILE
         lock = WriteLock(path, timeout=self.busy_timeout)
         lock.open()
@@ -109,7 +107,8 @@ class FolderChecker:
         try:
             lock.acquire()
             try:
-                with sqlite_errors(file_target(path)):
+                writing = transaction(connection) if write_transaction else contextlib.nullcontext()
+                with sqlite_errors(file_target(path)), writing:
                     yield connection
             finally:
                 lock.release()
@@ -124,7 +123,7 @@ def finish_forget(checker: FolderChecker) -> set[str]:
     Returns the files still listed (relative paths), which the rest of the check
     leaves alone: they are never adopted as orphans.
     """
-    with checker.locked_catalog() as connection:
+    with checker.catalog(write_transaction=False) as connection:
         pending = forget.pending_erasures(connection)
         found = [
             checker.report(
