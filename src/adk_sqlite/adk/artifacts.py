@@ -194,20 +194,14 @@ class ArtifactService(StoreService[ArtifactStore], BaseArtifactService):
         session_id: str | None = None,
         version: int | None = None,
     ) -> types.Part | None:
-        return await self._load(
-            app_name, user_id, filename, session_id, version, _MAX_REFERENCE_DEPTH
-        )
+        key = _key(app_name, user_id, filename, session_id)
+        return await self._load(key, session_id, version, _MAX_REFERENCE_DEPTH)
 
     async def _load(
-        self,
-        app_name: str,
-        user_id: str,
-        filename: str,
-        session_id: str | None,
-        version: int | None,
-        remaining_depth: int,
+        self, key: ArtifactKey, session_id: str | None, version: int | None, remaining_depth: int
     ) -> types.Part | None:
-        key = _key(app_name, user_id, filename, session_id)
+        """The part stored under ``key`` (``session_id``: the caller's, which scopes the
+        references it may follow), following artifact:// references."""
         stored = await self._store.load_artifact(key, version)
         if stored is None:
             return None
@@ -220,18 +214,14 @@ class ArtifactService(StoreService[ArtifactStore], BaseArtifactService):
             assert part.file_data.file_uri is not None
             target = artifact_util.resolve_artifact_reference(
                 file_uri=part.file_data.file_uri,
-                app_name=app_name,
-                user_id=user_id,
+                app_name=key.app_name,
+                user_id=key.user_id,
                 session_id=session_id,
                 remaining_depth=remaining_depth,
             )
+            target_key = _key(target.app_name, target.user_id, target.filename, target.session_id)
             return await self._load(
-                target.app_name,
-                target.user_id,
-                target.filename,
-                target.session_id,
-                target.version,
-                remaining_depth - 1,
+                target_key, target.session_id, target.version, remaining_depth - 1
             )
         if part in (_EMPTY_PART, _REWIND_MARKER):
             return None
@@ -250,33 +240,18 @@ class ArtifactService(StoreService[ArtifactStore], BaseArtifactService):
         return sorted(set(names))
 
     async def delete_artifact(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        filename: str,
-        session_id: str | None = None,
+        self, *, app_name: str, user_id: str, filename: str, session_id: str | None = None
     ) -> None:
         await self._store.delete_artifact(_key(app_name, user_id, filename, session_id))
 
     async def list_versions(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        filename: str,
-        session_id: str | None = None,
+        self, *, app_name: str, user_id: str, filename: str, session_id: str | None = None
     ) -> list[int]:
         key = _key(app_name, user_id, filename, session_id)
         return [record.version for record in await self._store.list_artifact_versions(key)]
 
     async def list_artifact_versions(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        filename: str,
-        session_id: str | None = None,
+        self, *, app_name: str, user_id: str, filename: str, session_id: str | None = None
     ) -> list[ArtifactVersion]:
         key = _key(app_name, user_id, filename, session_id)
         return [_version(key, record) for record in await self._store.list_artifact_versions(key)]
