@@ -47,6 +47,7 @@ __all__ = [
     "file_identity",
     "file_target",
     "folder_path",
+    "locked_transaction",
     "migrate_table_set",
     "transaction",
     "unlink_database",
@@ -105,6 +106,15 @@ def transaction(connection: sqlite3.Connection, begin: str = _sql.BEGIN_WRITE) -
         if connection.in_transaction:
             connection.execute(_sql.ROLLBACK)
         raise
+
+
+@contextlib.contextmanager
+def locked_transaction(
+    locked: contextlib.AbstractContextManager[sqlite3.Connection],
+) -> Iterator[sqlite3.Connection]:
+    """The connection ``locked`` holds under its lock, inside one write `transaction`."""
+    with locked as connection, transaction(connection):
+        yield connection
 
 
 def migrate_table_set(
@@ -231,11 +241,9 @@ class Catalog:
             finally:
                 self._flock.release()
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[sqlite3.Connection]:
+    def writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """`locked` around one write transaction."""
-        with self.locked() as writer, transaction(writer):
-            yield writer
+        return locked_transaction(self.locked())
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -260,6 +268,16 @@ class Catalog:
         self._flock.close()
 
 
+class _InFolder:
+    """A file or folder of the layout, read as a path under the store's folder."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(self, folder: SessionFolder, owner: type[SessionFolder]) -> Path:
+        return folder.root / self._name
+
+
 @dataclass(slots=True)
 class SessionFolder:
     """Where a store's files live, how its connections are configured, and its catalog."""
@@ -279,6 +297,12 @@ class SessionFolder:
     background: concurrent.futures.Executor | None = None
 
     _template: bytes | None = None
+
+    # The layout's places, under the root.
+    sessions_dir = _InFolder(_psql.SESSIONS_FOLDER)
+    archive_dir = _InFolder(_psql.ARCHIVE_FOLDER)
+    orphans_dir = _InFolder(_psql.ORPHANS_FOLDER)
+    catalog_path = _InFolder(_psql.CATALOG_FILE)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self)
@@ -302,22 +326,6 @@ class SessionFolder:
         if file.committed() and self.background is not None:
             with contextlib.suppress(RuntimeError):  # the store is shutting down
                 self.background.submit(checkpoint_file, file.path)
-
-    @property
-    def sessions_dir(self) -> Path:
-        return self.root / _psql.SESSIONS_FOLDER
-
-    @property
-    def archive_dir(self) -> Path:
-        return self.root / _psql.ARCHIVE_FOLDER
-
-    @property
-    def orphans_dir(self) -> Path:
-        return self.root / _psql.ORPHANS_FOLDER
-
-    @property
-    def catalog_path(self) -> Path:
-        return self.root / _psql.CATALOG_FILE
 
     @property
     def target(self) -> DatabaseTarget:
