@@ -58,6 +58,9 @@ def write_session_html(
 ) -> Path:
     """Writes one session as a self-contained HTML page.
 
+    `write_timeline_html` with the timeline `timeline_reader` reads, as
+    ``adk-sqlite show --html`` does.
+
     Args:
         database: The database file (or a ``sqlite:///`` URL), or a folder of one
             file per session (the live session, else an archived one).

@@ -305,7 +305,8 @@ def database_stats(
         database: The database file (or a ``sqlite:///`` URL).
         busy_timeout: Seconds to wait for a lock held by another connection.
         table_set: For a file of several stores' tables, the sessions table of
-            the one to count.
+            the one whose sessions, events and tool calls to count (artifacts and
+            memories are counted in every table of the file).
 
     Raises:
         DatabaseUnavailableError: The file is missing or not a database.

@@ -137,6 +137,9 @@ def read_timeline(
 ) -> Timeline:
     """Reads one session as a timeline.
 
+    An event whose content or actions cannot be read is still listed, with
+    ``problem`` saying why.
+
     Args:
         database: The database file (or a ``sqlite:///`` URL).
         session_id: The session's id.

@@ -150,6 +150,19 @@ class ToolAudit(msgspec.Struct, kw_only=True):
     tools: list[ToolStats]
 
 
+def audit_of(
+    calls: list[ToolCallRecord], *, tool: str | None = None, errors_only: bool = False
+) -> ToolAudit:
+    """The audit of paired calls (from one file or several): oldest first, per-tool figures."""
+    if tool is not None:
+        calls = [call for call in calls if call.tool == tool]
+    calls = sorted(calls, key=lambda call: call.called_at.unix)
+    return ToolAudit(
+        calls=[call for call in calls if call.status == "error"] if errors_only else calls,
+        tools=_tool_stats(calls),
+    )
+
+
 def audit_tool_calls(
     database: str | os.PathLike[str],
     *,
@@ -180,19 +193,6 @@ def audit_tool_calls(
     with read_snapshot(database, busy_timeout=busy_timeout, table_set=table_set) as db:
         calls = tool_calls_in(db.connection, db.tables, session_id=session_id, app_name=app_name)
     return audit_of(calls, tool=tool, errors_only=errors_only)
-
-
-def audit_of(
-    calls: list[ToolCallRecord], *, tool: str | None = None, errors_only: bool = False
-) -> ToolAudit:
-    """The audit of paired calls (from one file or several): oldest first, per-tool figures."""
-    if tool is not None:
-        calls = [call for call in calls if call.tool == tool]
-    calls = sorted(calls, key=lambda call: call.called_at.unix)
-    return ToolAudit(
-        calls=[call for call in calls if call.status == "error"] if errors_only else calls,
-        tools=_tool_stats(calls),
-    )
 
 
 def tool_calls_in(
