@@ -128,14 +128,7 @@ def check_session_folder(
     with open_session_database(root / _psql.CATALOG_FILE, busy_timeout=busy_timeout) as db:
         tables = db.tables
     checker = FolderChecker(
-        root,
-        repair,
-        busy_timeout,
-        [],
-        [],
-        tables,
-        tables.statements(),
-        tables.render(_FILE_SESSIONS),
+        root, repair, busy_timeout, tables, tables.statements(), tables.render(_FILE_SESSIONS)
     )
     # First: a killed forget's files are never taken for orphans.
     forgotten = finish_forget(checker)
@@ -148,10 +141,9 @@ def check_session_folder(
     named = {entry.file.name for entry in entries}
     archived = _archive_copies(root / _psql.ARCHIVE_FOLDER, named | on_disk, checker)
     total = len(entries) + len(on_disk - named)
-    problems: list[CheckReport] = []
     checked = 0
     for entry in entries:
-        checked += _check_entry(checker, entry, archived, problems)
+        checked += _check_entry(checker, entry, archived)
         if progress is not None:
             progress(checked, total)
     for name in sorted(on_disk - named):
@@ -168,13 +160,14 @@ def check_session_folder(
             if repair:
                 unlink_database(path)
                 found.repaired = True
+    settled = all(d.repaired for d in checker.drift)
     return FolderCheckReport(
-        ok=catalog_report.ok and not problems and all(d.repaired for d in checker.drift),
+        ok=catalog_report.ok and not checker.file_problems and settled,
         path=str(root),
         sessions=len(entries),
         files_checked=checked,
         catalog=catalog_report,
-        file_problems=problems,
+        file_problems=checker.file_problems,
         drift=checker.drift,
         repair=repair,
         set_aside=checker.set_aside,
@@ -219,12 +212,7 @@ def _archive_copies(archive: Path, live_names: set[str], checker: FolderChecker)
     return copies
 
 
-def _check_entry(
-    checker: FolderChecker,
-    entry: FolderEntry,
-    archived: Copies,
-    problems: list[CheckReport],
-) -> int:
+def _check_entry(checker: FolderChecker, entry: FolderEntry, archived: Copies) -> int:
     key = (entry.app_name, entry.user_id, entry.id)
     identity = file_identity(entry.file)
     if identity is None:
@@ -247,7 +235,7 @@ def _check_entry(
         checker.report("unreadable_file", entry.file, str(exc), key)
         return 1
     if not report.ok:
-        problems.append(report)
+        checker.file_problems.append(report)
     copy = archived.get((*key, entry.generation))
     if copy is not None:
         found = checker.report(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from adk_sqlite.sqlite.per_session.lifecycle import set_aside
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.tools.damaged_events import SetAsideReport
+from adk_sqlite.tools.maintenance import CheckReport
 from adk_sqlite.tools.session_folder import FolderEntry
 
 __all__ = [
@@ -68,15 +69,19 @@ class FolderDrift(msgspec.Struct, kw_only=True):
 
 @dataclass
 class FolderChecker:
+    """One check of a folder: how to read and repair it, and what it has found so far."""
+
     folder: Path
     repair: bool
     busy_timeout: float
-    drift: list[FolderDrift]
-    set_aside: list[SetAsideReport]
     # The folder's table set, as the catalog records it; every session file has the same.
     tables: TableSet
     statements: Statements
     file_sessions: str
+    drift: list[FolderDrift] = field(default_factory=list)
+    set_aside: list[SetAsideReport] = field(default_factory=list)
+    # The `CheckReport` of each session file that has problems.
+    file_problems: list[CheckReport] = field(default_factory=list)
 
     def report(self, kind: str, path: Path, detail: str, key: tuple[str, ...] = ()) -> FolderDrift:
         app_name, user_id, session_id = (*key, None, None, None)[:3]
