@@ -26,7 +26,7 @@ import struct
 import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
-from adk_sqlite.memory_ranking import fuse_rankings
+from adk_sqlite.memory_fusion import Fusion
 from adk_sqlite.memory_records import (
     MemoryRecord,
     MemorySearch,
@@ -34,7 +34,6 @@ from adk_sqlite.memory_records import (
     StoredMemory,
     memory_rows,
     mixed_dimensions_error,
-    stored_memory,
 )
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
@@ -112,6 +111,17 @@ async def _has_vectors(connection: asyncpg.Connection, tables: MemoryTables) -> 
     return tables.vectors_seen
 
 
+# The memory record's text fields: its timestamp and vector are numbers.
+_MEMORY_TEXT_FIELDS = (
+    "session_id",
+    "event_id",
+    "author",
+    "content",
+    "search_text",
+    "custom_metadata",
+)
+
+
 def _refuse_unstorable(
     app_name: str,
     user_id: str,
@@ -120,15 +130,8 @@ def _refuse_unstorable(
 ) -> None:
     _refuse_nul("the memories", app_name=app_name, user_id=user_id)
     for memory in memories:
-        _refuse_nul(
-            f"memory {memory.event_id!r}",
-            session_id=memory.session_id,
-            event_id=memory.event_id,
-            author=memory.author,
-            content=memory.content,
-            search_text=memory.search_text,
-            custom_metadata=memory.custom_metadata,
-        )
+        fields = {name: getattr(memory, name) for name in _MEMORY_TEXT_FIELDS}
+        _refuse_nul(f"memory {memory.event_id!r}", **fields)
     if watermark is not None:
         session_id, mark = watermark
         _refuse_nul("the watermark", session_id=session_id, last_event_id=mark.last_event_id)
@@ -232,7 +235,7 @@ async def search_memories(
     they hold, ts_rank, and newest first. With ``vector``, the user's memories nearest
     to it are ranked too, in the same snapshot, and the two rankings fused.
     """
-    limit, vector = search.limit, search.vector
+    limit = search.limit
     # A longer term is in no vector, and a tsquery refuses it.
     terms = [
         term for term in search.terms if 0 < len(term) <= MAX_TERM_CHARACTERS and _storable(term)
@@ -243,7 +246,7 @@ async def search_memories(
         return []
     candidates = search.candidates
     statements = tables.statements
-    hybrid = vector is not None and await _has_vectors(connection, tables)
+    hybrid = search.vector is not None and await _has_vectors(connection, tables)
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         rows = await connection.fetch(
             statements.search,
@@ -254,18 +257,13 @@ async def search_memories(
             terms,
             candidates if hybrid else limit,
         )
-        if not hybrid or vector is None:
-            return [stored_memory(row) for row in rows]
-        semantic = await _nearest(
-            connection, tables, app_name, user_id, vector, candidates, search.min_similarity
-        )
-        by_id = {int(row[0]): row for row in rows}
-        chosen = fuse_rankings(list(by_id), semantic, limit)
-        missing = [memory_id for memory_id in chosen if memory_id not in by_id]
+        semantic = await _nearest(connection, tables, app_name, user_id, search) if hybrid else []
+        fusion = Fusion(rows, semantic, limit)
+        missing = fusion.missing
+        found = []
         if missing:
-            for row in await connection.fetch(statements.select_by_ids, app_name, user_id, missing):
-                by_id[int(row[0])] = row
-    return [stored_memory(by_id[memory_id]) for memory_id in chosen if memory_id in by_id]
+            found = await connection.fetch(statements.select_by_ids, app_name, user_id, missing)
+    return fusion.memories(found)
 
 
 async def _nearest(
@@ -273,11 +271,12 @@ async def _nearest(
     tables: MemoryTables,
     app_name: str,
     user_id: str,
-    vector: bytes,
-    count: int,
-    min_similarity: float | None,
+    search: MemorySearch,
 ) -> list[int]:
-    """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
+    """The ids of the user's ``search.candidates`` memories nearest to its vector, best
+    first: ranked by pgvector in the server when the database has it, else here."""
+    vector, count, min_similarity = search.vector, search.candidates, search.min_similarity
+    assert vector is not None  # a hybrid search's
     statements = tables.statements
     if tables.pgvector is None:
         tables.pgvector = bool(await connection.fetchval(_PGVECTOR_INSTALLED))

@@ -25,6 +25,7 @@ from adk_sqlite.artifact_records import (
     stored_artifact,
     version_record,
 )
+from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 
 __all__ = [
@@ -106,29 +107,10 @@ def save_artifact(
 
 
 class TooLargeHere:
-    """What `load_artifact` returns instead of bytes larger than its ``largest`` allows."""
+    """What `read_artifact` returns instead of bytes larger than its ``largest`` allows."""
 
 
 TOO_LARGE_HERE = TooLargeHere()
-
-
-def load_artifact(
-    connection: sqlite3.Connection,
-    statements: ArtifactStatements,
-    key: ArtifactKey,
-    version: int | None,
-    largest: int | None = None,
-) -> StoredArtifact | TooLargeHere | None:
-    """Reads one version (the newest when ``version`` is None), or None.
-
-    With ``largest``, a version whose bytes are larger is not read: `TOO_LARGE_HERE`
-    says so, and the caller reads it again where a long copy blocks nobody.
-    """
-    connection.execute("BEGIN")
-    try:
-        return read_artifact(connection, statements, key, version, largest)
-    finally:
-        connection.execute("COMMIT")
 
 
 def read_artifact(
@@ -138,7 +120,12 @@ def read_artifact(
     version: int | None,
     largest: int | None = None,
 ) -> StoredArtifact | TooLargeHere | None:
-    """`load_artifact` inside a transaction the caller has already begun."""
+    """Reads one version (the newest when ``version`` is None), or None, inside the
+    caller's transaction.
+
+    With ``largest``, a version whose bytes are larger is not read: `TOO_LARGE_HERE`
+    says so, and the caller reads it again where a long copy blocks nobody.
+    """
     if not has_artifact_table(connection, statements):
         return None
     if version is None:
@@ -155,6 +142,11 @@ def read_artifact(
             return TOO_LARGE_HERE
         data = _read_data(connection, statements, row_id)
     return stored_artifact(columns, part, data)
+
+
+load_artifact = in_read_transaction(read_artifact)
+"""`read_artifact` in a read transaction of its own: a version seen by its metadata
+query is still there when its bytes are read."""
 
 
 def _read_data(

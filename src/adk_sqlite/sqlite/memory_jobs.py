@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
-from adk_sqlite.memory_ranking import fuse_rankings
+from adk_sqlite.memory_fusion import Fusion
 from adk_sqlite.memory_records import (
     MemoryRecord,
     MemorySearch,
@@ -28,8 +28,8 @@ from adk_sqlite.memory_records import (
     StoredMemory,
     memory_rows,
     mixed_dimensions_error,
-    stored_memory,
 )
+from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
 
@@ -38,6 +38,7 @@ __all__ = [
     "delete_memories",
     "memory_watermark",
     "optimize_index",
+    "search_in_transaction",
     "search_memories",
 ]
 
@@ -141,7 +142,7 @@ def memory_watermark(
     return None if row is None else MemoryWatermark(row[0], row[1])
 
 
-def search_memories(
+def search_in_transaction(
     connection: sqlite3.Connection,
     statements: MemoryStatements,
     app_name: str,
@@ -149,48 +150,45 @@ def search_memories(
     search: MemorySearch,
 ) -> list[StoredMemory]:
     """The best ``limit`` memories holding any of ``terms``, or (given ``vector``) the
-    best of a hybrid search.
+    best of a hybrid search, read inside the caller's transaction.
 
     Terms are words of `adk_sqlite.codec.memory_text` (letters, digits, ``_``), each
     quoted as an FTS5 string, so no query reaches FTS5's syntax. bm25 picks the
     candidates; they are then ordered by how many distinct terms they hold, bm25, and
     newest first. With ``vector``, the user's memories nearest to it (cosine, at least
     ``min_similarity``) are ranked too and the two rankings are fused
-    (`adk_sqlite.memory_ranking`).
+    (`adk_sqlite.memory_fusion`).
     """
-    terms, limit, vector = search.terms, search.limit, search.vector
+    terms, limit = search.terms, search.limit
     if not terms or limit <= 0 or not _has_tables(connection, statements):
         return []
     match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    candidates = search.candidates
-    connection.execute("BEGIN")
-    try:
-        rows = connection.execute(
-            statements.search, (match, app_name, user_id, candidates)
+    rows = connection.execute(
+        statements.search, (match, app_name, user_id, search.candidates)
+    ).fetchall()
+    semantic: list[int] = []
+    if search.vector is not None and _exists(connection, statements.vectors_table):
+        semantic = _nearest(connection, statements, app_name, user_id, search)
+    wanted = set(terms)
+
+    def order(row: tuple[object, ...]) -> tuple[int, float, float]:
+        held = wanted.intersection(str(row[6]).split())
+        return (-len(held), float(row[8]), -float(row[4]))  # type: ignore[arg-type]
+
+    rows.sort(key=order)
+    fusion = Fusion((row[:8] for row in rows), semantic, limit)
+    missing = fusion.missing
+    found = []
+    if missing:
+        found = connection.execute(
+            statements.select_by_ids, (app_name, user_id, msgspec.json.encode(missing))
         ).fetchall()
-        semantic: list[int] = []
-        if vector is not None and _exists(connection, statements.vectors_table):
-            semantic = _nearest(
-                connection, statements, app_name, user_id, vector, candidates, search.min_similarity
-            )
-        wanted = set(terms)
+    return fusion.memories(found)
 
-        def order(row: tuple[object, ...]) -> tuple[int, float, float]:
-            held = wanted.intersection(str(row[6]).split())
-            return (-len(held), float(row[8]), -float(row[4]))  # type: ignore[arg-type]
 
-        rows.sort(key=order)
-        by_id = {int(row[0]): row[:8] for row in rows}
-        chosen = fuse_rankings(list(by_id), semantic, limit)
-        missing = [row_id for row_id in chosen if row_id not in by_id]
-        if missing:
-            for row in connection.execute(
-                statements.select_by_ids, (app_name, user_id, msgspec.json.encode(missing))
-            ):
-                by_id[int(row[0])] = row
-    finally:
-        connection.execute("COMMIT")
-    return [stored_memory(by_id[row_id]) for row_id in chosen if row_id in by_id]
+search_memories = in_read_transaction(search_in_transaction)
+"""`search_in_transaction` in a read transaction of its own: one snapshot for both
+rankings and the memories read by id."""
 
 
 def _nearest(
@@ -198,11 +196,13 @@ def _nearest(
     statements: MemoryStatements,
     app_name: str,
     user_id: str,
-    vector: bytes,
-    count: int,
-    min_similarity: float | None,
+    search: MemorySearch,
 ) -> list[int]:
-    """The ids of the user's ``count`` memories nearest to ``vector``, best first."""
+    """The ids of the user's ``search.candidates`` memories nearest to its vector, best
+    first: ranked by sqlite-vec when it loads, else scanned here (from the vector cache
+    when it holds the scope's current vectors)."""
+    vector, count, min_similarity = search.vector, search.candidates, search.min_similarity
+    assert vector is not None  # a hybrid search's
     if _sqlite_vec_ready(connection):
         in_c = [
             (int(row_id), float(similarity))

@@ -12,15 +12,13 @@ processes adding the same session meet at the table's unique key: one memory per
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
 
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFolder
-from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements, render_memory_statements
 from adk_sqlite.store_options import StoreNames
 
@@ -31,6 +29,9 @@ __all__ = [
     "memory_watermark",
     "search_memories",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def catalog_memory_statements(names: StoreNames, taken: tuple[str, ...]) -> MemoryStatements:
@@ -53,65 +54,21 @@ def catalog_memory_statements(names: StoreNames, taken: tuple[str, ...]) -> Memo
 # --- the catalog jobs: job(folder, statements, ...), run by adk_sqlite.memory_methods ---
 
 
-def add_memories(
-    folder: SessionFolder,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    memories: list[MemoryRecord],
-    watermark: tuple[str, MemoryWatermark] | None,
-) -> None:
-    with folder.catalog.writing() as writer:
-        memory_jobs.add_memories(writer, statements, app_name, user_id, memories, watermark)
+def _on_catalog(
+    job: Callable[Concatenate[sqlite3.Connection, P], R], *, write: bool
+) -> Callable[Concatenate[SessionFolder, P], R]:
+    """``job`` run on the catalog: in its write transaction (under its lock across
+    processes) when ``write``, else in a read transaction of this thread's reader."""
+
+    def on_catalog(folder: SessionFolder, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        catalog = folder.catalog
+        with catalog.writing() if write else catalog.snapshot() as connection:
+            return job(connection, *args, **kwargs)
+
+    return on_catalog
 
 
-def delete_memories(
-    folder: SessionFolder,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    memory_id: str | None,
-    session_id: str | None,
-) -> int:
-    with folder.catalog.writing() as writer:
-        return memory_jobs.delete_memories(
-            writer, statements, app_name, user_id, memory_id, session_id
-        )
-
-
-def memory_watermark(
-    folder: SessionFolder,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    session_id: str,
-) -> MemoryWatermark | None:
-    with folder.catalog.snapshot() as reader:
-        return memory_jobs.memory_watermark(reader, statements, app_name, user_id, session_id)
-
-
-def search_memories(
-    folder: SessionFolder,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    search: MemorySearch,
-) -> list[StoredMemory]:
-    with folder.catalog.snapshot() as reader, _own_transaction(reader):
-        return memory_jobs.search_memories(reader, statements, app_name, user_id, search)
-
-
-@contextlib.contextmanager
-def _own_transaction(reader: sqlite3.Connection) -> Iterator[None]:
-    """Ends the snapshot's (still empty) read transaction around a job that opens its own.
-
-    `memory_jobs.search_memories` begins and commits its read itself; a deferred
-    ``BEGIN`` that has read nothing holds no snapshot, so ending it loses nothing.
-    """
-    reader.execute(_sql.COMMIT)
-    try:
-        yield
-    finally:
-        if reader.in_transaction:  # the job raised inside its read
-            reader.execute(_sql.ROLLBACK)
-        reader.execute(_sql.BEGIN_READ)  # for the snapshot's own COMMIT
+add_memories = _on_catalog(memory_jobs.add_memories, write=True)
+delete_memories = _on_catalog(memory_jobs.delete_memories, write=True)
+memory_watermark = _on_catalog(memory_jobs.memory_watermark, write=False)
+search_memories = _on_catalog(memory_jobs.search_in_transaction, write=False)
