@@ -61,15 +61,19 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
     (keyword and semantic) search when given an embedder.
 
     Give it the store the app's `adk_sqlite.SessionService` uses, and sessions, artifacts
-    and memory live in one database::
+    and memory live in one database; add a session to it once a turn has run::
 
         store = SqliteStore("./agent.db")
+        sessions, memory = SessionService(store), MemoryService(store)
         runner = Runner(
-            agent=agent,
+            agent=agent,  # e.g. LlmAgent(..., tools=[preload_memory_tool])
             app_name="support",
-            session_service=SessionService(store),
-            memory_service=MemoryService(store),
+            session_service=sessions,
+            memory_service=memory,
         )
+        # after a turn:
+        session = await sessions.get_session(app_name="support", user_id="ada", session_id=sid)
+        await memory.add_session_to_memory(session)
 
     Every event with text becomes one memory (thought parts left out), found by its
     words whatever their case, accents or script. Adding a session again indexes only
@@ -195,17 +199,15 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             text = _text_of(entry.content)
             if not text:
                 raise InvalidArgumentError("a memory entry must hold at least one text part")
-            timestamp = _parse_time(entry.timestamp)
-            content = entry.content.model_dump_json(exclude_none=True)
             metadata = {**entry.custom_metadata, **(custom_metadata or {})}
             unembedded.append(
                 self._record(
+                    entry.content,
+                    text,
                     session_id=str(metadata.get("session_id") or ""),
-                    event_id=entry.id or _digest(entry.author or "", timestamp, content),
+                    event_id=entry.id,
                     author=entry.author,
-                    timestamp=timestamp,
-                    content=content,
-                    text=text,
+                    timestamp=_parse_time(entry.timestamp),
                     metadata=metadata,
                 )
             )
@@ -221,17 +223,14 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             text = _text_of(event.content)
             if not text or event.content is None:
                 continue
-            content = event.content.model_dump_json(exclude_none=True)
-            timestamp = float(event.timestamp)
-            author = event.author or None
             records.append(
                 self._record(
+                    event.content,
+                    text,
                     session_id=session_id,
-                    event_id=event.id or _digest(event.author or "", timestamp, content),
-                    author=author,
-                    timestamp=timestamp,
-                    content=content,
-                    text=text,
+                    event_id=event.id,
+                    author=event.author or None,
+                    timestamp=float(event.timestamp),
                     metadata=dict(metadata or {}),
                 )
             )
@@ -239,15 +238,22 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
 
     def _record(
         self,
+        content: types.Content,
+        text: str,
         *,
         session_id: str,
-        event_id: str,
+        event_id: str | None,
         author: str | None,
         timestamp: float,
-        content: str,
-        text: str,
         metadata: Mapping[str, object],
     ) -> _Unembedded:
+        """The memory of ``content``, whose searchable text is ``text``.
+
+        Without an ``event_id``, its id is a hash of author, timestamp and content, as
+        ADK gives an event without one.
+        """
+        content_json = content.model_dump_json(exclude_none=True)
+        event_id = event_id or _digest(author or "", timestamp, content_json)
         size = len(text.encode("utf-8"))
         if size > self._max_bytes:
             raise MemoryTooLargeError(
@@ -263,7 +269,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             event_id=event_id,
             author=author,
             timestamp=timestamp,
-            content=content,
+            content=content_json,
             search_text=searchable_text(text),
             custom_metadata=encoded_metadata,
         )
