@@ -47,7 +47,6 @@ __all__ = [
     "file_identity",
     "file_target",
     "folder_path",
-    "locked_transaction",
     "migrate_table_set",
     "transaction",
     "unlink_database",
@@ -106,15 +105,6 @@ def transaction(connection: sqlite3.Connection, begin: str = _sql.BEGIN_WRITE) -
         if connection.in_transaction:
             connection.execute(_sql.ROLLBACK)
         raise
-
-
-@contextlib.contextmanager
-def locked_transaction(
-    locked: contextlib.AbstractContextManager[sqlite3.Connection],
-) -> Iterator[sqlite3.Connection]:
-    """The connection ``locked`` holds under its lock, inside one write `transaction`."""
-    with locked as connection, transaction(connection):
-        yield connection
 
 
 def migrate_table_set(
@@ -241,9 +231,11 @@ class Catalog:
             finally:
                 self._flock.release()
 
-    def writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
         """`locked` around one write transaction."""
-        return locked_transaction(self.locked())
+        with self.locked() as writer, transaction(writer):
+            yield writer
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
