@@ -28,6 +28,8 @@ Types, and why they are not always the obvious ones:
 
 from __future__ import annotations
 
+from adk_sqlite.session_tables import TABLES, create_table, reported_types
+
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
 
@@ -52,68 +54,6 @@ SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = to_regclass(quote_ident($1)) AND attnum > 0 AND NOT attisdropped"""
 SELECT_SERVER_ENCODING = "SELECT current_setting('server_encoding')"
 
-# Schema version 1. ``{owner_column}`` is the user's column DDL followed by a
-# comma, or nothing.
-_CREATE_SESSIONS = """
-CREATE TABLE "{sessions}" (
-    session_key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    state JSON NOT NULL DEFAULT '{{}}',
-    create_time TIMESTAMPTZ NOT NULL,
-    update_time TIMESTAMPTZ NOT NULL,
-    create_time_unix DOUBLE PRECISION NOT NULL,
-    update_time_unix DOUBLE PRECISION NOT NULL,
-    revision BIGINT NOT NULL DEFAULT 0,
-    {owner_column}
-    UNIQUE (app_name, user_id, id)
-)"""
-_CREATE_EVENTS = """
-CREATE TABLE "{events}" (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    invocation_id TEXT NOT NULL,
-    author TEXT NOT NULL,
-    actions BYTEA,
-    long_running_tool_ids_json JSON,
-    branch TEXT,
-    "timestamp" TIMESTAMPTZ NOT NULL,
-    content JSON,
-    grounding_metadata JSON,
-    custom_metadata JSON,
-    partial BOOLEAN,
-    turn_complete BOOLEAN,
-    interrupted BOOLEAN,
-    error_code TEXT,
-    error_message TEXT,
-    usage_metadata JSON,
-    citation_metadata JSON,
-    input_transcription JSON,
-    output_transcription JSON,
-    extra JSON,
-    timestamp_unix DOUBLE PRECISION NOT NULL,
-    session_key BIGINT NOT NULL REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
-    UNIQUE (session_key, id)
-)"""
-_CREATE_APP_STATES = """
-CREATE TABLE "{app_states}" (
-    app_name TEXT PRIMARY KEY,
-    state JSON NOT NULL,
-    update_time TIMESTAMPTZ NOT NULL
-)"""
-_CREATE_USER_STATES = """
-CREATE TABLE "{user_states}" (
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    state JSON NOT NULL,
-    update_time TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (app_name, user_id)
-)"""
-
 # A plain event (records.EventQuery): no actions, branch, pending long-running
 # ids or isolation scope. The flagged index's WHERE and the queries below use this
 # exact text, which is how the planner knows the partial index serves them.
@@ -127,16 +67,17 @@ PLAIN_EVENT = (
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # Schema version 1: the four tables (their columns: adk_sqlite.session_tables).
     (
-        _CREATE_SESSIONS,
+        create_table("sessions", "postgres"),
         'CREATE INDEX "{sessions}_app_user_update" ON "{sessions}"'
         " (app_name, user_id, update_time_unix)",
         'CREATE INDEX "{sessions}_app_update" ON "{sessions}" (app_name, update_time_unix)',
         'CREATE INDEX "{sessions}_update_time" ON "{sessions}" (update_time)',
-        _CREATE_EVENTS,
+        create_table("events", "postgres"),
         'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
-        _CREATE_APP_STATES,
-        _CREATE_USER_STATES,
+        create_table("app_states", "postgres"),
+        create_table("user_states", "postgres"),
     ),
     # Schema version 2: the orders pages of sessions are read in (see
     # adk_sqlite.page_statements), text by code point as the pages order it.
@@ -160,59 +101,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # The columns each table must have at the current version, with the type
 # ``format_type`` reports; checked whenever a store opens existing tables.
-EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
-    "sessions": {
-        "session_key": "bigint",
-        "app_name": "text",
-        "user_id": "text",
-        "id": "text",
-        "state": "json",
-        "create_time": "timestamp with time zone",
-        "update_time": "timestamp with time zone",
-        "create_time_unix": "double precision",
-        "update_time_unix": "double precision",
-        "revision": "bigint",
-    },
-    "events": {
-        "seq": "bigint",
-        "id": "text",
-        "session_id": "text",
-        "app_name": "text",
-        "user_id": "text",
-        "invocation_id": "text",
-        "author": "text",
-        "actions": "bytea",
-        "long_running_tool_ids_json": "json",
-        "branch": "text",
-        "timestamp": "timestamp with time zone",
-        "content": "json",
-        "grounding_metadata": "json",
-        "custom_metadata": "json",
-        "partial": "boolean",
-        "turn_complete": "boolean",
-        "interrupted": "boolean",
-        "error_code": "text",
-        "error_message": "text",
-        "usage_metadata": "json",
-        "citation_metadata": "json",
-        "input_transcription": "json",
-        "output_transcription": "json",
-        "extra": "json",
-        "timestamp_unix": "double precision",
-        "session_key": "bigint",
-    },
-    "app_states": {
-        "app_name": "text",
-        "state": "json",
-        "update_time": "timestamp with time zone",
-    },
-    "user_states": {
-        "app_name": "text",
-        "user_id": "text",
-        "state": "json",
-        "update_time": "timestamp with time zone",
-    },
-}
+EXPECTED_COLUMNS = {role: reported_types(role) for role in TABLES}
 
 SESSION_KEY = "app_name = $1 AND user_id = $2 AND id = $3"
 SESSION_COLUMNS = "id, user_id, state, create_time_unix, update_time_unix, revision"

@@ -16,6 +16,8 @@ and what ordering uses.
 
 from __future__ import annotations
 
+from adk_sqlite.session_tables import create_table
+
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
 
@@ -34,68 +36,6 @@ INSERT_SCHEMA_VERSION = f"INSERT INTO {SCHEMA_TABLE} (table_set, version) VALUES
 SELECT_TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 SELECT_TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
 
-# Schema version 1. ``{owner_column}`` is the user's column DDL followed by a
-# comma, or nothing.
-_CREATE_SESSIONS = """
-CREATE TABLE "{sessions}" (
-    session_key INTEGER PRIMARY KEY,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT '{{}}',
-    create_time REAL NOT NULL,
-    update_time REAL NOT NULL,
-    create_time_unix REAL NOT NULL,
-    update_time_unix REAL NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 0,
-    {owner_column}
-    UNIQUE (app_name, user_id, id)
-)"""
-_CREATE_EVENTS = """
-CREATE TABLE "{events}" (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    invocation_id TEXT NOT NULL,
-    author TEXT NOT NULL,
-    actions BLOB,
-    long_running_tool_ids_json TEXT,
-    branch TEXT,
-    timestamp REAL NOT NULL,
-    content TEXT,
-    grounding_metadata TEXT,
-    custom_metadata TEXT,
-    partial INTEGER CHECK (partial IN (0, 1)),
-    turn_complete INTEGER CHECK (turn_complete IN (0, 1)),
-    interrupted INTEGER CHECK (interrupted IN (0, 1)),
-    error_code TEXT,
-    error_message TEXT,
-    usage_metadata TEXT,
-    citation_metadata TEXT,
-    input_transcription TEXT,
-    output_transcription TEXT,
-    extra TEXT,
-    timestamp_unix REAL NOT NULL,
-    session_key INTEGER NOT NULL
-        REFERENCES "{sessions}" (session_key) ON DELETE CASCADE,
-    UNIQUE (session_key, id)
-)"""
-_CREATE_APP_STATES = """
-CREATE TABLE "{app_states}" (
-    app_name TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    update_time REAL NOT NULL
-)"""
-_CREATE_USER_STATES = """
-CREATE TABLE "{user_states}" (
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    update_time REAL NOT NULL,
-    PRIMARY KEY (app_name, user_id)
-)"""
 # Schema version 2: which tables a table set (named, as in SCHEMA_TABLE, by its
 # sessions table) is made of, so that the operator tools find a store's tables
 # whatever it called them. The owner column is not recorded: it cannot be added
@@ -132,16 +72,17 @@ PLAIN_EVENT = (
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # Schema version 1: the four tables (their columns: adk_sqlite.session_tables).
     (
         # No index on the update times: every append changes them, so each such
         # index would cost every append two more B-tree writes (measured: a
         # fifth of an append's SQLite time). Listings find their rows through
         # UNIQUE (app_name, user_id, id) and sort them instead.
-        _CREATE_SESSIONS,
-        _CREATE_EVENTS,
+        create_table("sessions", "sqlite"),
+        create_table("events", "sqlite"),
         'CREATE INDEX "{events}_session_order" ON "{events}" (session_key, timestamp_unix, seq)',
-        _CREATE_APP_STATES,
-        _CREATE_USER_STATES,
+        create_table("app_states", "sqlite"),
+        create_table("user_states", "sqlite"),
     ),
     (_CREATE_TABLE_SETS, _RECORD_TABLE_SET),
     # Schema version 3: the orders pages of sessions are read in (see
