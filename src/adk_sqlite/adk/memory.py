@@ -247,11 +247,8 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         timestamp: float,
         metadata: Mapping[str, object],
     ) -> _Unembedded:
-        """The memory of ``content``, whose searchable text is ``text``.
-
-        Without an ``event_id``, its id is a hash of author, timestamp and content, as
-        ADK gives an event without one.
-        """
+        """The memory of ``content`` (searchable text ``text``); without an ``event_id``,
+        its id is `_digest`'s."""
         content_json = content.model_dump_json(exclude_none=True)
         event_id = event_id or _digest(author or "", timestamp, content_json)
         size = len(text.encode("utf-8"))
