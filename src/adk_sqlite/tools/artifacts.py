@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -34,7 +33,6 @@ import msgspec
 from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey, StoredArtifact
 from adk_sqlite.errors import DatabaseUnavailableError, SchemaError
 from adk_sqlite.sqlite import artifact_jobs
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
@@ -48,6 +46,7 @@ from adk_sqlite.tools.artifact_versions import (
     version_content,
     write_artifact_content,
 )
+from adk_sqlite.tools.read_only_files import opened_read_only, read_only_snapshot
 from adk_sqlite.tools.row_filter import RowFilter
 from adk_sqlite.tools.session_folder import _SELECT_ENTRIES, _entry, is_session_folder
 
@@ -143,23 +142,23 @@ def list_artifacts(
     """
     filters = RowFilter(app_name, user_id, session_id)
     if not is_session_folder(database):
-        with _snapshot(database, busy_timeout) as (connection, path):
-            found = _summaries(connection, str(path), artifact_table, filters)
+        with read_only_snapshot(database, busy_timeout) as db:
+            found = _summaries(db.connection, str(db.path), artifact_table, filters)
         return ArtifactList(artifacts=found)
     root = Path(database)
     catalog = root / _psql.CATALOG_FILE
-    with _snapshot(catalog, busy_timeout) as (connection, _):
-        found = _summaries(connection, _psql.CATALOG_FILE, artifact_table, filters)
-        rows = connection.execute(SELECT_FOLDER_ENTRIES, filters).fetchall()
+    with read_only_snapshot(catalog, busy_timeout) as db:
+        found = _summaries(db.connection, _psql.CATALOG_FILE, artifact_table, filters)
+        rows = db.connection.execute(SELECT_FOLDER_ENTRIES, filters).fetchall()
     for entry in (_entry(root, row) for row in rows):
         own = RowFilter(entry.app_name, entry.user_id, entry.id)
         relative = str(entry.file.relative_to(root))
         # A file deleted meanwhile gave its versions to the catalog (read before it).
         with (
             contextlib.suppress(DatabaseUnavailableError),
-            _snapshot(entry.file, busy_timeout) as (connection, _),
+            read_only_snapshot(entry.file, busy_timeout) as db,
         ):
-            found += _summaries(connection, relative, artifact_table, own)
+            found += _summaries(db.connection, relative, artifact_table, own)
     found.sort(key=lambda a: (a.app_name, a.user_id, a.session_id or "", a.filename, a.file))
     return ArtifactList(artifacts=found)
 
@@ -239,8 +238,10 @@ def read_artifact(
     for _ in range(_ATTEMPTS):
         entry = None
         if scope != USER_SCOPE:
-            with _snapshot(catalog, busy_timeout) as (connection, _path):
-                row = connection.execute(SELECT_FOLDER_ENTRY, (app_name, user_id, scope)).fetchone()
+            with read_only_snapshot(catalog, busy_timeout) as db:
+                row = db.connection.execute(
+                    SELECT_FOLDER_ENTRY, (app_name, user_id, scope)
+                ).fetchone()
             entry = None if row is None else _entry(root, row)
         if entry is None:
             # User-scoped, or no such session: the catalog holds the versions.
@@ -265,10 +266,7 @@ def _read_in_file(
     busy_timeout: float,
 ) -> ArtifactContent | None:
     found: list[tuple[str, StoredArtifact]] = []
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db,
-        sqlite_errors(db.target),
-    ):
+    with opened_read_only(database, busy_timeout) as db:
         for table in _tables(db.connection, artifact_table):
             stored = artifact_jobs.load_artifact(
                 db.connection, render_artifact_statements(table), key, version
@@ -286,25 +284,6 @@ def _read_in_file(
         return None
     table, stored = found[0]
     return version_content(key, stored, where, table)
-
-
-# --- opening files ------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _snapshot(
-    database: str | os.PathLike[str], busy_timeout: float
-) -> Iterator[tuple[sqlite3.Connection, Path]]:
-    """A read-only connection inside one read transaction, and the file's path."""
-    with (
-        open_session_database(database, busy_timeout=busy_timeout, any_table_set=True) as db,
-        sqlite_errors(db.target),
-    ):
-        db.connection.execute("BEGIN")
-        try:
-            yield db.connection, db.path
-        finally:
-            db.connection.execute("COMMIT")
 
 
 def _tables(connection: sqlite3.Connection, artifact_table: str | None) -> list[str]:

@@ -56,7 +56,7 @@ from adk_sqlite.sqlite.database_file import (
 )
 from adk_sqlite.sqlite.schema.sql import PLAIN_EVENT
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.sqlite.shared_file.jobs import select_events
+from adk_sqlite.sqlite.shared_file.jobs import read_transaction, select_events
 from adk_sqlite.sqlite.table_sets import TableSet
 from adk_sqlite.tools.forgetting import is_postgres_url
 from adk_sqlite.tools.maintenance import ProgressCallback
@@ -237,8 +237,9 @@ class _Pruning:
         sessions = connection.execute(tables.render(SELECT_SESSIONS), (app_name,)).fetchall()
         statements = tables.statements()
         for done, (session_key, *key) in enumerate(sessions, start=1):
+            # A dry run reads too: every read of the session sees one state.
             transaction = (
-                _read_transaction(connection) if self.dry_run else write_transaction(connection)
+                read_transaction(connection) if self.dry_run else write_transaction(connection)
             )
             with transaction:
                 self._session(connection, tables, statements, session_key, tuple(key))
@@ -301,13 +302,3 @@ def _has_calls(content: str | None, event_id: str) -> bool:
         part.function_call is not None or part.function_response is not None
         for part in message.parts
     )
-
-
-@contextlib.contextmanager
-def _read_transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction (a dry run): every read of a session sees one state."""
-    connection.execute("BEGIN")
-    try:
-        yield
-    finally:
-        connection.execute("COMMIT")

@@ -19,10 +19,8 @@ stored, never put into SQL.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from adk_sqlite.codec.memory_text import query_terms
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.memory_records import MemorySearch, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
-from adk_sqlite.sqlite.database_file import open_session_database, sqlite_errors
+from adk_sqlite.sqlite.database_file import SessionDatabase
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
 from adk_sqlite.store_statements import quoted
@@ -44,6 +42,7 @@ from adk_sqlite.tools.memory_rows import (
     refuse_bad_limit,
     vectors_table_of,
 )
+from adk_sqlite.tools.read_only_files import opened_read_only, read_only_snapshot
 from adk_sqlite.tools.row_filter import RowFilter
 from adk_sqlite.tools.session_folder import is_session_folder
 
@@ -140,11 +139,11 @@ def list_memories(
         ConfigurationError: Several memories tables and none chosen, or no such table.
     """
     refuse_bad_limit(limit)
-    with _snapshot(database, busy_timeout) as (connection, path):
-        listing = _counted(connection, path, memory_table, app_name, user_id, session_id)
+    with read_only_snapshot(_memories_file(database), busy_timeout) as db:
+        listing = _counted(db, memory_table, app_name, user_id, session_id)
         if listing.memory_table is not None:
             rows = memory_records(
-                connection,
+                db.connection,
                 listing.memory_table,
                 app_name=app_name,
                 user_id=user_id,
@@ -179,17 +178,19 @@ def search_memories(
     """
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise ConfigurationError(f"limit={limit!r}: expected an integer >= 1")
-    with _snapshot(database, busy_timeout) as (connection, path):
-        listing = _counted(connection, path, memory_table, app_name, user_id, None)
+    with read_only_snapshot(_memories_file(database), busy_timeout) as db:
+        listing = _counted(db, memory_table, app_name, user_id, None)
     listing.query = query
     table, terms = listing.memory_table, query_terms(query)
     if table is not None and terms:
         # The store's own search (it opens its own read transaction).
-        with _opened(database, busy_timeout) as (connection, _):
+        with opened_read_only(_memories_file(database), busy_timeout) as db:
             statements = render_memory_statements(table)
             search = MemorySearch(terms=terms, limit=limit)
-            found = memory_jobs.search_memories(connection, statements, app_name, user_id, search)
-            sizes = _vector_sizes(connection, table, [stored.id for stored in found])
+            found = memory_jobs.search_memories(
+                db.connection, statements, app_name, user_id, search
+            )
+            sizes = _vector_sizes(db.connection, table, [stored.id for stored in found])
         listing.memories = [
             _item(app_name, user_id, stored, _from_size(sizes.get(stored.id))) for stored in found
         ]
@@ -197,8 +198,7 @@ def search_memories(
 
 
 def _counted(
-    connection: sqlite3.Connection,
-    path: Path,
+    db: SessionDatabase,
     memory_table: str | None,
     app_name: str,
     user_id: str,
@@ -206,12 +206,12 @@ def _counted(
 ) -> MemoryList:
     """The listing of a user's memories (of a session's, with ``session_id``): the file,
     its memories table and how many it holds there; no memories listed yet."""
-    table = choose_memory_table(connection, memory_table, str(path))
+    table = choose_memory_table(db.connection, memory_table, str(db.path))
     total = 0
     if table is not None:
-        total = count_memories(connection, table, RowFilter(app_name, user_id, session_id))
+        total = count_memories(db.connection, table, RowFilter(app_name, user_id, session_id))
     return MemoryList(
-        file=str(path),
+        file=str(db.path),
         memory_table=table,
         app_name=app_name,
         user_id=user_id,
@@ -282,27 +282,6 @@ def _text_of(content: Any) -> str:
     return " ".join(texts).strip()
 
 
-@contextlib.contextmanager
-def _opened(
-    database: str | os.PathLike[str], busy_timeout: float
-) -> Iterator[tuple[sqlite3.Connection, Path]]:
-    """A read-only connection to the file (a folder's catalog) and its path."""
-    path = Path(database) / _psql.CATALOG_FILE if is_session_folder(database) else database
-    with (
-        open_session_database(path, busy_timeout=busy_timeout, any_table_set=True) as db,
-        sqlite_errors(db.target),
-    ):
-        yield db.connection, db.path
-
-
-@contextlib.contextmanager
-def _snapshot(
-    database: str | os.PathLike[str], busy_timeout: float
-) -> Iterator[tuple[sqlite3.Connection, Path]]:
-    """`_opened`, inside one read transaction."""
-    with _opened(database, busy_timeout) as (connection, path):
-        connection.execute("BEGIN")
-        try:
-            yield connection, path
-        finally:
-            connection.execute("COMMIT")
+def _memories_file(database: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """The file that holds the memories: a folder's catalog, else the file itself."""
+    return Path(database) / _psql.CATALOG_FILE if is_session_folder(database) else database
