@@ -16,37 +16,27 @@ from adk_sqlite.artifact_statements import render_artifact_statements as render_
 
 __all__ = ["ARTIFACT_COLUMNS", "ArtifactStatements", "render_artifact_statements"]
 
-_CREATE_TABLE = """
-CREATE TABLE IF NOT EXISTS {table} (
-    row_id INTEGER PRIMARY KEY,
-    app_name TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    part TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mime_type TEXT,
-    custom_metadata TEXT NOT NULL,
-    create_time REAL NOT NULL,
-    data BLOB,
-    UNIQUE (app_name, user_id, session_id, filename, version)
-)"""
-
-# The columns, in order: how the tools recognise an artifacts table whatever its name.
-ARTIFACT_COLUMNS = (
-    "row_id",
-    "app_name",
-    "user_id",
-    "session_id",
-    "filename",
-    "version",
-    "part",
-    "size",
-    "mime_type",
-    "custom_metadata",
-    "create_time",
-    "data",
+# The columns, in order: the DDL's, and how the tools recognise an artifacts table
+# whatever its name.
+_COLUMNS = {
+    "row_id": "INTEGER PRIMARY KEY",
+    "app_name": "TEXT NOT NULL",
+    "user_id": "TEXT NOT NULL",
+    "session_id": "TEXT NOT NULL",
+    "filename": "TEXT NOT NULL",
+    "version": "INTEGER NOT NULL",
+    "part": "TEXT NOT NULL",
+    "size": "INTEGER NOT NULL",
+    "mime_type": "TEXT",
+    "custom_metadata": "TEXT NOT NULL",
+    "create_time": "REAL NOT NULL",
+    "data": "BLOB",
+}
+ARTIFACT_COLUMNS = tuple(_COLUMNS)
+_CREATE_TABLE = (
+    "\nCREATE TABLE IF NOT EXISTS {table} (\n"
+    + "".join(f"    {column} {definition},\n" for column, definition in _COLUMNS.items())
+    + "    UNIQUE (app_name, user_id, session_id, filename, version)\n)"
 )
 
 _INSERT = (
