@@ -1,36 +1,63 @@
 """`MemoryMethods`: the `MemoryStore` methods of every built-in store, written once.
 
 Each method binds its arguments to one memory job of the store's backend
-(`MemoryJobs`) and runs it as a read or a write. A store gives its jobs module,
-binds its memory tables (`MemoryMethods._memory_job`) and says how a read and a
-write reach the database (``_read``, ``_write``): on SQLite's shared file and on
-PostgreSQL the job runs on a connection, in the one-file-per-session layout on the
-folder, whose catalog holds the memories.
+(`MemoryJobs`) and runs it as a read or a write. A store gives its jobs module and
+its memory tables (``_memories``, which the jobs take after the connection) and
+says how a read and a write reach the database (``_read``, ``_write``): on SQLite's
+shared file and on PostgreSQL the job runs on a connection, in the
+one-file-per-session layout on the folder, whose catalog holds the memories.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
+from adk_sqlite.store_jobs import Job, bind
 
 __all__ = ["MemoryJobs", "MemoryMethods"]
 
-# A job as the runners receive it: its arguments bound, the connection (or folder) to come.
-Job = Callable[[Any], Any]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class MemoryJobs(Protocol):
-    """A backend's memory jobs (its memory tables bound by `MemoryMethods._memory_job`)."""
+    """A backend's memory jobs: ``job(connection, tables, app_name, user_id, ...)``.
 
-    def add_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    The connection is a folder in the one-file-per-session layout; ``tables`` is
+    what the backend knows of its memory tables (``MemoryMethods._memories``).
+    """
 
-    def memory_watermark(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def add_memories(
+        self,
+        connection: Any,
+        tables: Any,
+        app_name: str,
+        user_id: str,
+        memories: list[MemoryRecord],
+        watermark: tuple[str, MemoryWatermark] | None,
+        /,
+    ) -> object: ...
 
-    def search_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def memory_watermark(
+        self, connection: Any, tables: Any, app_name: str, user_id: str, session_id: str, /
+    ) -> object: ...
 
-    def delete_memories(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def search_memories(
+        self, connection: Any, tables: Any, app_name: str, user_id: str, search: MemorySearch, /
+    ) -> object: ...
+
+    def delete_memories(
+        self,
+        connection: Any,
+        tables: Any,
+        app_name: str,
+        user_id: str,
+        memory_id: str | None,
+        session_id: str | None,
+        /,
+    ) -> object: ...
 
 
 class MemoryMethods:
@@ -41,16 +68,23 @@ class MemoryMethods:
     """
 
     _memory_jobs: MemoryJobs
-
-    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Job:
-        """``job`` with the store's memory tables and ``arguments`` bound."""
-        raise NotImplementedError
+    # The memory tables as the backend's jobs take them: their statements, or on
+    # PostgreSQL the record that also remembers whether the tables exist.
+    _memories: object
 
     def _read(self, job: Job) -> Awaitable[Any]:
+        """Runs a job that only reads; a backend may run it where writes do not queue."""
         raise NotImplementedError
 
     def _write(self, job: Job) -> Awaitable[Any]:
+        """Runs a job that writes, inside one write transaction."""
         raise NotImplementedError
+
+    def _memory_job(
+        self, job: Callable[Concatenate[Any, Any, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Callable[[Any], R]:
+        """``job`` with the store's memory tables and the other arguments bound."""
+        return bind(job, self._memories, *args, **kwargs)
 
     async def add_memories(
         self,
@@ -61,25 +95,28 @@ class MemoryMethods:
         watermark: tuple[str, MemoryWatermark] | None = None,
     ) -> None:
         await self._write(
-            self._memory_job(
-                self._memory_jobs.add_memories,
-                app_name=app_name,
-                user_id=user_id,
-                memories=memories,
-                watermark=watermark,
-            )
+            self._memory_job(self._memory_jobs.add_memories, app_name, user_id, memories, watermark)
         )
+
+    async def delete_memories(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        memory_id: str | None = None,
+        session_id: str | None = None,
+    ) -> int:
+        job = self._memory_job(
+            self._memory_jobs.delete_memories, app_name, user_id, memory_id, session_id
+        )
+        deleted: int = await self._write(job)
+        return deleted
 
     async def memory_watermark(
         self, *, app_name: str, user_id: str, session_id: str
     ) -> MemoryWatermark | None:
         mark: MemoryWatermark | None = await self._read(
-            self._memory_job(
-                self._memory_jobs.memory_watermark,
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-            )
+            self._memory_job(self._memory_jobs.memory_watermark, app_name, user_id, session_id)
         )
         return mark
 
@@ -93,33 +130,10 @@ class MemoryMethods:
         vector: bytes | None = None,
         min_similarity: float | None = None,
     ) -> list[StoredMemory]:
+        search = MemorySearch(
+            terms=terms, limit=limit, vector=vector, min_similarity=min_similarity
+        )
         found: list[StoredMemory] = await self._read(
-            self._memory_job(
-                self._memory_jobs.search_memories,
-                app_name=app_name,
-                user_id=user_id,
-                search=MemorySearch(
-                    terms=terms, limit=limit, vector=vector, min_similarity=min_similarity
-                ),
-            )
+            self._memory_job(self._memory_jobs.search_memories, app_name, user_id, search)
         )
         return found
-
-    async def delete_memories(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        memory_id: str | None = None,
-        session_id: str | None = None,
-    ) -> int:
-        deleted: int = await self._write(
-            self._memory_job(
-                self._memory_jobs.delete_memories,
-                app_name=app_name,
-                user_id=user_id,
-                memory_id=memory_id,
-                session_id=session_id,
-            )
-        )
-        return deleted

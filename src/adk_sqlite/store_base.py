@@ -10,21 +10,19 @@ the contract's docstrings are the stores' (``help()`` and `inspect.getdoc` find
 them there).
 
 `JobStore` implements the hooks for every backend whose operations are each one
-function (a *job*) run on one connection: a backend gives it a jobs module
-(`StoreJobs`) and says how a read and a write reach a connection
-(`JobStore._read`, `JobStore._write`). A hook builds nothing but the job's
-arguments and returns the backend's awaitable, so a call costs one plain function
-call more than a backend that wrote the method itself. The one-file-per-session
-store implements the hooks itself (a job there runs on a session's own file).
+function (a *job*, `adk_sqlite.store_jobs`) run on one connection: a backend gives
+it a jobs module (`StoreJobs`) and says how a read and a write reach a connection
+(`JobStore._read`, `JobStore._write`). A hook binds the job's arguments and
+returns the backend's awaitable, nothing more. The one-file-per-session store
+implements the hooks itself (a job there runs on a session's own file).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
 
 from adk_sqlite import records
 from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
@@ -33,6 +31,7 @@ from adk_sqlite.errors import ConfigurationError, EventLoopError, StoreClosedErr
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.store import BaseAsyncStore
+from adk_sqlite.store_jobs import bind
 from adk_sqlite.store_options import TableNames
 
 __all__ = [
@@ -45,8 +44,8 @@ __all__ = [
 ]
 
 Key = tuple[str, str, str]
-# A job as the runners receive it: its arguments bound, the connection to come.
-Job = Callable[[Any], Any]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class RenderedStatements(Protocol):
@@ -149,11 +148,13 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         await self.create_tables()
         return self
 
-    def _check_owner(self, owner_id: Any) -> None:
+    def _checked_owner(self, owner_id: Any) -> Any:
+        """``owner_id``, refused when given to a store without an owner column."""
         if owner_id is not None and self._names.owner_column is None:
             raise ConfigurationError(
                 f"an owner_id was given but this {type(self).__name__} has no owner_id_column"
             )
+        return owner_id
 
     # --- BaseAsyncStore: written once; a store implements the hooks below ------------
 
@@ -167,9 +168,8 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         create_time: float,
         owner_id: Any = None,
     ) -> records.SessionSnapshot:
-        self._check_owner(owner_id)
         key = (app_name, user_id, session_id)
-        return await self._create_session(key, state, create_time, owner_id)
+        return await self._create_session(key, state, create_time, self._checked_owner(owner_id))
 
     async def read_session(
         self,
@@ -180,14 +180,13 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         events: records.EventQuery | None = None,
         owner_id: Any = None,
     ) -> records.SessionSnapshot | None:
-        self._check_owner(owner_id)
-        return await self._read_session((app_name, user_id, session_id), events, owner_id)
+        key = (app_name, user_id, session_id)
+        return await self._read_session(key, events, self._checked_owner(owner_id))
 
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
     ) -> records.SessionListing:
-        self._check_owner(owner_id)
-        return await self._list_sessions(app_name, user_id, owner_id)
+        return await self._list_sessions(app_name, user_id, self._checked_owner(owner_id))
 
     async def list_session_page(
         self,
@@ -197,8 +196,8 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         page: records.SessionPageQuery,
         owner_id: Any = None,
     ) -> records.SessionPage:
-        self._check_owner(owner_id)
-        return await self._list_session_page(app_name, user_id, page, owner_id)
+        owner = self._checked_owner(owner_id)
+        return await self._list_session_page(app_name, user_id, page, owner)
 
     async def read_event_page(
         self,
@@ -209,14 +208,14 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         page: records.EventPageQuery,
         owner_id: Any = None,
     ) -> records.EventPage | None:
-        self._check_owner(owner_id)
-        return await self._read_event_page((app_name, user_id, session_id), page, owner_id)
+        key = (app_name, user_id, session_id)
+        return await self._read_event_page(key, page, self._checked_owner(owner_id))
 
     async def delete_session(
         self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None
     ) -> bool:
-        self._check_owner(owner_id)
-        return await self._delete_session((app_name, user_id, session_id), owner_id)
+        key = (app_name, user_id, session_id)
+        return await self._delete_session(key, self._checked_owner(owner_id))
 
     async def append_event(
         self,
@@ -226,8 +225,7 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         expected: records.StaleCheck,
         owner_id: Any = None,
     ) -> records.AppendResult:
-        self._check_owner(owner_id)
-        return await self._append_event(event, delta, expected, owner_id)
+        return await self._append_event(event, delta, expected, self._checked_owner(owner_id))
 
     async def get_events(
         self,
@@ -282,14 +280,17 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
 
 
 class ArtifactJobs(Protocol):
-    """A backend's artifact jobs that `JobStore` runs (its artifacts table bound by
-    `JobStore._artifact_job`)."""
+    """A backend's artifact jobs that `JobStore` runs: ``job(connection, table, ...)``."""
 
-    def list_artifact_keys(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def list_artifact_keys(
+        self, connection: Any, table: Any, app_name: str, user_id: str, session_id: str | None, /
+    ) -> object: ...
 
-    def list_artifact_versions(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def list_artifact_versions(
+        self, connection: Any, table: Any, key: ArtifactKey, /
+    ) -> object: ...
 
-    def delete_artifact(self, connection: Any, *args: Any, **kwargs: Any) -> object: ...
+    def delete_artifact(self, connection: Any, table: Any, key: ArtifactKey, /) -> object: ...
 
 
 class StoreJobs(Protocol):
@@ -382,72 +383,44 @@ StatementsT = TypeVar("StatementsT", bound=RenderedStatements)
 class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     """The operation hooks for a backend whose operations are jobs.
 
-    The subclass sets ``_jobs`` (its jobs module) and ``_statements``, and
-    implements `_read` and `_write`: each runs ``job(connection)`` (a job with
-    its other arguments bound) and returns its result, awaited for an asyncio
-    driver. mypy cannot say "the job's result, awaited when
-    the job is a coroutine" (it has no higher-kinded types), so the results are
-    typed here, from the contract, and checked by the contract suite that runs
-    over every backend.
+    The subclass sets ``_jobs``, ``_page_jobs``, ``_artifact_jobs`` and
+    ``_memory_jobs`` (its jobs modules) and, in its constructor, what each family
+    of jobs takes after the connection: ``_statements``, ``_page_statements``,
+    ``_artifacts`` and ``_memories``. It implements `_read` and `_write`: each
+    runs ``job(connection)`` (a job with its other arguments bound, see
+    `adk_sqlite.store_jobs.bind`) and returns its result, awaited for an asyncio
+    driver. mypy cannot say "the job's result, awaited when the job is a
+    coroutine" (it has no higher-kinded types), so the results are typed here,
+    from the contract, and checked by the contract suite that runs over every
+    backend.
     """
 
     _jobs: StoreJobs
     _statements: StatementsT
 
-    def _read(self, job: Job) -> Awaitable[Any]:
-        """Runs a job that only reads; a backend may run it where writes do not queue."""
-        raise NotImplementedError
-
-    def _write(self, job: Job) -> Awaitable[Any]:
-        """Runs a job that writes, inside one write transaction."""
-        raise NotImplementedError
+    def _job(
+        self, job: Callable[Concatenate[Any, Any, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Callable[[Any], R]:
+        """``job`` with the store's statements and the other arguments bound."""
+        return bind(job, self._statements, *args, **kwargs)
 
     def _create_session(
         self, key: Key, state: records.StateDelta, create_time: float, owner_id: Any
     ) -> Awaitable[records.SessionSnapshot]:
-        return self._write(
-            functools.partial(
-                self._jobs.create_session,
-                statements=self._statements,
-                key=key,
-                state=state,
-                create_time=create_time,
-                owner_id=owner_id,
-            )
-        )
+        return self._write(self._job(self._jobs.create_session, key, state, create_time, owner_id))
 
     def _read_session(
         self, key: Key, events: records.EventQuery | None, owner_id: Any
     ) -> Awaitable[records.SessionSnapshot | None]:
-        return self._read(
-            functools.partial(
-                self._jobs.read_session,
-                statements=self._statements,
-                key=key,
-                query=events,
-                owner_id=owner_id,
-            )
-        )
+        return self._read(self._job(self._jobs.read_session, key, events, owner_id))
 
     def _list_sessions(
         self, app_name: str, user_id: str | None, owner_id: Any
     ) -> Awaitable[records.SessionListing]:
-        return self._read(
-            functools.partial(
-                self._jobs.list_sessions,
-                statements=self._statements,
-                app_name=app_name,
-                user_id=user_id,
-                owner_id=owner_id,
-            )
-        )
+        return self._read(self._job(self._jobs.list_sessions, app_name, user_id, owner_id))
 
     def _delete_session(self, key: Key, owner_id: Any) -> Awaitable[bool]:
-        return self._write(
-            functools.partial(
-                self._jobs.delete_session, statements=self._statements, key=key, owner_id=owner_id
-            )
-        )
+        return self._write(self._job(self._jobs.delete_session, key, owner_id))
 
     def _append_event(
         self,
@@ -456,28 +429,15 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
         expected: records.StaleCheck,
         owner_id: Any,
     ) -> Awaitable[records.AppendResult]:
-        return self._write(
-            functools.partial(
-                self._jobs.append_event,
-                statements=self._statements,
-                event=event,
-                delta=delta,
-                expected=expected,
-                owner_id=owner_id,
-            )
-        )
+        return self._write(self._job(self._jobs.append_event, event, delta, expected, owner_id))
 
     def _get_events(
         self, key: Key, query: records.EventQuery | None
     ) -> Awaitable[list[records.EventRecord]]:
-        return self._read(
-            functools.partial(
-                self._jobs.read_events, statements=self._statements, key=key, query=query
-            )
-        )
+        return self._read(self._job(self._jobs.read_events, key, query))
 
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
-        return self._read(functools.partial(self._jobs.read_state, sql=sql, params=params))
+        return self._read(bind(self._jobs.read_state, sql, params))
 
     # --- pages: jobs of their own, with statements of their own ------------------------
 
@@ -487,60 +447,42 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     def _list_session_page(
         self, app_name: str, user_id: str | None, query: records.SessionPageQuery, owner_id: Any
     ) -> Awaitable[records.SessionPage]:
+        list_page = self._page_jobs.list_session_page
         return self._read(
-            functools.partial(
-                self._page_jobs.list_session_page,
-                statements=self._page_statements,
-                app_name=app_name,
-                user_id=user_id,
-                query=query,
-                owner_id=owner_id,
-            )
+            bind(list_page, self._page_statements, app_name, user_id, query, owner_id)
         )
 
     def _read_event_page(
         self, key: Key, query: records.EventPageQuery, owner_id: Any
     ) -> Awaitable[records.EventPage | None]:
-        return self._read(
-            functools.partial(
-                self._page_jobs.read_event_page,
-                statements=self._page_statements,
-                key=key,
-                query=query,
-                owner_id=owner_id,
-            )
-        )
+        read_page = self._page_jobs.read_event_page
+        return self._read(bind(read_page, self._page_statements, key, query, owner_id))
 
     # --- ArtifactStore: the operations both job-based stores run alike -----------------
     # (saves and loads stay each store's own: SQLite chooses where a large one runs).
 
     _artifact_jobs: ArtifactJobs
-
-    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Job:
-        """``job`` with the store's artifacts table and ``arguments`` bound."""
-        raise NotImplementedError
+    # The artifacts table as the backend's jobs take it: its statements, or on
+    # PostgreSQL the record that also remembers whether the table exists.
+    _artifacts: object
 
     async def list_artifact_keys(
         self, *, app_name: str, user_id: str, session_id: str | None
     ) -> list[str]:
+        list_keys = self._artifact_jobs.list_artifact_keys
         keys: list[str] = await self._read(
-            self._artifact_job(
-                self._artifact_jobs.list_artifact_keys,
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-            )
+            bind(list_keys, self._artifacts, app_name, user_id, session_id)
         )
         return keys
 
     async def list_artifact_versions(self, key: ArtifactKey) -> list[ArtifactVersionRecord]:
         versions: list[ArtifactVersionRecord] = await self._read(
-            self._artifact_job(self._artifact_jobs.list_artifact_versions, key=key)
+            bind(self._artifact_jobs.list_artifact_versions, self._artifacts, key)
         )
         return versions
 
     async def delete_artifact(self, key: ArtifactKey) -> int:
         deleted: int = await self._write(
-            self._artifact_job(self._artifact_jobs.delete_artifact, key=key)
+            bind(self._artifact_jobs.delete_artifact, self._artifacts, key)
         )
         return deleted

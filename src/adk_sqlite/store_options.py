@@ -55,37 +55,45 @@ class StoreNames:
     @classmethod
     def from_options(
         cls,
+        tables: tuple[object, object, object, object],
         *,
-        session_table: object,
-        events_table: object,
-        app_state_table: object,
-        user_state_table: object,
         owner_id_column: object,
         artifact_table: object,
         memory_table: object,
     ) -> StoreNames:
         """Validates a constructor's naming options.
 
+        Args:
+            tables: The ``session_table``, ``events_table``, ``app_state_table`` and
+                ``user_state_table`` options, in that order.
+            owner_id_column: The ``owner_id_column`` option.
+            artifact_table: The ``artifact_table`` option.
+            memory_table: The ``memory_table`` option.
+
         Raises:
             ConfigurationError: A name is not a valid identifier, two of the four
                 table names are equal (ignoring case), the artifacts or memories
                 table has the name of one of them, or the owner column is invalid.
         """
-        tables = TableNames(
-            sessions=validate_identifier(session_table, option="session_table"),
-            events=validate_identifier(events_table, option="events_table"),
-            app_states=validate_identifier(app_state_table, option="app_state_table"),
-            user_states=validate_identifier(user_state_table, option="user_state_table"),
+        valid = TableNames(
+            *(
+                validate_identifier(name, option=option)
+                for name, option in zip(tables, _TABLE_OPTIONS, strict=True)
+            )
         )
-        if len({name.lower() for name in tables.as_tuple()}) != 4:
+        if len({name.lower() for name in valid.as_tuple()}) != 4:
             raise ConfigurationError("the four table names must be different")
         owner = None if owner_id_column is None else parse_owner_column(owner_id_column)
         return cls(
-            tables,
+            valid,
             owner,
-            artifacts=_another_table(tables, artifact_table, option="artifact_table"),
-            memories=_another_table(tables, memory_table, option="memory_table"),
+            artifacts=_another_table(valid, artifact_table, option="artifact_table"),
+            memories=_another_table(valid, memory_table, option="memory_table"),
         )
+
+
+# The options naming the four tables, in the order of `TableNames`' fields.
+_TABLE_OPTIONS = ("session_table", "events_table", "app_state_table", "user_state_table")
 
 
 def _another_table(tables: TableNames, name: object, *, option: str) -> str:

@@ -19,11 +19,12 @@ from adk_sqlite.errors import (
     SessionNotFoundError,
     StaleSessionError,
 )
-from adk_sqlite.records import SessionRecord, SessionSnapshot, StaleCheck, StateDelta
+from adk_sqlite.records import EventRecord, SessionRecord, SessionSnapshot, StaleCheck, StateDelta
 
 __all__ = [
     "check_not_stale",
     "created_session",
+    "event_session_key",
     "foreign_table",
     "new_revision",
     "newer_schema_version",
@@ -35,6 +36,11 @@ __all__ = [
 
 # Revisions stay below 2**53 so that every backend and JSON reader holds them exactly.
 _REVISION_BITS = 52
+
+
+def event_session_key(event: EventRecord) -> tuple[str, str, str]:
+    """The (app name, user id, session id) of the session an event belongs to."""
+    return (event.app_name, event.user_id, event.session_id)
 
 
 def new_revision() -> int:

@@ -25,6 +25,7 @@ from adk_sqlite.postgres.memory_sql import render_memory_statements
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, render_statements
 from adk_sqlite.store_base import JobStore
+from adk_sqlite.store_jobs import bind
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts, seconds
 
 __all__ = ["PostgresStore"]
@@ -48,14 +49,11 @@ class PostgresStore(JobStore[Statements]):
             parameters such as ``?search_path=agents`` become server settings),
             or an existing ``asyncpg.Pool``. A pool you pass stays yours:
             `close` does not close it.
-        session_table: Name of the sessions table.
-        events_table: Name of the events table.
-        app_state_table: Name of the ``app:`` state table.
-        user_state_table: Name of the ``user:`` state table.
-        owner_id_column: Optional DDL of an owner (tenant) column added to the
-            sessions table, e.g. ``"tenant_id BIGINT NOT NULL REFERENCES
-            tenants(id) ON DELETE CASCADE"``. See `adk_sqlite.SessionService`'s
-            ``owner_id``.
+        session_table, events_table, app_state_table, user_state_table: The names of
+            the sessions, events, ``app:`` state and ``user:`` state tables.
+        owner_id_column: Optional DDL of an owner (tenant) column, as for
+            `adk_sqlite.SqliteStore` but in PostgreSQL's types, e.g. ``"tenant_id
+            BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE"``.
         min_pool_size: Connections the pool opens at once (URL only).
         max_pool_size: Connections the pool may hold (URL only).
         connect_timeout: Seconds to wait for a connection to open (URL only).
@@ -64,9 +62,9 @@ class PostgresStore(JobStore[Statements]):
             (URL only: configure your own pool's ``lock_timeout`` yourself).
         artifact_table: Name of the artifacts table (`adk_sqlite.ArtifactService`),
             created on the first save.
-        session_artifacts: What deleting a session does to its session-scoped
-            artifacts: ``"keep"`` them loadable (ADK's behaviour, the default) or
-            ``"delete"`` them in the same transaction. ``user:`` artifacts stay.
+        session_artifacts: ``"keep"`` (the default) or ``"delete"``, as for
+            `adk_sqlite.SqliteStore`: what deleting a session does to its
+            session-scoped artifacts.
         memory_table: Name of the memories table (`adk_sqlite.MemoryService`); its
             per-session progress and full-text index are ``<name>_sessions`` and
             ``<name>_search``. Created on the first write.
@@ -96,10 +94,7 @@ class PostgresStore(JobStore[Statements]):
         memory_table: str = "adk_memories",
     ) -> None:
         names = StoreNames.from_options(
-            session_table=session_table,
-            events_table=events_table,
-            app_state_table=app_state_table,
-            user_state_table=user_state_table,
+            (session_table, events_table, app_state_table, user_state_table),
             owner_id_column=owner_id_column,
             artifact_table=artifact_table,
             memory_table=memory_table,
@@ -123,8 +118,12 @@ class PostgresStore(JobStore[Statements]):
             names.tables, None if owner is None else owner.name
         )
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
-        self._artifacts = artifact_jobs.ArtifactTable(render_artifact_statements(names.artifacts))
-        self._memories = memory_jobs.MemoryTables(render_memory_statements(names.memories))
+        self._artifacts: artifact_jobs.ArtifactTable = artifact_jobs.ArtifactTable(
+            render_artifact_statements(names.artifacts)
+        )
+        self._memories: memory_jobs.MemoryTables = memory_jobs.MemoryTables(
+            render_memory_statements(names.memories)
+        )
         self._target: PostgresTarget | None = None
         self._pool: asyncpg.Pool | None = None
         if isinstance(dsn_or_pool, asyncpg.Pool):
@@ -278,30 +277,27 @@ class PostgresStore(JobStore[Statements]):
         return self._artifacts.statements.table
 
     _artifact_jobs = artifact_jobs
-    _memory_jobs = memory_jobs
-
-    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
-        return functools.partial(job, tables=self._memories, **arguments)
-
-    @property
-    def memory_table(self) -> str:
-        """The name of the memories table (and the prefix of its other tables' names)."""
-        return self._memories.statements.table
-
-    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
-        return functools.partial(job, table=self._artifacts, **arguments)
 
     async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
         saved: int = await self._run(
-            self._artifact_job(artifact_jobs.save_artifact, key=key, payload=payload)
+            bind(artifact_jobs.save_artifact, self._artifacts, key, payload)
         )
         return saved
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
         loaded: StoredArtifact | None = await self._run(
-            self._artifact_job(artifact_jobs.load_artifact, key=key, version=version)
+            bind(artifact_jobs.load_artifact, self._artifacts, key, version)
         )
         return loaded
+
+    # --- MemoryStore ----------------------------------------------------------------
+
+    _memory_jobs = memory_jobs
+
+    @property
+    def memory_table(self) -> str:
+        """The name of the memories table (and the prefix of its other tables' names)."""
+        return self._memories.statements.table
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.database!r})"

@@ -38,9 +38,11 @@ from adk_sqlite.sqlite.per_session.listing_queue import ListingQueue
 from adk_sqlite.sqlite.per_session.memory import catalog_memory_statements
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
+from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
 from adk_sqlite.store_base import StoreBase
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
+from adk_sqlite.store_rules import event_session_key
 
 __all__ = ["PerSessionSqliteStore"]
 
@@ -125,11 +127,9 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         session_artifacts: Literal["keep", "delete"] = "keep",
         memory_table: str = "adk_memories",
     ) -> None:
+        root = folder_path(folder)
         names = StoreNames.from_options(
-            session_table=session_table,
-            events_table=events_table,
-            app_state_table=app_state_table,
-            user_state_table=user_state_table,
+            (session_table, events_table, app_state_table, user_state_table),
             owner_id_column=owner_id_column,
             artifact_table=artifact_table,
             memory_table=memory_table,
@@ -140,7 +140,7 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         )
         if reserved:
             raise ConfigurationError(f"table name {reserved.pop()!r} is used by this layout")
-        self._memory_statements = catalog_memory_statements(
+        self._memories: MemoryStatements = catalog_memory_statements(
             names, (*_psql.RESERVED_TABLES, artifacts)
         )
         busy_timeout_ms, synchronous = connection_options(
@@ -155,7 +155,7 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
                 " the table it refers to is not in the session's file"
             )
         self._folder = SessionFolder(
-            root=folder_path(folder),
+            root=root,
             statements=render_statements(names.tables, owner),
             busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
@@ -390,9 +390,8 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         expected: records.StaleCheck,
         owner_id: Any,
     ) -> records.AppendResult:
-        key = (event.app_name, event.user_id, event.session_id)
         result, update = await self._run_on_session(
-            key, _jobs.append_event, event, delta, expected, owner_id
+            event_session_key(event), _jobs.append_event, event, delta, expected, owner_id
         )
         self._listing.add(update)
         return result
@@ -437,10 +436,10 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         Raises:
             SessionNotFoundError: No such session (of this owner).
         """
-        self._check_owner(owner_id)
+        owner = self._checked_owner(owner_id)
         key = (app_name, user_id, session_id)
         await self._listing.flush()
-        archived = await self._run_on_session(key, _lifecycle.archive_session, owner_id)
+        archived = await self._run_on_session(key, _lifecycle.archive_session, owner)
         self._listing.discard(key)
         return archived
 
@@ -456,7 +455,7 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         `adk_sqlite.sqlite.per_session.forget`.
         """
         await self._listing.flush()
-        return await self._run(_forget.forget_user, self._memory_statements, app_name, user_id)
+        return await self._run(_forget.forget_user, self._memories, app_name, user_id)
 
     # --- ArtifactStore: where each version lives is decided in `artifacts` -----------
 
@@ -499,10 +498,7 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
     @property
     def memory_table(self) -> str:
         """The name of the memories table in ``catalog.db`` (and its index's prefix)."""
-        return self._memory_statements.table
-
-    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
-        return functools.partial(job, statements=self._memory_statements, **arguments)
+        return self._memories.table
 
     def _read(self, job: Callable[..., Any]) -> Awaitable[Any]:
         # A memory job opens the catalog's read or write transaction itself.

@@ -34,14 +34,15 @@ from adk_sqlite.sqlite.engine.connection import (
 from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.writer import Checkpointer, GroupCommitter, WriteLock
 from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
-from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
-from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
+from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements, render_artifact_statements
+from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements, render_memory_statements
 from adk_sqlite.sqlite.schema.migrations import migrate
 from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
 from adk_sqlite.sqlite.shared_file import forget, jobs, page_jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.table_sets import damaged_events_table
 from adk_sqlite.store_base import JobStore
+from adk_sqlite.store_jobs import bind
 from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
 
 __all__ = ["SqliteStore"]
@@ -129,11 +130,9 @@ class SqliteStore(JobStore[Statements]):
         session_artifacts: Literal["keep", "delete"] = "keep",
         memory_table: str = "adk_memories",
     ) -> None:
+        self._target: DatabaseTarget = parse_database(database)
         names = StoreNames.from_options(
-            session_table=session_table,
-            events_table=events_table,
-            app_state_table=app_state_table,
-            user_state_table=user_state_table,
+            (session_table, events_table, app_state_table, user_state_table),
             owner_id_column=owner_id_column,
             artifact_table=artifact_table,
             memory_table=memory_table,
@@ -141,12 +140,11 @@ class SqliteStore(JobStore[Statements]):
         self._busy_timeout_ms, self._synchronous = connection_options(
             busy_timeout=busy_timeout, synchronous=synchronous
         )
-        self._target: DatabaseTarget = parse_database(database)
         self._statements: Statements = render_statements(names.tables, names.owner_column)
         self._page_statements = render_pages(names.tables, names.owner_column)
-        self._artifact_statements = render_artifact_statements(names.artifacts)
+        self._artifacts: ArtifactStatements = render_artifact_statements(names.artifacts)
         self._delete_session_artifacts = deletes_session_artifacts(session_artifacts)
-        self._memory_statements = render_memory_statements(names.memories)
+        self._memories: MemoryStatements = render_memory_statements(names.memories)
         self._inline_reads = bool(inline_io) and self._target.path is not None
         self._inline_commits = (
             self._inline_reads and not self._target.read_only and synchronous in ("OFF", "NORMAL")
@@ -345,9 +343,7 @@ class SqliteStore(JobStore[Statements]):
     def _read_session(
         self, key: tuple[str, str, str], events: records.EventQuery | None, owner_id: Any
     ) -> Awaitable[records.SessionSnapshot | None]:
-        job = functools.partial(
-            jobs.read_session, statements=self._statements, key=key, query=events, owner_id=owner_id
-        )
+        job = self._job(jobs.read_session, key, events, owner_id)
         # A whole session (or all after a time) may be long; the newest n never is.
         whole = events is None or events.limit is None
         return self._read(job, session=key if whole else None)
@@ -374,8 +370,8 @@ class SqliteStore(JobStore[Statements]):
             functools.partial(
                 forget.forget_user,
                 statements=self._statements,
-                artifact_statements=self._artifact_statements,
-                memory_statements=self._memory_statements,
+                artifact_statements=self._artifacts,
+                memory_statements=self._memories,
                 damaged_events_table=damaged_events_table(self._statements.tables),
                 app_name=app_name,
                 user_id=user_id,
@@ -390,45 +386,22 @@ class SqliteStore(JobStore[Statements]):
         if not self._delete_session_artifacts:
             return super()._delete_session(key, owner_id)
         return self._write(
-            functools.partial(
-                jobs.delete_session_and_artifacts,
-                statements=self._statements,
-                artifact_statements=self._artifact_statements,
-                key=key,
-                owner_id=owner_id,
-            )
+            self._job(jobs.delete_session_and_artifacts, self._artifacts, key, owner_id)
         )
 
     # --- ArtifactStore --------------------------------------------------------------
 
     _artifact_jobs = artifact_jobs
-    _memory_jobs = memory_jobs
-
-    def _memory_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
-        return functools.partial(job, statements=self._memory_statements, **arguments)
-
-    @property
-    def memory_table(self) -> str:
-        """The name of the memories table (and the prefix of its index's tables)."""
-        return self._memory_statements.table
-
-    def _artifact_job(self, job: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
-        return functools.partial(job, statements=self._artifact_statements, **arguments)
 
     @property
     def artifact_table(self) -> str:
         """The name of the artifacts table."""
-        return self._artifact_statements.table
+        return self._artifacts.table
 
     async def save_artifact(self, key: ArtifactKey, payload: ArtifactPayload) -> int:
         size = 0 if payload.data is None else len(payload.data)
         large = size > artifact_jobs.OFF_LOOP_ABOVE
-        job = functools.partial(
-            artifact_jobs.save_artifact,
-            statements=self._artifact_statements,
-            key=key,
-            payload=payload,
-        )
+        job = bind(artifact_jobs.save_artifact, self._artifacts, key, payload)
         version = await self._write(job, off_loop=large)
         if large and self._checkpointer is not None:
             self._large_bytes_written += size
@@ -439,10 +412,7 @@ class SqliteStore(JobStore[Statements]):
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
         job = functools.partial(
-            artifact_jobs.load_artifact,
-            statements=self._artifact_statements,
-            key=key,
-            version=version,
+            artifact_jobs.load_artifact, statements=self._artifacts, key=key, version=version
         )
         if self._inline_reads:
             # Small versions are read on the loop's thread; a large one's copy is not.
@@ -452,6 +422,15 @@ class SqliteStore(JobStore[Statements]):
         loaded = await self._read_off_loop(job)
         assert not isinstance(loaded, artifact_jobs.TooLargeHere)
         return loaded
+
+    # --- MemoryStore ----------------------------------------------------------------
+
+    _memory_jobs = memory_jobs
+
+    @property
+    def memory_table(self) -> str:
+        """The name of the memories table (and the prefix of its index's tables)."""
+        return self._memories.table
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.database!r})"
