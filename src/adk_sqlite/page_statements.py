@@ -13,18 +13,27 @@ one, confined to an owner or not); values, the positions from page tokens
 included, are always bound parameters. A `PageStatement` names its parameters
 in the order it binds them, so a job binds them by name and never counts
 placeholders (PostgreSQL numbers them, and wants no gaps).
+
+Each page statement reads one row more than the page: `page_of` cuts the page
+from the rows and says whether a next one exists, and
+`PageStatements.next_event_position` where the next page of events starts. A
+job runs the statements and builds the records, nothing more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from adk_sqlite.records import EventPageQuery, SessionPageQuery
+import msgspec
 
-__all__ = ["PageStatement", "PageStatements", "render_page_statements"]
+from adk_sqlite.records import EventPageQuery, EventPosition, SessionPageQuery, SessionRecord
+
+__all__ = ["PageStatement", "PageStatements", "page_of", "render_page_statements"]
 
 Dialect = Literal["sqlite", "postgres"]
+RowT = TypeVar("RowT")
 
 # The newest-first forms read the same index backwards.
 _ORDERS = {False: ("ASC", ">"), True: ("DESC", "<")}
@@ -58,6 +67,9 @@ class PageStatements:
     user_states_of: PageStatement
     app_state: PageStatement
     owner_column: str | None
+    dialect: Dialect
+    # Where an event page's row holds the event's timestamp (its seq is last).
+    event_timestamp_column: int
 
     def session_page(
         self, app_name: str, user_id: str | None, query: SessionPageQuery, owner_id: Any
@@ -105,6 +117,31 @@ class PageStatements:
             seq=None if after is None else after.seq,
             limit=query.limit + 1,
         )
+
+    def next_event_position(
+        self, page: Sequence[Sequence[Any]], has_more: bool
+    ) -> EventPosition | None:
+        """Where the page of events after ``page`` (`page_of`'s) starts; None: no next page."""
+        if not has_more:
+            return None
+        last = page[-1]
+        return EventPosition(last[self.event_timestamp_column], last[-1])
+
+    def user_states(
+        self, app_name: str, sessions: Sequence[SessionRecord]
+    ) -> tuple[str, tuple[object, ...]]:
+        """The statement reading the states of the users of ``sessions`` and its values."""
+        users = sorted({session.user_id for session in sessions})
+        # SQLite reads the list from a JSON array, PostgreSQL binds a text[].
+        user_ids = msgspec.json.encode(users).decode() if self.dialect == "sqlite" else users
+        return self.user_states_of.sql, self.user_states_of.bind(
+            app_name=app_name, user_ids=user_ids
+        )
+
+
+def page_of(rows: Sequence[RowT], limit: int) -> tuple[Sequence[RowT], bool]:
+    """The rows of a page and whether a next page exists, from rows read one past the page."""
+    return rows[:limit], len(rows) > limit
 
 
 class _Builder:
@@ -197,8 +234,17 @@ def render_page_statements(
     )
     b = _Builder(dialect)
     app_state = b.statement(f"SELECT state FROM {app_states} WHERE app_name = {b('app_name')}")
+    # The columns up to the timestamp are plain names: split at commas, they count right.
+    timestamp_column = [name.strip() for name in event_columns.split(",")].index("timestamp_unix")
     return PageStatements(
-        session_pages, session_key, event_pages, user_states_of, app_state, owner_column
+        session_pages,
+        session_key,
+        event_pages,
+        user_states_of,
+        app_state,
+        owner_column,
+        dialect,
+        timestamp_column,
     )
 
 

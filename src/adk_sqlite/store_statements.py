@@ -4,9 +4,11 @@ Each backend keeps its SQL as templates, named constants in its ``sql``
 module, and declares the statements one store runs as a dataclass with one
 ``str`` field per template, named after the constant in lower case
 (``INSERT_EVENT`` becomes ``insert_event``). `StatementsBase` holds what every
-backend's statements have; `TemplateRenderer` fills the placeholders both
-backends share (table names, owner column) and renders every field of a
-statements class from its template, so that mapping is written once.
+backend's statements have, and the choices among them every backend makes alike
+(the owner-confined form or not, the statement an event query reads with);
+`TemplateRenderer` fills the placeholders both backends share (table names,
+owner column) and renders every field of a statements class from its template,
+so that mapping is written once.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from adk_sqlite.identifiers import OwnerColumn, validate_identifier
+from adk_sqlite.records import EventQuery
 from adk_sqlite.store_options import TableNames
+from adk_sqlite.store_rules import owner_params
 
 __all__ = [
     "EVENT_COLUMNS",
     "Dialect",
+    "EventsRead",
     "StatementsBase",
     "TemplateRenderer",
     "counted",
@@ -76,11 +81,65 @@ class StatementsBase(Generic[SessionStatementsT]):
     select_events_after: str
     select_recent_events: str
     select_recent_events_after: str
+    select_flagged_events: str
+    select_events_skipping_plain: str
     select_last_event_ids: str
 
     def sessions(self, *, confined: bool) -> SessionStatementsT:
         """The owner-confined statements when ``confined``, else the unconfined ones."""
         return self.owner_confined if confined else self.unconfined
+
+    def for_owner(self, owner_id: Any) -> tuple[SessionStatementsT, tuple[Any, ...]]:
+        """The session statements for ``owner_id`` and the owner values they bind.
+
+        For an owner, the confined statements, which bind ``owner_id`` after their
+        own values; for None, the unconfined ones, which bind nothing more.
+        """
+        return self.sessions(confined=owner_id is not None), owner_params(owner_id)
+
+    def owner_values(self, owner_id: Any) -> tuple[Any, ...]:
+        """The owner values ``insert_session`` binds after its own.
+
+        ``owner_id`` (None included) when the table has an owner column, else none.
+        """
+        return () if self.owner_column is None else (owner_id,)
+
+    def events_read(self, key: tuple[str, str, str], query: EventQuery | None) -> EventsRead | None:
+        """The statement reading the events of session ``key`` that ``query`` asks for.
+
+        All of them when ``query`` is None; None when it asks for none (``limit == 0``).
+        """
+        if query is None:
+            return EventsRead(self.select_events, key)
+        if query.limit == 0:
+            return None
+        after, limit = query.after_timestamp, query.limit
+        if limit is None and after is None:
+            if not query.include_plain:
+                return EventsRead(self.select_flagged_events, key)
+            if query.skip_plain_between is not None:
+                start, end = query.skip_plain_between
+                return EventsRead(self.select_events_skipping_plain, (*key, start, end))
+        if limit is None:
+            if after is None:
+                return EventsRead(self.select_events, key)
+            return EventsRead(self.select_events_after, (*key, after))
+        # The newest ``limit``: read newest first, returned reversed.
+        if after is None:
+            return EventsRead(self.select_recent_events, (*key, limit), newest_first=True)
+        return EventsRead(self.select_recent_events_after, (*key, after, limit), newest_first=True)
+
+
+class EventsRead(NamedTuple):
+    """A statement reading a session's events, and its values (`StatementsBase.events_read`).
+
+    ``newest_first``: the rows come newest first (the newest ``limit``), and the
+    job returns them reversed, oldest first.
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    newest_first: bool = False
 
 
 class TemplateRenderer:

@@ -15,7 +15,7 @@ state row), so concurrent writers cannot deadlock each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import asyncpg
 import msgspec
@@ -28,15 +28,16 @@ from adk_sqlite.errors import (
     SessionAlreadyExistsError,
     UnencodableValueError,
 )
-from adk_sqlite.postgres.statements import Statements
-from adk_sqlite.store_rules import (
-    check_not_stale,
-    created_session,
-    new_revision,
-    owner_params,
-    session_not_found,
-    stale_session,
+from adk_sqlite.postgres.statements import SessionStatements, Statements
+from adk_sqlite.session_jobs import (
+    bumps_in_one_statement,
+    merged_session_state,
+    missing_or_stale,
+    session_record,
+    state_or_empty,
+    user_states,
 )
+from adk_sqlite.store_rules import check_not_stale, created_session, new_revision, session_not_found
 
 # INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
 # inserted it between our SELECT and INSERT; the next SELECT then sees it.
@@ -46,19 +47,6 @@ Key = tuple[str, str, str]
 
 
 # --- reads --------------------------------------------------------------------------
-
-
-def session_record(row: Any, app_name: str, *, has_owner: bool) -> records.SessionRecord:
-    return records.SessionRecord(
-        app_name=app_name,
-        user_id=row[1],
-        id=row[0],
-        state=decode_state(row[2], what=f"session {row[0]!r} state"),
-        create_time=row[3],
-        update_time=row[4],
-        revision=row[5],
-        owner_id=row[6] if has_owner else None,
-    )
 
 
 def event_record(row: Any) -> records.EventRecord:
@@ -89,39 +77,17 @@ def event_record(row: Any) -> records.EventRecord:
     )
 
 
-def _state_or_empty(text: str | None, what: str) -> dict[str, Any]:
-    return {} if text is None else decode_state(text, what=what)
-
-
 async def read_events(
     connection: asyncpg.Connection,
     statements: Statements,
     key: Key,
     query: records.EventQuery | None,
 ) -> list[records.EventRecord]:
-    if query is not None and query.limit == 0:
+    read = statements.events_read(key, query)
+    if read is None:
         return []
-    after = None if query is None else query.after_timestamp
-    limit = None if query is None else query.limit
-    if query is not None and limit is None and after is None:
-        if not query.include_plain:
-            rows = await connection.fetch(statements.select_flagged_events, *key)
-            return [event_record(row) for row in rows]
-        if query.skip_plain_between is not None:
-            start, end = query.skip_plain_between
-            rows = await connection.fetch(statements.select_events_skipping_plain, *key, start, end)
-            return [event_record(row) for row in rows]
-    if limit is None:
-        if after is None:
-            rows = await connection.fetch(statements.select_events, *key)
-        else:
-            rows = await connection.fetch(statements.select_events_after, *key, after)
-        return [event_record(row) for row in rows]
-    if after is None:
-        rows = await connection.fetch(statements.select_recent_events, *key, limit)
-    else:
-        rows = await connection.fetch(statements.select_recent_events_after, *key, after, limit)
-    return [event_record(row) for row in reversed(rows)]
+    rows = await connection.fetch(read.sql, *read.params)
+    return [event_record(row) for row in (reversed(rows) if read.newest_first else rows)]
 
 
 async def read_session(
@@ -131,14 +97,13 @@ async def read_session(
     query: records.EventQuery | None,
     owner_id: Any,
 ) -> records.SessionSnapshot | None:
-    sql = statements.sessions(confined=owner_id is not None)
-    params = (*key, *owner_params(owner_id))
+    sql, owner = statements.for_owner(owner_id)
     if query is not None and query.limit == 0:
         # One statement is one snapshot: no transaction needed.
-        row = await connection.fetchrow(sql.select_session, *params)
+        row = await connection.fetchrow(sql.select_session, *key, *owner)
         return None if row is None else _snapshot(row, statements, key, [])
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        row = await connection.fetchrow(sql.select_session, *params)
+        row = await connection.fetchrow(sql.select_session, *key, *owner)
         if row is None:
             return None
         events = await read_events(connection, statements, key, query)
@@ -151,8 +116,8 @@ def _snapshot(
     app_name, user_id, _ = key
     return records.SessionSnapshot(
         session=session_record(row, app_name, has_owner=statements.owner_column is not None),
-        app_state=_state_or_empty(row["app_state"], f"app {app_name!r} state"),
-        user_state=_state_or_empty(row["user_state"], f"user {user_id!r} state"),
+        app_state=state_or_empty(row["app_state"], f"app {app_name!r} state"),
+        user_state=state_or_empty(row["user_state"], f"user {user_id!r} state"),
         events=events,
     )
 
@@ -164,25 +129,23 @@ async def list_sessions(
     user_id: str | None,
     owner_id: Any,
 ) -> records.SessionListing:
-    sql = statements.sessions(confined=owner_id is not None)
-    owner = owner_params(owner_id)
+    sql, owner = statements.for_owner(owner_id)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         if user_id is None:
             rows = await connection.fetch(sql.list_sessions_of_app, app_name, *owner)
-            user_states = {
-                row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
-                for row in await connection.fetch(statements.select_user_states_of_app, app_name)
-            }
+            states = user_states(
+                await connection.fetch(statements.select_user_states_of_app, app_name)
+            )
         else:
             rows = await connection.fetch(sql.list_sessions_of_user, app_name, user_id, *owner)
             text = await connection.fetchval(statements.select_user_state, app_name, user_id)
-            user_states = {user_id: _state_or_empty(text, f"user {user_id!r} state")}
+            states = {user_id: state_or_empty(text, f"user {user_id!r} state")}
         app_text = await connection.fetchval(statements.select_app_state, app_name)
     return records.SessionListing(
         sessions=[session_record(row, app_name, has_owner=has_owner) for row in rows],
-        app_state=_state_or_empty(app_text, f"app {app_name!r} state"),
-        user_states=user_states,
+        app_state=state_or_empty(app_text, f"app {app_name!r} state"),
+        user_states=states,
     )
 
 
@@ -190,40 +153,24 @@ async def read_state(
     connection: asyncpg.Connection, sql: str, params: tuple[str, ...]
 ) -> dict[str, Any]:
     text = await connection.fetchval(sql, *params)
-    return _state_or_empty(text, f"state {params!r}")
+    return state_or_empty(text, f"state {params!r}")
 
 
 # --- writes -------------------------------------------------------------------------
 
 
-class _Scope:
+class _Scope(NamedTuple):
     """The four statements that read, lock, create and write one state scope."""
 
-    __slots__ = ("insert_empty", "lock", "select", "update")
-
-    def __init__(self, select: str, lock: str, insert_empty: str, update: str) -> None:
-        self.select = select
-        self.lock = lock
-        self.insert_empty = insert_empty
-        self.update = update
+    select: str
+    lock: str
+    insert_empty: str
+    update: str
 
 
-def _app_scope(statements: Statements) -> _Scope:
-    return _Scope(
-        statements.select_app_state,
-        statements.lock_app_state,
-        statements.insert_empty_app_state,
-        statements.update_app_state,
-    )
-
-
-def _user_scope(statements: Statements) -> _Scope:
-    return _Scope(
-        statements.select_user_state,
-        statements.lock_user_state,
-        statements.insert_empty_user_state,
-        statements.update_user_state,
-    )
+def _scope(statements: Statements, name: Literal["app", "user"]) -> _Scope:
+    """The statements of the app or the user scope: the fields ``<verb>_<name>_state``."""
+    return _Scope._make(getattr(statements, f"{verb}_{name}_state") for verb in _Scope._fields)
 
 
 async def _merge_scope(
@@ -241,7 +188,7 @@ async def _merge_scope(
     """
     what = f"state {key!r}"
     if not delta:
-        return _state_or_empty(await connection.fetchval(scope.select, *key), what)
+        return state_or_empty(await connection.fetchval(scope.select, *key), what)
     for _ in range(_MAX_LOCK_ATTEMPTS):
         text = await connection.fetchval(scope.lock, *key)
         if text is None:
@@ -266,7 +213,6 @@ async def create_session(
 ) -> records.SessionSnapshot:
     app_name, user_id, session_id = key
     _refuse_nul("the session", app_name=app_name, user_id=user_id, id=session_id)
-    owner = () if statements.owner_column is None else (owner_id,)
     revision = new_revision()
     async with connection.transaction():
         inserted = await connection.fetchval(
@@ -275,15 +221,19 @@ async def create_session(
             encode_state(state.session),
             create_time,
             revision,
-            *owner,
+            *statements.owner_values(owner_id),
         )
         if inserted is None:
             raise SessionAlreadyExistsError(f"Session with id {session_id} already exists.")
         app_state = await _merge_scope(
-            connection, _app_scope(statements), (app_name,), state.app, create_time
+            connection, _scope(statements, "app"), (app_name,), state.app, create_time
         )
         user_state = await _merge_scope(
-            connection, _user_scope(statements), (app_name, user_id), state.user, create_time
+            connection,
+            _scope(statements, "user"),
+            (app_name, user_id),
+            state.user,
+            create_time,
         )
     return created_session(
         key, state, create_time, revision, owner_id, app_state=app_state, user_state=user_state
@@ -293,8 +243,8 @@ async def create_session(
 async def delete_session(
     connection: asyncpg.Connection, statements: Statements, key: Key, owner_id: Any
 ) -> bool:
-    sql = statements.sessions(confined=owner_id is not None)
-    deleted = await connection.fetchval(sql.delete_session, *key, *owner_params(owner_id))
+    sql, owner = statements.for_owner(owner_id)
+    deleted = await connection.fetchval(sql.delete_session, *key, *owner)
     return deleted is not None
 
 
@@ -308,22 +258,19 @@ async def append_event(
 ) -> records.AppendResult:
     _refuse_unstorable(event)
     key = (event.app_name, event.user_id, event.session_id)
-    sql = statements.sessions(confined=owner_id is not None)
-    owner = owner_params(owner_id)
+    sql, owner = statements.for_owner(owner_id)
     async with connection.transaction():
-        if expected.revision is not None and not delta.session:
+        if bumps_in_one_statement(expected, delta):
             bumped = await connection.fetchrow(
                 sql.bump_session_revision, *key, event.timestamp, expected.revision, *owner
             )
             if bumped is None:
                 found = await connection.fetchval(sql.select_session_key, *key, *owner)
-                if found is None:
-                    raise session_not_found(event.session_id)
-                raise stale_session(event.session_id)
+                raise missing_or_stale(found is not None, event.session_id)
             session_key, revision = bumped[0], bumped[1]
         else:
             session_key, revision = await _lock_and_bump(
-                connection, statements, event, delta, expected, owner
+                connection, statements, sql, event, delta, expected, owner
             )
         seq = await connection.fetchval(statements.insert_event, *_event_values(event), session_key)
         if seq is None:
@@ -333,12 +280,16 @@ async def append_event(
             )
         if delta.app:
             await _merge_scope(
-                connection, _app_scope(statements), (event.app_name,), delta.app, event.timestamp
+                connection,
+                _scope(statements, "app"),
+                (event.app_name,),
+                delta.app,
+                event.timestamp,
             )
         if delta.user:
             await _merge_scope(
                 connection,
-                _user_scope(statements),
+                _scope(statements, "user"),
                 (event.app_name, event.user_id),
                 delta.user,
                 event.timestamp,
@@ -349,13 +300,13 @@ async def append_event(
 async def _lock_and_bump(
     connection: asyncpg.Connection,
     statements: Statements,
+    sql: SessionStatements,
     event: records.EventRecord,
     delta: records.StateDelta,
     expected: records.StaleCheck,
     owner: tuple[Any, ...],
 ) -> tuple[int, int]:
     """Locks the session row, checks staleness, merges session state; (key, new revision)."""
-    sql = statements.sessions(confined=bool(owner))
     row = await connection.fetchrow(
         sql.lock_session, event.app_name, event.user_id, event.session_id, *owner
     )
@@ -367,11 +318,7 @@ async def _lock_and_bump(
         row = await connection.fetchrow(statements.select_last_event_ids, session_key)
         newest = (row[0], row[1])
     check_not_stale(expected, stored_revision, newest, event.session_id)
-    new_state = None
-    if delta.session:
-        state = decode_state(stored_state, what=f"session {event.session_id!r} state")
-        state.update(delta.session)
-        new_state = encode_state(state)
+    new_state = merged_session_state(stored_state, delta.session, event.session_id)
     revision = await connection.fetchval(
         statements.update_session_after_append, session_key, new_state, event.timestamp
     )

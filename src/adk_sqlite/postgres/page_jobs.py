@@ -10,10 +10,10 @@ from typing import Any
 import asyncpg
 
 from adk_sqlite import records
-from adk_sqlite.codec.state import decode_state
-from adk_sqlite.page_statements import PageStatements, render_page_statements
+from adk_sqlite.page_statements import PageStatements, page_of, render_page_statements
 from adk_sqlite.postgres import sql as _sql
-from adk_sqlite.postgres.jobs import event_record, session_record
+from adk_sqlite.postgres.jobs import event_record
+from adk_sqlite.session_jobs import session_page, session_record
 from adk_sqlite.store_options import TableNames
 from adk_sqlite.store_statements import quoted
 
@@ -48,21 +48,12 @@ async def list_session_page(
     sql, params = statements.session_page(app_name, user_id, query, owner_id)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        rows = await connection.fetch(sql, *params)
-        sessions = [
-            session_record(row, app_name, has_owner=has_owner) for row in rows[: query.limit]
-        ]
-        users = sorted({record.user_id for record in sessions})
-        user_rows = await connection.fetch(statements.user_states_of.sql, app_name, users)
+        page, has_more = page_of(await connection.fetch(sql, *params), query.limit)
+        sessions = [session_record(row, app_name, has_owner=has_owner) for row in page]
+        sql, params = statements.user_states(app_name, sessions)
+        user_rows = await connection.fetch(sql, *params)
         app_text = await connection.fetchval(statements.app_state.sql, app_name)
-    return records.SessionPage(
-        sessions=sessions,
-        app_state={} if app_text is None else decode_state(app_text, what="app state"),
-        user_states={
-            row[0]: decode_state(row[1], what=f"user {row[0]!r} state") for row in user_rows
-        },
-        has_more=len(rows) > query.limit,
-    )
+    return session_page(sessions, user_rows, app_text, has_more=has_more)
 
 
 async def read_event_page(
@@ -78,9 +69,8 @@ async def read_event_page(
         if session_key is None:
             return None
         sql, params = statements.event_page(session_key, query)
-        rows = await connection.fetch(sql, *params)
-    page = rows[: query.limit]
-    last = page[-1] if len(rows) > query.limit else None
-    # A row's timestamp is its seventh column (EVENT_COLUMNS), seq its last.
-    next_position = None if last is None else records.EventPosition(last[6], last[-1])
-    return records.EventPage(events=[event_record(row) for row in page], next=next_position)
+        page, has_more = page_of(await connection.fetch(sql, *params), query.limit)
+    return records.EventPage(
+        events=[event_record(row) for row in page],
+        next=statements.next_event_position(page, has_more),
+    )

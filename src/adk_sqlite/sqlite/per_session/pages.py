@@ -3,7 +3,9 @@ from each session's own file (the statements are `adk_sqlite.page_statements`').
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from adk_sqlite import records
 from adk_sqlite.page_statements import PageStatements
@@ -15,19 +17,24 @@ from adk_sqlite.sqlite.shared_file.page_jobs import event_page_in, session_page_
 __all__ = ["list_session_page", "read_event_page"]
 
 Key = tuple[str, str, str]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def list_session_page(
-    folder: SessionFolder,
-    statements: PageStatements,
-    app_name: str,
-    user_id: str | None,
-    query: records.SessionPageQuery,
-    owner_id: Any,
-) -> records.SessionPage:
-    """One page of the catalog's list of sessions, in one catalog snapshot."""
-    with folder.catalog.snapshot() as reader:
-        return session_page_in(reader, statements, app_name, user_id, query, owner_id)
+def _in_catalog_snapshot(
+    read: Callable[Concatenate[sqlite3.Connection, P], T],
+) -> Callable[Concatenate[SessionFolder, P], T]:
+    """``read``, which reads inside its caller's transaction, as a job of one catalog snapshot."""
+
+    def job(folder: SessionFolder, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with folder.catalog.snapshot() as reader:
+            return read(reader, *args, **kwargs)
+
+    return job
+
+
+# One page of the catalog's list of sessions, in one catalog snapshot.
+list_session_page = _in_catalog_snapshot(session_page_in)
 
 
 def read_event_page(

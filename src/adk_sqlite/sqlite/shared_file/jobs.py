@@ -12,28 +12,22 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import msgspec
 
-from adk_sqlite import records
+from adk_sqlite import records, session_jobs
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import is_interrupted_error
+from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
-from adk_sqlite.sqlite.schema.statements import SessionStatements, Statements
-from adk_sqlite.store_rules import (
-    check_not_stale,
-    created_session,
-    new_revision,
-    owner_params,
-    session_not_found,
-    stale_session,
-)
+from adk_sqlite.sqlite.schema.statements import Statements
+from adk_sqlite.store_rules import check_not_stale, created_session, new_revision, session_not_found
 
 # --- reads --------------------------------------------------------------------------
 
@@ -52,16 +46,8 @@ def read_transaction(connection: sqlite3.Connection) -> Iterator[None]:
 
 
 def session_record(row: tuple[Any, ...], app_name: str) -> records.SessionRecord:
-    return records.SessionRecord(
-        app_name=app_name,
-        user_id=row[1],
-        id=row[0],
-        state=decode_state(row[2], what=lambda: f"session {row[0]!r} state"),
-        create_time=row[3],
-        update_time=row[4],
-        revision=row[5],
-        owner_id=row[6] if len(row) > 6 else None,
-    )
+    """The record of a row of `_sql.SESSION_COLUMNS`, the owner's after them if read."""
+    return session_jobs.session_record(row, app_name, has_owner=len(row) > 6)
 
 
 def _flag(value: int | None) -> bool | None:
@@ -127,9 +113,13 @@ def select_events(
         CorruptRecordError: A text column of an event holds a BLOB (a damaged
             or hand-edited file); nothing of the session is returned.
     """
+    read = statements.events_read(key, query)
+    if read is None:
+        return []
     try:
         with paused_gc():
-            return _select_events(connection, statements, key, query)
+            rows = connection.execute(read.sql, read.params).fetchall()
+            return event_records(reversed(rows) if read.newest_first else rows, key)
     except sqlite3.OperationalError as exc:
         if is_interrupted_error(exc):  # out of time on the loop's thread: the store reruns it
             raise
@@ -141,43 +131,6 @@ def select_events(
         ) from exc
 
 
-def _select_events(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    key: tuple[str, str, str],
-    query: records.EventQuery | None,
-) -> list[records.EventRecord]:
-    if query is None:
-        rows = connection.execute(statements.select_events, key).fetchall()
-        return event_records(rows, key)
-    if query.limit == 0:
-        return []
-    after = query.after_timestamp
-    if query.limit is None and after is None:
-        if not query.include_plain:
-            rows = connection.execute(statements.select_flagged_events, key).fetchall()
-            return event_records(rows, key)
-        if query.skip_plain_between is not None:
-            start, end = query.skip_plain_between
-            rows = connection.execute(
-                statements.select_events_skipping_plain, (*key, start, end)
-            ).fetchall()
-            return event_records(rows, key)
-    if query.limit is None:
-        if after is None:
-            rows = connection.execute(statements.select_events, key).fetchall()
-        else:
-            rows = connection.execute(statements.select_events_after, (*key, after)).fetchall()
-        return event_records(rows, key)
-    if after is None:
-        rows = connection.execute(statements.select_recent_events, (*key, query.limit)).fetchall()
-    else:
-        rows = connection.execute(
-            statements.select_recent_events_after, (*key, after, query.limit)
-        ).fetchall()
-    return event_records(reversed(rows), key)
-
-
 def read_session(
     connection: sqlite3.Connection,
     statements: Statements,
@@ -186,9 +139,9 @@ def read_session(
     owner_id: Any,
 ) -> records.SessionSnapshot | None:
     app_name, user_id, _ = key
-    sql = statements.sessions(confined=owner_id is not None)
+    sql, owner = statements.for_owner(owner_id)
     with read_transaction(connection):
-        row = connection.execute(sql.select_session, (*key, *owner_params(owner_id))).fetchone()
+        row = connection.execute(sql.select_session, (*key, *owner)).fetchone()
         if row is None:
             return None
         return records.SessionSnapshot(
@@ -206,51 +159,32 @@ def list_sessions(
     user_id: str | None,
     owner_id: Any,
 ) -> records.SessionListing:
-    sql = statements.sessions(confined=owner_id is not None)
-    owner = owner_params(owner_id)
+    sql, owner = statements.for_owner(owner_id)
     # paused: thousands of live records, no garbage (see _gc)
     with read_transaction(connection), paused_gc():
-        return _list_sessions(connection, statements, sql, app_name, user_id, owner)
-
-
-def _list_sessions(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    sql: SessionStatements,
-    app_name: str,
-    user_id: str | None,
-    owner: tuple[Any, ...],
-) -> records.SessionListing:
-    if user_id is None:
-        rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
-        user_states = {
-            row[0]: decode_state(row[1], what=f"user {row[0]!r} state")
-            for row in connection.execute(statements.select_user_states_of_app, (app_name,))
-        }
-    else:
-        rows = connection.execute(sql.list_sessions_of_user, (app_name, user_id, *owner)).fetchall()
-        user_states = {
-            user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
-        }
-    return records.SessionListing(
-        sessions=[session_record(row, app_name) for row in rows],
-        app_state=_state_of(connection, statements.select_app_state, (app_name,)),
-        user_states=user_states,
-    )
+        if user_id is None:
+            rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
+            states = session_jobs.user_states(
+                connection.execute(statements.select_user_states_of_app, (app_name,))
+            )
+        else:
+            params = (app_name, user_id, *owner)
+            rows = connection.execute(sql.list_sessions_of_user, params).fetchall()
+            states = {
+                user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
+            }
+        return records.SessionListing(
+            sessions=[session_record(row, app_name) for row in rows],
+            app_state=_state_of(connection, statements.select_app_state, (app_name,)),
+            user_states=states,
+        )
 
 
 def read_state(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
     return _state_of(connection, sql, params)
 
 
-def read_events(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    key: tuple[str, str, str],
-    query: records.EventQuery | None,
-) -> list[records.EventRecord]:
-    with read_transaction(connection):
-        return select_events(connection, statements, key, query)
+read_events = in_read_transaction(select_events)
 
 
 # --- writes (inside the GroupCommitter's transaction) ------------------------------------
@@ -302,7 +236,6 @@ def create_session(
         state.user,
         julian_day,
     )
-    owner = () if statements.owner_column is None else (owner_id,)
     revision = new_revision()
     connection.execute(
         statements.insert_session,
@@ -314,7 +247,7 @@ def create_session(
             create_time,
             create_time,
             revision,
-            *owner,
+            *statements.owner_values(owner_id),
         ),
     )
     return created_session(
@@ -328,8 +261,8 @@ def delete_session(
     key: tuple[str, str, str],
     owner_id: Any,
 ) -> bool:
-    sql = statements.sessions(confined=owner_id is not None)
-    cursor = connection.execute(sql.delete_session, (*key, *owner_params(owner_id)))
+    sql, owner = statements.for_owner(owner_id)
+    cursor = connection.execute(sql.delete_session, (*key, *owner))
     return cursor.rowcount > 0
 
 
@@ -356,16 +289,16 @@ def append_event(
     owner_id: Any,
 ) -> records.AppendResult:
     key = (event.app_name, event.user_id, event.session_id)
-    sql = statements.sessions(confined=owner_id is not None)
-    owner = owner_params(owner_id)
+    sql, owner = statements.for_owner(owner_id)
     julian_day = julian_day_from_unix(event.timestamp)
-    if expected.revision is not None and not delta.session:
+    if session_jobs.bumps_in_one_statement(expected, delta):
         bumped = connection.execute(
             sql.bump_session_revision,
             (julian_day, event.timestamp, *key, expected.revision, *owner),
         ).fetchone()
         if bumped is None:
-            _raise_not_found_or_stale(connection, sql.select_session_for_update, key, owner)
+            found = connection.execute(sql.select_session_for_update, (*key, *owner)).fetchone()
+            raise session_jobs.missing_or_stale(found is not None, event.session_id)
         session_key, revision = bumped
     else:
         row = connection.execute(sql.select_session_for_update, (*key, *owner)).fetchone()
@@ -376,11 +309,7 @@ def append_event(
         if expected.revision is None:
             newest = connection.execute(statements.select_last_event_ids, (session_key,)).fetchone()
         check_not_stale(expected, stored_revision, newest, event.session_id)
-        new_state = None
-        if delta.session:
-            state = decode_state(stored_state, what=f"session {event.session_id!r} state")
-            state.update(delta.session)
-            new_state = encode_state(state)
+        new_state = session_jobs.merged_session_state(stored_state, delta.session, event.session_id)
         connection.execute(
             statements.update_session_after_append,
             (new_state, julian_day, event.timestamp, session_key),
@@ -418,17 +347,6 @@ def append_event(
             ) from exc
         raise
     return records.AppendResult(revision=revision, update_time=event.timestamp)
-
-
-def _raise_not_found_or_stale(
-    connection: sqlite3.Connection,
-    select_sql: str,
-    key: tuple[str, str, str],
-    owner: tuple[Any, ...],
-) -> NoReturn:
-    if connection.execute(select_sql, (*key, *owner)).fetchone() is None:
-        raise session_not_found(key[2])
-    raise stale_session(key[2])
 
 
 def _event_values(event: records.EventRecord) -> tuple[Any, ...]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import msgspec
-
 from adk_sqlite import records
 from adk_sqlite.codec.fast import paused_gc
-from adk_sqlite.codec.state import decode_state
-from adk_sqlite.page_statements import PageStatements
-from adk_sqlite.sqlite.shared_file.jobs import event_records, read_transaction, session_record
+from adk_sqlite.page_statements import PageStatements, page_of
+from adk_sqlite.session_jobs import session_page
+from adk_sqlite.sqlite.read_transaction import in_read_transaction
+from adk_sqlite.sqlite.shared_file.jobs import event_records, session_record
 
 __all__ = ["event_page_in", "list_session_page", "read_event_page", "session_page_in"]
 
@@ -35,22 +34,11 @@ def session_page_in(
     """One page of sessions, read inside the caller's transaction."""
     sql, params = statements.session_page(app_name, user_id, query, owner_id)
     with paused_gc():
-        rows = connection.execute(sql, params).fetchall()
-        sessions = [session_record(row, app_name) for row in rows[: query.limit]]
-    users = sorted({record.user_id for record in sessions})
-    user_states = {
-        user: decode_state(text, what=f"user {user!r} state")
-        for user, text in connection.execute(
-            statements.user_states_of.sql, (app_name, msgspec.json.encode(users).decode())
-        )
-    }
+        page, has_more = page_of(connection.execute(sql, params).fetchall(), query.limit)
+        sessions = [session_record(row, app_name) for row in page]
+    user_rows = connection.execute(*statements.user_states(app_name, sessions)).fetchall()
     (app_text,) = connection.execute(statements.app_state.sql, (app_name,)).fetchone() or (None,)
-    return records.SessionPage(
-        sessions=sessions,
-        app_state={} if app_text is None else decode_state(app_text, what="app state"),
-        user_states=user_states,
-        has_more=len(rows) > query.limit,
-    )
+    return session_page(sessions, user_rows, app_text, has_more=has_more)
 
 
 def event_page_in(
@@ -66,33 +54,11 @@ def event_page_in(
         return None
     sql, params = statements.event_page(row[0], query)
     with paused_gc():
-        rows = connection.execute(sql, params).fetchall()
-        page = rows[: query.limit]
-        events = event_records((row[:-1] for row in page), key)
-    last = page[-1] if len(rows) > query.limit else None
-    # A row's timestamp is its fourth read column (see _sql.READ_EVENT_COLUMNS).
-    next_position = None if last is None else records.EventPosition(last[3], last[-1])
-    return records.EventPage(events=events, next=next_position)
+        page, has_more = page_of(connection.execute(sql, params).fetchall(), query.limit)
+        events = event_records((row[:-1] for row in page), key)  # less the seq column
+    return records.EventPage(events=events, next=statements.next_event_position(page, has_more))
 
 
-def list_session_page(
-    connection: sqlite3.Connection,
-    statements: PageStatements,
-    app_name: str,
-    user_id: str | None,
-    query: records.SessionPageQuery,
-    owner_id: Any,
-) -> records.SessionPage:
-    with read_transaction(connection):
-        return session_page_in(connection, statements, app_name, user_id, query, owner_id)
-
-
-def read_event_page(
-    connection: sqlite3.Connection,
-    statements: PageStatements,
-    key: Key,
-    query: records.EventPageQuery,
-    owner_id: Any,
-) -> records.EventPage | None:
-    with read_transaction(connection):
-        return event_page_in(connection, statements, key, query, owner_id)
+# The shared file's jobs: each one snapshot.
+list_session_page = in_read_transaction(session_page_in)
+read_event_page = in_read_transaction(event_page_in)
