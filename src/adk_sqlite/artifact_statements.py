@@ -4,24 +4,17 @@ Both backends keep one row per version and read, list and delete them with the s
 statements but for placeholders and what a load reads: they are written here once,
 in SQLite's ``?`` form, and numbered for PostgreSQL
 (`adk_sqlite.store_statements.numbered`). Each backend writes its own table (column
-types and order differ) and save, and renders the lot with `render_artifact_statements`.
+types and order differ) and save, and renders the lot with `shared_artifact_templates`
+(`adk_sqlite.shared_statements.SharedTemplates.render`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
-from adk_sqlite.store_statements import (
-    Dialect,
-    field_templates,
-    for_dialect,
-    quoted,
-    render_templates,
-)
+from adk_sqlite.shared_statements import SharedTemplates
 
-__all__ = ["VERSION_COLUMNS", "ArtifactStatementsBase", "render_artifact_statements"]
+__all__ = ["VERSION_COLUMNS", "ArtifactStatementsBase", "shared_artifact_templates"]
 
 # The columns an ArtifactVersionRecord is read from, in its fields' order.
 VERSION_COLUMNS = "version, mime_type, custom_metadata, create_time, size"
@@ -30,8 +23,10 @@ _KEY = "app_name = ? AND user_id = ? AND session_id = ? AND filename = ?"
 _OF_SESSION = "app_name = ? AND user_id = ? AND session_id = ?"
 
 
-def _shared_templates(loaded_columns: str) -> dict[str, str]:
-    return {
+def shared_artifact_templates(loaded_columns: str) -> SharedTemplates:
+    """The statements both backends share, for a backend whose load of one version
+    reads ``loaded_columns`` (`VERSION_COLUMNS` among them)."""
+    templates = {
         "select_latest": (
             f"SELECT {loaded_columns} FROM {{table}} WHERE {_KEY} ORDER BY version DESC LIMIT 1"
         ),
@@ -46,6 +41,8 @@ def _shared_templates(loaded_columns: str) -> dict[str, str]:
         "delete": "DELETE FROM {table} WHERE " + _KEY,
         "delete_of_session": "DELETE FROM {table} WHERE " + _OF_SESSION,
     }
+    # PostgreSQL's delete returns how many versions went.
+    return SharedTemplates(templates, counted=("delete",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,39 +58,3 @@ class ArtifactStatementsBase:
     select_keys: str
     delete: str
     delete_of_session: str
-
-
-StatementsT = TypeVar("StatementsT", bound=ArtifactStatementsBase)
-
-
-def render_artifact_statements(
-    statements_class: type[StatementsT],
-    table: str,
-    *,
-    dialect: Dialect,
-    loaded_columns: str,
-    constants: Mapping[str, object],
-    other_tables: Mapping[str, str] | None = None,
-) -> StatementsT:
-    """Renders one backend's artifact statements for ``table`` (a name already validated).
-
-    Args:
-        statements_class: The backend's statements, `ArtifactStatementsBase` and its own.
-        table: The artifacts table's name.
-        dialect: Which placeholders the shared statements take.
-        loaded_columns: The columns a load of one version reads (`VERSION_COLUMNS`
-            among them).
-        constants: The backend module's ``globals()``: its own templates, each named
-            after its field (`adk_sqlite.store_statements.field_templates`).
-        other_tables: Further tables the backend's templates name, by template field
-            (``{"pieces": "adk_artifacts_pieces"}`` fills ``{pieces}``).
-    """
-    # PostgreSQL's delete returns how many versions went.
-    shared = for_dialect(_shared_templates(loaded_columns), dialect, counted_fields=("delete",))
-    templates = {
-        **shared,
-        **field_templates(statements_class, constants),
-    }
-    names = {"table": quoted(table)}
-    names.update((field, quoted(name)) for field, name in (other_tables or {}).items())
-    return statements_class(table=table, **render_templates(templates, names))

@@ -1,30 +1,30 @@
 """The SQL of the memory tables that both backends share, and what they render it into. Pure.
 
 Both backends keep one row per memory in ``{memories}`` and the per-session
-watermarks in ``{memories}_sessions``, written and read by the same statements but
-for placeholders: they are written here once, in SQLite's ``?`` form, and numbered
-for PostgreSQL (`adk_sqlite.store_statements.numbered`). Each backend adds its own
-index (FTS5, a ``tsvector``), search and vector statements, and renders the lot
-with `render_memory_statements`.
-"""
+watermarks in ``{memories}_sessions`` (`WATERMARKS_TABLE`, the last table each
+backend's ``_CREATE`` makes), written and read by the same statements but for
+placeholders: they are written here once, in SQLite's ``?`` form, and numbered for
+PostgreSQL (`adk_sqlite.store_statements.numbered`). Each backend adds its own index
+(FTS5, a ``tsvector``), search and vector statements, and renders the lot with
+`render_memory_statements`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from adk_sqlite.store_statements import (
-    Dialect,
-    field_templates,
-    for_dialect,
-    quoted_names,
-    render_templates,
-)
+from adk_sqlite.shared_statements import SharedTemplates
+from adk_sqlite.store_statements import Dialect, quoted_names
 
-__all__ = ["MemoryStatementsBase", "memories_table", "render_memory_statements"]
+__all__ = [
+    "WATERMARKS_TABLE",
+    "MemoryStatementsBase",
+    "memories_table",
+    "render_memory_statements",
+]
 
-_SESSIONS_TABLE = """
+WATERMARKS_TABLE = """
 CREATE TABLE IF NOT EXISTS {sessions} (
     app_name TEXT NOT NULL,
     user_id TEXT NOT NULL,
@@ -46,18 +46,22 @@ VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_name, user_id, session_id) DO UPDATE SET
     indexed_events = excluded.indexed_events, last_event_id = excluded.last_event_id"""
 _SCOPE = "app_name = ? AND user_id = ?"
-_SHARED = {
-    "upsert": _UPSERT,
-    "set_watermark": _SET_WATERMARK,
-    "select_watermark": (
-        "SELECT indexed_events, last_event_id FROM {sessions}"
-        " WHERE " + _SCOPE + " AND session_id = ?"
-    ),
-    "delete_of_session": "DELETE FROM {memories} WHERE " + _SCOPE + " AND session_id = ?",
-    "delete_watermark": "DELETE FROM {sessions} WHERE " + _SCOPE + " AND session_id = ?",
-    "delete_of_user": "DELETE FROM {memories} WHERE " + _SCOPE,
-    "delete_watermarks_of_user": "DELETE FROM {sessions} WHERE " + _SCOPE,
-}
+_SHARED = SharedTemplates(
+    {
+        "upsert": _UPSERT,
+        "set_watermark": _SET_WATERMARK,
+        "select_watermark": (
+            "SELECT indexed_events, last_event_id FROM {sessions}"
+            " WHERE " + _SCOPE + " AND session_id = ?"
+        ),
+        "delete_of_session": "DELETE FROM {memories} WHERE " + _SCOPE + " AND session_id = ?",
+        "delete_watermark": "DELETE FROM {sessions} WHERE " + _SCOPE + " AND session_id = ?",
+        "delete_of_user": "DELETE FROM {memories} WHERE " + _SCOPE,
+        "delete_watermarks_of_user": "DELETE FROM {sessions} WHERE " + _SCOPE,
+    },
+    # PostgreSQL's deletes of memories return how many went.
+    counted=("delete_of_session", "delete_of_user"),
+)
 
 
 def memories_table(*, id_column: str, timestamp_type: str, generated: str = "") -> str:
@@ -129,8 +133,7 @@ def render_memory_statements(
             memories table, ``"vectors"`` the vectors table.
         dialect: Which placeholders the shared statements take.
         constants: The backend module's ``globals()``: its own templates, each named
-            after its field (`adk_sqlite.store_statements.field_templates`); its
-            ``_CREATE`` is followed by the watermarks table's.
+            after its field (`adk_sqlite.store_statements.field_templates`).
         table_fields: The statements class's other fields that hold a table's name.
 
     Raises:
@@ -138,20 +141,12 @@ def render_memory_statements(
     """
     fields = quoted_names(names, option="memory_table")
     fields["memories_literal"] = f"'{names['memories']}'"
-    # PostgreSQL's deletes of memories return how many went.
-    shared = for_dialect(
-        {"create_sessions": _SESSIONS_TABLE, **_SHARED},
-        dialect,
-        counted_fields=("delete_of_session", "delete_of_user"),
-    )
-    sessions_table = shared.pop("create_sessions")
-    own = field_templates(statements_class, constants)
-    create = own["create"]
-    own["create"] = (*((create,) if isinstance(create, str) else create), sessions_table)
-    values: dict[str, Any] = {
-        "table": names["memories"],
-        "vectors_table": names["vectors"],
+    return _SHARED.render(
+        statements_class,
+        fields,
+        dialect=dialect,
+        constants=constants,
+        table=names["memories"],
+        vectors_table=names["vectors"],
         **(table_fields or {}),
-        **render_templates({**shared, **own}, fields),
-    }
-    return statements_class(**values)
+    )

@@ -22,8 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.artifact_statements import VERSION_COLUMNS, ArtifactStatementsBase
-from adk_sqlite.artifact_statements import render_artifact_statements as render_statements
+from adk_sqlite.artifact_statements import (
+    VERSION_COLUMNS,
+    ArtifactStatementsBase,
+    shared_artifact_templates,
+)
+from adk_sqlite.store_statements import quoted
 
 __all__ = [
     "PIECES_PER_READ",
@@ -109,11 +113,7 @@ def pieces_table(table: str) -> str:
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
     """Renders the statements for ``table`` (a name already validated)."""
-    return render_statements(
-        ArtifactStatements,
-        table,
-        dialect="postgres",
-        loaded_columns=_LOADED_COLUMNS,
-        constants=globals(),
-        other_tables={"pieces": pieces_table(table)},
+    names = {"table": quoted(table), "pieces": quoted(pieces_table(table))}
+    return shared_artifact_templates(_LOADED_COLUMNS).render(
+        ArtifactStatements, names, dialect="postgres", constants=globals(), table=table
     )

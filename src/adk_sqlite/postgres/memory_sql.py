@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import MemoryStatementsBase, memories_table
+from adk_sqlite.memory_statements import WATERMARKS_TABLE, MemoryStatementsBase, memories_table
 from adk_sqlite.memory_statements import render_memory_statements as render_statements
 from adk_sqlite.store_statements import counted
 
@@ -55,6 +55,7 @@ _CREATE = (
         + ") STORED,",
     ),
     "CREATE INDEX IF NOT EXISTS {search_index} ON {memories} USING GIN (search_vector)",
+    WATERMARKS_TABLE,
 )
 
 # $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit (a

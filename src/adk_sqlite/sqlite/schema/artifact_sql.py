@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.artifact_statements import VERSION_COLUMNS, ArtifactStatementsBase
-from adk_sqlite.artifact_statements import render_artifact_statements as render_statements
+from adk_sqlite.artifact_statements import (
+    VERSION_COLUMNS,
+    ArtifactStatementsBase,
+    shared_artifact_templates,
+)
+from adk_sqlite.store_statements import quoted
 
 __all__ = ["ARTIFACT_COLUMNS", "ArtifactStatements", "render_artifact_statements"]
 
@@ -58,6 +62,9 @@ _INSERT_ZEROBLOB = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(?)) RETURNING row_id"
 )
 
+# What a load reads beyond the version's columns: its row id, and whether it has bytes.
+_LOADED_COLUMNS = "row_id, " + VERSION_COLUMNS + ", part, length(data) IS NOT NULL"
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactStatements(ArtifactStatementsBase):
@@ -69,10 +76,10 @@ class ArtifactStatements(ArtifactStatementsBase):
 
 def render_artifact_statements(table: str) -> ArtifactStatements:
     """Renders the statements for ``table`` (a name already validated)."""
-    return render_statements(
+    return shared_artifact_templates(_LOADED_COLUMNS).render(
         ArtifactStatements,
-        table,
+        {"table": quoted(table)},
         dialect="sqlite",
-        loaded_columns="row_id, " + VERSION_COLUMNS + ", part, length(data) IS NOT NULL",
         constants=globals(),
+        table=table,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import MemoryStatementsBase, memories_table
+from adk_sqlite.memory_statements import WATERMARKS_TABLE, MemoryStatementsBase, memories_table
 from adk_sqlite.memory_statements import render_memory_statements as render_statements
 
 __all__ = ["MemoryStatements", "render_memory_statements"]
@@ -38,6 +38,7 @@ CREATE TRIGGER IF NOT EXISTS {trigger_update} AFTER UPDATE OF search_text ON {me
     INSERT INTO {fts} ({fts}, rowid, search_text) VALUES ('delete', old.row_id, old.search_text);
     INSERT INTO {fts} (rowid, search_text) VALUES (new.row_id, new.search_text);
 END""",
+    WATERMARKS_TABLE,
 )
 
 # The vectors are clustered by app and user (WITHOUT ROWID, keyed by scope first): a
