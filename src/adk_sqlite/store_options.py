@@ -39,6 +39,10 @@ class TableNames:
         return (self.sessions, self.events, self.app_states, self.user_states)
 
 
+# The options naming the four tables, in the order of `TableNames`' fields.
+_TABLE_OPTIONS = ("session_table", "events_table", "app_state_table", "user_state_table")
+
+
 @dataclass(frozen=True, slots=True)
 class StoreNames:
     """Everything a store interpolates into its SQL: table names and owner column.
@@ -90,10 +94,6 @@ class StoreNames:
             artifacts=_another_table(valid, artifact_table, option="artifact_table"),
             memories=_another_table(valid, memory_table, option="memory_table"),
         )
-
-
-# The options naming the four tables, in the order of `TableNames`' fields.
-_TABLE_OPTIONS = ("session_table", "events_table", "app_state_table", "user_state_table")
 
 
 def _another_table(tables: TableNames, name: object, *, option: str) -> str:

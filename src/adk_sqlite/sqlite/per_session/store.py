@@ -84,10 +84,8 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
 
     Args:
         folder: The folder; created (mode 0700) if missing, its parent must exist.
-        session_table: Name of the sessions table.
-        events_table: Name of the events table.
-        app_state_table: Name of the ``app:`` state table.
-        user_state_table: Name of the ``user:`` state table.
+        session_table, events_table, app_state_table, user_state_table: The names of
+            the sessions, events, ``app:`` state and ``user:`` state tables.
         owner_id_column: Optional DDL of an owner column (no ``REFERENCES``:
             the table it would point to is not in a session file).
         busy_timeout: Seconds to wait for another process's lock on a file.

@@ -75,10 +75,8 @@ class SqliteStore(JobStore[Statements]):
         database: A path, ``":memory:"``, or a ``sqlite:///relative.db``,
             ``sqlite:////absolute.db`` or ``sqlite+aiosqlite:///...`` URL.
             A URL's query (``?mode=ro``) is honoured.
-        session_table: Name of the sessions table.
-        events_table: Name of the events table.
-        app_state_table: Name of the ``app:`` state table.
-        user_state_table: Name of the ``user:`` state table.
+        session_table, events_table, app_state_table, user_state_table: The names of
+            the sessions, events, ``app:`` state and ``user:`` state tables.
         owner_id_column: Optional DDL of an owner (tenant) column added to the
             sessions table, e.g. ``"tenant_id INTEGER NOT NULL REFERENCES
             tenants(id) ON DELETE CASCADE"``. See `adk_sqlite.SessionService`'s
