@@ -27,14 +27,8 @@ import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
 from adk_sqlite.memory_fusion import Fusion
-from adk_sqlite.memory_records import (
-    MemoryRecord,
-    MemorySearch,
-    MemoryWatermark,
-    StoredMemory,
-    memory_rows,
-    mixed_dimensions_error,
-)
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_writes import MemoryWrite, watermark_row
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
@@ -151,58 +145,37 @@ async def add_memories(
         UnencodableValueError: An id or the author holds a NUL character.
     """
     _refuse_unstorable(app_name, user_id, memories, watermark)
-    vectors = {memory.vector for memory in memories if memory.vector is not None}
-    await _ensure_tables(connection, tables, with_vectors=bool(vectors))
-    statements = tables.statements
     # sorted() is stable: of two memories with one key, the later one still wins.
     ordered = sorted(memories, key=lambda memory: (memory.session_id, memory.event_id))
+    write = MemoryWrite(app_name, user_id, ordered)
+    await _ensure_tables(connection, tables, with_vectors=bool(write.vectors))
+    statements = tables.statements
     async with connection.transaction():
-        if ordered:
-            await connection.executemany(statements.upsert, memory_rows(app_name, user_id, ordered))
+        if write.rows:
+            await connection.executemany(statements.upsert, write.rows)
         if tables.vectors_seen:
-            await _store_vectors(connection, statements, app_name, user_id, ordered)
+            await _store_vectors(connection, statements, write)
         if watermark is not None:
-            session_id, mark = watermark
-            await connection.execute(
-                statements.set_watermark,
-                app_name,
-                user_id,
-                session_id,
-                mark.events,
-                mark.last_event_id,
-            )
+            row = watermark_row(app_name, user_id, watermark)
+            await connection.execute(statements.set_watermark, *row)
 
 
 async def _store_vectors(
-    connection: asyncpg.Connection,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    ordered: list[MemoryRecord],
+    connection: asyncpg.Connection, statements: MemoryStatements, write: MemoryWrite
 ) -> None:
     """Stores the memories' vectors after checking their dimension against the stored
     ones (inside the caller's transaction: a mismatch writes nothing); a memory stored
     again without a vector loses its old one."""
-    sizes = {len(memory.vector) // 4 for memory in ordered if memory.vector is not None}
     stored = await connection.fetchval(statements.vector_dimensions)
-    if stored is not None:
-        sizes.add(int(stored))
-    if len(sizes) > 1:
-        raise mixed_dimensions_error(sizes, statements.table)
-    without = [
-        (app_name, user_id, memory.session_id, memory.event_id)
-        for memory in ordered
-        if memory.vector is None
-    ]
-    if without:
-        await connection.executemany(statements.delete_vector, without)
-    with_vector = [
-        (app_name, user_id, memory.session_id, memory.event_id, unpack_vector(memory.vector))
-        for memory in ordered
-        if memory.vector is not None
-    ]
-    if with_vector:
-        await connection.executemany(statements.upsert_vector, with_vector)
+    # Sizes are compared in bytes: a float32 is 4.
+    write.vector_size(None if stored is None else int(stored) * 4, statements.table)
+    if write.without_vector:
+        await connection.executemany(statements.delete_vector, write.without_vector)
+    if write.vectors:
+        await connection.executemany(
+            statements.upsert_vector,
+            [(*key, unpack_vector(vector)) for key, vector in write.vectors],
+        )
 
 
 async def memory_watermark(

@@ -21,14 +21,8 @@ import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
 from adk_sqlite.memory_fusion import Fusion
-from adk_sqlite.memory_records import (
-    MemoryRecord,
-    MemorySearch,
-    MemoryWatermark,
-    StoredMemory,
-    memory_rows,
-    mixed_dimensions_error,
-)
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_writes import MemoryWrite, watermark_row
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
@@ -67,63 +61,35 @@ def add_memories(
     if not _has_tables(connection, statements):
         for statement in statements.create:
             connection.execute(statement)
-    vector_size = _checked_vector_size(connection, statements, memories)
-    connection.executemany(statements.upsert, memory_rows(app_name, user_id, memories))
-    _store_vectors(connection, statements, app_name, user_id, memories, vector_size)
+    write = MemoryWrite(app_name, user_id, memories)
+    vector_size = write.vector_size(_stored_vector_size(connection, statements), statements.table)
+    connection.executemany(statements.upsert, write.rows)
+    if vector_size is not None:
+        _store_vectors(connection, statements, write, scope_key(app_name, user_id))
     if watermark is not None:
-        session_id, mark = watermark
-        connection.execute(
-            statements.set_watermark,
-            (app_name, user_id, session_id, mark.events, mark.last_event_id),
-        )
+        connection.execute(statements.set_watermark, watermark_row(app_name, user_id, watermark))
 
 
-def _checked_vector_size(
-    connection: sqlite3.Connection, statements: MemoryStatements, memories: list[MemoryRecord]
-) -> int | None:
-    """The byte size the stored vectors have (None: no vectors table), after checking
-    that ``memories``' vectors all have it; before anything is written."""
-    sizes = {len(memory.vector) for memory in memories if memory.vector is not None}
+def _stored_vector_size(connection: sqlite3.Connection, statements: MemoryStatements) -> int | None:
+    """The byte size of the stored vectors, None when there are none."""
     if not _exists(connection, statements.vectors_table):
-        stored = None
-    else:
-        row = connection.execute(statements.vector_size).fetchone()
-        stored = None if row is None else int(row[0])
-    wanted = sizes | ({stored} if stored is not None else set())
-    if len(wanted) > 1:
-        raise mixed_dimensions_error({size // 4 for size in wanted}, statements.table)
-    return stored if stored is not None else (sizes.pop() if sizes else None)
+        return None
+    row = connection.execute(statements.vector_size).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _store_vectors(
-    connection: sqlite3.Connection,
-    statements: MemoryStatements,
-    app_name: str,
-    user_id: str,
-    memories: list[MemoryRecord],
-    vector_size: int | None,
+    connection: sqlite3.Connection, statements: MemoryStatements, write: MemoryWrite, scope: int
 ) -> None:
     """Stores the memories' vectors; a memory stored again without one loses its old
     one (its text may have changed)."""
-    if vector_size is None:
-        return
     if not _exists(connection, statements.vector_versions_table):
         for statement in statements.create_vectors:
             connection.execute(statement)
-    connection.execute(statements.bump_vector_version, (scope_key(app_name, user_id),))
-    keys = [
-        (None, app_name, user_id, memory.session_id, memory.event_id)
-        for memory in memories
-        if memory.vector is None
-    ]
-    connection.executemany(statements.delete_vector, keys)
+    connection.execute(statements.bump_vector_version, (scope,))
+    connection.executemany(statements.delete_vector, write.without_vector)
     connection.executemany(
-        statements.upsert_vector,
-        [
-            (memory.vector, app_name, user_id, memory.session_id, memory.event_id)
-            for memory in memories
-            if memory.vector is not None
-        ],
+        statements.upsert_vector, [(*key, vector) for key, vector in write.vectors]
     )
 
 

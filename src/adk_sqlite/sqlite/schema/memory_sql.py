@@ -63,18 +63,17 @@ CREATE TRIGGER IF NOT EXISTS {trigger_vector_delete} AFTER DELETE ON {memories} 
     WHERE app_name = old.app_name AND user_id = old.user_id AND row_id = old.row_id;
 END""",
 )
-_OF_KEY = (
-    "SELECT row_id FROM {memories}"
-    " WHERE app_name = ?2 AND user_id = ?3 AND session_id = ?4 AND event_id = ?5"
-)
+# The vector statements take the memory's key first (?1 to ?4), as on PostgreSQL.
+_KEY = "app_name = ?1 AND user_id = ?2 AND session_id = ?3 AND event_id = ?4"
 _UPSERT_VECTOR = (
     "INSERT INTO {vectors} (app_name, user_id, row_id, vector)"
-    " SELECT app_name, user_id, row_id, ?1 FROM {memories}"
-    " WHERE app_name = ?2 AND user_id = ?3 AND session_id = ?4 AND event_id = ?5"
-    " ON CONFLICT (app_name, user_id, row_id) DO UPDATE SET vector = excluded.vector"
+    " SELECT app_name, user_id, row_id, ?5 FROM {memories} WHERE "
+    + _KEY
+    + " ON CONFLICT (app_name, user_id, row_id) DO UPDATE SET vector = excluded.vector"
 )
 _DELETE_VECTOR = (
-    "DELETE FROM {vectors} WHERE app_name = ?2 AND user_id = ?3 AND row_id = (" + _OF_KEY + ")"
+    "DELETE FROM {vectors} WHERE app_name = ?1 AND user_id = ?2"
+    " AND row_id = (SELECT row_id FROM {memories} WHERE " + _KEY + ")"
 )
 # A scope's version (see adk_sqlite.sqlite.vector_cache): replaced by a random number
 # whenever the scope's vectors change, deleted with the scope's last memory.
