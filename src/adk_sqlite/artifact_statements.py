@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adk_sqlite.artifact_records import USER_SCOPE
 from adk_sqlite.shared_statements import SharedTemplates
 
-__all__ = ["VERSION_COLUMNS", "ArtifactStatementsBase", "shared_artifact_templates"]
+__all__ = [
+    "VERSION_COLUMNS",
+    "ArtifactStatementsBase",
+    "keys_parameters",
+    "shared_artifact_templates",
+]
 
 # The columns an ArtifactVersionRecord is read from, in its fields' order.
 VERSION_COLUMNS = "version, mime_type, custom_metadata, create_time, size"
@@ -43,6 +49,12 @@ def shared_artifact_templates(loaded_columns: str) -> SharedTemplates:
     }
     # PostgreSQL's delete returns how many versions went.
     return SharedTemplates(templates, counted=("delete",))
+
+
+def keys_parameters(app_name: str, user_id: str, session_id: str | None) -> tuple[str, ...]:
+    """The parameters of ``select_keys``: the user's user-scoped names and, with
+    ``session_id``, the session's."""
+    return (app_name, user_id, USER_SCOPE, USER_SCOPE if session_id is None else session_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,6 @@ import io
 import asyncpg
 
 from adk_sqlite.artifact_records import (
-    USER_SCOPE,
     ArtifactKey,
     ArtifactPayload,
     ArtifactVersionRecord,
@@ -49,6 +48,7 @@ from adk_sqlite.artifact_records import (
     stored_artifact,
     version_record,
 )
+from adk_sqlite.artifact_statements import keys_parameters
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import (
     PIECE_SIZE,
@@ -231,12 +231,10 @@ async def list_artifact_keys(
     session_id: str | None,
 ) -> list[str]:
     """The user's user-scoped names and, with ``session_id``, the session's names."""
-    scope = USER_SCOPE if session_id is None else session_id
-    if not _storable_ids(app_name, user_id, scope) or not await _has_table(connection, table):
+    parameters = keys_parameters(app_name, user_id, session_id)
+    if not _storable_ids(*parameters) or not await _has_table(connection, table):
         return []
-    rows = await connection.fetch(
-        table.statements.select_keys, app_name, user_id, USER_SCOPE, scope
-    )
+    rows = await connection.fetch(table.statements.select_keys, *parameters)
     return [_name_text(row[0]) for row in rows]
 
 

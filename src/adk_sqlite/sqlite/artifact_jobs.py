@@ -17,7 +17,6 @@ from __future__ import annotations
 import sqlite3
 
 from adk_sqlite.artifact_records import (
-    USER_SCOPE,
     ArtifactKey,
     ArtifactPayload,
     ArtifactVersionRecord,
@@ -25,6 +24,7 @@ from adk_sqlite.artifact_records import (
     stored_artifact,
     version_record,
 )
+from adk_sqlite.artifact_statements import keys_parameters
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 
@@ -167,8 +167,9 @@ def list_artifact_keys(
     """The user's user-scoped names and, with ``session_id``, the session's names."""
     if not has_artifact_table(connection, statements):
         return []
-    scope = USER_SCOPE if session_id is None else session_id
-    rows = connection.execute(statements.select_keys, (app_name, user_id, USER_SCOPE, scope))
+    rows = connection.execute(
+        statements.select_keys, keys_parameters(app_name, user_id, session_id)
+    )
     return [name for (name,) in rows]
 
 
