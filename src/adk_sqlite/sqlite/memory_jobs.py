@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 
@@ -137,9 +138,9 @@ def search_in_transaction(
         semantic = _nearest(connection, statements, app_name, user_id, search)
     wanted = set(terms)
 
-    def order(row: tuple[object, ...]) -> tuple[int, float, float]:
+    def order(row: tuple[Any, ...]) -> tuple[int, float, float]:
         held = wanted.intersection(str(row[6]).split())
-        return (-len(held), float(row[8]), -float(row[4]))  # type: ignore[arg-type]
+        return (-len(held), float(row[8]), -float(row[4]))
 
     rows.sort(key=order)
     fusion = Fusion((row[:8] for row in rows), semantic, limit)
