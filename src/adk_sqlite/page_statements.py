@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from adk_sqlite.job_requests import SessionsOf
 from adk_sqlite.records import EventPageQuery, EventPosition, SessionPageQuery, SessionRecord
 
 __all__ = ["PageStatement", "PageStatements", "page_of", "render_page_statements"]
@@ -72,12 +73,13 @@ class PageStatements:
     event_timestamp_column: int
 
     def session_page(
-        self, app_name: str, user_id: str | None, query: SessionPageQuery, owner_id: Any
+        self, listing: SessionsOf, query: SessionPageQuery
     ) -> tuple[str, tuple[object, ...]]:
-        """The statement reading a page of sessions (one user's, or the app's) and its values.
+        """The statement reading a page of ``sessions`` and its values.
 
         It reads one session more than the page: that one says whether a next page exists.
         """
+        app_name, user_id, owner_id = listing
         after = query.after
         statement = self.session_pages[
             (user_id is not None, query.newest_first, after is not None, owner_id is not None)

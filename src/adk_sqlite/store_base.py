@@ -29,6 +29,7 @@ from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ConfigurationError, EventLoopError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
+from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.store import BaseAsyncStore
 from adk_sqlite.store_jobs import bind
@@ -186,7 +187,8 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, owner_id: Any = None
     ) -> records.SessionListing:
-        return await self._list_sessions(app_name, user_id, self._checked_owner(owner_id))
+        listing = SessionsOf(app_name, user_id, self._checked_owner(owner_id))
+        return await self._list_sessions(listing)
 
     async def list_session_page(
         self,
@@ -196,8 +198,8 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         page: records.SessionPageQuery,
         owner_id: Any = None,
     ) -> records.SessionPage:
-        owner = self._checked_owner(owner_id)
-        return await self._list_session_page(app_name, user_id, page, owner)
+        listing = SessionsOf(app_name, user_id, self._checked_owner(owner_id))
+        return await self._list_session_page(listing, page)
 
     async def read_event_page(
         self,
@@ -225,7 +227,9 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         expected: records.StaleCheck,
         owner_id: Any = None,
     ) -> records.AppendResult:
-        return await self._append_event(event, delta, expected, self._checked_owner(owner_id))
+        return await self._append_event(
+            Append(event, delta, expected, self._checked_owner(owner_id))
+        )
 
     async def get_events(
         self,
@@ -252,18 +256,15 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
     _read_session: Callable[
         [Key, records.EventQuery | None, Any], Awaitable[records.SessionSnapshot | None]
     ]
-    _list_sessions: Callable[[str, str | None, Any], Awaitable[records.SessionListing]]
+    _list_sessions: Callable[[SessionsOf], Awaitable[records.SessionListing]]
     _delete_session: Callable[[Key, Any], Awaitable[bool]]
     _list_session_page: Callable[
-        [str, str | None, records.SessionPageQuery, Any], Awaitable[records.SessionPage]
+        [SessionsOf, records.SessionPageQuery], Awaitable[records.SessionPage]
     ]
     _read_event_page: Callable[
         [Key, records.EventPageQuery, Any], Awaitable[records.EventPage | None]
     ]
-    _append_event: Callable[
-        [records.EventRecord, records.StateDelta, records.StaleCheck, Any],
-        Awaitable[records.AppendResult],
-    ]
+    _append_event: Callable[[Append], Awaitable[records.AppendResult]]
     _get_events: Callable[[Key, records.EventQuery | None], Awaitable[list[records.EventRecord]]]
     _read_state: Callable[[str, tuple[str, ...]], Awaitable[dict[str, Any]]]
 
@@ -320,28 +321,13 @@ class StoreJobs(Protocol):
         owner_id: Any,
     ) -> object: ...
 
-    def list_sessions(
-        self,
-        connection: Any,
-        statements: Any,
-        app_name: str,
-        user_id: str | None,
-        owner_id: Any,
-    ) -> object: ...
+    def list_sessions(self, connection: Any, statements: Any, listing: SessionsOf) -> object: ...
 
     def delete_session(
         self, connection: Any, statements: Any, key: Key, owner_id: Any
     ) -> object: ...
 
-    def append_event(
-        self,
-        connection: Any,
-        statements: Any,
-        event: records.EventRecord,
-        delta: records.StateDelta,
-        expected: records.StaleCheck,
-        owner_id: Any,
-    ) -> object: ...
+    def append_event(self, connection: Any, statements: Any, append: Append) -> object: ...
 
     def read_events(
         self,
@@ -361,10 +347,8 @@ class PageJobs(Protocol):
         self,
         connection: Any,
         statements: Any,
-        app_name: str,
-        user_id: str | None,
+        listing: SessionsOf,
         query: records.SessionPageQuery,
-        owner_id: Any,
     ) -> object: ...
 
     def read_event_page(
@@ -414,22 +398,14 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     ) -> Awaitable[records.SessionSnapshot | None]:
         return self._read(self._job(self._jobs.read_session, key, events, owner_id))
 
-    def _list_sessions(
-        self, app_name: str, user_id: str | None, owner_id: Any
-    ) -> Awaitable[records.SessionListing]:
-        return self._read(self._job(self._jobs.list_sessions, app_name, user_id, owner_id))
+    def _list_sessions(self, listing: SessionsOf) -> Awaitable[records.SessionListing]:
+        return self._read(self._job(self._jobs.list_sessions, listing))
 
     def _delete_session(self, key: Key, owner_id: Any) -> Awaitable[bool]:
         return self._write(self._job(self._jobs.delete_session, key, owner_id))
 
-    def _append_event(
-        self,
-        event: records.EventRecord,
-        delta: records.StateDelta,
-        expected: records.StaleCheck,
-        owner_id: Any,
-    ) -> Awaitable[records.AppendResult]:
-        return self._write(self._job(self._jobs.append_event, event, delta, expected, owner_id))
+    def _append_event(self, append: Append) -> Awaitable[records.AppendResult]:
+        return self._write(self._job(self._jobs.append_event, append))
 
     def _get_events(
         self, key: Key, query: records.EventQuery | None
@@ -445,12 +421,10 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     _page_statements: object
 
     def _list_session_page(
-        self, app_name: str, user_id: str | None, query: records.SessionPageQuery, owner_id: Any
+        self, listing: SessionsOf, query: records.SessionPageQuery
     ) -> Awaitable[records.SessionPage]:
         list_page = self._page_jobs.list_session_page
-        return self._read(
-            bind(list_page, self._page_statements, app_name, user_id, query, owner_id)
-        )
+        return self._read(bind(list_page, self._page_statements, listing, query))
 
     def _read_event_page(
         self, key: Key, query: records.EventPageQuery, owner_id: Any

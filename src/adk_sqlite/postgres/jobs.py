@@ -28,6 +28,7 @@ from adk_sqlite.errors import (
     SessionAlreadyExistsError,
     UnencodableValueError,
 )
+from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.postgres.statements import SessionStatements, Statements
 from adk_sqlite.session_jobs import (
     bumps_in_one_statement,
@@ -37,7 +38,13 @@ from adk_sqlite.session_jobs import (
     state_or_empty,
     user_states,
 )
-from adk_sqlite.store_rules import check_not_stale, created_session, new_revision, session_not_found
+from adk_sqlite.store_rules import (
+    check_not_stale,
+    created_session,
+    event_session_key,
+    new_revision,
+    session_not_found,
+)
 
 # INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
 # inserted it between our SELECT and INSERT; the next SELECT then sees it.
@@ -123,12 +130,9 @@ def _snapshot(
 
 
 async def list_sessions(
-    connection: asyncpg.Connection,
-    statements: Statements,
-    app_name: str,
-    user_id: str | None,
-    owner_id: Any,
+    connection: asyncpg.Connection, statements: Statements, listing: SessionsOf
 ) -> records.SessionListing:
+    app_name, user_id, owner_id = listing
     sql, owner = statements.for_owner(owner_id)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
@@ -249,15 +253,11 @@ async def delete_session(
 
 
 async def append_event(
-    connection: asyncpg.Connection,
-    statements: Statements,
-    event: records.EventRecord,
-    delta: records.StateDelta,
-    expected: records.StaleCheck,
-    owner_id: Any,
+    connection: asyncpg.Connection, statements: Statements, append: Append
 ) -> records.AppendResult:
+    event, delta, expected, owner_id = append
     _refuse_unstorable(event)
-    key = (event.app_name, event.user_id, event.session_id)
+    key = event_session_key(event)
     sql, owner = statements.for_owner(owner_id)
     async with connection.transaction():
         if bumps_in_one_statement(expected, delta):

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from adk_sqlite import records
+from adk_sqlite.job_requests import SessionsOf
 from adk_sqlite.page_statements import PageStatements, page_of, render_page_statements
 from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.postgres.jobs import event_record
@@ -40,19 +41,17 @@ def render_pages(tables: TableNames, owner_column: str | None) -> PageStatements
 async def list_session_page(
     connection: asyncpg.Connection,
     statements: PageStatements,
-    app_name: str,
-    user_id: str | None,
+    listing: SessionsOf,
     query: records.SessionPageQuery,
-    owner_id: Any,
 ) -> records.SessionPage:
-    sql, params = statements.session_page(app_name, user_id, query, owner_id)
+    sql, params = statements.session_page(listing, query)
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         page, has_more = page_of(await connection.fetch(sql, *params), query.limit)
-        sessions = [session_record(row, app_name, has_owner=has_owner) for row in page]
-        sql, params = statements.user_states(app_name, sessions)
+        sessions = [session_record(row, listing.app_name, has_owner=has_owner) for row in page]
+        sql, params = statements.user_states(listing.app_name, sessions)
         user_rows = await connection.fetch(sql, *params)
-        app_text = await connection.fetchval(statements.app_state.sql, app_name)
+        app_text = await connection.fetchval(statements.app_state.sql, listing.app_name)
     return session_page(sessions, user_rows, app_text, has_more=has_more)
 
 

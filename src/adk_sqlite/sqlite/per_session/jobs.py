@@ -33,6 +33,7 @@ from adk_sqlite import records
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import SessionNotFoundError
+from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, transaction
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -272,26 +273,21 @@ def read_events(
 
 
 def append_event(
-    folder: SessionFolder,
-    slot: Slot,
-    key: Key,
-    event: records.EventRecord,
-    delta: records.StateDelta,
-    expected: records.StaleCheck,
-    owner_id: Any,
+    folder: SessionFolder, slot: Slot, key: Key, append: Append
 ) -> tuple[records.AppendResult, ListingUpdate]:
     file = write_locked(folder, slot, key)
     if file is None:
         raise not_found(key)
     connection = file.connection
     statements = folder.statements
+    delta = append.delta
     try:
         if delta.app or delta.user:
-            result, row = _append_with_scopes(folder, file, key, event, delta, expected, owner_id)
+            result, row = _append_with_scopes(folder, file, key, append)
             state = row[2]
         else:
             known = file.known
-            result = _jobs.append_event(connection, statements, event, delta, expected, owner_id)
+            result = _jobs.append_event(connection, statements, append)
             if known is not None and known[0] == result.revision - 1 and not delta.session:
                 state = known[1]  # this process wrote the revision before: state unchanged
             else:
@@ -310,18 +306,12 @@ def append_event(
         generation=file.generation,
         revision=result.revision,
         state=state,
-        update_time=event.timestamp,
+        update_time=append.event.timestamp,
     )
 
 
 def _append_with_scopes(
-    folder: SessionFolder,
-    file: SessionFile,
-    key: Key,
-    event: records.EventRecord,
-    delta: records.StateDelta,
-    expected: records.StaleCheck,
-    owner_id: Any,
+    folder: SessionFolder, file: SessionFile, key: Key, append: Append
 ) -> tuple[records.AppendResult, tuple[Any, ...]]:
     """The append, its deltas merged in the file's copy and in the catalog, in that order.
 
@@ -330,7 +320,8 @@ def _append_with_scopes(
     """
     connection = file.connection
     statements = folder.statements
-    julian_day = julian_day_from_unix(event.timestamp)
+    delta = append.delta
+    julian_day = julian_day_from_unix(append.event.timestamp)
     committed = False
     try:
         with folder.catalog.writing() as writer:
@@ -349,7 +340,7 @@ def _append_with_scopes(
                 user=bool(delta.user),
                 julian_day=julian_day,
             )
-            result = _jobs.append_event(connection, statements, event, delta, expected, owner_id)
+            result = _jobs.append_event(connection, statements, append)
             connection.execute(
                 _psql.INSERT_PENDING_DELTAS,
                 (result.revision, encoded(delta.app), encoded(delta.user), julian_day),
@@ -370,7 +361,7 @@ def _append_with_scopes(
         _logger.warning(
             "event %s of session %r is stored, but merging its app:/user: state into the"
             " catalog failed; the next read of the session merges it",
-            event.id,
+            append.event.id,
             key[2],
             exc_info=True,
         )
@@ -400,9 +391,8 @@ def write_listing(folder: SessionFolder, updates: list[ListingUpdate]) -> None:
         )
 
 
-def list_sessions(
-    folder: SessionFolder, app_name: str, user_id: str | None, owner_id: Any
-) -> records.SessionListing:
+def list_sessions(folder: SessionFolder, listing: SessionsOf) -> records.SessionListing:
+    app_name, user_id, owner_id = listing
     statements = folder.statements
     sql = _psql.LIST_ENTRIES[(user_id is not None, owner_id is not None)]
     params = (app_name,) if user_id is None else (app_name, user_id)

@@ -23,6 +23,7 @@ from adk_sqlite.artifact_records import (
 from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.forget_report import ForgetReport
+from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
@@ -369,27 +370,19 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         self._listing.add(update)
         return snapshot
 
-    async def _list_sessions(
-        self, app_name: str, user_id: str | None, owner_id: Any
-    ) -> records.SessionListing:
+    async def _list_sessions(self, listing: SessionsOf) -> records.SessionListing:
         await self._ensure_open()
         await self._listing.flush()
-        return await self._run(_jobs.list_sessions, app_name, user_id, owner_id)
+        return await self._run(_jobs.list_sessions, listing)
 
     async def _delete_session(self, key: Key, owner_id: Any) -> bool:
         deleted = await self._run_on_session(key, _lifecycle.delete_session, owner_id)
         self._listing.discard(key)
         return deleted
 
-    async def _append_event(
-        self,
-        event: records.EventRecord,
-        delta: records.StateDelta,
-        expected: records.StaleCheck,
-        owner_id: Any,
-    ) -> records.AppendResult:
+    async def _append_event(self, append: Append) -> records.AppendResult:
         result, update = await self._run_on_session(
-            event_session_key(event), _jobs.append_event, event, delta, expected, owner_id
+            event_session_key(append.event), _jobs.append_event, append
         )
         self._listing.add(update)
         return result
@@ -403,13 +396,11 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
         return self._run(_jobs.read_state, sql, params)
 
     async def _list_session_page(
-        self, app_name: str, user_id: str | None, query: records.SessionPageQuery, owner_id: Any
+        self, listing: SessionsOf, query: records.SessionPageQuery
     ) -> records.SessionPage:
         await self._ensure_open()
         await self._listing.flush()  # as _list_sessions: the states the page shows are current
-        return await self._run(
-            _pages.list_session_page, self._catalog_pages, app_name, user_id, query, owner_id
-        )
+        return await self._run(_pages.list_session_page, self._catalog_pages, listing, query)
 
     def _read_event_page(
         self, key: Key, query: records.EventPageQuery, owner_id: Any

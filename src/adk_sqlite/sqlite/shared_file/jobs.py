@@ -21,13 +21,20 @@ from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
+from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import is_interrupted_error
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.store_rules import check_not_stale, created_session, new_revision, session_not_found
+from adk_sqlite.store_rules import (
+    check_not_stale,
+    created_session,
+    event_session_key,
+    new_revision,
+    session_not_found,
+)
 
 # --- reads --------------------------------------------------------------------------
 
@@ -153,12 +160,9 @@ def read_session(
 
 
 def list_sessions(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    app_name: str,
-    user_id: str | None,
-    owner_id: Any,
+    connection: sqlite3.Connection, statements: Statements, listing: SessionsOf
 ) -> records.SessionListing:
+    app_name, user_id, owner_id = listing
     sql, owner = statements.for_owner(owner_id)
     # paused: thousands of live records, no garbage (see _gc)
     with read_transaction(connection), paused_gc():
@@ -281,14 +285,10 @@ def delete_session_and_artifacts(
 
 
 def append_event(
-    connection: sqlite3.Connection,
-    statements: Statements,
-    event: records.EventRecord,
-    delta: records.StateDelta,
-    expected: records.StaleCheck,
-    owner_id: Any,
+    connection: sqlite3.Connection, statements: Statements, append: Append
 ) -> records.AppendResult:
-    key = (event.app_name, event.user_id, event.session_id)
+    event, delta, expected, owner_id = append
+    key = event_session_key(event)
     sql, owner = statements.for_owner(owner_id)
     julian_day = julian_day_from_unix(event.timestamp)
     if session_jobs.bumps_in_one_statement(expected, delta):

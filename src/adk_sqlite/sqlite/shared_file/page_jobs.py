@@ -13,6 +13,7 @@ from typing import Any
 
 from adk_sqlite import records
 from adk_sqlite.codec.fast import paused_gc
+from adk_sqlite.job_requests import SessionsOf
 from adk_sqlite.page_statements import PageStatements, page_of
 from adk_sqlite.session_jobs import session_page
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
@@ -26,13 +27,12 @@ Key = tuple[str, str, str]
 def session_page_in(
     connection: sqlite3.Connection,
     statements: PageStatements,
-    app_name: str,
-    user_id: str | None,
+    listing: SessionsOf,
     query: records.SessionPageQuery,
-    owner_id: Any,
 ) -> records.SessionPage:
     """One page of sessions, read inside the caller's transaction."""
-    sql, params = statements.session_page(app_name, user_id, query, owner_id)
+    app_name = listing.app_name
+    sql, params = statements.session_page(listing, query)
     with paused_gc():
         page, has_more = page_of(connection.execute(sql, params).fetchall(), query.limit)
         sessions = [session_record(row, app_name) for row in page]
