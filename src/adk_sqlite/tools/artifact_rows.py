@@ -16,22 +16,26 @@ into SQL.
 from __future__ import annotations
 
 import sqlite3
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypedDict
 
 import msgspec
 
-from adk_sqlite.artifact_records import USER_SCOPE
+from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
 from adk_sqlite.store_statements import quoted
 from adk_sqlite.tools.row_filter import RowFilter
 
 __all__ = [
+    "ArtifactIdentity",
     "ArtifactNameRow",
     "ArtifactProblem",
     "ArtifactTotals",
+    "Scope",
     "artifact_problems_in",
     "artifact_summary_rows",
     "artifact_totals_in",
+    "identity_of",
+    "scope_of",
     "session_or_none",
 ]
 
@@ -98,9 +102,42 @@ _CHECKS = (
 )
 
 
+Scope = Literal["session", "user"]
+
+
 def session_or_none(session_id: str) -> str | None:
     """A stored session id as the tools report it: None for a user-scoped artifact."""
     return None if session_id == USER_SCOPE else session_id
+
+
+def scope_of(session_id: str) -> Scope:
+    """``"user"`` for a stored session id of the user scope, else ``"session"``."""
+    return "user" if session_id == USER_SCOPE else "session"
+
+
+class ArtifactIdentity(TypedDict):
+    """Which artifact, as the tools' structs (`ArtifactSummary`, `ArtifactVersionInfo`) state it.
+
+    Both structs declare these fields first, in this order; they take them with
+    ``**identity_of(key)``.
+    """
+
+    app_name: str
+    user_id: str
+    session_id: str | None  # None for a user-scoped artifact
+    scope: Scope
+    filename: str
+
+
+def identity_of(key: ArtifactKey) -> ArtifactIdentity:
+    """The `ArtifactIdentity` of a stored key (whose user scope is `USER_SCOPE`)."""
+    return ArtifactIdentity(
+        app_name=key.app_name,
+        user_id=key.user_id,
+        session_id=session_or_none(key.session_id),
+        scope=scope_of(key.session_id),
+        filename=key.filename,
+    )
 
 
 class ArtifactNameRow(NamedTuple):
@@ -117,6 +154,11 @@ class ArtifactNameRow(NamedTuple):
     latest_size: int
     mime_type: str | None
     create_time: float
+
+    @property
+    def key(self) -> ArtifactKey:
+        """The artifact's stored key."""
+        return ArtifactKey(self.app_name, self.user_id, self.session_id, self.filename)
 
 
 def artifact_summary_rows(

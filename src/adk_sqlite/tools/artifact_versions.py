@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 import msgspec
 
-from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey, StoredArtifact
+from adk_sqlite.artifact_records import ArtifactKey, StoredArtifact
 from adk_sqlite.errors import ConfigurationError, CorruptRecordError, DatabaseUnavailableError
 from adk_sqlite.timestamps import Instant, instant_from_unix
-from adk_sqlite.tools.artifact_rows import session_or_none
+from adk_sqlite.tools.artifact_rows import Scope, identity_of, scope_of
 
 __all__ = [
     "ArtifactContent",
@@ -27,13 +27,6 @@ __all__ = [
     "version_content",
     "write_artifact_content",
 ]
-
-Scope = Literal["session", "user"]
-
-
-def scope_of(session_id: str) -> Scope:
-    """``"user"`` for a stored session id of the user scope, else ``"session"``."""
-    return "user" if session_id == USER_SCOPE else "session"
 
 
 class ArtifactVersionInfo(msgspec.Struct, kw_only=True):
@@ -126,11 +119,7 @@ def version_content(
         )
     return ArtifactContent(
         info=ArtifactVersionInfo(
-            app_name=key.app_name,
-            user_id=key.user_id,
-            session_id=session_or_none(key.session_id),
-            scope=scope_of(key.session_id),
-            filename=key.filename,
+            **identity_of(key),
             version=stored.version,
             kind=kind,
             mime_type=payload.mime_type,

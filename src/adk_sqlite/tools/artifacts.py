@@ -37,12 +37,10 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
 from adk_sqlite.timestamps import Instant, instant_from_unix
-from adk_sqlite.tools.artifact_rows import artifact_summary_rows, session_or_none
+from adk_sqlite.tools.artifact_rows import Scope, artifact_summary_rows, identity_of
 from adk_sqlite.tools.artifact_versions import (
     ArtifactContent,
     ArtifactVersionInfo,
-    Scope,
-    scope_of,
     version_content,
     write_artifact_content,
 )
@@ -174,11 +172,7 @@ def _summaries(
         for row in artifact_summary_rows(connection, table, filters):
             found.append(
                 ArtifactSummary(
-                    app_name=row.app_name,
-                    user_id=row.user_id,
-                    session_id=session_or_none(row.session_id),
-                    scope=scope_of(row.session_id),
-                    filename=row.filename,
+                    **identity_of(row.key),
                     versions=row.versions,
                     latest_version=row.latest_version,
                     latest_size=row.latest_size,
