@@ -31,7 +31,7 @@ from google.genai import types
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.codec.events import encode_event, julian_day_from_unix
 from adk_sqlite.sqlite.schema.statements import render_statements
-from adk_sqlite.store_options import TableNames
+from adk_sqlite.storage.store_options import TableNames
 
 APP, USER, SESSION = "bench", "u", "s"
 INTERVAL, OVERLAP = 3, 1

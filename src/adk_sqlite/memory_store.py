@@ -57,7 +57,7 @@ class MemoryStore(Protocol):
         With ``vector`` (`adk_sqlite.codec.vectors`), a hybrid search: the user's
         memories nearest to it (cosine similarity at least ``min_similarity``) are
         ranked as well, and the two rankings fused
-        (`adk_sqlite.memory_ranking.fuse_rankings`). Memories stored without a vector
+        (`adk_sqlite.storage.memory_ranking.fuse_rankings`). Memories stored without a vector
         are found by their words only."""
         ...
 

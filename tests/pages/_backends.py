@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from adk_sqlite import SqliteStore
-from adk_sqlite.store_base import StoreBase
+from adk_sqlite.storage.store_base import StoreBase
 
 Layout = Callable[[Path, str | None], AbstractAsyncContextManager[StoreBase]]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adk_sqlite import SessionService
-from adk_sqlite.store_base import StoreBase
+from adk_sqlite.storage.store_base import StoreBase
 
 from ._backends import LAYOUTS
 

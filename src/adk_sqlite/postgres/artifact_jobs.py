@@ -48,7 +48,6 @@ from adk_sqlite.artifact_records import (
     stored_artifact,
     version_record,
 )
-from adk_sqlite.artifact_statements import keys_parameters
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import (
     PIECE_SIZE,
@@ -58,6 +57,7 @@ from adk_sqlite.postgres.artifact_sql import (
     pieces_table,
 )
 from adk_sqlite.postgres.jobs import _refuse_nul
+from adk_sqlite.storage.artifact_statements import keys_parameters
 
 __all__ = [
     "ArtifactTable",

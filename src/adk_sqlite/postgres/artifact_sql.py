@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.artifact_statements import (
+from adk_sqlite.storage.artifact_statements import (
     VERSION_COLUMNS,
     ArtifactStatementsBase,
     shared_artifact_templates,
 )
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 
 __all__ = [
     "PIECES_PER_READ",

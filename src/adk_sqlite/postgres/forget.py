@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import asyncpg
 
-from adk_sqlite.forget_report import ForgetReport, forget_report, user_tables
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS, ArtifactStatements
 from adk_sqlite.postgres.memory_sql import MemoryStatements
 from adk_sqlite.postgres.statements import Statements
-from adk_sqlite.store_statements import counted, quoted
+from adk_sqlite.storage.forget_report import ForgetReport, forget_report, user_tables
+from adk_sqlite.storage.store_statements import counted, quoted
 
 __all__ = ["forget_user", "vacuum_tables"]
 

@@ -28,9 +28,9 @@ from adk_sqlite.errors import (
     SessionAlreadyExistsError,
     UnencodableValueError,
 )
-from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.postgres.statements import SessionStatements, Statements
-from adk_sqlite.session_jobs import (
+from adk_sqlite.storage.job_requests import Append, SessionsOf
+from adk_sqlite.storage.session_jobs import (
     bumps_in_one_statement,
     merged_session_state,
     missing_or_stale,
@@ -38,7 +38,7 @@ from adk_sqlite.session_jobs import (
     state_or_empty,
     user_states,
 )
-from adk_sqlite.store_rules import (
+from adk_sqlite.storage.store_rules import (
     check_not_stale,
     created_session,
     event_session_key,

@@ -16,7 +16,7 @@ their row locks in one order and never deadlock.
 Vectors (`adk_sqlite.codec.vectors`) are stored as ``real[]``. A hybrid search ranks
 them with pgvector in the server when the database has the ``vector`` extension, and
 otherwise reads the user's vectors and ranks them exactly here; either way the two
-rankings are fused as on SQLite (`adk_sqlite.memory_ranking`).
+rankings are fused as on SQLite (`adk_sqlite.storage.memory_ranking`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import struct
 import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
-from adk_sqlite.memory_fusion import Fusion
 from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
-from adk_sqlite.memory_writes import MemoryWrite, watermark_row
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
 from adk_sqlite.postgres.memory_sql import MAX_TERM_CHARACTERS, MemoryStatements
+from adk_sqlite.storage.memory_fusion import Fusion
+from adk_sqlite.storage.memory_writes import MemoryWrite, watermark_row
 
 __all__ = [
     "MemoryTables",

@@ -28,9 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import WATERMARKS_TABLE, MemoryStatementsBase, memories_table
-from adk_sqlite.memory_statements import render_memory_statements as render_statements
-from adk_sqlite.store_statements import counted
+from adk_sqlite.storage.memory_statements import (
+    WATERMARKS_TABLE,
+    MemoryStatementsBase,
+    memories_table,
+)
+from adk_sqlite.storage.memory_statements import render_memory_statements as render_statements
+from adk_sqlite.storage.store_statements import counted
 
 __all__ = ["MAX_TERM_CHARACTERS", "MemoryStatements", "render_memory_statements"]
 

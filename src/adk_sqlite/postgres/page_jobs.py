@@ -1,6 +1,6 @@
 """Keyset pages of sessions and events on PostgreSQL, each one REPEATABLE READ snapshot.
 
-The statements are `adk_sqlite.page_statements`', rendered by `render_pages`.
+The statements are `adk_sqlite.storage.page_statements`', rendered by `render_pages`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 import asyncpg
 
 from adk_sqlite import records
-from adk_sqlite.job_requests import SessionsOf
-from adk_sqlite.page_statements import PageStatements, page_of, render_page_statements
 from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.postgres.jobs import event_record
-from adk_sqlite.session_jobs import session_page, session_record
-from adk_sqlite.store_options import TableNames
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.job_requests import SessionsOf
+from adk_sqlite.storage.page_statements import PageStatements, page_of, render_page_statements
+from adk_sqlite.storage.session_jobs import session_page, session_record
+from adk_sqlite.storage.store_options import TableNames
+from adk_sqlite.storage.store_statements import quoted
 
 __all__ = ["list_session_page", "read_event_page", "render_pages"]
 

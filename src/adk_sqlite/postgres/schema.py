@@ -7,7 +7,7 @@ import asyncpg
 from adk_sqlite.errors import ConfigurationError, SchemaError
 from adk_sqlite.postgres import sql as _sql
 from adk_sqlite.postgres.statements import Statements
-from adk_sqlite.store_rules import foreign_table, newer_schema_version, owner_column_missing
+from adk_sqlite.storage.store_rules import foreign_table, newer_schema_version, owner_column_missing
 
 __all__ = ["migrate"]
 

@@ -28,10 +28,10 @@ Types, and why they are not always the obvious ones:
 
 from __future__ import annotations
 
-from adk_sqlite.session_tables import TABLES, create_table, reported_types
+from adk_sqlite.storage.session_tables import TABLES, create_table, reported_types
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
-from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
+from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 # pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
@@ -67,7 +67,7 @@ PLAIN_EVENT = (
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # Schema version 1: the four tables (their columns: adk_sqlite.session_tables).
+    # Schema version 1: the four tables (their columns: adk_sqlite.storage.session_tables).
     (
         create_table("sessions", "postgres"),
         'CREATE INDEX "{sessions}_app_user_update" ON "{sessions}"'
@@ -80,7 +80,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         create_table("user_states", "postgres"),
     ),
     # Schema version 2: the orders pages of sessions are read in (see
-    # adk_sqlite.page_statements), text by code point as the pages order it.
+    # adk_sqlite.storage.page_statements), text by code point as the pages order it.
     # Creation times never change: these cost an append nothing.
     (
         'CREATE INDEX "{sessions}_app_create" ON "{sessions}"'

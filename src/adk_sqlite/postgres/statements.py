@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.postgres import sql as _sql
-from adk_sqlite.store_options import TableNames
-from adk_sqlite.store_statements import StatementsBase, TemplateRenderer, quoted
+from adk_sqlite.storage.store_options import TableNames
+from adk_sqlite.storage.store_statements import StatementsBase, TemplateRenderer, quoted
 
 __all__ = ["SessionStatements", "Statements", "TableNames", "quoted", "render_statements"]
 

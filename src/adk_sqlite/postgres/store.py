@@ -16,7 +16,6 @@ from adk_sqlite.artifact_records import (
     StoredArtifact,
 )
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.postgres import artifact_jobs, forget, jobs, memory_jobs, page_jobs
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import PostgresTarget, create_pool, parse_dsn, postgres_errors
@@ -24,9 +23,10 @@ from adk_sqlite.postgres.export_target import TargetTables
 from adk_sqlite.postgres.memory_sql import render_memory_statements
 from adk_sqlite.postgres.schema import migrate
 from adk_sqlite.postgres.statements import Statements, render_statements
-from adk_sqlite.store_base import JobStore
-from adk_sqlite.store_jobs import bind
-from adk_sqlite.store_options import StoreNames, deletes_session_artifacts, seconds
+from adk_sqlite.storage.forget_report import ForgetReport
+from adk_sqlite.storage.store_base import JobStore
+from adk_sqlite.storage.store_jobs import bind
+from adk_sqlite.storage.store_options import StoreNames, deletes_session_artifacts, seconds
 
 __all__ = ["PostgresStore"]
 

@@ -24,9 +24,9 @@ from adk_sqlite.artifact_records import (
     stored_artifact,
     version_record,
 )
-from adk_sqlite.artifact_statements import keys_parameters
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
+from adk_sqlite.storage.artifact_statements import keys_parameters
 
 __all__ = [
     "CHECKPOINT_AFTER_BYTES",

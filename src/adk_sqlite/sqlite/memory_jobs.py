@@ -21,12 +21,12 @@ from typing import Any
 import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
-from adk_sqlite.memory_fusion import Fusion
 from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
-from adk_sqlite.memory_writes import MemoryWrite, watermark_row
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
+from adk_sqlite.storage.memory_fusion import Fusion
+from adk_sqlite.storage.memory_writes import MemoryWrite, watermark_row
 
 __all__ = [
     "add_memories",
@@ -124,7 +124,7 @@ def search_in_transaction(
     candidates; they are then ordered by how many distinct terms they hold, bm25, and
     newest first. With ``vector``, the user's memories nearest to it (cosine, at least
     ``min_similarity``) are ranked too and the two rankings are fused
-    (`adk_sqlite.memory_fusion`).
+    (`adk_sqlite.storage.memory_fusion`).
     """
     terms, limit = search.terms, search.limit
     if not terms or limit <= 0 or not _has_tables(connection, statements):

@@ -22,7 +22,7 @@ import msgspec
 
 from adk_sqlite.artifact_records import USER_SCOPE, ArtifactKey
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 from adk_sqlite.tools.row_filter import RowFilter
 
 __all__ = [

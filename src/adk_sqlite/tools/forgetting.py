@@ -13,10 +13,10 @@ import os
 import sqlite3
 
 from adk_sqlite.errors import ConfigurationError, SchemaError
-from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.sqlite import SqliteStore
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
+from adk_sqlite.storage.forget_report import ForgetReport
 from adk_sqlite.tools.inspection import find_table_set
 from adk_sqlite.tools.session_folder import is_session_folder
 

@@ -33,7 +33,7 @@ from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.database_file import SessionDatabase
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.memory_rows import (
     choose_memory_table,

@@ -27,7 +27,7 @@ from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.identifiers import validate_identifier
 from adk_sqlite.memory_records import MemoryWatermark, StoredMemory, memory_record
 from adk_sqlite.sqlite.schema.memory_sql import render_memory_statements
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 from adk_sqlite.tools.row_filter import RowFilter
 from adk_sqlite.tools.table_choice import TableChooser
 

@@ -43,7 +43,7 @@ from adk_sqlite.sqlite.database_file import (
     sqlite_errors,
     write_transaction,
 )
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 from adk_sqlite.timestamps import Instant, instant_from_unix
 from adk_sqlite.tools.artifact_tables import choose_artifact_table
 from adk_sqlite.tools.maintenance import ProgressCallback

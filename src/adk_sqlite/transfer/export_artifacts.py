@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adk_sqlite.errors import ExportConflictError
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 from adk_sqlite.transfer.export_report import (
     ArtifactChecksum,
     ArtifactVersionKey,

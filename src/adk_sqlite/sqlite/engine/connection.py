@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from adk_sqlite import errors
-from adk_sqlite.store_options import seconds
+from adk_sqlite.storage.store_options import seconds
 
 if TYPE_CHECKING:
     # The worker threads (and asyncio) load when a store opens a connection: the

@@ -39,7 +39,7 @@ from adk_sqlite.sqlite.per_session.jobs import Key, Slot, open_file, write_locke
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.store_statements import quoted
 
 __all__ = [
     "delete_artifact",

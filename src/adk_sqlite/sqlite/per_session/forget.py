@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.sqlite.per_session.file_names import FILE_SUFFIX, parse_session_file_name
 from adk_sqlite.sqlite.per_session.folder import (
     SessionFolder,
@@ -54,7 +53,8 @@ from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.sqlite.shared_file import forget as _shared
 from adk_sqlite.sqlite.table_sets import damaged_events_table
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.forget_report import ForgetReport
+from adk_sqlite.storage.store_statements import quoted
 
 __all__ = ["finish_erasures", "forget_user"]
 

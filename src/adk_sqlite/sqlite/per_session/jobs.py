@@ -33,13 +33,13 @@ from adk_sqlite import records
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import SessionNotFoundError
-from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.sqlite.per_session.folder import SessionFile, SessionFolder, transaction
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.sqlite.shared_file import jobs as _jobs
-from adk_sqlite.store_rules import owner_params, session_not_found
+from adk_sqlite.storage.job_requests import Append, SessionsOf
+from adk_sqlite.storage.store_rules import owner_params, session_not_found
 
 __all__ = [
     "Key",

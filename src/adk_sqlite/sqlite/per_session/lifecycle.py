@@ -60,7 +60,7 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import Statements
 from adk_sqlite.sqlite.shared_file import jobs as _jobs
-from adk_sqlite.store_rules import owner_params
+from adk_sqlite.storage.store_rules import owner_params
 
 __all__ = [
     "archive_session",

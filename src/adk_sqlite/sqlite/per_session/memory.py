@@ -20,7 +20,7 @@ from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.per_session.folder import SessionFolder
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements, render_memory_statements
-from adk_sqlite.store_options import StoreNames
+from adk_sqlite.storage.store_options import StoreNames
 
 __all__ = [
     "add_memories",
@@ -51,7 +51,7 @@ def catalog_memory_statements(names: StoreNames, taken: tuple[str, ...]) -> Memo
     return statements
 
 
-# --- the catalog jobs: job(folder, statements, ...), run by adk_sqlite.memory_methods ---
+# --- the catalog jobs: job(folder, statements, ...), run by adk_sqlite.storage.memory_methods ---
 
 
 def _on_catalog(

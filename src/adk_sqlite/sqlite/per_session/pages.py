@@ -1,5 +1,5 @@
 """Keyset pages in the one-file-per-session layout: sessions from the catalog, events
-from each session's own file (the statements are `adk_sqlite.page_statements`')."""
+from each session's own file (the statements are `adk_sqlite.storage.page_statements`')."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from adk_sqlite import records
-from adk_sqlite.page_statements import PageStatements
 from adk_sqlite.sqlite.per_session.folder import SessionFolder, transaction
 from adk_sqlite.sqlite.per_session.jobs import Slot, open_file
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.shared_file.page_jobs import event_page_in, session_page_in
+from adk_sqlite.storage.page_statements import PageStatements
 
 __all__ = ["list_session_page", "read_event_page"]
 

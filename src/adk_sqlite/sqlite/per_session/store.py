@@ -22,9 +22,6 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.closing import close_at_exit, forget_at_exit
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.forget_report import ForgetReport
-from adk_sqlite.job_requests import Append, SessionsOf
-from adk_sqlite.memory_methods import MemoryMethods
 from adk_sqlite.sqlite.engine.connection import Synchronous, connection_options, sqlite_errors
 from adk_sqlite.sqlite.engine.worker_pool import WorkerPool
 from adk_sqlite.sqlite.per_session import artifacts as _artifacts
@@ -41,9 +38,12 @@ from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema.artifact_sql import render_artifact_statements
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render_statements
-from adk_sqlite.store_base import StoreBase
-from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
-from adk_sqlite.store_rules import event_session_key
+from adk_sqlite.storage.forget_report import ForgetReport
+from adk_sqlite.storage.job_requests import Append, SessionsOf
+from adk_sqlite.storage.memory_methods import MemoryMethods
+from adk_sqlite.storage.store_base import StoreBase
+from adk_sqlite.storage.store_options import StoreNames, deletes_session_artifacts
+from adk_sqlite.storage.store_rules import event_session_key
 
 __all__ = ["PerSessionSqliteStore"]
 

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adk_sqlite.memory_statements import WATERMARKS_TABLE, MemoryStatementsBase, memories_table
-from adk_sqlite.memory_statements import render_memory_statements as render_statements
+from adk_sqlite.storage.memory_statements import (
+    WATERMARKS_TABLE,
+    MemoryStatementsBase,
+    memories_table,
+)
+from adk_sqlite.storage.memory_statements import render_memory_statements as render_statements
 
 __all__ = ["MemoryStatements", "render_memory_statements"]
 

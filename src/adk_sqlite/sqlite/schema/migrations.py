@@ -12,7 +12,7 @@ import sqlite3
 
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.store_rules import foreign_table, newer_schema_version, owner_column_missing
+from adk_sqlite.storage.store_rules import foreign_table, newer_schema_version, owner_column_missing
 
 __all__ = ["check_owner_column", "migrate"]
 

@@ -70,7 +70,7 @@ CREATE TABLE {SESSION_FILES_TABLE} (
     # The files a forget_user committed to remove: a path relative to the folder, and
     # the generation the file had (NULL when it could not be read).
     (f"CREATE TABLE {ERASURES_TABLE} (file TEXT PRIMARY KEY, generation INTEGER)",),
-    # The orders pages of sessions are read in (see adk_sqlite.page_statements).
+    # The orders pages of sessions are read in (see adk_sqlite.storage.page_statements).
     (
         f"CREATE INDEX {SESSION_FILES_TABLE}_app_create"
         f" ON {SESSION_FILES_TABLE} (app_name, create_time_unix, user_id, id)",

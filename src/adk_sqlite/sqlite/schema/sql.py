@@ -16,10 +16,10 @@ and what ordering uses.
 
 from __future__ import annotations
 
-from adk_sqlite.session_tables import create_table
+from adk_sqlite.storage.session_tables import create_table
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
-from adk_sqlite.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
+from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 
@@ -72,7 +72,7 @@ PLAIN_EVENT = (
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # Schema version 1: the four tables (their columns: adk_sqlite.session_tables).
+    # Schema version 1: the four tables (their columns: adk_sqlite.storage.session_tables).
     (
         # No index on the update times: every append changes them, so each such
         # index would cost every append two more B-tree writes (measured: a
@@ -86,7 +86,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (_CREATE_TABLE_SETS, _RECORD_TABLE_SET),
     # Schema version 3: the orders pages of sessions are read in (see
-    # adk_sqlite.page_statements). Creation times never change, so unlike an
+    # adk_sqlite.storage.page_statements). Creation times never change, so unlike an
     # update-time index these cost an append nothing; a create writes two more
     # entries.
     (

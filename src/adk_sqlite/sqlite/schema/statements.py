@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adk_sqlite.identifiers import OwnerColumn
-from adk_sqlite.page_statements import PageStatements, render_page_statements
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
-from adk_sqlite.store_options import TableNames
-from adk_sqlite.store_statements import StatementsBase, TemplateRenderer, quoted
+from adk_sqlite.storage.page_statements import PageStatements, render_page_statements
+from adk_sqlite.storage.store_options import TableNames
+from adk_sqlite.storage.store_statements import StatementsBase, TemplateRenderer, quoted
 
 __all__ = [
     "SessionStatements",
@@ -75,7 +75,7 @@ def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> S
 def render_pages(
     tables: TableNames, owner_column: OwnerColumn | None, *, catalog: bool = False
 ) -> PageStatements:
-    """The page statements of a store's tables (keyset pages, see `adk_sqlite.page_statements`).
+    """The page statements of a store's tables (keyset pages: `storage.page_statements`).
 
     With ``catalog``, sessions are paged from the one-file-per-session catalog's
     list of sessions (whose owner column is always ``owner_id``), and events

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from adk_sqlite.forget_report import ForgetReport
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.store_statements import quoted
+from adk_sqlite.storage.forget_report import ForgetReport
+from adk_sqlite.storage.store_statements import quoted
 
 __all__ = ["ForgetReport", "forget_user"]
 

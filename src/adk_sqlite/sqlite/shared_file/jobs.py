@@ -16,19 +16,20 @@ from typing import Any
 
 import msgspec
 
-from adk_sqlite import records, session_jobs
+from adk_sqlite import records
 from adk_sqlite.codec.events import julian_day_from_unix
 from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
-from adk_sqlite.job_requests import Append, SessionsOf
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import is_interrupted_error
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.store_rules import (
+from adk_sqlite.storage import session_jobs
+from adk_sqlite.storage.job_requests import Append, SessionsOf
+from adk_sqlite.storage.store_rules import (
     check_not_stale,
     created_session,
     event_session_key,

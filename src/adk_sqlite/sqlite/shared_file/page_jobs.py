@@ -3,7 +3,7 @@
 The ``*_in`` functions run inside a read transaction their caller holds (the
 shared file's reader, the one-file-per-session catalog's snapshot or a session
 file's); `list_session_page` and `read_event_page` are the shared file's jobs,
-each one snapshot. The statements are `adk_sqlite.page_statements`'.
+each one snapshot. The statements are `adk_sqlite.storage.page_statements`'.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 
 from adk_sqlite import records
 from adk_sqlite.codec.fast import paused_gc
-from adk_sqlite.job_requests import SessionsOf
-from adk_sqlite.page_statements import PageStatements, page_of
-from adk_sqlite.session_jobs import session_page
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.shared_file.jobs import event_records, session_record
+from adk_sqlite.storage.job_requests import SessionsOf
+from adk_sqlite.storage.page_statements import PageStatements, page_of
+from adk_sqlite.storage.session_jobs import session_page
 
 __all__ = ["event_page_in", "list_session_page", "read_event_page", "session_page_in"]
 

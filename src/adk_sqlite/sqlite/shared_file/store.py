@@ -41,9 +41,9 @@ from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render
 from adk_sqlite.sqlite.shared_file import forget, jobs, page_jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.table_sets import damaged_events_table
-from adk_sqlite.store_base import JobStore
-from adk_sqlite.store_jobs import bind
-from adk_sqlite.store_options import StoreNames, deletes_session_artifacts
+from adk_sqlite.storage.store_base import JobStore
+from adk_sqlite.storage.store_jobs import bind
+from adk_sqlite.storage.store_options import StoreNames, deletes_session_artifacts
 
 __all__ = ["SqliteStore"]
 

@@ -3,7 +3,7 @@
 Such statements are one dataclass per backend, whose fields are rendered from two kinds
 of template: those both backends run alike, written once in SQLite's ``?`` form
 (`SharedTemplates`, made `for_dialect`), and the backend's own, the constants of its
-``*_sql`` module named after the fields (`adk_sqlite.store_statements.field_templates`).
+``*_sql`` module named after the fields (`adk_sqlite.storage.store_statements.field_templates`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from adk_sqlite.store_statements import Dialect, field_templates, for_dialect, render_templates
+from adk_sqlite.storage.store_statements import (
+    Dialect,
+    field_templates,
+    for_dialect,
+    render_templates,
+)
 
 __all__ = ["SharedTemplates"]
 
@@ -24,7 +29,7 @@ class SharedTemplates:
     """Templates both backends run, by statements field, in SQLite's ``?`` form.
 
     ``counted`` names the deletes that return how many rows went on PostgreSQL
-    (`adk_sqlite.store_statements.counted`); SQLite's jobs read the ``rowcount``.
+    (`adk_sqlite.storage.store_statements.counted`); SQLite's jobs read the ``rowcount``.
     """
 
     templates: Mapping[str, str]

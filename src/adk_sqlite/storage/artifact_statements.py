@@ -3,9 +3,9 @@
 Both backends keep one row per version and read, list and delete them with the same
 statements but for placeholders and what a load reads: they are written here once,
 in SQLite's ``?`` form, and numbered for PostgreSQL
-(`adk_sqlite.store_statements.numbered`). Each backend writes its own table (column
+(`adk_sqlite.storage.store_statements.numbered`). Each backend writes its own table (column
 types and order differ) and save, and renders the lot with `shared_artifact_templates`
-(`adk_sqlite.shared_statements.SharedTemplates.render`).
+(`adk_sqlite.storage.shared_statements.SharedTemplates.render`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adk_sqlite.artifact_records import USER_SCOPE
-from adk_sqlite.shared_statements import SharedTemplates
+from adk_sqlite.storage.shared_statements import SharedTemplates
 
 __all__ = [
     "VERSION_COLUMNS",

@@ -10,7 +10,7 @@ the contract's docstrings are the stores' (``help()`` and `inspect.getdoc` find
 them there).
 
 `JobStore` implements the hooks for every backend whose operations are each one
-function (a *job*, `adk_sqlite.store_jobs`) run on one connection: a backend gives
+function (a *job*, `adk_sqlite.storage.store_jobs`) run on one connection: a backend gives
 it a jobs module (`StoreJobs`) and says how a read and a write reach a connection
 (`JobStore._read`, `JobStore._write`). A hook binds the job's arguments and
 returns the backend's awaitable, nothing more. The one-file-per-session store
@@ -29,11 +29,11 @@ from adk_sqlite.artifact_records import ArtifactKey, ArtifactVersionRecord
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.errors import ConfigurationError, EventLoopError, StoreClosedError
 from adk_sqlite.identifiers import OwnerColumn
-from adk_sqlite.job_requests import Append, SessionsOf
-from adk_sqlite.memory_methods import MemoryMethods
+from adk_sqlite.storage.job_requests import Append, SessionsOf
+from adk_sqlite.storage.memory_methods import MemoryMethods
+from adk_sqlite.storage.store_jobs import bind
+from adk_sqlite.storage.store_options import TableNames
 from adk_sqlite.store import BaseAsyncStore
-from adk_sqlite.store_jobs import bind
-from adk_sqlite.store_options import TableNames
 
 __all__ = [
     "ArtifactJobs",
@@ -372,7 +372,7 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
     of jobs takes after the connection: ``_statements``, ``_page_statements``,
     ``_artifacts`` and ``_memories``. It implements `_read` and `_write`: each
     runs ``job(connection)`` (a job with its other arguments bound, see
-    `adk_sqlite.store_jobs.bind`) and returns its result, awaited for an asyncio
+    `adk_sqlite.storage.store_jobs.bind`) and returns its result, awaited for an asyncio
     driver. mypy cannot say "the job's result, awaited when the job is a
     coroutine" (it has no higher-kinded types), so the results are typed here,
     from the contract, and checked by the contract suite that runs over every

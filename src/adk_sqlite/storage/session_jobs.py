@@ -8,7 +8,7 @@ record, a state or a page is built from rows. Each is written here once; a
 backend's job runs the statements and hands the rows over. Which statement a
 read runs is the statements' own choice (`StatementsBase.events_read`,
 `PageStatements.session_page`); the decisions themselves (the stale check, the
-errors) are `adk_sqlite.store_rules`'.
+errors) are `adk_sqlite.storage.store_rules`'.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from adk_sqlite import records
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import SessionNotFoundError, StaleSessionError
-from adk_sqlite.store_rules import session_not_found, stale_session
+from adk_sqlite.storage.store_rules import session_not_found, stale_session
 
 __all__ = [
     "bumps_in_one_statement",

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
-from adk_sqlite.store_jobs import Job, bind
+from adk_sqlite.storage.store_jobs import Job, bind
 
 __all__ = ["MemoryJobs", "MemoryMethods"]
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from adk_sqlite.store_options import TableNames
+from adk_sqlite.storage.store_options import TableNames
 
 __all__ = ["ForgetReport", "UserTable", "forget_report", "user_tables"]
 

@@ -1,7 +1,7 @@
 """The four tables of a session table set, column by column, in both backends' SQL. Pure.
 
 Both backends keep the same columns in the same order (a row is read by position:
-`adk_sqlite.store_statements.EVENT_COLUMNS`); only their types differ, for the reasons
+`adk_sqlite.storage.store_statements.EVENT_COLUMNS`); only their types differ, for the reasons
 each backend's ``sql`` module gives (Julian days or ``timestamptz``, TEXT or ``json``,
 0/1 or ``boolean``). Each column is written here once with its kind (`ColumnKind`: its
 definition on SQLite and on PostgreSQL, and the type PostgreSQL reports for it); each
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from adk_sqlite.store_statements import Dialect
+from adk_sqlite.storage.store_statements import Dialect
 
 __all__ = ["TABLES", "ColumnKind", "Table", "create_table", "reported_types"]
 
@@ -112,7 +112,7 @@ TABLES = {
         "    PRIMARY KEY (app_name, user_id)",
     ),
 }
-"""The tables by role (`adk_sqlite.store_options.TableNames.by_role`)."""
+"""The tables by role (`adk_sqlite.storage.store_options.TableNames.by_role`)."""
 
 
 def create_table(role: str, dialect: Dialect) -> str:

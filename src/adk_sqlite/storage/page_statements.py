@@ -28,8 +28,8 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from adk_sqlite.job_requests import SessionsOf
 from adk_sqlite.records import EventPageQuery, EventPosition, SessionPageQuery, SessionRecord
+from adk_sqlite.storage.job_requests import SessionsOf
 
 __all__ = ["PageStatement", "PageStatements", "page_of", "render_page_statements"]
 

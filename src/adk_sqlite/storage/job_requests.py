@@ -1,6 +1,6 @@
 """The requests a store hands, unchanged, through its hooks to the jobs that serve them.
 
-A store checks a call's owner once (`adk_sqlite.store_base.StoreBase`) and
+A store checks a call's owner once (`adk_sqlite.storage.store_base.StoreBase`) and
 builds one of these; each layer below (the hook, a layout's job, the shared
 job) passes it on whole, so their signatures are not written again at every
 level.

@@ -21,8 +21,8 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from adk_sqlite.identifiers import OwnerColumn, validate_identifier
 from adk_sqlite.records import EventQuery
-from adk_sqlite.store_options import TableNames
-from adk_sqlite.store_rules import owner_params
+from adk_sqlite.storage.store_options import TableNames
+from adk_sqlite.storage.store_rules import owner_params
 
 __all__ = [
     "EVENT_COLUMNS",

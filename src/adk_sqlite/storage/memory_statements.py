@@ -4,7 +4,7 @@ Both backends keep one row per memory in ``{memories}`` and the per-session
 watermarks in ``{memories}_sessions`` (`WATERMARKS_TABLE`, the last table each
 backend's ``_CREATE`` makes), written and read by the same statements but for
 placeholders: they are written here once, in SQLite's ``?`` form, and numbered for
-PostgreSQL (`adk_sqlite.store_statements.numbered`). Each backend adds its own index
+PostgreSQL (`adk_sqlite.storage.store_statements.numbered`). Each backend adds its own index
 (FTS5, a ``tsvector``), search and vector statements, and renders the lot with
 `render_memory_statements`."""
 
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from adk_sqlite.shared_statements import SharedTemplates
-from adk_sqlite.store_statements import Dialect, quoted_names
+from adk_sqlite.storage.shared_statements import SharedTemplates
+from adk_sqlite.storage.store_statements import Dialect, quoted_names
 
 __all__ = [
     "WATERMARKS_TABLE",
@@ -133,7 +133,7 @@ def render_memory_statements(
             memories table, ``"vectors"`` the vectors table.
         dialect: Which placeholders the shared statements take.
         constants: The backend module's ``globals()``: its own templates, each named
-            after its field (`adk_sqlite.store_statements.field_templates`).
+            after its field (`adk_sqlite.storage.store_statements.field_templates`).
         table_fields: The statements class's other fields that hold a table's name.
 
     Raises:

@@ -2,7 +2,7 @@
 
 A backend reads the keyword ranking's rows (each a memory: its id, then `MemoryRecord`'s
 fields in order) and, in a hybrid search, the vector ranking's ids. `Fusion` merges them
-(`adk_sqlite.memory_ranking.fuse_rankings`); the backend then reads by id the chosen
+(`adk_sqlite.storage.memory_ranking.fuse_rankings`); the backend then reads by id the chosen
 memories that only the vector ranking found (`Fusion.missing`), and `Fusion.memories`
 returns the chosen ones in the fused order. A search without a vector fuses the keyword
 ranking alone: its first ``limit`` rows.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adk_sqlite.memory_ranking import fuse_rankings
 from adk_sqlite.memory_records import StoredMemory, stored_memory
+from adk_sqlite.storage.memory_ranking import fuse_rankings
 
 __all__ = ["Fusion"]
 
