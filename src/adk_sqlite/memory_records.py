@@ -15,6 +15,8 @@ import msgspec
 from adk_sqlite.errors import EmbeddingError
 
 __all__ = [
+    "DEFAULT_SEARCH_WINDOW",
+    "RARE_WORD_LIMIT",
     "MemoryRecord",
     "MemoryRow",
     "MemorySearch",
@@ -62,6 +64,14 @@ class StoredMemory(msgspec.Struct, frozen=True, kw_only=True):
     record: MemoryRecord
 
 
+DEFAULT_SEARCH_WINDOW = 10_000
+"""How many of a user's newest memories a keyword search ranks by default."""
+
+RARE_WORD_LIMIT = 1_000
+"""A query word held by at most this many of the memories older than a search's window
+is looked up in all of them: a memory holding a rare word is found at any age."""
+
+
 class MemorySearch(msgspec.Struct, frozen=True, kw_only=True):
     """What a search asks a memory job for (see `MemoryStore.search_memories`)."""
 
@@ -69,6 +79,9 @@ class MemorySearch(msgspec.Struct, frozen=True, kw_only=True):
     limit: int
     vector: bytes | None = None
     min_similarity: float | None = None
+    window: int | None = None
+    """Rank the newest ``window`` of the user's memories that hold a query word, and of
+    the older ones those that hold a rare word (see `RARE_WORD_LIMIT`); None ranks all."""
 
     @property
     def candidates(self) -> int:

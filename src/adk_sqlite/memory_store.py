@@ -49,6 +49,7 @@ class MemoryStore(Protocol):
         limit: int,
         vector: bytes | None = None,
         min_similarity: float | None = None,
+        window: int | None = None,
     ) -> list[StoredMemory]:
         """Memories holding any of ``terms`` (words of
         `adk_sqlite.codec.memory_text`), best first: most terms matched, then the
@@ -58,7 +59,11 @@ class MemoryStore(Protocol):
         memories nearest to it (cosine similarity at least ``min_similarity``) are
         ranked as well, and the two rankings fused
         (`adk_sqlite.storage.memory_ranking.fuse_rankings`). Memories stored without a vector
-        are found by their words only."""
+        are found by their words only.
+
+        With ``window``, the text rank considers the user's newest ``window`` memories
+        that hold a term, and of the older ones those holding a term that at most
+        `adk_sqlite.memory_records.RARE_WORD_LIMIT` of them hold; None ranks them all."""
         ...
 
     async def delete_memories(

@@ -28,7 +28,12 @@ from adk_sqlite.errors import (
     InvalidArgumentError,
     MemoryTooLargeError,
 )
-from adk_sqlite.memory_records import MemoryRecord, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import (
+    DEFAULT_SEARCH_WINDOW,
+    MemoryRecord,
+    MemoryWatermark,
+    StoredMemory,
+)
 from adk_sqlite.memory_store import MemoryStore
 
 if TYPE_CHECKING:
@@ -39,6 +44,7 @@ __all__ = [
     "DEFAULT_EMBEDDING_BATCH_SIZE",
     "DEFAULT_MAX_MEMORY_BYTES",
     "DEFAULT_MAX_RESULTS",
+    "DEFAULT_SEARCH_WINDOW",
     "Embedder",
     "MemoryService",
 ]
@@ -100,6 +106,12 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         min_similarity: With an embedder: the least cosine similarity for a memory to
             be found by meaning alone (None: the nearest ones always compete).
         embedding_batch_size: Texts given to the embedder in one call at most.
+        search_window: A keyword search ranks the user's newest ``search_window``
+            memories that hold a query word, and of the older ones those that hold a
+            rare word (one that at most 1,000 of them hold), so a search costs the
+            same at 10,000 memories and at a million; a memory with a rare word is found
+            at any age. None ranks every memory that holds a query word (bm25 over all
+            of them). The vector side of a hybrid search always ranks every memory.
 
     Raises:
         ConfigurationError: The store keeps no memories, or an option is invalid.
@@ -116,6 +128,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         embedder: Embedder | None = None,
         min_similarity: float | None = None,
         embedding_batch_size: int = DEFAULT_EMBEDDING_BATCH_SIZE,
+        search_window: int | None = DEFAULT_SEARCH_WINDOW,
     ) -> None:
         store = store_or_url(store, uri, service="MemoryService")
         if not isinstance(store, MemoryStore):
@@ -127,6 +140,14 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigurationError(f"{option}={value!r}: expected an integer >= 1")
+        if search_window is not None and (
+            not isinstance(search_window, int)
+            or isinstance(search_window, bool)
+            or search_window < 1
+        ):
+            raise ConfigurationError(
+                f"search_window={search_window!r}: expected an integer >= 1, or None"
+            )
         if embedder is not None and not callable(embedder):
             raise ConfigurationError(f"embedder={embedder!r}: expected an async callable")
         if min_similarity is not None and (
@@ -138,6 +159,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
                 f"min_similarity={min_similarity!r}: expected a number from -1 to 1"
             )
         self._store = store
+        self._search_window = search_window
         self._max_results = max_results
         self._max_bytes = max_memory_bytes
         self._embedder = embedder
@@ -331,6 +353,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             limit=self._max_results,
             vector=vector,
             min_similarity=self._min_similarity,
+            window=self._search_window,
         )
         return SearchMemoryResponse(memories=[_entry(stored) for stored in found])
 

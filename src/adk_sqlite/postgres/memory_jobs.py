@@ -26,7 +26,13 @@ import struct
 import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
-from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import (
+    RARE_WORD_LIMIT,
+    MemoryRecord,
+    MemorySearch,
+    MemoryWatermark,
+    StoredMemory,
+)
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
@@ -52,12 +58,15 @@ class MemoryTables:
     adk-sqlite never drops the tables, so once seen they are not looked for again.
     """
 
-    __slots__ = ("pgvector", "seen", "statements", "vectors_seen")
+    __slots__ = ("pgvector", "recent_index", "seen", "statements", "vectors_seen")
 
     def __init__(self, statements: MemoryStatements) -> None:
         self.statements = statements
         self.seen = False
         self.vectors_seen = False
+        # Whether the memories table has its recent index (tables made before the search
+        # window lack it until a write adds it), once known.
+        self.recent_index: bool | None = None
         self.pgvector: bool | None = None  # whether the database has pgvector, once known
 
 
@@ -87,6 +96,12 @@ async def _ensure_tables(
     if with_vectors and not tables.vectors_seen:
         tables.vectors_seen = await _has_vectors(connection, tables)
     if await _has_tables(connection, tables) and (tables.vectors_seen or not with_vectors):
+        if not await _has_recent_index(connection, tables):
+            # A table of a release before the search window: add its index once.
+            async with connection.transaction():
+                await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
+                await connection.execute(tables.statements.create_recent_index)
+            tables.recent_index = True
         return
     async with connection.transaction():
         await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
@@ -95,7 +110,15 @@ async def _ensure_tables(
         if with_vectors:
             await connection.execute(tables.statements.create_vectors)
     tables.seen = True
+    tables.recent_index = True
     tables.vectors_seen = tables.vectors_seen or with_vectors
+
+
+async def _has_recent_index(connection: asyncpg.Connection, tables: MemoryTables) -> bool:
+    if tables.recent_index is None:
+        found = await connection.fetchval(TABLE_EXISTS, tables.statements.recent_index)
+        tables.recent_index = bool(found)
+    return tables.recent_index
 
 
 async def _has_vectors(connection: asyncpg.Connection, tables: MemoryTables) -> bool:
@@ -220,7 +243,11 @@ async def search_memories(
     candidates = search.candidates
     statements = tables.statements
     hybrid = search.vector is not None and await _has_vectors(connection, tables)
+    windowed = search.window is not None and await _has_recent_index(connection, tables)
     async with connection.transaction(isolation="repeatable_read", readonly=True):
+        start, rare = 0, None
+        if windowed:
+            start, rare = await _window(connection, statements, app_name, user_id, search, terms)
         rows = await connection.fetch(
             statements.search,
             app_name,
@@ -229,6 +256,8 @@ async def search_memories(
             candidates,
             terms,
             candidates if hybrid else limit,
+            start,
+            rare,
         )
         semantic = await _nearest(connection, tables, app_name, user_id, search) if hybrid else []
         fusion = Fusion(rows, semantic, limit)
@@ -237,6 +266,32 @@ async def search_memories(
         if missing:
             found = await connection.fetch(statements.select_by_ids, app_name, user_id, missing)
     return fusion.memories(found)
+
+
+async def _window(
+    connection: asyncpg.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    search: MemorySearch,
+    terms: list[str],
+) -> tuple[int, str | None]:
+    """Where the user's newest ``search.window`` memories begin (0: there are no more),
+    and the tsquery of the terms at most `RARE_WORD_LIMIT` older memories hold (None:
+    no such term), as SQLite's search does."""
+    assert search.window is not None
+    start = await connection.fetchval(statements.window_start, app_name, user_id, search.window - 1)
+    if start is None:
+        return 0, None
+    rare = [
+        term
+        for term in terms
+        if await connection.fetchval(
+            statements.older_holding, tsquery_of([term]), start, RARE_WORD_LIMIT + 1
+        )
+        <= RARE_WORD_LIMIT
+    ]
+    return int(start), tsquery_of(rare) if rare else None
 
 
 async def _nearest(

@@ -59,18 +59,25 @@ _CREATE = (
         + ") STORED,",
     ),
     "CREATE INDEX IF NOT EXISTS {search_index} ON {memories} USING GIN (search_vector)",
+    "CREATE INDEX IF NOT EXISTS {recent_index} ON {memories} (app_name, user_id, id)",
     WATERMARKS_TABLE,
 )
+# Also run alone on a table made before the search window (see memory_jobs).
+_CREATE_RECENT_INDEX = _CREATE[2]
 
 # $3 the tsquery, $4 the candidates ts_rank picks, $5 the terms, $6 the limit (a
-# hybrid search takes every candidate, to fuse them with the vector ranking). The
-# candidates are then ordered as on SQLite: most distinct terms held, rank, newest.
+# hybrid search takes every candidate, to fuse them with the vector ranking), $7 where
+# the search window starts (0: every memory) and $8 the tsquery of the query's rare
+# words, which older memories are searched for (NULL: none; see
+# adk_sqlite.postgres.memory_jobs.search_memories). The candidates are then ordered as
+# on SQLite: most distinct terms held, rank, newest.
 _SEARCH_CANDIDATES = """
 WITH candidates AS (
     SELECT id, session_id, event_id, author, timestamp, content, search_text,
         custom_metadata, ts_rank(search_vector, $3::tsquery, 1) AS rank
     FROM {memories}
     WHERE app_name = $1 AND user_id = $2 AND search_vector @@ $3::tsquery
+        AND (id >= $7 OR search_vector @@ $8::tsquery)
     ORDER BY rank DESC, timestamp DESC, id DESC
     LIMIT $4
 )
@@ -81,6 +88,16 @@ ORDER BY (
     WHERE term = ANY (string_to_array(candidates.search_text, ' '))
 ) DESC, rank DESC, timestamp DESC, id DESC"""
 _SEARCH = _SEARCH_CANDIDATES + "\nLIMIT $6"
+# The id where the user's newest $3 + 1 memories begin (ids only grow), read from the
+# recent index; and how many memories older than $2 hold a word, counted up to $3.
+_WINDOW_START = (
+    "SELECT id FROM {memories} WHERE app_name = $1 AND user_id = $2"
+    " ORDER BY id DESC OFFSET $3 LIMIT 1"
+)
+_OLDER_HOLDING = (
+    "SELECT count(*) FROM (SELECT 1 FROM {memories}"
+    " WHERE search_vector @@ $1::tsquery AND id < $2 LIMIT $3) AS older"
+)
 
 _CREATE_VECTORS = """
 CREATE TABLE IF NOT EXISTS {vectors} (
@@ -119,6 +136,10 @@ class MemoryStatements(MemoryStatementsBase):
     create_vectors: str
     vector_dimensions: str
     nearest_with_pgvector: str
+    window_start: str
+    older_holding: str
+    create_recent_index: str
+    recent_index: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -131,6 +152,13 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "memories": table,
         "sessions": f"{table}_sessions",
         "search_index": f"{table}_search",
+        "recent_index": f"{table}_recent",
         "vectors": f"{table}_vectors",
     }
-    return render_statements(MemoryStatements, names, dialect="postgres", constants=globals())
+    return render_statements(
+        MemoryStatements,
+        names,
+        dialect="postgres",
+        constants=globals(),
+        table_fields={"recent_index": names["recent_index"]},
+    )

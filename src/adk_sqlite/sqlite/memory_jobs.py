@@ -21,7 +21,13 @@ from typing import Any
 import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
-from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
+from adk_sqlite.memory_records import (
+    RARE_WORD_LIMIT,
+    MemoryRecord,
+    MemorySearch,
+    MemoryWatermark,
+    StoredMemory,
+)
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
@@ -38,6 +44,7 @@ __all__ = [
 ]
 
 _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+_INDEX_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
 # Vectors scanned per window (bounds the memory of a scan: 32 MiB at 1024 dimensions).
 _SCAN_WINDOW = 8192
 
@@ -62,6 +69,8 @@ def add_memories(
     if not _has_tables(connection, statements):
         for statement in statements.create:
             connection.execute(statement)
+    # Also on tables of releases before the search window: made by the first write.
+    connection.execute(statements.create_recent_index)
     write = MemoryWrite(app_name, user_id, memories)
     vector_size = write.vector_size(_stored_vector_size(connection, statements), statements.table)
     connection.executemany(statements.upsert, write.rows)
@@ -129,10 +138,7 @@ def search_in_transaction(
     terms, limit = search.terms, search.limit
     if not terms or limit <= 0 or not _has_tables(connection, statements):
         return []
-    match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    rows = connection.execute(
-        statements.search, (match, app_name, user_id, search.candidates)
-    ).fetchall()
+    rows = _keyword_candidates(connection, statements, app_name, user_id, search)
     semantic: list[int] = []
     if search.vector is not None and _exists(connection, statements.vectors_table):
         semantic = _nearest(connection, statements, app_name, user_id, search)
@@ -151,6 +157,71 @@ def search_in_transaction(
             statements.select_by_ids, (app_name, user_id, msgspec.json.encode(missing))
         ).fetchall()
     return fusion.memories(found)
+
+
+def _keyword_candidates(
+    connection: sqlite3.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    search: MemorySearch,
+) -> list[tuple[Any, ...]]:
+    """The bm25 candidates of a search: among all the user's memories, or, with a window
+    and more memories than it, among the newest ``window`` and the older ones that hold a
+    rare query word.
+
+    bm25 costs a step per memory that holds a query word, so a common word ("flight"
+    in a third of 100,000 memories) costs as much as the user has memories; the window
+    bounds that. A word held by at most `RARE_WORD_LIMIT` older memories is looked up in
+    all of them, so a memory that holds a rare word is found at any age.
+    """
+    match = _match_any(search.terms)
+    start = _window_start(connection, statements, app_name, user_id, search.window)
+    if start is None:
+        return connection.execute(
+            statements.search, (match, app_name, user_id, search.candidates)
+        ).fetchall()
+    rows = connection.execute(
+        statements.search_recent, (match, app_name, user_id, start, search.candidates)
+    ).fetchall()
+    rare = [
+        term
+        for term in search.terms
+        if connection.execute(
+            statements.older_holding, (_match_any([term]), start, RARE_WORD_LIMIT + 1)
+        ).fetchone()[0]
+        <= RARE_WORD_LIMIT
+    ]
+    if rare:
+        rows += connection.execute(
+            statements.search_older, (_match_any(rare), app_name, user_id, start, search.candidates)
+        ).fetchall()
+    return rows
+
+
+def _match_any(terms: list[str]) -> str:
+    """An FTS5 query for memories holding any of ``terms``, each quoted as a string."""
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _window_start(
+    connection: sqlite3.Connection,
+    statements: MemoryStatements,
+    app_name: str,
+    user_id: str,
+    window: int | None,
+) -> int | None:
+    """The row id where the user's newest ``window`` memories begin; None when there are
+    no more than that, or no window, or a table from before the recent index (not
+    written to since): then a search ranks every memory."""
+    if window is None or not _index_exists(connection, statements.recent_index):
+        return None
+    row = connection.execute(statements.window_start, (app_name, user_id, window - 1)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _index_exists(connection: sqlite3.Connection, index: str) -> bool:
+    return connection.execute(_INDEX_EXISTS, (index,)).fetchone() is not None
 
 
 search_memories = in_read_transaction(search_in_transaction)

@@ -129,9 +129,10 @@ class MemoryMethods:
         limit: int,
         vector: bytes | None = None,
         min_similarity: float | None = None,
+        window: int | None = None,
     ) -> list[StoredMemory]:
         search = MemorySearch(
-            terms=terms, limit=limit, vector=vector, min_similarity=min_similarity
+            terms=terms, limit=limit, vector=vector, min_similarity=min_similarity, window=window
         )
         found: list[StoredMemory] = await self._read(
             self._memory_job(self._memory_jobs.search_memories, app_name, user_id, search)

@@ -28,7 +28,7 @@ import msgspec
 
 from adk_sqlite.codec.memory_text import query_terms
 from adk_sqlite.errors import ConfigurationError
-from adk_sqlite.memory_records import MemorySearch, StoredMemory
+from adk_sqlite.memory_records import DEFAULT_SEARCH_WINDOW, MemorySearch, StoredMemory
 from adk_sqlite.sqlite import memory_jobs
 from adk_sqlite.sqlite.database_file import SessionDatabase
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
@@ -186,7 +186,7 @@ def search_memories(
         # The store's own search (it opens its own read transaction).
         with opened_read_only(_memories_file(database), busy_timeout) as db:
             statements = render_memory_statements(table)
-            search = MemorySearch(terms=terms, limit=limit)
+            search = MemorySearch(terms=terms, limit=limit, window=DEFAULT_SEARCH_WINDOW)
             found = memory_jobs.search_memories(
                 db.connection, statements, app_name, user_id, search
             )

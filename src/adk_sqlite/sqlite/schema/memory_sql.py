@@ -113,13 +113,35 @@ SELECT row_id, session_id, event_id, author, timestamp, content, search_text, cu
 FROM {memories}
 WHERE app_name = ? AND user_id = ? AND row_id IN (SELECT value FROM json_each(?))"""
 
-_SEARCH = """
+
+def _search(age: str = "") -> str:
+    """The keyword search, best ``LIMIT`` first, among the memories ``age`` keeps."""
+    return f"""
 SELECT m.row_id, m.session_id, m.event_id, m.author, m.timestamp, m.content, m.search_text,
-    m.custom_metadata, bm25({fts}) AS rank
-FROM {fts} JOIN {memories} AS m ON m.row_id = {fts}.rowid
-WHERE {fts} MATCH ? AND m.app_name = ? AND m.user_id = ?
+    m.custom_metadata, bm25({{fts}}) AS rank
+FROM {{fts}} JOIN {{memories}} AS m ON m.row_id = {{fts}}.rowid
+WHERE {{fts}} MATCH ? AND m.app_name = ? AND m.user_id = ?{age}
 ORDER BY rank, m.timestamp DESC
 LIMIT ?"""
+
+
+# A search with a window (see adk_sqlite.sqlite.memory_jobs.search_in_transaction): the
+# row id where the user's newest ``window`` memories begin (row ids only grow), read
+# from the recent index in one walk; the search among those newest and among the older;
+# and whether a word is rare among the older (at most the LIMIT of them hold it).
+_SEARCH = _search()
+_SEARCH_RECENT = _search(" AND {fts}.rowid >= ?")
+_SEARCH_OLDER = _search(" AND {fts}.rowid < ?")
+_WINDOW_START = (
+    "SELECT row_id FROM {memories} WHERE app_name = ? AND user_id = ?"
+    " ORDER BY row_id DESC LIMIT 1 OFFSET ?"
+)
+_OLDER_HOLDING = (
+    "SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? AND rowid < ? LIMIT ?)"
+)
+_CREATE_RECENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS {recent_index} ON {memories} (app_name, user_id, row_id)"
+)
 _DELETE_ONE = "DELETE FROM {memories} WHERE app_name = ? AND user_id = ? AND row_id = ?"
 _OPTIMIZE = "INSERT INTO {fts} ({fts}) VALUES ('optimize')"
 
@@ -136,6 +158,12 @@ class MemoryStatements(MemoryStatementsBase):
     drop_vector_version: str
     vector_version: str
     nearest_with_sqlite_vec: str
+    search_recent: str
+    search_older: str
+    window_start: str
+    older_holding: str
+    create_recent_index: str
+    recent_index: str
 
 
 def render_memory_statements(table: str) -> MemoryStatements:
@@ -150,11 +178,15 @@ def render_memory_statements(table: str) -> MemoryStatements:
         "trigger_insert": f"{table}_ai",
         "trigger_delete": f"{table}_ad",
         "trigger_update": f"{table}_au",
+        "recent_index": f"{table}_recent",
     }
     return render_statements(
         MemoryStatements,
         names,
         dialect="sqlite",
         constants=globals(),
-        table_fields={"vector_versions_table": names["vector_versions"]},
+        table_fields={
+            "vector_versions_table": names["vector_versions"],
+            "recent_index": names["recent_index"],
+        },
     )
