@@ -54,9 +54,10 @@ from adk_sqlite.sqlite.database_file import (
     sqlite_errors,
     write_transaction,
 )
+from adk_sqlite.sqlite.read_transaction import read_transaction
 from adk_sqlite.sqlite.schema.sql import PLAIN_EVENT
 from adk_sqlite.sqlite.schema.statements import Statements
-from adk_sqlite.sqlite.shared_file.jobs import read_transaction, select_events
+from adk_sqlite.sqlite.shared_file.jobs import select_events
 from adk_sqlite.sqlite.table_sets import TableSet
 from adk_sqlite.tools.forgetting import is_postgres_url
 from adk_sqlite.tools.maintenance import ProgressCallback

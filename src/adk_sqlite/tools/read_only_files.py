@@ -17,7 +17,7 @@ from adk_sqlite.sqlite.database_file import (
     open_session_database,
     sqlite_errors,
 )
-from adk_sqlite.sqlite.shared_file.jobs import read_transaction
+from adk_sqlite.sqlite.read_transaction import read_transaction
 
 __all__ = ["opened_read_only", "read_only_snapshot"]
 

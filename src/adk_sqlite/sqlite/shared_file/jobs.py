@@ -9,9 +9,8 @@ so the write lock is held from the first statement); reads open their own
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -23,7 +22,7 @@ from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
 from adk_sqlite.sqlite import artifact_jobs
 from adk_sqlite.sqlite.engine.connection import is_interrupted_error
-from adk_sqlite.sqlite.read_transaction import in_read_transaction
+from adk_sqlite.sqlite.read_transaction import in_read_transaction, read_transaction
 from adk_sqlite.sqlite.schema import sql as _sql
 from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.sqlite.schema.statements import Statements
@@ -38,19 +37,6 @@ from adk_sqlite.storage.store_rules import (
 )
 
 # --- reads --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def read_transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """One snapshot for all the body reads: ``BEGIN`` (deferred) ... ``COMMIT``.
-
-    It commits even when the body raises: a read has nothing to roll back.
-    """
-    connection.execute(_sql.BEGIN_READ)
-    try:
-        yield
-    finally:
-        connection.execute(_sql.COMMIT)
 
 
 def session_record(row: tuple[Any, ...], app_name: str) -> records.SessionRecord:
