@@ -33,6 +33,11 @@ anything is written, copied after the artifacts through the PostgreSQL store's m
 job (keyed by app, user, session and event id, so nothing is stored twice), with each
 session's watermark and vector, and each memory verified by its digest.
 
+The source may also be a one-file-per-session folder (`SqliteStore.per_session_files`):
+`adk_sqlite.transfer.export_folder` reads its catalog and session files behind the same
+phases, into the same tables, verified the same way; its live sessions are exported,
+not the archived ones (the report counts those).
+
 Only PostgreSQL needs the ``postgres`` extra; this module imports asyncpg when
 `export_to_postgres` runs, so its report types import without it.
 """
@@ -49,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from adk_sqlite.errors import ConfigurationError, ExportConflictError, ExportVerificationError
 from adk_sqlite.transfer.export_artifacts import ArtifactExport, mismatch_lines
+from adk_sqlite.transfer.export_folder import FolderSnapshot
 from adk_sqlite.transfer.export_memories import MemoryExport, memory_mismatch_lines
 from adk_sqlite.transfer.export_report import (
     ArtifactChecksum,
@@ -60,13 +66,18 @@ from adk_sqlite.transfer.export_report import (
     SessionChecksum,
     SessionKey,
 )
-from adk_sqlite.transfer.export_source import EMPTY_DIGEST, SourceSnapshot, source_tables
+from adk_sqlite.transfer.export_source import (
+    EMPTY_DIGEST,
+    SourceSnapshot,
+    SourceTables,
+    source_tables,
+)
 from adk_sqlite.transfer.export_target_store import TargetOptions, target_store
 
 if TYPE_CHECKING:
     from adk_sqlite.postgres import PostgresStore
     from adk_sqlite.postgres.export_target import TargetTables
-    from adk_sqlite.sqlite import SqliteStore
+    from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
 
 __all__ = [
     "ArtifactChecksum",
@@ -118,7 +129,7 @@ class _Progress:
 
 
 async def export_to_postgres(
-    source: str | os.PathLike[str] | SqliteStore,
+    source: str | os.PathLike[str] | SqliteStore | PerSessionSqliteStore,
     target: str | PostgresStore,
     *,
     app_name: str | None = None,
@@ -139,7 +150,10 @@ async def export_to_postgres(
     Args:
         source: The SQLite database: a path (or ``sqlite:///`` URL) of a file
             with the default table names, or a `adk_sqlite.SqliteStore`, whose
-            table names are used.
+            table names are used; or a one-file-per-session folder (its path, or
+            the `PerSessionSqliteStore` of ``SqliteStore.per_session_files``), with
+            the table names its catalog recorded: its live sessions are exported,
+            not the archived ones (`adk_sqlite.transfer.export_folder`).
         target: A ``postgresql://`` URL (default table names; the store is
             closed afterwards) or a `adk_sqlite.PostgresStore` (its table names
             and owner column; left open).
@@ -150,18 +164,18 @@ async def export_to_postgres(
             export (committed batches stay; the next run resumes).
         busy_timeout: Seconds to wait if the source is locked when it is opened
             (a WAL database being recovered); reading never waits for writers.
-        table_set: With a path: export the table set the file recorded under
+        table_set: With a file's path: export the table set the file recorded under
             this sessions table's name (its other names and owner column are
-            read from the file) instead of the default names.
-        source_artifact_table: With a path to a file holding several artifacts
-            tables: the one to export (default: the file's only one, if any; a
-            SqliteStore source uses its own ``artifact_table``). On PostgreSQL the
+            read from the file) instead of the default names. Not with a folder.
+        source_artifact_table: With a path to a file (or folder) holding several
+            artifacts tables: the one to export (default: the only one, if any; a
+            store source uses its own ``artifact_table``). On PostgreSQL the
             versions go into the target store's ``artifact_table``.
         target_options: With a URL target: the `PostgresStore` table names and
             owner column to use there (`TargetOptions`; default names otherwise).
-        source_memory_table: With a path to a file holding several memories tables:
-            the one to export (default: the file's only one, if any; a SqliteStore
-            source uses its own ``memory_table``). On PostgreSQL the memories go into
+        source_memory_table: With a path to a file (or folder) holding several
+            memories tables: the one to export (default: the only one, if any; a
+            store source uses its own ``memory_table``). On PostgreSQL the memories go into
             the target store's ``memory_table``.
 
     Returns:
@@ -181,6 +195,8 @@ async def export_to_postgres(
             source lacks, of a name it holds). Nothing was written.
         ExportVerificationError: After copying, the target differs from the
             source; the message names the sessions.
+        ExportError: A folder's session changed while it was exported (its file
+            replaced or its events rewritten); the message names it. Run again.
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ConfigurationError(f"batch_size={batch_size!r}: expected an integer >= 1")
@@ -194,7 +210,7 @@ async def export_to_postgres(
     notify = _Progress(progress)
     started = time.perf_counter()
     try:
-        async with SourceSnapshot(tables, busy_timeout=busy_timeout) as snapshot:
+        async with _snapshot(tables, busy_timeout, app_name) as snapshot:
             if snapshot.owner_column is not None and not store.has_owner_column:
                 raise ConfigurationError(
                     f"the source's sessions have an owner column ({snapshot.owner_column!r});"
@@ -243,11 +259,18 @@ async def export_to_postgres(
             await store.close()
 
 
+def _snapshot(tables: SourceTables, busy_timeout: float, app_name: str | None) -> SourceSnapshot:
+    """The source's snapshot: a file's, or a one-file-per-session folder's."""
+    if tables.folder is None:
+        return SourceSnapshot(tables, busy_timeout=busy_timeout)
+    return FolderSnapshot(tables, busy_timeout=busy_timeout, app_name=app_name)
+
+
 def _memory_source(source: object, wanted: str | None) -> tuple[str | None, bool]:
     """The source's memories table asked for, and whether it is a store's own."""
-    from adk_sqlite.sqlite import SqliteStore
+    from adk_sqlite.sqlite import PerSessionSqliteStore, SqliteStore
 
-    if isinstance(source, SqliteStore):
+    if isinstance(source, SqliteStore | PerSessionSqliteStore):
         if wanted is not None:
             raise ConfigurationError(
                 "source_memory_table is for a source given by its path; a SqliteStore names"
@@ -451,6 +474,7 @@ class _ExportRun:
             memory_watermarks=watermarks,
             mismatched_memories=mismatched_memories,
             memory_checksums=memory_checksums,
+            archived_sessions=self.snapshot.archived_sessions,
         )
 
 

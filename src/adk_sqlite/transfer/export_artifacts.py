@@ -24,7 +24,6 @@ computes the same three values in SQL over its rows; every version must match.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import sqlite3
@@ -41,7 +40,7 @@ from adk_sqlite.transfer.export_report import (
     ExportTableReport,
     Phase,
 )
-from adk_sqlite.transfer.export_source import SourceSnapshot
+from adk_sqlite.transfer.export_source import SourceDatabase, SourceSnapshot, read_ahead
 
 if TYPE_CHECKING:
     from adk_sqlite.postgres.export_target import ArtifactTarget, TargetTables
@@ -56,6 +55,7 @@ ArtifactDigest = tuple[int, str | None, str]
 _NAMED_IN_MESSAGES = 10
 
 _IN_SCOPE = "(?1 IS NULL OR app_name = ?1)"
+_SELECT_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE"
 _SELECT_VERSIONS = (
     "SELECT app_name, user_id, session_id, filename, version, size, create_time"
     " FROM {table} WHERE " + _IN_SCOPE
@@ -141,8 +141,17 @@ class ArtifactExport:
         if source_table is None:
             return
         sql = _SELECT_VERSIONS.format(table=quoted(source_table))
-        rows = await self.snapshot.run(lambda c: c.execute(sql, (self.app_name,)).fetchall())
-        self.source = {tuple(row[:5]): (row[5], row[6]) for row in rows}
+
+        def versions(connection: sqlite3.Connection) -> list[Any]:
+            if not _holds_table(connection, source_table):
+                return []
+            return connection.execute(sql, (self.app_name,)).fetchall()
+
+        databases = self.snapshot.databases(self.app_name)
+        async with contextlib.aclosing(databases):
+            async for database in databases:
+                rows = await database.run(versions)
+                self.source.update({tuple(row[:5]): (row[5], row[6]) for row in rows})
         self._target = self.target_tables.artifacts(self.table)
         await self._target.prepare()
         found = await self._target.versions(self.app_name)
@@ -190,32 +199,16 @@ class ArtifactExport:
     async def _read(
         self, batch_size: int
     ) -> AsyncGenerator[list[tuple[tuple[Any, ...], ArtifactDigest]], None]:
-        """Source rows with their digests, in row order, a batch at a time, read ahead."""
-        assert self.snapshot.artifact_table is not None
-        sql = _SELECT_ROWS.format(table=quoted(self.snapshot.artifact_table))
-        cursor = await self.snapshot.run(lambda c: c.execute(sql, (self.app_name,)))
-
-        def step(_: sqlite3.Connection) -> list[tuple[tuple[Any, ...], ArtifactDigest]]:
-            rows: list[tuple[tuple[Any, ...], ArtifactDigest]] = []
-            size = 0
-            while len(rows) < batch_size and size < BATCH_BYTES:
-                row = cursor.fetchone()
-                if row is None:
-                    break
-                digest = _row_digest(row)
-                rows.append((row, digest))
-                size += digest[0]
-            return rows
-
-        pending = asyncio.ensure_future(self.snapshot.run(step))
-        try:
-            while rows := await pending:
-                pending = asyncio.ensure_future(self.snapshot.run(step))
-                yield rows
-        finally:
-            if not pending.done():
-                pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+        """Source rows with their digests, database by database in row order, read ahead."""
+        table = self.snapshot.artifact_table
+        assert table is not None
+        databases = self.snapshot.databases(self.app_name)
+        async with contextlib.aclosing(databases):
+            async for database in databases:
+                rows = _read_rows(database, table, self.app_name, batch_size)
+                async with contextlib.aclosing(rows):
+                    async for batch in rows:
+                        yield batch
 
     async def verify(
         self,
@@ -230,6 +223,50 @@ class ArtifactExport:
             ArtifactChecksum(*key, *self.digests[key]) for key in sorted(self.digests)
         )
         return report, mismatched, checksums
+
+
+def _holds_table(connection: sqlite3.Connection, table: str) -> bool:
+    """Whether the database holds ``table`` (a folder's session file may hold none)."""
+    found = connection.execute(_SELECT_TABLE, (table,)).fetchone()
+    return found is not None
+
+
+async def _read_rows(
+    database: SourceDatabase, table: str, app_name: str | None, batch_size: int
+) -> AsyncGenerator[list[tuple[tuple[Any, ...], ArtifactDigest]], None]:
+    """One database's rows with their digests, in row order, a batch at a time."""
+    sql = _SELECT_ROWS.format(table=quoted(table))
+
+    def start(connection: sqlite3.Connection) -> sqlite3.Cursor | None:
+        if not _holds_table(connection, table):
+            return None
+        return connection.execute(sql, (app_name,))
+
+    cursor = await database.run(start)
+    if cursor is None:
+        return
+
+    def step(_: sqlite3.Connection) -> list[tuple[tuple[Any, ...], ArtifactDigest]]:
+        assert cursor is not None
+        rows: list[tuple[tuple[Any, ...], ArtifactDigest]] = []
+        size = 0
+        while len(rows) < batch_size and size < BATCH_BYTES:
+            row = cursor.fetchone()
+            if row is None:
+                break
+            digest = _row_digest(row)
+            rows.append((row, digest))
+            size += digest[0]
+        return rows
+
+    batches = read_ahead(lambda: database.run(step), finished=_empty)
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            yield batch
+
+
+def _empty(rows: list[Any]) -> bool:
+    return not rows
 
 
 def mismatch_lines(mismatched: tuple[ArtifactVersionKey, ...]) -> list[str]:

@@ -163,6 +163,9 @@ class ExportReport(msgspec.Struct, frozen=True):
         mismatched_memories: Memories ``[app, user, session, event id]`` the target
             does not hold identically; empty when verified.
         memory_checksums: Per user, the exported memories' number and checksum.
+        archived_sessions: With a one-file-per-session folder: its archived sessions
+            (``archive/``) in the exported scope, which are not exported (their
+            artifacts and memories, kept in the catalog, are); 0 for a file.
     """
 
     source: str
@@ -183,6 +186,7 @@ class ExportReport(msgspec.Struct, frozen=True):
     memory_watermarks: ExportTableReport = msgspec.field(default_factory=_no_table)
     mismatched_memories: tuple[MemoryKey, ...] = ()
     memory_checksums: tuple[MemoryChecksum, ...] = ()
+    archived_sessions: int = 0
 
     @property
     def tables(self) -> tuple[ExportTableReport, ...]:

@@ -10,13 +10,15 @@ runs, and what it writes is picked up by the next run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import sqlite3
-from collections.abc import AsyncGenerator, Callable, Container, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Container, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from adk_sqlite.closing import AsyncClosing
 from adk_sqlite.codec.event_digest import SessionDigest, event_row_digest
@@ -25,19 +27,30 @@ from adk_sqlite.errors import ConfigurationError
 from adk_sqlite.sqlite import SqliteStore
 from adk_sqlite.sqlite.database_file import connect_read_only, resolve_file
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget, parse_database, sqlite_errors
+from adk_sqlite.sqlite.per_session.store import PerSessionSqliteStore
 from adk_sqlite.sqlite.schema import sql as sqlite_sql
+from adk_sqlite.sqlite.schema.per_session_sql import CATALOG_FILE
 from adk_sqlite.sqlite.schema.statements import TableNames as SqliteTableNames
 from adk_sqlite.sqlite.table_sets import DEFAULT_TABLE_NAMES, artifact_tables_in, choose_table_set
 from adk_sqlite.tools.artifact_tables import choose_artifact_table
+from adk_sqlite.tools.session_folder import is_session_folder
 
-__all__ = ["SourceSnapshot", "SourceTables", "source_tables"]
+__all__ = [
+    "SourceDatabase",
+    "SourceSnapshot",
+    "SourceTables",
+    "nothing_read",
+    "read_ahead",
+    "source_tables",
+    "staged_events",
+]
 
 T = TypeVar("T")
 SessionKey = tuple[str, str, str]
 EMPTY_DIGEST = SessionDigest().hexdigest()
 
 _IN_SCOPE = "(?1 IS NULL OR app_name = ?1)"
-_SELECT_SESSIONS = (
+SELECT_SESSIONS = (
     "SELECT app_name, user_id, id, state, create_time_unix, update_time_unix, revision"
     ' {owner} FROM "{sessions}" WHERE ' + _IN_SCOPE
 )
@@ -73,24 +86,28 @@ class SourceTables:
     recorded: bool = False
     artifact_table: str | None = None
     artifact_table_of_store: bool = False
+    folder: Path | None = None
+    """A one-file-per-session folder (``target`` is then its catalog), else None."""
 
     def describe(self) -> str:
-        return self.target.describe()
+        return self.target.describe() if self.folder is None else str(self.folder)
 
 
 def source_tables(
     source: object, table_set: str | None = None, artifact_table: str | None = None
 ) -> SourceTables:
-    """Understands ``source``: a SQLite path or URL, or a SqliteStore.
+    """Understands ``source``: a SQLite path or URL, or a SqliteStore; or a folder.
 
     A path's tables have the default names, or, given ``table_set`` (a sessions
     table's name), the names the file recorded for that table set; its artifacts
-    table is ``artifact_table``, or the file's only one.
+    table is ``artifact_table``, or the file's only one. A one-file-per-session
+    folder (a path, or a `PerSessionSqliteStore`) has the names its catalog
+    recorded (`adk_sqlite.transfer.export_folder`).
 
     Raises:
         ConfigurationError: Anything else, an in-memory database (another
-            connection cannot see it), or a ``table_set`` or ``artifact_table``
-            with a SqliteStore.
+            connection cannot see it), a ``table_set`` or ``artifact_table``
+            with a store, or a ``table_set`` with a folder.
     """
     if (table_set is not None or artifact_table is not None) and not isinstance(
         source, str | os.PathLike
@@ -98,6 +115,26 @@ def source_tables(
         raise ConfigurationError(
             "table_set and source_artifact_table are for a source given by its path;"
             " a SqliteStore names its tables"
+        )
+    folder = _folder_of(source)
+    if folder is not None:
+        if table_set is not None:
+            raise ConfigurationError(
+                "table_set is for a database file; a folder of one file per session uses"
+                " the table names its catalog recorded"
+            )
+        store_table = source.artifact_table if isinstance(source, PerSessionSqliteStore) else None
+        return SourceTables(
+            parse_database(folder / CATALOG_FILE),
+            "",
+            "",
+            "",
+            "",
+            None,
+            recorded=True,
+            artifact_table=artifact_table if store_table is None else store_table,
+            artifact_table_of_store=store_table is not None,
+            folder=folder,
         )
     if table_set is not None:
         assert isinstance(source, str | os.PathLike)
@@ -129,6 +166,17 @@ def source_tables(
     return SourceTables(target, *names, owner_column=owner_name, **artifacts)
 
 
+def _folder_of(source: object) -> Path | None:
+    """The folder of a one-file-per-session source, else None (a file, or not a source)."""
+    if isinstance(source, PerSessionSqliteStore):
+        return source.folder
+    if isinstance(source, str | os.PathLike):
+        path = parse_database(source).path
+        if path is not None and is_session_folder(path):
+            return path
+    return None
+
+
 def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -152,6 +200,8 @@ class SourceSnapshot(AsyncClosing):
         """Each session's checksum, filled by reading `events` to the end."""
         self.artifact_table: str | None = None
         """The source's artifacts table, or None when it holds none (found on entering)."""
+        self.archived_sessions = 0
+        """Archived sessions in the exported scope, left out (a folder's; a file has none)."""
 
     async def __aenter__(self) -> SourceSnapshot:
         try:
@@ -201,7 +251,8 @@ class SourceSnapshot(AsyncClosing):
             tables.sessions, tables.events, tables.app_states, tables.user_states
         )
         known = None if tables.recorded else names
-        found = choose_table_set(connection, target, names.sessions, known=known)
+        # A folder's catalog holds one table set: its own ("" asks for the only one).
+        found = choose_table_set(connection, target, names.sessions or None, known=known)
         if tables.recorded:
             self.tables = dataclasses.replace(
                 tables,
@@ -257,7 +308,10 @@ class SourceSnapshot(AsyncClosing):
 
     async def sessions(self, app_name: str | None) -> dict[SessionKey, tuple[Any, ...]]:
         """Session rows in the target's layout: key, state text, times, revision, owner."""
-        rows = await self._call(lambda: self._fetch_all(_SELECT_SESSIONS, app_name))
+        rows = await self._call(lambda: self._fetch_all(SELECT_SESSIONS, app_name))
+        return self._session_rows(rows)
+
+    def _session_rows(self, rows: list[Any]) -> dict[SessionKey, tuple[Any, ...]]:
         with_owner = self.owner_column is not None
         return {
             (row[0], row[1], row[2]): (*row[:7], row[7] if with_owner else None) for row in rows
@@ -298,35 +352,17 @@ class SourceSnapshot(AsyncClosing):
         """
         digests = self.digests = {}
         await self._start(_SELECT_EVENTS, app_name)
-
-        def step() -> tuple[int, list[tuple[Any, ...]]]:
-            assert self._cursor is not None
-            rows = self._cursor.fetchmany(chunk)
-            to_copy: list[tuple[Any, ...]] = []
-            for row in rows:
-                key = (row[2], row[3], row[4])
-                digest = digests.get(key)
-                if digest is None:
-                    digest = digests[key] = SessionDigest()
-                digest.add(event_row_digest(row[1:]))
-                if digest.events > held.get(key, 0) and key in sessions:
-                    to_copy.append(
-                        (*row[:18], _flag(row[18]), _flag(row[19]), _flag(row[20]), *row[21:])
-                    )
-            return len(rows), to_copy
-
-        pending = asyncio.ensure_future(self._call(step))
-        try:
-            while True:
-                read, to_copy = await pending
-                if not read:
-                    return
-                pending = asyncio.ensure_future(self._call(step))
-                yield read, to_copy
-        finally:
-            if not pending.done():
-                pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+        cursor = self._cursor
+        assert cursor is not None
+        steps = read_ahead(
+            lambda: self._call(
+                lambda: staged_events(cursor.fetchmany(chunk), digests, sessions, held)
+            ),
+            finished=nothing_read,
+        )
+        async with contextlib.aclosing(steps):
+            async for step in steps:
+                yield step
 
     async def _start(self, template: str, app_name: str | None) -> None:
         def start() -> None:
@@ -334,3 +370,63 @@ class SourceSnapshot(AsyncClosing):
             self._cursor = self._connection.execute(self._render(template), (app_name,))
 
         await self._call(start)
+
+    async def databases(self, app_name: str | None) -> AsyncGenerator[SourceDatabase, None]:
+        """Every database of the source that may hold artifacts: this file.
+
+        A folder (`adk_sqlite.transfer.export_folder`) has its catalog and each live
+        session's file.
+        """
+        yield self
+
+
+class SourceDatabase(Protocol):
+    """One SQLite database of the source, read inside its snapshot on the source's thread."""
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
+def nothing_read(step: tuple[int, list[tuple[Any, ...]]]) -> bool:
+    return not step[0]
+
+
+def staged_events(
+    rows: list[Any],
+    digests: dict[SessionKey, SessionDigest],
+    sessions: Container[SessionKey],
+    held: Mapping[SessionKey, int],
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Checksums rows read from an events table; returns ``(rows read, rows to copy)``.
+
+    See `SourceSnapshot.events` for which rows are to be copied.
+    """
+    to_copy: list[tuple[Any, ...]] = []
+    for row in rows:
+        key = (row[2], row[3], row[4])
+        digest = digests.get(key)
+        if digest is None:
+            digest = digests[key] = SessionDigest()
+        digest.add(event_row_digest(row[1:]))
+        if digest.events > held.get(key, 0) and key in sessions:
+            to_copy.append((*row[:18], _flag(row[18]), _flag(row[19]), _flag(row[20]), *row[21:]))
+    return len(rows), to_copy
+
+
+async def read_ahead(
+    read: Callable[[], Awaitable[T]], *, finished: Callable[[T], bool]
+) -> AsyncGenerator[T, None]:
+    """Yields ``await read()`` until a result is ``finished``, each next read running meanwhile.
+
+    So the source reads the next batch while the caller writes this one; a step still
+    running when the caller stops early is cancelled (or awaited) before the
+    generator closes.
+    """
+    pending = asyncio.ensure_future(read())
+    try:
+        while not finished(result := await pending):
+            pending = asyncio.ensure_future(read())
+            yield result
+    finally:
+        if not pending.done():
+            pending.cancel()
+        await asyncio.gather(pending, return_exceptions=True)
