@@ -16,10 +16,12 @@ from adk_sqlite.cli._output import (
     plural,
     print_result,
     progress_bar,
+    refuse_table_set_for_folder,
     table_name_option,
 )
 from adk_sqlite.cli._output import stdout_console as console
 from adk_sqlite.tools.inspection import find_table_set
+from adk_sqlite.tools.session_folder import is_session_folder
 from adk_sqlite.transfer.export import (
     ExportProgress,
     ExportReport,
@@ -35,6 +37,7 @@ __all__ = ["command"]
     "adk-sqlite export sessions.db postgresql://agents@db.internal:5432/agents",
     'adk-sqlite export sessions.db "$DATABASE_URL" --app support --json',
     'adk-sqlite export tenants.db "$DATABASE_URL" --owner-column "tenant_id BIGINT NOT NULL"',
+    'adk-sqlite export agent-sessions/ "$DATABASE_URL"',
 )
 @click.argument("url", metavar="POSTGRESQL_URL")
 @app_option("Export only this app's sessions and state.")
@@ -89,9 +92,22 @@ def command(
     export that was interrupted. DB's tables are found by the names its store
     recorded; on PostgreSQL they get the default names, or those given with
     --session-table ... --memory-table, as PostgresStore(...) would use them.
+
+    DB may be a folder of one file per session: its live sessions (each read
+    from its file), the catalog's app:/user: state, every artifact (in the
+    catalog and in the session files) and every memory go into the same
+    tables, verified the same way. Archived sessions are not exported (the
+    report counts them); their artifacts and memories are.
     """
-    # The file's own table names (a store may have renamed its tables).
-    source = find_table_set(database, table_set=table_set, busy_timeout=busy_timeout)
+    if is_session_folder(database):
+        # A folder's table names are the ones its catalog recorded.
+        refuse_table_set_for_folder(table_set)
+        source_table_set = None
+    else:
+        # The file's own table names (a store may have renamed its tables).
+        source_table_set = find_table_set(
+            database, table_set=table_set, busy_timeout=busy_timeout
+        ).sessions
     with progress_bar("Exporting events", enabled=not as_json) as update:
         report = asyncio.run(
             export_to_postgres(
@@ -101,7 +117,7 @@ def command(
                 batch_size=batch_size,
                 progress=_events_only(update),
                 busy_timeout=busy_timeout,
-                table_set=source.sessions,
+                table_set=source_table_set,
                 source_artifact_table=source_artifact_table,
                 source_memory_table=source_memory_table,
                 # --session-table ... --owner-column, by PostgresStore's option names.
@@ -154,3 +170,10 @@ def _render(report: ExportReport) -> None:
             f" ({report.seconds:.1f} s)."
         )
     )
+    if report.archived_sessions:
+        out.print(
+            Text(
+                f"Not exported: {plural(report.archived_sessions, 'archived session')}"
+                " (archive/); only live sessions are."
+            )
+        )
