@@ -27,6 +27,7 @@ from adk_sqlite.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     ExportConflictError,
+    ExportError,
 )
 from adk_sqlite.transfer.export import ExportProgress
 from export._folder import ARCHIVED, ARTIFACTS, LIVE, build_folder
@@ -238,3 +239,23 @@ async def test_a_damaged_session_file_is_named(folder: Path, dsn: str) -> None:
     message = str(raised.value)
     assert str(file) in message
     assert f"adk-sqlite check {folder}" in message
+
+
+async def test_a_session_archived_during_the_export_stops_it_and_a_rerun_goes_on(
+    folder: Path, dsn: str, tmp_path: Path
+) -> None:
+    moved = folder / "sessions" / "a+alice+s2.db"
+
+    def archive_it_now(step: ExportProgress) -> None:
+        # After the sessions were read, before their events: the file leaves the folder.
+        if step.phase == "events" and step.done == 0 and moved.exists():
+            shutil.move(moved, tmp_path / "gone.db")
+
+    with pytest.raises(ExportError, match="changed while it was exported") as raised:
+        await export_to_postgres(folder, dsn, progress=archive_it_now)
+
+    assert raised.value.sessions == (("a", "alice", "s2"),)
+    shutil.move(tmp_path / "gone.db", moved)
+    report = await export_to_postgres(folder, dsn)
+    assert report.verified
+    await _assert_same(folder, dsn)
