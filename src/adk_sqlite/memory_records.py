@@ -64,7 +64,7 @@ class StoredMemory(msgspec.Struct, frozen=True, kw_only=True):
     record: MemoryRecord
 
 
-DEFAULT_SEARCH_WINDOW = 10_000
+DEFAULT_SEARCH_WINDOW = 5_000
 """How many of a user's newest memories a keyword search ranks by default."""
 
 RARE_WORD_LIMIT = 1_000
@@ -80,8 +80,8 @@ class MemorySearch(msgspec.Struct, frozen=True, kw_only=True):
     vector: bytes | None = None
     min_similarity: float | None = None
     window: int | None = None
-    """Rank the newest ``window`` of the user's memories that hold a query word, and of
-    the older ones those that hold a rare word (see `RARE_WORD_LIMIT`); None ranks all."""
+    """Rank, of the user's newest ``window`` memories, those that hold a query word, and
+    of the older ones those that hold a rare word (see `RARE_WORD_LIMIT`); None ranks all."""
 
     @property
     def candidates(self) -> int:

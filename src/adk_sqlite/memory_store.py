@@ -61,8 +61,8 @@ class MemoryStore(Protocol):
         (`adk_sqlite.storage.memory_ranking.fuse_rankings`). Memories stored without a vector
         are found by their words only.
 
-        With ``window``, the text rank considers the user's newest ``window`` memories
-        that hold a term, and of the older ones those holding a term that at most
+        With ``window``, the text rank considers, of the user's newest ``window``
+        memories, those that hold a term, and of the older ones those holding a term that at most
         `adk_sqlite.memory_records.RARE_WORD_LIMIT` of them hold; None ranks them all."""
         ...
 

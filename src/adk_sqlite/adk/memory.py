@@ -106,10 +106,10 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         min_similarity: With an embedder: the least cosine similarity for a memory to
             be found by meaning alone (None: the nearest ones always compete).
         embedding_batch_size: Texts given to the embedder in one call at most.
-        search_window: A keyword search ranks the user's newest ``search_window``
-            memories that hold a query word, and of the older ones those that hold a
+        search_window: A keyword search ranks, of the user's newest ``search_window``
+            memories, those that hold a query word, and of the older ones those that hold a
             rare word (one that at most 1,000 of them hold), so a search costs the
-            same at 10,000 memories and at a million; a memory with a rare word is found
+            same at 5,000 memories and at a million; a memory with a rare word is found
             at any age. None ranks every memory that holds a query word (bm25 over all
             of them). The vector side of a hybrid search always ranks every memory.
 
