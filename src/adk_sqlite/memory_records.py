@@ -81,7 +81,9 @@ class MemorySearch(msgspec.Struct, frozen=True, kw_only=True):
     min_similarity: float | None = None
     window: int | None = None
     """Rank, of the user's newest ``window`` memories, those that hold a query word, and
-    of the older ones those that hold a rare word (see `RARE_WORD_LIMIT`); None ranks all."""
+    of the older ones those that hold a rare word; None ranks all."""
+    rare_word_limit: int = RARE_WORD_LIMIT
+    """A word at most this many memories older than the window hold is rare."""
 
     @property
     def candidates(self) -> int:

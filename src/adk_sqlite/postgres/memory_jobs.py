@@ -26,13 +26,7 @@ import struct
 import asyncpg
 
 from adk_sqlite.codec.vectors import nearest, unpack_vector
-from adk_sqlite.memory_records import (
-    RARE_WORD_LIMIT,
-    MemoryRecord,
-    MemorySearch,
-    MemoryWatermark,
-    StoredMemory,
-)
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import TABLE_EXISTS
 from adk_sqlite.postgres.jobs import _refuse_nul
@@ -277,7 +271,7 @@ async def _window(
     terms: list[str],
 ) -> tuple[int, str | None]:
     """Where the user's newest ``search.window`` memories begin (0: there are no more),
-    and the tsquery of the terms at most `RARE_WORD_LIMIT` older memories hold (None:
+    and the tsquery of the terms at most ``search.rare_word_limit`` older memories hold (None:
     no such term), as SQLite's search does."""
     assert search.window is not None
     start = await connection.fetchval(statements.window_start, app_name, user_id, search.window - 1)
@@ -287,9 +281,9 @@ async def _window(
         term
         for term in terms
         if await connection.fetchval(
-            statements.older_holding, tsquery_of([term]), start, RARE_WORD_LIMIT + 1
+            statements.older_holding, tsquery_of([term]), start, search.rare_word_limit + 1
         )
-        <= RARE_WORD_LIMIT
+        <= search.rare_word_limit
     ]
     return int(start), tsquery_of(rare) if rare else None
 

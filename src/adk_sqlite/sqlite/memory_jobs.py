@@ -21,13 +21,7 @@ from typing import Any
 import msgspec
 
 from adk_sqlite.codec.vectors import dot, nearest_in_matrix, pack_vector
-from adk_sqlite.memory_records import (
-    RARE_WORD_LIMIT,
-    MemoryRecord,
-    MemorySearch,
-    MemoryWatermark,
-    StoredMemory,
-)
+from adk_sqlite.memory_records import MemoryRecord, MemorySearch, MemoryWatermark, StoredMemory
 from adk_sqlite.sqlite.read_transaction import in_read_transaction
 from adk_sqlite.sqlite.schema.memory_sql import MemoryStatements
 from adk_sqlite.sqlite.vector_cache import CachedVectors, scope_key, vector_cache
@@ -172,7 +166,7 @@ def _keyword_candidates(
 
     bm25 costs a step per memory that holds a query word, so a common word ("flight"
     in a third of 100,000 memories) costs as much as the user has memories; the window
-    bounds that. A word held by at most `RARE_WORD_LIMIT` older memories is looked up in
+    bounds that. A word held by at most ``search.rare_word_limit`` older memories is looked up in
     all of them, so a memory that holds a rare word is found at any age.
     """
     match = _match_any(search.terms)
@@ -188,9 +182,9 @@ def _keyword_candidates(
         term
         for term in search.terms
         if connection.execute(
-            statements.older_holding, (_match_any([term]), start, RARE_WORD_LIMIT + 1)
+            statements.older_holding, (_match_any([term]), start, search.rare_word_limit + 1)
         ).fetchone()[0]
-        <= RARE_WORD_LIMIT
+        <= search.rare_word_limit
     ]
     if rare:
         rows += connection.execute(
