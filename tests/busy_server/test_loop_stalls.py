@@ -12,9 +12,9 @@ import asyncio
 import functools
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from google.adk.apps.app import EventsCompactionConfig
@@ -25,6 +25,8 @@ from google.genai import types
 
 from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
 from adk_sqlite.sqlite.shared_file import store as shared_file_store
+
+T = TypeVar("T")
 
 EVENTS = 600
 SLICE = 50
@@ -65,23 +67,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 async def read_counting_turns(service: SessionService) -> tuple[Any, int]:
     """The session, and how many times another task ran while it was being read."""
-    turns = 0
-    reading = True
-
-    async def tick() -> None:
-        nonlocal turns
-        while reading:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.ensure_future(tick())
-    await asyncio.sleep(0)  # the ticker is running
-    before = turns
-    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
-    during = turns - before
-    reading = False
-    await ticker
-    return session, during
+    return await counting_turns(service.get_session(app_name=APP, user_id=USER, session_id=SESSION))
 
 
 async def test_get_session_of_a_long_session_lets_other_tasks_run_between_slices(
@@ -226,7 +212,7 @@ async def test_a_session_read_off_the_loop_once_is_read_there_again_but_its_newe
         monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
 
         _, whole_read_turns = await read_counting_turns(service)
-        newest = await counting_turns(
+        _, newest = await counting_turns(
             service.get_session(
                 app_name=APP,
                 user_id=USER,
@@ -239,8 +225,8 @@ async def test_a_session_read_off_the_loop_once_is_read_there_again_but_its_newe
     assert newest == 0  # the newest 20 stay on the loop's thread
 
 
-async def counting_turns(call: Any) -> int:
-    """How many times another task ran while ``call`` was awaited."""
+async def counting_turns(call: Awaitable[T]) -> tuple[T, int]:
+    """What ``call`` returns, and how many times another task ran while it was awaited."""
     turns = 0
     running = True
 
@@ -251,13 +237,13 @@ async def counting_turns(call: Any) -> int:
             await asyncio.sleep(0)
 
     ticker = asyncio.ensure_future(tick())
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the ticker is running
     before = turns
-    await call
+    result = await call
     during = turns - before
     running = False
     await ticker
-    return during
+    return result, during
 
 
 # The compacted session: plain events a compaction summarises, then plain events after it.
@@ -327,8 +313,8 @@ async def test_a_read_without_compacted_events_lets_other_tasks_run_between_slic
         whole = await read(SessionService(store))
         at_once = await read(skipping_compacted(store, None))
         sliced = await read(skipping_compacted(store, SLICE))
-        turns_at_once = await counting_turns(read(skipping_compacted(store, None)))
-        turns_sliced = await counting_turns(read(skipping_compacted(store, SLICE)))
+        _, turns_at_once = await counting_turns(read(skipping_compacted(store, None)))
+        _, turns_sliced = await counting_turns(read(skipping_compacted(store, SLICE)))
 
     assert whole is not None
     assert at_once is not None
