@@ -65,6 +65,22 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield store
 
 
+@pytest.fixture
+async def inline_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SessionService]:
+    """A shared file's service that decodes in one go, filled with ``EVENTS`` events.
+
+    Given all the inline time it needs (a test may take it away), the file reads this
+    session on the loop's thread.
+    """
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        service = SessionService(store, decode_slice=None)
+        await fill(service, EVENTS)
+        yield service
+
+
 async def read_counting_turns(service: SessionService) -> tuple[Any, int]:
     """The session, and how many times another task ran while it was being read."""
     return await counting_turns(service.get_session(app_name=APP, user_id=USER, session_id=SESSION))
@@ -97,16 +113,11 @@ async def test_sliced_read_returns_the_same_session_as_one_decoded_at_once(store
 
 
 async def test_without_slices_an_inline_read_runs_in_one_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    inline_service: SessionService,
 ) -> None:
-    # What the slices change: given all the inline time it needs, the shared file reads
-    # this session on the loop's thread, and decoded in one go nothing else runs meanwhile.
-    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
-    async with SqliteStore(tmp_path / "sessions.db") as store:
-        service = SessionService(store, decode_slice=None)
-        await fill(service, EVENTS)
-
-        session, turns = await read_counting_turns(service)
+    # What the slices change: read on the loop's thread and decoded in one go, nothing
+    # else runs meanwhile.
+    session, turns = await read_counting_turns(inline_service)
 
     assert len(session.events) == EVENTS
     assert turns == 0
@@ -180,46 +191,39 @@ def test_decode_slice_must_be_a_positive_integer_or_none(decode_slice: object) -
 
 
 async def test_a_shared_file_read_out_of_inline_time_is_read_again_on_a_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    inline_service: SessionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
-    async with SqliteStore(tmp_path / "sessions.db") as store:
-        service = SessionService(store, decode_slice=None)
-        await fill(service, EVENTS)
-        expected = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
-        threads_before = {thread.ident for thread in threading.enumerate()}
+    expected = await inline_service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    threads_before = {thread.ident for thread in threading.enumerate()}
 
-        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
-        _, turns = await read_counting_turns(service)
-        again = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
+    _, turns = await read_counting_turns(inline_service)
+    again = await inline_service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
 
-        new_threads = [t for t in threading.enumerate() if t.ident not in threads_before]
-        assert turns >= 1  # the loop ran while a thread read the session
-        assert [thread.name for thread in new_threads] == ["adk-sqlite-connection-0"]
-        assert again is not None
-        assert expected is not None
-        assert again.model_dump() == expected.model_dump()
+    new_threads = [t for t in threading.enumerate() if t.ident not in threads_before]
+    assert turns >= 1  # the loop ran while a thread read the session
+    assert [thread.name for thread in new_threads] == ["adk-sqlite-connection-0"]
+    assert again is not None
+    assert expected is not None
+    assert again.model_dump() == expected.model_dump()
 
 
 async def test_a_session_read_off_the_loop_once_is_read_there_again_but_its_newest_events_inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    inline_service: SessionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with SqliteStore(tmp_path / "sessions.db") as store:
-        service = SessionService(store, decode_slice=None)
-        await fill(service, EVENTS)
-        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
-        await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
-        monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 0.0)
+    await inline_service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
 
-        _, whole_read_turns = await read_counting_turns(service)
-        _, newest = await counting_turns(
-            service.get_session(
-                app_name=APP,
-                user_id=USER,
-                session_id=SESSION,
-                config=GetSessionConfig(num_recent_events=20),
-            )
+    _, whole_read_turns = await read_counting_turns(inline_service)
+    _, newest = await counting_turns(
+        inline_service.get_session(
+            app_name=APP,
+            user_id=USER,
+            session_id=SESSION,
+            config=GetSessionConfig(num_recent_events=20),
         )
+    )
 
     assert whole_read_turns >= 1  # remembered as long: on a thread, whatever the time
     assert newest == 0  # the newest 20 stay on the loop's thread
