@@ -50,6 +50,7 @@ class Checkpointer:
         self._connection = connection
         self._target = target
         self._running: asyncio.Task[None] | None = None
+        self._truncate_next = False
 
     def request(self, *, truncate: bool = False) -> None:
         """Starts a checkpoint unless one is running.
@@ -57,11 +58,20 @@ class Checkpointer:
         A passive one by default: it copies what it can without waiting for
         writers. With ``truncate``, it waits for the writer in progress, copies the
         whole WAL and empties the file: for after large writes, which a passive
-        checkpoint racing a stream of them never catches up with.
+        checkpoint racing a stream of them never catches up with. A truncation asked
+        for while another checkpoint runs is run after it (a passive one can leave
+        the WAL as long as it found it).
         """
         if self._running is None:
             job = _truncating_checkpoint if truncate else _passive_checkpoint
             self._running = asyncio.ensure_future(self._checkpoint(job))
+        elif truncate:
+            self._truncate_next = True
+
+    async def settled(self) -> None:
+        """Waits until no checkpoint runs, a truncation queued behind one included."""
+        while self._running is not None:
+            await asyncio.shield(self._running)
 
     async def _checkpoint(self, job: Callable[[sqlite3.Connection], None]) -> None:
         try:
@@ -74,16 +84,17 @@ class Checkpointer:
             )
         finally:
             self._running = None
+            if self._truncate_next:
+                self._truncate_next = False
+                self._running = asyncio.ensure_future(self._checkpoint(_truncating_checkpoint))
 
     async def close(self) -> None:
-        if self._running is not None:
-            await asyncio.shield(self._running)
+        await self.settled()
         await self._connection.close()
 
     async def truncate_now(self) -> None:
         """Copies the whole WAL into the database and empties it, now (waits for writers)."""
-        if self._running is not None:
-            await asyncio.shield(self._running)
+        await self.settled()
         with sqlite_errors(self._target):
             await run_on_connection(self._connection, _truncating_checkpoint)
 

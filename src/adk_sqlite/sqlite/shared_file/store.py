@@ -400,6 +400,11 @@ class SqliteStore(JobStore[Statements]):
         size = 0 if payload.data is None else len(payload.data)
         large = size > artifact_jobs.OFF_LOOP_ABOVE
         job = bind(artifact_jobs.save_artifact, self._artifacts, key, payload)
+        if large and self._checkpointer is not None:
+            # Back-pressure: a large save waits while a checkpoint runs. A truncation
+            # waits for a moment without a writer; a stream of large saves would never
+            # give it one, and the WAL would grow by all of them.
+            await self._checkpointer.settled()
         version = await self._write(job, off_loop=large)
         if large and self._checkpointer is not None:
             self._large_bytes_written += size
