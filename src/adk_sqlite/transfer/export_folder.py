@@ -310,7 +310,7 @@ class FolderSnapshot(SourceSnapshot):
             sql = self._render(_SELECT_FILE_EVENTS)
             cursor = await self._call(lambda: connection.execute(sql, (live.last_seq,)))
             steps = read_ahead(
-                lambda: self._in_file(
+                lambda: self.in_file(
                     live.path,
                     lambda: staged_events(cursor.fetchmany(chunk), digests, sessions, held),
                 ),
@@ -358,7 +358,9 @@ class FolderSnapshot(SourceSnapshot):
         finally:
             await self._call(connection.close)
 
-    async def _in_file(self, path: Path, job: Callable[[], T]) -> T:
+    async def in_file(self, path: Path, job: Callable[[], T]) -> T:
+        """``job`` run on this snapshot's thread, its errors named after the file ``path``."""
+
         def mapped() -> T:
             with self._about(path):
                 return job()
@@ -376,7 +378,7 @@ class _SessionFileDatabase:
 
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         connection = self.connection
-        return await self.snapshot._in_file(self.path, lambda: job(connection))
+        return await self.snapshot.in_file(self.path, lambda: job(connection))
 
 
 def _changed(key: SessionKey, how: str) -> ExportError:
