@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from click.testing import CliRunner, Result
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.cli import main
 from support.conversations import hold_conversations
+from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 
 async def _write_conversations(path: Path) -> None:
@@ -45,6 +47,19 @@ def db_path(conversation_db: Path, tmp_path: Path) -> Path:
         source.close()
         target.close()
     return copy
+
+
+@pytest.fixture
+def dsn() -> Iterator[str]:
+    """A PostgreSQL URL whose connections use a new, empty schema (dropped after the test).
+
+    Synchronous, like the CLI tests: the command runs its own event loop.
+    """
+    schema = asyncio.run(create_schema())
+    try:
+        yield with_search_path(base_dsn(), schema)
+    finally:
+        asyncio.run(drop_schema(schema))
 
 
 def run_cli(*args: str | Path, env: dict[str, str] | None = None) -> Result:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,6 @@ from support.conversations import (
     TICKET,
     hold_conversations,
 )
-from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 from .conftest import run_cli, sql
 
@@ -316,15 +314,6 @@ def test_names_recorded_in_a_file_are_validated_before_use(custom_db: Path) -> N
 
     assert result.exit_code == 4
     assert "not a valid table or column name" in result.stderr
-
-
-@pytest.fixture
-def dsn() -> Iterator[str]:
-    schema = asyncio.run(create_schema())
-    try:
-        yield with_search_path(base_dsn(), schema)
-    finally:
-        asyncio.run(drop_schema(schema))
 
 
 async def _write_without_owner(path: Path) -> None:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from google.adk.events.event import Event
 from google.genai import types
 
 from adk_sqlite import ArtifactService, PostgresStore, SessionService, SqliteStore
 from export._support import target_tables
 from support.conversations import ADA, APP, TICKET
-from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 from .conftest import run_cli
 
@@ -26,16 +23,6 @@ _TARGET_NAMES = {
     "user_state_table": "bot_user",
     "artifact_table": "bot_files",
 }
-
-
-@pytest.fixture
-def dsn() -> Iterator[str]:
-    """A URL whose connections use a new, empty schema (dropped after the test)."""
-    schema = asyncio.run(create_schema())
-    try:
-        yield with_search_path(base_dsn(), schema)
-    finally:
-        asyncio.run(drop_schema(schema))
 
 
 async def _save(store: SqliteStore) -> None:

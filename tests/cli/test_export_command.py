@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from google.adk.events.event import Event
 
 from adk_sqlite import PostgresStore, SessionService
 from export._support import apps_of, assert_same_sessions
 from support.conversations import APP
-from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 from .conftest import run_cli
-
-
-@pytest.fixture
-def dsn() -> Iterator[str]:
-    """A URL whose connections use a new, empty schema (dropped after the test).
-
-    Synchronous, like the CLI tests: the command runs its own event loop.
-    """
-    schema = asyncio.run(create_schema())
-    try:
-        yield with_search_path(base_dsn(), schema)
-    finally:
-        asyncio.run(drop_schema(schema))
 
 
 def test_export_prints_the_report_and_every_session_reads_back_equal(

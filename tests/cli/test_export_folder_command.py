@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from export._folder import LIVE, build_folder
-from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 from .conftest import run_cli
-
-
-@pytest.fixture
-def dsn() -> Iterator[str]:
-    """A URL whose connections use a new, empty schema (dropped after the test)."""
-    schema = asyncio.run(create_schema())
-    try:
-        yield with_search_path(base_dsn(), schema)
-    finally:
-        asyncio.run(drop_schema(schema))
 
 
 @pytest.fixture

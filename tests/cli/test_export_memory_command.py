@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,11 @@ from adk_sqlite.errors import ExportVerificationError
 from adk_sqlite.memory_records import MemoryWatermark
 from adk_sqlite.testing import HashingEmbedder
 from adk_sqlite.transfer.export import export_to_postgres
-from support.postgres import base_dsn, create_schema, drop_schema, with_search_path
 
 from .conftest import run_cli
 from .memory_databases import ADA, ALL_MEMORIES, APP, GRACE, REFUNDS, SHIPPING, hold_and_remember
 
 _QUERIES = ("refund policy", "shipping days", "ship abroad refunds", "help")
-
-
-@pytest.fixture
-def dsn() -> Iterator[str]:
-    """A URL whose connections use a new, empty schema (dropped after the test)."""
-    schema = asyncio.run(create_schema())
-    try:
-        yield with_search_path(base_dsn(), schema)
-    finally:
-        asyncio.run(drop_schema(schema))
 
 
 async def _write(path: Path, *, embedder: HashingEmbedder | None = None) -> None:
