@@ -39,16 +39,19 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
-def make_event(index: int) -> Event:
-    """An event whose state delta counts the events up to it."""
-    return Event(
+def make_event(index: int, *, counted: bool = True) -> Event:
+    """An event whose state delta counts the events up to it; without ``counted``, plain
+    conversation (no actions set at all, so the store does not flag it)."""
+    event = Event(
         id=f"e{index:05d}",
         invocation_id=f"inv{index}",
         author="agent",
         timestamp=1_700_000_000 + index,
         content=types.Content(role="model", parts=[types.Part(text=f"event {index}")]),
-        actions=EventActions(state_delta={"counter": index}),
     )
+    if counted:
+        event.actions = EventActions(state_delta={"counter": index})
+    return event
 
 
 async def fill(service: SessionService, events: int) -> None:
@@ -258,17 +261,8 @@ async def fill_compacted(service: SessionService) -> None:
     """``COMPACTED`` plain events, a compaction of them, ``RECENT`` plain events after."""
     session = await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
 
-    def plain(index: int) -> Event:
-        return Event(
-            id=f"e{index:05d}",
-            invocation_id=f"inv{index}",
-            author="agent",
-            timestamp=1_700_000_000 + index,
-            content=types.Content(role="model", parts=[types.Part(text=f"event {index}")]),
-        )
-
     for index in range(COMPACTED):
-        await service.append_event(session, plain(index))
+        await service.append_event(session, make_event(index, counted=False))
     summary = types.Content(role="model", parts=[types.Part(text="the story so far")])
     compaction = EventCompaction(
         start_timestamp=1_700_000_000,
@@ -286,7 +280,7 @@ async def fill_compacted(service: SessionService) -> None:
         ),
     )
     for index in range(COMPACTED, COMPACTED + RECENT):
-        await service.append_event(session, plain(index))
+        await service.append_event(session, make_event(index, counted=False))
 
 
 def skipping_compacted(store: Any, decode_slice: int | None) -> SessionService:
