@@ -7,8 +7,11 @@ covering those invocations and the one before), written in bulk with the store's
 own INSERT, then times ``get_session`` (median of several) on SessionService with
 the option off and on. ``--mode token`` shapes it as token-threshold compaction
 leaves it instead (every tenth invocation, a compaction from the session's first
-event to the end of the invocation before, containing every earlier one). Run with
-``python -m benchmarks.compaction [--sizes ...] [--mode sliding|token]``.
+event to the end of the invocation before, containing every earlier one), and
+every other reply changes the state (a state delta: a flagged event). Each row
+gets the view the service would store (`compaction_view.event_view`);
+``--without-views`` leaves them NULL, as in rows written before schema version 5.
+Run with ``python -m benchmarks.compaction [--sizes ...] [--mode sliding|token]``.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from google.adk.events.event_actions import EventActions, EventCompaction
 from google.genai import types
 
 from adk_sqlite import SessionService, SqliteStore
+from adk_sqlite.adk.compaction_view import event_view
 from adk_sqlite.codec.events import encode_event, julian_day_from_unix
 from adk_sqlite.sqlite.schema.statements import render_statements
+from adk_sqlite.storage.session_jobs import view_values
 from adk_sqlite.storage.store_options import TableNames
 
 APP, USER, SESSION = "bench", "u", "s"
@@ -46,14 +51,17 @@ def _history(size: int, start: float, mode: str = "sliding") -> list[Event]:
         invocation = f"e-{uuid.uuid4()}"
         first = clock
         for author, role, text in (("user", "user", "question"), ("assistant", "model", "answer")):
-            events.append(
-                Event(
-                    invocation_id=invocation,
-                    author=author,
-                    timestamp=clock,
-                    content=types.Content(role=role, parts=[types.Part(text=f"{text} {clock}")]),
-                )
+            # Token mode: every other reply changes the state, as an output_key would.
+            changes_state = mode == "token" and author == "assistant" and len(invocations) % 2 == 0
+            event = Event(
+                invocation_id=invocation,
+                author=author,
+                timestamp=clock,
+                content=types.Content(role=role, parts=[types.Part(text=f"{text} {clock}")]),
             )
+            if changes_state:
+                event.actions = EventActions(state_delta={"last": text})
+            events.append(event)
             clock += 0.01
         invocations.append((first, clock - 0.01))
         if mode == "token":
@@ -83,7 +91,7 @@ def _history(size: int, start: float, mode: str = "sliding") -> list[Event]:
     return events
 
 
-async def _build(path: Path, size: int, mode: str = "sliding") -> None:
+async def _build(path: Path, size: int, mode: str = "sliding", *, views: bool = True) -> None:
     async with SessionService(SqliteStore(path)) as service:
         await service.create_session(app_name=APP, user_id=USER, session_id=SESSION)
     insert = render_statements(
@@ -95,15 +103,30 @@ async def _build(path: Path, size: int, mode: str = "sliding") -> None:
         ),
         None,
     ).insert_event
+    history = _history(size, time.time() - size, mode)
     records = [
-        encode_event(event, app_name=APP, user_id=USER, session_id=SESSION, state_delta=None)
-        for event in _history(size, time.time() - size, mode)
+        encode_event(
+            event,
+            app_name=APP,
+            user_id=USER,
+            session_id=SESSION,
+            state_delta=event.actions.state_delta or None,
+        )
+        for event in history
     ]
     with sqlite3.connect(path) as connection:
         (key,) = connection.execute("SELECT session_key FROM adk_sessions").fetchone()
         connection.executemany(
             insert,
-            ((*_values(record), julian_day_from_unix(record.timestamp), key) for record in records),
+            (
+                (
+                    *_values(record),
+                    julian_day_from_unix(record.timestamp),
+                    key,
+                    *view_values(event_view(event) if views else None),
+                )
+                for record, event in zip(records, history, strict=True)
+            ),
         )
 
 
@@ -136,7 +159,7 @@ async def _median_get(
         return statistics.median(times), len(session.events)
 
 
-async def main(sizes: list[int], repeats: int, mode: str = "sliding") -> None:
+async def main(sizes: list[int], repeats: int, mode: str = "sliding", views: bool = True) -> None:
     print(
         "| history (events) | events loaded, off | get_session, off"
         " | events loaded, on | get_session, on |"
@@ -145,7 +168,7 @@ async def main(sizes: list[int], repeats: int, mode: str = "sliding") -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             path = Path(folder) / f"history-{size}.db"
-            await _build(path, size, mode)
+            await _build(path, size, mode, views=views)
             off, loaded_off = await _median_get(path, skip=False, repeats=repeats, mode=mode)
             on, loaded_on = await _median_get(path, skip=True, repeats=repeats, mode=mode)
             print(
@@ -160,5 +183,8 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--mode", choices=["sliding", "token"], default="sliding")
+    parser.add_argument("--without-views", action="store_true", help="rows as before schema 5")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.sizes, arguments.repeats, arguments.mode))
+    asyncio.run(
+        main(arguments.sizes, arguments.repeats, arguments.mode, not arguments.without_views)
+    )

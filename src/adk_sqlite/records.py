@@ -9,17 +9,22 @@ backend's business.
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import msgspec
 
 __all__ = [
     "AppendResult",
+    "CompactionEntry",
+    "CompactionIndex",
     "EventPage",
     "EventPageQuery",
     "EventPosition",
     "EventQuery",
     "EventRecord",
+    "EventRole",
+    "EventView",
     "SessionListing",
     "SessionPage",
     "SessionPageQuery",
@@ -114,16 +119,94 @@ class EventQuery(msgspec.Struct, kw_only=True):
     ignore them and return the plain events too: a reader must accept that
     (`adk_sqlite.SessionService`'s ``skip_compacted_events`` does).
 
+    The last two fields leave out more: every event of a span but a few named
+    ones. A store that keeps `EventView` (adk-sqlite's own) serves them; any
+    other store may ignore them too.
+
     Attributes:
         include_plain: False reads the flagged events only.
         skip_plain_between: ``(start, end)``: leave out the plain events with
             ``start <= timestamp < end``.
+        skip_between: ``(start, end)``: leave out every event with ``start <=
+            timestamp < end`` except those with the role `EventRole.NEEDED` or
+            `EventRole.WHOLE_SESSION`, events written without a view (each
+            read as today: flagged ones kept) and the compactions in ``keep``.
+        keep: Append-order numbers (`CompactionEntry.seq`) of compaction events
+            to read even inside ``skip_between``.
     """
 
     after_timestamp: float | None = None
     limit: int | None = None
     include_plain: bool = True
     skip_plain_between: tuple[float, float] | None = None
+    skip_between: tuple[float, float] | None = None
+    keep: tuple[int, ...] = ()
+
+
+class EventRole(enum.IntEnum):
+    """What a reader of a compacted session must do with an event (`EventView`).
+
+    Stored as a small integer beside the event; NULL (an event written before
+    schema version 5, or by a writer that did not say) means unknown.
+    """
+
+    SKIPPABLE = 0
+    """Left out inside a compacted span: a plain event, or one whose only actions
+    are a state or artifact delta (state is stored, not replayed)."""
+    COMPACTION = 1
+    """A compaction with a closed range and a summary (`EventView` holds the range)."""
+    NEEDED = 2
+    """Always read (long-running tool ids, a transfer, an auth or confirmation
+    request, agent state...)."""
+    WHOLE_SESSION = 3
+    """Its presence makes the reader load the whole session (a rewind, a branch, an
+    isolation scope, a compaction without a closed range or a summary)."""
+
+
+class EventView(msgspec.Struct, frozen=True, kw_only=True):
+    """What an append stores beside an event so that a reader of a compacted
+    session can tell the event's role without decoding it.
+
+    ``compaction_start`` and ``compaction_end`` are set for `EventRole.COMPACTION` only.
+    """
+
+    role: EventRole
+    compaction_start: float | None = None
+    compaction_end: float | None = None
+
+
+class CompactionEntry(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One compaction event of a session, as its `EventView` recorded it.
+
+    ``timestamp`` and ``seq`` (its append-order number) are its place in the
+    session; ``start`` and ``end`` its range.
+    """
+
+    timestamp: float
+    seq: int
+    start: float
+    end: float
+
+
+class CompactionIndex(msgspec.Struct, kw_only=True):
+    """A session's compactions read from their views, without decoding an event.
+
+    Attributes:
+        unsure: The session holds an event whose role is unknown (written without
+            a view) or `EventRole.WHOLE_SESSION`: the views cannot tell which
+            events a reader may leave out, and the other fields are empty.
+        first_start: The earliest start of any compaction range (None: none).
+        last_end: The latest end of any compaction range.
+        newest_first: Compactions, newest first (timestamp, then append order):
+            all of them, or the newest ``limit`` asked for.
+        complete: Whether ``newest_first`` holds every compaction.
+    """
+
+    unsure: bool = False
+    first_start: float | None = None
+    last_end: float | None = None
+    newest_first: list[CompactionEntry] = msgspec.field(default_factory=list)
+    complete: bool = True
 
 
 class SessionSnapshot(msgspec.Struct, kw_only=True):

@@ -25,7 +25,15 @@ from google.adk.sessions.base_session_service import (
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
-from adk_sqlite.adk.compaction_view import is_faithful, skipped_span
+from adk_sqlite.adk.compaction_view import (
+    NEWEST_COMPACTIONS,
+    SpanPlan,
+    event_view,
+    has_sliding_window,
+    is_faithful,
+    skipped_span,
+    span_from_index,
+)
 from adk_sqlite.adk.session_marker import read_marker, write_marker
 from adk_sqlite.adk.session_pages import PagedReads, id_candidates, require_strings
 from adk_sqlite.adk.store_argument import StoreService, store_or_url
@@ -44,6 +52,7 @@ from adk_sqlite.errors import (
     SessionAlreadyExistsError,
 )
 from adk_sqlite.records import EventQuery, EventRecord, SessionSnapshot, StaleCheck
+from adk_sqlite.storage.store_base import StoreBase
 from adk_sqlite.store import BaseAsyncStore
 
 __all__ = ["DEFAULT_DECODE_SLICE", "SessionService"]
@@ -150,6 +159,8 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
                 " events_compaction_config"
             )
         self._store: BaseAsyncStore = store_or_url(store, uri, service="SessionService")
+        # adk-sqlite's own stores keep each event's view (compaction_view.event_view).
+        self._view_store = self._store if isinstance(self._store, StoreBase) else None
         self._owner_id = owner_id
         self._skip_damaged_events = skip_damaged_events
         self._fast_decoding = fast_decoding
@@ -241,11 +252,18 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
     ) -> Session | None:
         """The session with the compacted events ADK will not read left out (see compaction_view).
 
-        Three reads at most: the flagged events (compactions among them), the
-        session without the plain events of the skipped span, and, when the
-        loaded events fail a check, the whole session.
+        By the events' views when the store keeps them and they are sure (see
+        `_read_by_views`); else three reads at most: the flagged events
+        (compactions among them), the session without the plain events of the
+        skipped span, and, when the loaded events fail a check, the whole session.
         """
         config = self._events_compaction_config
+        if self._view_store is not None and config is not None:
+            decided, session = await self._read_by_views(
+                self._view_store, config, app_name, user_id, session_id
+            )
+            if decided:
+                return session
         flagged = await self._decode_yielding(
             await self._store.get_events(
                 app_name=app_name, user_id=user_id, session_id=session_id, query=_FLAGGED_EVENTS
@@ -262,6 +280,44 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
                 return self._build_session(snapshot, events)
         snapshot = await self._read_session(app_name, user_id, session_id)
         return None if snapshot is None else await self._to_session_yielding(snapshot)
+
+    async def _read_by_views(
+        self,
+        store: StoreBase,
+        config: EventsCompactionConfig,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+    ) -> tuple[bool, Session | None]:
+        """`_read_without_compacted` from the compaction index (no event decoded to
+        find the span), then the session without the span's skippable events.
+
+        Returns (False, None) when the views are unsure (an event written
+        without one, or a rewind, branch or isolation scope): the caller reads
+        as before. Else (True, the session or None).
+        """
+        limit = None if has_sliding_window(config) else NEWEST_COMPACTIONS
+        index = await store.read_compaction_index(
+            app_name=app_name, user_id=user_id, session_id=session_id, limit=limit
+        )
+        plan = None if index.unsure else span_from_index(index, config)
+        if plan is None and not index.unsure:  # too few of the newest: all of them
+            index = await store.read_compaction_index(
+                app_name=app_name, user_id=user_id, session_id=session_id
+            )
+            plan = None if index.unsure else span_from_index(index, config)
+        if index.unsure or plan is None:
+            return False, None
+        if isinstance(plan, SpanPlan):
+            query = EventQuery(skip_between=plan.span, keep=plan.keep)
+            snapshot = await self._read_session(app_name, user_id, session_id, query)
+            if snapshot is None:
+                return True, None
+            events = await self._decode_yielding(snapshot.events)
+            if is_faithful(events, plan.span, config):
+                return True, self._build_session(snapshot, events)
+        snapshot = await self._read_session(app_name, user_id, session_id)
+        return True, None if snapshot is None else await self._to_session_yielding(snapshot)
 
     def _read_session(
         self, app_name: str, user_id: str, session_id: str, events: EventQuery | None = None
@@ -361,18 +417,28 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         event = self._trim_temp_delta_state(event)
         # Coerced once: the stored event and the state tables get the same values.
         delta = json_safe(event.actions.state_delta) if event.actions.state_delta else None
-        result = await self._store.append_event(
-            event=encode_event(
-                event,
-                app_name=session.app_name,
-                user_id=session.user_id,
-                session_id=session.id,
-                state_delta=delta,
-            ),
-            delta=split_state_delta(delta),
-            expected=_stale_check(session),
-            owner_id=self._owner_id,
+        record = encode_event(
+            event,
+            app_name=session.app_name,
+            user_id=session.user_id,
+            session_id=session.id,
+            state_delta=delta,
         )
+        if self._view_store is not None:
+            result = await self._view_store.append_event(
+                event=record,
+                delta=split_state_delta(delta),
+                expected=_stale_check(session),
+                owner_id=self._owner_id,
+                view=event_view(event),
+            )
+        else:
+            result = await self._store.append_event(
+                event=record,
+                delta=split_state_delta(delta),
+                expected=_stale_check(session),
+                owner_id=self._owner_id,
+            )
         session.last_update_time = event.timestamp
         write_marker(session, result.revision)
         return self._commit_event_to_session(session, event)

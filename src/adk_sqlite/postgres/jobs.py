@@ -32,11 +32,13 @@ from adk_sqlite.postgres.statements import SessionStatements, Statements
 from adk_sqlite.storage.job_requests import Append, SessionsOf
 from adk_sqlite.storage.session_jobs import (
     bumps_in_one_statement,
+    compaction_index,
     merged_session_state,
     missing_or_stale,
     session_record,
     state_or_empty,
     user_states,
+    view_values,
 )
 from adk_sqlite.storage.store_rules import (
     check_not_stale,
@@ -45,6 +47,7 @@ from adk_sqlite.storage.store_rules import (
     new_revision,
     session_not_found,
 )
+from adk_sqlite.storage.store_statements import EventsRead
 
 # INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
 # inserted it between our SELECT and INSERT; the next SELECT then sees it.
@@ -90,11 +93,36 @@ async def read_events(
     key: Key,
     query: records.EventQuery | None,
 ) -> list[records.EventRecord]:
-    read = statements.events_read(key, query)
+    read = _span_read(statements, key, query) or statements.events_read(key, query)
     if read is None:
         return []
     rows = await connection.fetch(read.sql, *read.params)
     return [event_record(row) for row in (reversed(rows) if read.newest_first else rows)]
+
+
+def _span_read(
+    statements: Statements, key: Key, query: records.EventQuery | None
+) -> EventsRead | None:
+    """The read of ``query.skip_between`` (which `StatementsBase.events_read` leaves to
+    the stores that keep event views), or None for any other query."""
+    if query is None or query.skip_between is None or query.limit is not None:
+        return None
+    if query.after_timestamp is not None:
+        return None
+    start, end = query.skip_between
+    return EventsRead(statements.select_events_skipping_span, (*key, start, end, list(query.keep)))
+
+
+async def read_compaction_index(
+    connection: asyncpg.Connection, statements: Statements, key: Key, limit: int | None
+) -> records.CompactionIndex:
+    """A session's compactions as their views recorded them (`records.CompactionIndex`)."""
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        if await connection.fetchval(statements.select_view_unsure, *key):
+            return compaction_index(True, (None, None), (), limit)
+        bounds = await connection.fetchrow(statements.select_compaction_bounds, *key)
+        rows = await connection.fetch(statements.select_newest_compactions, *key, limit)
+    return compaction_index(False, (bounds[0], bounds[1]), rows, limit)
 
 
 async def read_session(
@@ -255,7 +283,7 @@ async def delete_session(
 async def append_event(
     connection: asyncpg.Connection, statements: Statements, append: Append
 ) -> records.AppendResult:
-    event, delta, expected, owner_id = append
+    event, delta, expected, owner_id = append.event, append.delta, append.expected, append.owner_id
     _refuse_unstorable(event)
     key = event_session_key(event)
     sql, owner = statements.for_owner(owner_id)
@@ -272,7 +300,12 @@ async def append_event(
             session_key, revision = await _lock_and_bump(
                 connection, statements, sql, event, delta, expected, owner
             )
-        seq = await connection.fetchval(statements.insert_event, *_event_values(event), session_key)
+        seq = await connection.fetchval(
+            statements.insert_event,
+            *_event_values(event),
+            session_key,
+            *view_values(append.view),
+        )
         if seq is None:
             raise DuplicateEventError(
                 f"session {event.session_id!r} already has an event with id {event.id!r};"

@@ -28,7 +28,7 @@ Types, and why they are not always the obvious ones:
 
 from __future__ import annotations
 
-from adk_sqlite.storage.session_tables import TABLES, create_table, reported_types
+from adk_sqlite.storage.session_tables import TABLES, add_columns, create_table, reported_types
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
@@ -63,6 +63,11 @@ PLAIN_EVENT = (
     """ AND (extra IS NULL OR strpos(extra::text, '"isolation_scope"') = 0)"""
 )
 
+# An event whose role a reader of a compacted session cannot trust to the views
+# (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
+# version 4, or copied by an export) on a flagged event.
+VIEW_UNSURE = "(view_role = 3 OR (view_role IS NULL AND NOT (" + PLAIN_EVENT + ")))"
+
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
@@ -95,6 +100,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         'CREATE INDEX "{events}_flagged" ON "{events}" (session_key, timestamp_unix, seq)'
         " WHERE NOT (" + PLAIN_EVENT + ")",
+    ),
+    # Schema version 4: each event's view (records.EventView), as SQLite's version 5
+    # (see adk_sqlite.sqlite.schema.sql): partial indexes that plain and skippable
+    # events are not in.
+    (
+        *add_columns("events", "postgres"),
+        'CREATE INDEX "{events}_view_unsure" ON "{events}" (session_key, timestamp_unix, seq)'
+        " WHERE " + VIEW_UNSURE,
+        'CREATE INDEX "{events}_view_needed" ON "{events}" (session_key, timestamp_unix, seq)'
+        " WHERE view_role = 2",
+        'CREATE INDEX "{events}_compactions" ON "{events}"'
+        " (session_key, timestamp_unix, seq, compaction_start, compaction_end)"
+        " WHERE view_role = 1",
+        'CREATE INDEX "{events}_compaction_starts" ON "{events}" (session_key, compaction_start)'
+        " WHERE view_role = 1",
+        'CREATE INDEX "{events}_compaction_ends" ON "{events}" (session_key, compaction_end)'
+        " WHERE view_role = 1",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -172,9 +194,10 @@ SELECT_USER_STATES_OF_APP = 'SELECT user_id, state FROM "{user_states}" WHERE ap
 # A duplicate id inserts nothing and returns no row: the caller then raises
 # DuplicateEventError and the whole append rolls back.
 INSERT_EVENT = (
-    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key) VALUES'
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key,'
+    " view_role, compaction_start, compaction_end) VALUES"
     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-    " $20, $21, $22, $23, to_timestamp($7), $24)"
+    " $20, $21, $22, $23, to_timestamp($7), $24, $25, $26, $27)"
     " ON CONFLICT (session_key, id) DO NOTHING RETURNING seq"
 )
 # Events are found through the session's integer key, which their indexes hold:
@@ -204,6 +227,52 @@ SELECT_EVENTS_SKIPPING_PLAIN = (
     + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND NOT ("
     + PLAIN_EVENT
     + ")) ORDER BY timestamp_unix, seq"
+)
+# A session's compactions as their views recorded them (records.CompactionIndex),
+# each from its own partial index.
+SELECT_VIEW_UNSURE = (
+    'SELECT EXISTS (SELECT 1 FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND "
+    + VIEW_UNSURE
+    + ")"
+)
+SELECT_COMPACTION_BOUNDS = (
+    'SELECT (SELECT min(compaction_start) FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + ' AND view_role = 1), (SELECT max(compaction_end) FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND view_role = 1)"
+)
+# $4: how many, newest first (NULL: all).
+SELECT_NEWEST_COMPACTIONS = (
+    'SELECT timestamp_unix, seq, compaction_start, compaction_end FROM "{events}"'
+    " WHERE session_key = "
+    + _SESSION_KEY_OF
+    + " AND view_role = 1 ORDER BY timestamp_unix DESC, seq DESC LIMIT $4"
+)
+# Every event but those with $4 <= timestamp < $5, except, inside, the NEEDED and
+# unsure ones and the compactions whose seq is in the array $6.
+_SPAN_OF_SESSION = (
+    'SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND "
+)
+SELECT_EVENTS_SKIPPING_SPAN = (
+    'SELECT {event_columns} FROM "{events}" WHERE seq IN ('
+    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < $4"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= $5"
+    + " UNION ALL "
+    + _SPAN_OF_SESSION
+    + "view_role = 2 UNION ALL "
+    + _SPAN_OF_SESSION
+    + VIEW_UNSURE
+    + ' UNION ALL SELECT seq FROM "{events}" WHERE seq = ANY($6::bigint[]) AND session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND view_role = 1"
+    + ") ORDER BY timestamp_unix, seq"
 )
 # Newest first with a LIMIT, reversed in Python: "the n most recent" must not
 # be LIMIT n on an ascending query, which returns the n oldest.

@@ -49,6 +49,10 @@ class Statements(StatementsBase[SessionStatements]):
     update_user_state: str
     select_flagged_events: str
     select_events_skipping_plain: str
+    select_view_unsure: str
+    select_compaction_bounds: str
+    select_newest_compactions: str
+    select_events_skipping_span: str
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:

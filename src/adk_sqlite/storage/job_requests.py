@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from adk_sqlite.records import EventRecord, StaleCheck, StateDelta
+from adk_sqlite.records import EventRecord, EventView, StaleCheck, StateDelta
 
 __all__ = ["Append", "SessionsOf"]
 
@@ -19,13 +19,15 @@ class Append(NamedTuple):
     """One append, its owner checked.
 
     The event, the state delta it carries, what the writer believes is stored
-    (checked before anything is written), and the owner it is confined to.
+    (checked before anything is written), the owner it is confined to, and the
+    event's view (stored beside it; None leaves the view columns NULL).
     """
 
     event: EventRecord
     delta: StateDelta
     expected: StaleCheck
     owner_id: Any
+    view: EventView | None = None
 
 
 class SessionsOf(NamedTuple):

@@ -23,16 +23,42 @@ from adk_sqlite.storage.store_rules import session_not_found, stale_session
 
 __all__ = [
     "bumps_in_one_statement",
+    "compaction_index",
     "merged_session_state",
     "missing_or_stale",
     "session_page",
     "session_record",
     "state_or_empty",
     "user_states",
+    "view_values",
 ]
 
 
 # --- reads ----------------------------------------------------------------------------
+
+
+def compaction_index(
+    unsure: bool,
+    bounds: Sequence[float | None],
+    rows: Iterable[Sequence[Any]],
+    limit: int | None,
+) -> records.CompactionIndex:
+    """A session's `records.CompactionIndex` from its three reads.
+
+    ``unsure``: whether the session holds an event with an unknown or
+    WHOLE_SESSION role; ``bounds``: the earliest compaction start and the latest
+    end; ``rows``: (timestamp, seq, start, end) of the newest ``limit``
+    compactions (None: all), newest first.
+    """
+    if unsure:
+        return records.CompactionIndex(unsure=True)
+    entries = [records.CompactionEntry(row[0], row[1], row[2], row[3]) for row in rows]
+    return records.CompactionIndex(
+        first_start=bounds[0],
+        last_end=bounds[1],
+        newest_first=entries,
+        complete=limit is None or len(entries) < limit,
+    )
 
 
 def session_record(row: Sequence[Any], app_name: str, *, has_owner: bool) -> records.SessionRecord:
@@ -102,3 +128,14 @@ def merged_session_state(stored: str, delta: Mapping[str, Any], session_id: str)
     state = decode_state(stored, what=f"session {session_id!r} state")
     state.update(delta)
     return encode_state(state)
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def view_values(view: records.EventView | None) -> tuple[int | None, float | None, float | None]:
+    """The view columns of an appended event: role, compaction start and end (all NULL
+    when the writer gave no view)."""
+    if view is None:
+        return (None, None, None)
+    return (int(view.role), view.compaction_start, view.compaction_end)

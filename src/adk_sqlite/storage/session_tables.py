@@ -15,7 +15,15 @@ from typing import NamedTuple
 
 from adk_sqlite.storage.store_statements import Dialect
 
-__all__ = ["TABLES", "ColumnKind", "Table", "create_table", "reported_types"]
+__all__ = [
+    "ADDED_COLUMNS",
+    "TABLES",
+    "ColumnKind",
+    "Table",
+    "add_columns",
+    "create_table",
+    "reported_types",
+]
 
 
 class ColumnKind(NamedTuple):
@@ -115,6 +123,32 @@ TABLES = {
 """The tables by role (`adk_sqlite.storage.store_options.TableNames.by_role`)."""
 
 
+# Columns added after schema version 1, by role, each by the step that adds it
+# (`add_columns`): version 1's CREATE TABLE must stay as it was released.
+# The event's view (records.EventView): what a reader of a compacted session
+# needs to know of it without decoding it. NULL in rows written before.
+_VIEW_ROLE = ColumnKind("INTEGER", "SMALLINT", "smallint")
+_OPTIONAL_UNIX_TIME = ColumnKind("REAL", "DOUBLE PRECISION", "double precision")
+ADDED_COLUMNS = {
+    "events": {
+        "view_role": _VIEW_ROLE,
+        "compaction_start": _OPTIONAL_UNIX_TIME,
+        "compaction_end": _OPTIONAL_UNIX_TIME,
+    },
+}
+"""The columns schema steps after version 1 add, by role, in the order they add them."""
+
+
+def add_columns(role: str, dialect: Dialect) -> tuple[str, ...]:
+    """The ``ALTER TABLE ... ADD COLUMN`` templates adding the `ADDED_COLUMNS` of ``role``."""
+    quote = '"' if dialect == "postgres" else ""
+    return tuple(
+        f'ALTER TABLE "{{{role}}}" ADD COLUMN {quote}{column}{quote} '
+        + getattr(kind, dialect).replace("{column}", column)
+        for column, kind in ADDED_COLUMNS[role].items()
+    )
+
+
 def create_table(role: str, dialect: Dialect) -> str:
     """The ``CREATE TABLE`` template of the table of ``role``, in ``dialect``'s SQL.
 
@@ -133,5 +167,7 @@ def create_table(role: str, dialect: Dialect) -> str:
 
 
 def reported_types(role: str) -> dict[str, str]:
-    """The columns of the table of ``role``, each with the type PostgreSQL reports."""
-    return {column: kind.postgres_reported for column, kind in TABLES[role].columns.items()}
+    """The columns of the table of ``role`` at the current schema version, each with the
+    type PostgreSQL reports."""
+    columns = {**TABLES[role].columns, **ADDED_COLUMNS.get(role, {})}
+    return {column: kind.postgres_reported for column, kind in columns.items()}

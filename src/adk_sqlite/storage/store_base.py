@@ -226,10 +226,24 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
         delta: records.StateDelta,
         expected: records.StaleCheck,
         owner_id: Any = None,
+        view: records.EventView | None = None,
     ) -> records.AppendResult:
+        """`BaseAsyncStore.append_event`; ``view`` (adk-sqlite's stores only) is stored
+        beside the event, in the same transaction, for `read_compaction_index`."""
         return await self._append_event(
-            Append(event, delta, expected, self._checked_owner(owner_id))
+            Append(event, delta, expected, self._checked_owner(owner_id), view)
         )
+
+    async def read_compaction_index(
+        self, *, app_name: str, user_id: str, session_id: str, limit: int | None = None
+    ) -> records.CompactionIndex:
+        """A session's compactions as their `records.EventView` recorded them, from
+        indexes alone (no event is decoded), in one consistent read.
+
+        ``limit``: read only the newest ``limit`` compactions. A session that does
+        not exist reads as one without compactions.
+        """
+        return await self._read_compaction_index((app_name, user_id, session_id), limit)
 
     async def get_events(
         self,
@@ -266,6 +280,7 @@ class StoreBase(AsyncClosing, BaseAsyncStore):
     ]
     _append_event: Callable[[Append], Awaitable[records.AppendResult]]
     _get_events: Callable[[Key, records.EventQuery | None], Awaitable[list[records.EventRecord]]]
+    _read_compaction_index: Callable[[Key, int | None], Awaitable[records.CompactionIndex]]
     _read_state: Callable[[str, tuple[str, ...]], Awaitable[dict[str, Any]]]
 
     def _closed_error(self) -> StoreClosedError:
@@ -338,6 +353,10 @@ class StoreJobs(Protocol):
     ) -> object: ...
 
     def read_state(self, connection: Any, sql: str, params: tuple[str, ...]) -> object: ...
+
+    def read_compaction_index(
+        self, connection: Any, statements: Any, key: Key, limit: int | None
+    ) -> object: ...
 
 
 class PageJobs(Protocol):
@@ -414,6 +433,11 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
 
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
         return self._read(bind(self._jobs.read_state, sql, params))
+
+    def _read_compaction_index(
+        self, key: Key, limit: int | None
+    ) -> Awaitable[records.CompactionIndex]:
+        return self._read(self._job(self._jobs.read_compaction_index, key, limit))
 
     # --- pages: jobs of their own, with statements of their own ------------------------
 

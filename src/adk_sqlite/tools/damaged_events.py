@@ -42,6 +42,7 @@ from adk_sqlite.sqlite.database_file import (
 )
 from adk_sqlite.sqlite.engine.connection import DatabaseTarget
 from adk_sqlite.sqlite.schema import sql as _sql
+from adk_sqlite.storage.session_tables import ADDED_COLUMNS
 
 __all__ = [
     "DAMAGED_EVENTS_TABLE",
@@ -59,6 +60,9 @@ DAMAGED_EVENTS_TABLE = "adk_damaged_events"
 # EventRecord order, then the three the store keeps for itself.
 _RECORD_COLUMNS = tuple(name.strip() for name in _sql.EVENT_COLUMNS.split(","))
 _STORED_COLUMNS = (*_RECORD_COLUMNS, "seq", "session_key", "timestamp")
+# The view columns (schema version 5) are not moved aside: a view only tells a reader
+# how to skip an event, and a damaged event is not read. A file before them has none.
+_VIEW_COLUMNS = frozenset(ADDED_COLUMNS["events"])
 _COLUMN_LIST = ", ".join(_STORED_COLUMNS)
 
 # Templates: each call fills in the file's table names (`TableSet.render`).
@@ -206,7 +210,8 @@ def _require_known_columns(
 ) -> None:
     # A column added by a later schema would not be copied: refuse rather
     # than lose it.
-    columns = {row[0] for row in connection.execute(tables.render(SELECT_EVENT_COLUMN_NAMES))}
+    read = connection.execute(tables.render(SELECT_EVENT_COLUMN_NAMES))
+    columns = {row[0] for row in read} - _VIEW_COLUMNS
     if columns != set(_STORED_COLUMNS):
         unknown = sorted(columns - set(_STORED_COLUMNS)) or sorted(set(_STORED_COLUMNS) - columns)
         raise SchemaError(

@@ -269,6 +269,15 @@ def read_events(
     return _jobs.read_events(file.connection, folder.statements, key, query)
 
 
+def read_compaction_index(
+    folder: SessionFolder, slot: Slot, key: Key, limit: int | None
+) -> records.CompactionIndex:
+    file = open_file(folder, slot, key)
+    if file is None:
+        return records.CompactionIndex()
+    return _jobs.read_compaction_index(file.connection, folder.statements, key, limit)
+
+
 # --- appends ------------------------------------------------------------------------
 
 

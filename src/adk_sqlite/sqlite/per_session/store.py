@@ -395,6 +395,11 @@ class PerSessionSqliteStore(MemoryMethods, StoreBase):
     def _read_state(self, sql: str, params: tuple[str, ...]) -> Awaitable[dict[str, Any]]:
         return self._run(_jobs.read_state, sql, params)
 
+    def _read_compaction_index(
+        self, key: Key, limit: int | None
+    ) -> Awaitable[records.CompactionIndex]:
+        return self._run_on_session(key, _jobs.read_compaction_index, limit)
+
     async def _list_session_page(
         self, listing: SessionsOf, query: records.SessionPageQuery
     ) -> records.SessionPage:

@@ -16,7 +16,7 @@ and what ordering uses.
 
 from __future__ import annotations
 
-from adk_sqlite.storage.session_tables import create_table
+from adk_sqlite.storage.session_tables import add_columns, create_table
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
@@ -68,6 +68,11 @@ PLAIN_EVENT = (
     """ AND (extra IS NULL OR instr(extra, '"isolation_scope"') = 0)"""
 )
 
+# An event whose role a reader of a compacted session cannot trust to the views
+# (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
+# version 5) on a flagged event. Plain events without a view are plain: skippable.
+VIEW_UNSURE = "(view_role = 3 OR (view_role IS NULL AND NOT (" + PLAIN_EVENT + ")))"
+
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit
 # a released step, add a new one.
@@ -102,6 +107,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         'CREATE INDEX "{events}_flagged" ON "{events}" (session_key, timestamp_unix, seq)'
         " WHERE " + "NOT (" + PLAIN_EVENT + ")",
+    ),
+    # Schema version 5: each event's view (records.EventView, written by the append),
+    # so that a reader skipping compacted history finds the compaction ranges and
+    # the events it must read without decoding any, in reads that do not grow with
+    # the history: partial indexes that plain and skippable events (nearly all of
+    # them) are not in, so their appends write no entry. Each index ends with
+    # view_role, the column of its WHERE, so that the reads below are covering
+    # (SQLite does not count a partial index's WHERE column as covered), and never
+    # reach the view columns at the end of a row, past its content. Rows written before have
+    # no view: a session holding a flagged one is read as before (VIEW_UNSURE).
+    (
+        *add_columns("events", "sqlite"),
+        'CREATE INDEX "{events}_view_unsure" ON "{events}" (session_key, timestamp_unix, seq)'
+        " WHERE " + VIEW_UNSURE,
+        'CREATE INDEX "{events}_view_needed" ON "{events}"'
+        " (session_key, timestamp_unix, seq, view_role)"
+        " WHERE view_role = 2",
+        'CREATE INDEX "{events}_compactions" ON "{events}"'
+        " (session_key, timestamp_unix, seq, compaction_start, compaction_end, view_role)"
+        " WHERE view_role = 1",
+        'CREATE INDEX "{events}_compaction_starts" ON "{events}"'
+        " (session_key, compaction_start, view_role)"
+        " WHERE view_role = 1",
+        'CREATE INDEX "{events}_compaction_ends" ON "{events}"'
+        " (session_key, compaction_end, view_role)"
+        " WHERE view_role = 1",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -151,9 +182,11 @@ INSERT INTO "{user_states}" (app_name, user_id, state, update_time) VALUES (?, ?
 ON CONFLICT (app_name, user_id)
 DO UPDATE SET state = excluded.state, update_time = excluded.update_time"""
 
+# The event's columns, then its Julian day, session key and view (records.EventView).
 INSERT_EVENT = (
-    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp, session_key)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ", timestamp, session_key,"
+    " view_role, compaction_start, compaction_end)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Events are found through the session's integer key: the indexes stay small,
 # so an append writes fewer pages than with (app_name, user_id, session_id) keys.
@@ -202,6 +235,56 @@ SELECT_EVENTS_SKIPPING_PLAIN = (
     + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND NOT ("
     + PLAIN_EVENT
     + ")) ORDER BY timestamp_unix, seq"
+)
+# A session's compactions as their views recorded them (records.CompactionIndex),
+# each read from its own partial index: none decodes or even reads an event row.
+SELECT_VIEW_UNSURE = (
+    'SELECT EXISTS (SELECT 1 FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND "
+    + VIEW_UNSURE
+    + ")"
+)
+SELECT_COMPACTION_BOUNDS = (
+    'SELECT (SELECT min(compaction_start) FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + ' AND view_role = 1), (SELECT max(compaction_end) FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND view_role = 1)"
+)
+# ?4: how many, newest first (-1: all).
+SELECT_NEWEST_COMPACTIONS = (
+    'SELECT timestamp_unix, seq, compaction_start, compaction_end FROM "{events}"'
+    " WHERE session_key = "
+    + _SESSION_KEY_OF
+    + " AND view_role = 1 ORDER BY timestamp_unix DESC, seq DESC LIMIT ?4"
+)
+# Every event but those with ?4 <= timestamp < ?5, except, inside, the NEEDED and
+# unsure ones and the compactions whose seq is in the JSON array ?6: index range
+# reads, none of them over the span's skippable events.
+_SPAN_OF_SESSION = (
+    'SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND "
+)
+SELECT_EVENTS_SKIPPING_SPAN = (
+    'SELECT {read_event_columns} FROM "{events}" WHERE seq IN ('
+    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < ?4"
+    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
+    + _SESSION_KEY_OF
+    + " AND timestamp_unix >= ?5"
+    + " UNION ALL "
+    + _SPAN_OF_SESSION
+    + "view_role = 2 UNION ALL "
+    + _SPAN_OF_SESSION
+    + VIEW_UNSURE
+    # The kept compactions by their rowid: the unary + keeps the planner from
+    # scanning the span's compactions (in token-threshold mode, all of them).
+    + ' UNION ALL SELECT seq FROM "{events}" WHERE seq IN (SELECT value FROM json_each(?6))'
+    " AND +session_key = "
+    + _SESSION_KEY_OF
+    + " AND +timestamp_unix >= ?4 AND +timestamp_unix < ?5 AND +view_role = 1"
+    + ") ORDER BY timestamp_unix, seq"
 )
 SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
 # Whether an event of the session holds a BLOB where text belongs (a damaged or

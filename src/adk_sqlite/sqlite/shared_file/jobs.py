@@ -35,6 +35,7 @@ from adk_sqlite.storage.store_rules import (
     new_revision,
     session_not_found,
 )
+from adk_sqlite.storage.store_statements import EventsRead
 
 # --- reads --------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ def select_events(
         CorruptRecordError: A text column of an event holds a BLOB (a damaged
             or hand-edited file); nothing of the session is returned.
     """
-    read = statements.events_read(key, query)
+    read = _span_read(statements, key, query) or statements.events_read(key, query)
     if read is None:
         return []
     try:
@@ -123,6 +124,40 @@ def select_events(
         raise CorruptRecordError(
             f"an event of session {key[2]!r} is corrupt: a text column holds a BLOB"
         ) from exc
+
+
+def _span_read(
+    statements: Statements, key: tuple[str, str, str], query: records.EventQuery | None
+) -> EventsRead | None:
+    """The read of ``query.skip_between`` (which `StatementsBase.events_read` leaves to
+    the stores that keep event views), or None for any other query."""
+    if query is None or query.skip_between is None or query.limit is not None:
+        return None
+    if query.after_timestamp is not None:
+        return None
+    start, end = query.skip_between
+    keep = msgspec.json.encode(query.keep).decode()
+    return EventsRead(statements.select_events_skipping_span, (*key, start, end, keep))
+
+
+def select_compaction_index(
+    connection: sqlite3.Connection,
+    statements: Statements,
+    key: tuple[str, str, str],
+    limit: int | None,
+) -> records.CompactionIndex:
+    """A session's compactions as their views recorded them (`records.CompactionIndex`)."""
+    (unsure,) = connection.execute(statements.select_view_unsure, key).fetchone()
+    if unsure:
+        return session_jobs.compaction_index(True, (None, None), (), limit)
+    bounds = connection.execute(statements.select_compaction_bounds, key).fetchone()
+    rows = connection.execute(
+        statements.select_newest_compactions, (*key, -1 if limit is None else limit)
+    ).fetchall()
+    return session_jobs.compaction_index(False, bounds, rows, limit)
+
+
+read_compaction_index = in_read_transaction(select_compaction_index)
 
 
 def read_session(
@@ -274,7 +309,7 @@ def delete_session_and_artifacts(
 def append_event(
     connection: sqlite3.Connection, statements: Statements, append: Append
 ) -> records.AppendResult:
-    event, delta, expected, owner_id = append
+    event, delta, expected, owner_id = append.event, append.delta, append.expected, append.owner_id
     key = event_session_key(event)
     sql, owner = statements.for_owner(owner_id)
     julian_day = julian_day_from_unix(event.timestamp)
@@ -324,7 +359,13 @@ def append_event(
         )
     try:
         connection.execute(
-            statements.insert_event, (*_event_values(event), julian_day, session_key)
+            statements.insert_event,
+            (
+                *_event_values(event),
+                julian_day,
+                session_key,
+                *session_jobs.view_values(append.view),
+            ),
         )
     except sqlite3.IntegrityError as exc:
         if connection.execute(statements.select_event_exists, (session_key, event.id)).fetchone():
