@@ -307,3 +307,40 @@ async def test_a_view_on_an_event_whose_role_must_load_the_whole_session(tmp_pat
         loaded, stored = await loaded_and_stored(service)
     assert index.unsure
     assert loaded == stored  # a branch: the whole session, as before the views
+
+
+async def test_a_postgresql_schema_at_version_3_is_migrated_and_read_as_before() -> None:
+    import asyncpg
+
+    from adk_sqlite.postgres import PostgresStore
+    from adk_sqlite.postgres.sql import SCHEMA_VERSION as POSTGRES_VERSION
+
+    assert POSTGRES_VERSION == 4
+    reference = InMemorySessionService()
+    await converse(reference, 0, 30)
+    async with fresh_schema() as url:
+        async with SessionService(PostgresStore(url)) as service:
+            await converse(service, 0, 30)
+            whole = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+        connection = await asyncpg.connect(url)
+        try:
+            for name in _VERSION_5_INDEXES:
+                await connection.execute(f'DROP INDEX "adk_events_{name}"')
+            for column in ("view_role", "compaction_start", "compaction_end"):
+                await connection.execute(f"ALTER TABLE adk_events DROP COLUMN {column}")
+            await connection.execute("DELETE FROM adk_sqlite_schema WHERE version = 4")
+            async with skipping(PostgresStore(url)) as service:
+                migrated = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+                expected = await converse(reference, 30, 15)
+                assert await converse(service, 30, 15) == expected
+            versions = await connection.fetch("SELECT version FROM adk_sqlite_schema")
+            roles = await connection.fetch("SELECT view_role FROM adk_events ORDER BY seq")
+        finally:
+            await connection.close()
+    assert sorted(row[0] for row in versions) == [1, 2, 3, 4]
+    assert whole is not None
+    assert migrated is not None
+    flagged = {event.id for event in whole.events if not _is_plain(event)}
+    assert flagged <= {event.id for event in migrated.events}
+    assert roles[0][0] is None
+    assert roles[-1][0] is not None
