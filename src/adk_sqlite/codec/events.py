@@ -39,6 +39,7 @@ from adk_sqlite.records import EventRecord
 __all__ = [
     "COLUMN_FIELDS",
     "MODEL_JSON_COLUMNS",
+    "SCALAR_FIELDS_SET_OR_NULL",
     "corrupt_record",
     "decode_event_validated",
     "encode_event",
@@ -300,7 +301,8 @@ def _encode_extra(event: Event) -> str | None:
 
 _EXTRA_FIELD_ORDER = tuple(name for name in Event.model_fields if name in extra_fields())
 _EVENT_FIELD_NAMES = frozenset(Event.model_fields)
-_SCALAR_FIELDS_SET_OR_NULL = (
+# Event fields with a scalar column of their own that is NULL when the field is unset.
+SCALAR_FIELDS_SET_OR_NULL = (
     "branch",
     "partial",
     "turn_complete",
@@ -367,7 +369,7 @@ def event_values(
         values["long_running_tool_ids"] = set(
             _json_decoder.decode(record.long_running_tool_ids_json)
         )
-    for name in _SCALAR_FIELDS_SET_OR_NULL:
+    for name in SCALAR_FIELDS_SET_OR_NULL:
         value = getattr(record, name)
         if value is not None:
             values[name] = value

@@ -44,9 +44,6 @@ OBJECT_TAG = "$object"
 _TAGS = frozenset({FLOAT_TAG, OBJECT_TAG})
 _NON_FINITE_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
-_TAG_MARKER_BYTES = (b'"$float"', b'"$object"')
-
-
 _CANONICAL_NAN_BITS = struct.unpack("<Q", struct.pack("<d", math.nan))[0]
 _NAN_BITS_PREFIX = "NaN:"
 
@@ -145,7 +142,7 @@ def may_hold_tags(text: str | bytes) -> bool:
     """False when ``text`` certainly holds no tag (one substring test per tag)."""
     if isinstance(text, str):
         return '"$float"' in text or '"$object"' in text
-    return any(marker in text for marker in _TAG_MARKER_BYTES)
+    return b'"$float"' in text or b'"$object"' in text
 
 
 def json_key(key: Any) -> str:

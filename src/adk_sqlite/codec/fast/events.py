@@ -15,6 +15,7 @@ every private hook in place: the builders below are made at import time.
 from __future__ import annotations
 
 import functools
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -25,21 +26,27 @@ from google.genai import types
 from pydantic import TypeAdapter
 
 from adk_sqlite.codec.events import (
+    MODEL_JSON_COLUMNS,
+    SCALAR_FIELDS_SET_OR_NULL,
     corrupt_record,
-    event_values,
     field_adapter,
+    json_object,
     load_actions,
     validate_tagged_json,
 )
 from adk_sqlite.codec.exact_json import may_hold_tags, untag
-from adk_sqlite.codec.fast.json_models import NotPlainJsonError, json_converter
+from adk_sqlite.codec.fast.json_models import (
+    ModelRules,
+    NotPlainJsonError,
+    json_converter,
+    model_rules,
+)
 from adk_sqlite.codec.fast.model_builder import ModelBuilder
 from adk_sqlite.records import EventRecord
 
 __all__ = ["decode_event"]
 
 _json_decoder = msgspec.json.Decoder()
-
 _EVENT = ModelBuilder(Event)
 _EVENT_TEMPLATE = _EVENT.template
 _assemble_event = _EVENT.assemble
@@ -53,6 +60,13 @@ _assemble_part = _PART.assemble
 _assemble_content = _CONTENT.assemble
 _CONTENT_FROM_JSON = json_converter(types.Content)
 _CONTENT_ADAPTER: TypeAdapter[types.Content] = TypeAdapter(types.Content)
+_raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_EVENT_FIELD_NAMES = frozenset(Event.model_fields)
+# Every model column but content (decoded first, on its own), in event_values' order.
+_OPTIONAL_MODEL_COLUMNS = MODEL_JSON_COLUMNS[1:]
+# The fields an event makes afresh when not given (its node_info): the required
+# ones and the actions are always given.
+_MADE_EVENT_FIELDS = _EVENT.made_fields(("id", "invocation_id", "author", "timestamp", "actions"))
 
 
 def decode_event(record: EventRecord) -> Event:
@@ -85,7 +99,7 @@ def decode_event(record: EventRecord) -> Event:
             and record.error_code is None
             and record.error_message is None
         ):
-            return _EVENT.build(event_values(record, actions, content, _decode_field_json))
+            return _event_with_columns(record, actions, content)
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise corrupt_record(record, exc) from exc
     # Most events: only the always-set fields, and maybe content. Built here
@@ -103,6 +117,67 @@ def decode_event(record: EventRecord) -> Event:
     return _assemble_event(
         data, {"id", "invocation_id", "author", "timestamp", "actions", "content"}
     )
+
+
+def _event_with_columns(
+    record: EventRecord, actions: EventActions, content: types.Content | None
+) -> Event:
+    """An event with optional columns set: `event_values`, written into the event's dict.
+
+    The values, and which wins where two columns give the same field, are
+    `event_values`' own; ``extra`` is decoded in one piece when it holds no tag.
+    """
+    data = _EVENT_TEMPLATE.copy()
+    data["id"] = record.id
+    data["invocation_id"] = record.invocation_id
+    data["author"] = record.author
+    data["timestamp"] = record.timestamp
+    data["actions"] = actions
+    fields_set = {"id", "invocation_id", "author", "timestamp", "actions"}
+    if content is not None:
+        data["content"] = content
+        fields_set.add("content")
+    if record.extra is not None:
+        _set_extra_fields(record.extra, data, fields_set)
+    for name in _OPTIONAL_MODEL_COLUMNS:
+        text = getattr(record, name)
+        if text is not None:
+            data[name] = _decode_field_json(name, text)
+            fields_set.add(name)
+    if record.custom_metadata is not None:
+        data["custom_metadata"] = json_object(record.custom_metadata)
+        fields_set.add("custom_metadata")
+    if record.long_running_tool_ids_json is not None:
+        data["long_running_tool_ids"] = set(_json_decoder.decode(record.long_running_tool_ids_json))
+        fields_set.add("long_running_tool_ids")
+    for name in SCALAR_FIELDS_SET_OR_NULL:
+        value = getattr(record, name)
+        if value is not None:
+            data[name] = value
+            fields_set.add(name)
+    for name, factory in _MADE_EVENT_FIELDS:
+        if name not in fields_set:
+            data[name] = factory()
+    return _assemble_event(data, fields_set)
+
+
+def _set_extra_fields(extra: str, data: dict[str, Any], fields_set: set[str]) -> None:
+    """The fields stored in ``extra``, decoded into ``data``; unknown names ignored."""
+    fields = None if may_hold_tags(extra) else _json_decoder.decode(extra)
+    if type(fields) is not dict:  # tags, or not an object: field by field (or the error)
+        for name, raw in _raw_object_decoder.decode(extra).items():
+            if name in _EVENT_FIELD_NAMES:
+                data[name] = _decode_field_json(name, bytes(raw))
+                fields_set.add(name)
+        return
+    for name, value in fields.items():
+        if name in _EVENT_FIELD_NAMES:
+            try:
+                data[name] = _field_converter(name)(value)
+            except NotPlainJsonError:
+                raw = _raw_object_decoder.decode(extra)[name]
+                data[name] = field_adapter(name).validate_json(bytes(raw))
+            fields_set.add(name)
 
 
 @functools.cache
@@ -141,24 +216,31 @@ def _decode_content(text: str) -> types.Content:
         raw = _json_decoder.decode(text)
     except msgspec.DecodeError:
         return types.Content.model_validate_json(text)  # raises the clearer error
-    # A message of text parts only, the commonest by far, is assembled here in
-    # one pass; any other shape goes through the converter (or validation).
+    # A message of the parts an agent's turns are made of (text, function
+    # calls and responses), the commonest by far, is assembled here in one
+    # pass; any other shape goes through the converter (or validation).
     if (
         type(raw) is dict
         and type(parts := raw.get("parts")) is list
         and type(role := raw.get("role")) is str
         and len(raw) == 2
     ):
+        built = []
         for part in parts:
-            if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
+            if type(part) is not dict:
                 break
-        else:
-            for index, part in enumerate(parts):  # replaced in place
+            if len(part) == 1 and type(part_text := part.get("text")) is str:
                 data = _PART_TEMPLATE.copy()
-                data["text"] = part["text"]
-                parts[index] = _assemble_part(data, {"text"})
+                data["text"] = part_text
+                built.append(_assemble_part(data, {"text"}))
+                continue
+            tool_part = _tool_part(part)
+            if tool_part is None:
+                break
+            built.append(tool_part)
+        else:
             data = _CONTENT_TEMPLATE.copy()
-            data["parts"] = parts
+            data["parts"] = built
             data["role"] = role
             return _assemble_content(data, {"parts", "role"})
     try:
@@ -166,3 +248,95 @@ def _decode_content(text: str) -> types.Content:
     except NotPlainJsonError:
         return types.Content.model_validate_json(text)
     return content
+
+
+def _tool_part(part: dict[str, Any]) -> types.Part | None:
+    """A function call part (with its thought signature or not) or a function response
+    part, as the converter would rebuild it; None for any other shape (left to it)."""
+    if _TOOL_PARTS is None:
+        return None
+    call_rules, response_rules, signature_from_json = _TOOL_PARTS
+    call = part.get("function_call")
+    if call is not None:
+        if len(part) == 1:
+            function_call = _plain_model(call_rules, call)
+            if function_call is None:
+                return None
+            data = _PART_TEMPLATE.copy()
+            data["function_call"] = function_call
+            return _assemble_part(data, {"function_call"})
+        signature = part.get("thought_signature")
+        if len(part) != 2 or type(signature) is not str:
+            return None
+        function_call = _plain_model(call_rules, call)
+        if function_call is None:
+            return None
+        data = _PART_TEMPLATE.copy()
+        data["function_call"] = function_call
+        try:
+            data["thought_signature"] = signature_from_json(signature)
+        except NotPlainJsonError:
+            return None
+        return _assemble_part(data, {"function_call", "thought_signature"})
+    response = part.get("function_response")
+    if response is None or len(part) != 1:
+        return None
+    function_response = _plain_model(response_rules, response)
+    if function_response is None:
+        return None
+    data = _PART_TEMPLATE.copy()
+    data["function_response"] = function_response
+    return _assemble_part(data, {"function_response"})
+
+
+def _plain_model(rules: ModelRules, value: Any) -> Any:
+    """The model ``value`` holds when every key of it is a field kept as it is (with a
+    type it accepts) and nothing is made afresh; None otherwise."""
+    if type(value) is not dict:
+        return None
+    kept = rules.kept
+    for name, element in value.items():
+        kinds = kept.get(name, _NOT_KEPT)
+        if kinds is _NOT_KEPT or (kinds is not None and type(element) not in kinds):
+            return None
+    if rules.required and not rules.required <= value.keys():
+        return None
+    data = rules.builder.template.copy()
+    data.update(value)
+    return rules.builder.assemble(data, set(value))
+
+
+_NOT_KEPT: Any = object()
+
+
+def _tool_part_rules() -> tuple[ModelRules, ModelRules, Callable[[Any], Any]] | None:
+    """What `_tool_part` needs: the rules of FunctionCall and FunctionResponse, and the
+    thought signature's converter; None (no shortcut) unless Part's fields are what it
+    assumes (optional models rebuilt by the converter, with no field made afresh)."""
+    part_rules = model_rules(types.Part)
+    if part_rules is None or part_rules.builder.made_fields(()):
+        return None
+    found = []
+    for name, model in (
+        ("function_call", types.FunctionCall),
+        ("function_response", types.FunctionResponse),
+    ):
+        rules = model_rules(model)
+        annotation = types.Part.model_fields[name].annotation
+        if (
+            rules is None
+            or rules.builder.made_fields(())
+            or name not in part_rules.converted
+            or set(typing.get_args(annotation)) != {model, type(None)}
+        ):
+            return None
+        found.append(rules)
+    signature = part_rules.converted.get("thought_signature")
+    if signature is None or types.Part.model_fields["thought_signature"].annotation != (
+        bytes | None
+    ):
+        return None
+    return found[0], found[1], signature[0]
+
+
+_TOOL_PARTS = _tool_part_rules()

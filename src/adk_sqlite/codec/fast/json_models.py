@@ -24,11 +24,12 @@ field order and ``model_fields_set`` included.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import msgspec
@@ -37,7 +38,7 @@ from pydantic.fields import FieldInfo
 
 from adk_sqlite.codec.fast.model_builder import ModelBuilder
 
-__all__ = ["NotPlainJsonError", "json_converter"]
+__all__ = ["ModelRules", "NotPlainJsonError", "json_converter", "model_rules"]
 
 Converter = Callable[[Any], Any]
 
@@ -88,6 +89,33 @@ _NONE_DROPPING_INIT_MODELS = frozenset({"google.genai.types.Part"})
 def json_converter(annotation: Any) -> Converter:
     """Returns the converter for values annotated ``annotation`` (compiled once)."""
     return _compile(annotation, {})
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRules:
+    """What the converter of one model accepts, for callers that rebuild a shape of it inline."""
+
+    builder: ModelBuilder[Any]
+    kept: Mapping[str, frozenset[type] | None]
+    """The fields kept as they are, with the exact types accepted (None: any value)."""
+    converted: Mapping[str, tuple[Converter, bool]]
+    """The other fields: their converter, and whether None is kept as is."""
+    required: frozenset[str]
+
+
+@functools.cache
+def model_rules(model: type[BaseModel]) -> ModelRules | None:
+    """The rules `json_converter` follows for ``model``; None if it validates every object."""
+    converter = _ModelConverter()
+    converter.compile(model, {})
+    if converter._builder is None:
+        return None
+    return ModelRules(
+        builder=converter._builder,
+        kept=types.MappingProxyType(converter._kept),
+        converted=types.MappingProxyType(converter._converted),
+        required=converter._required,
+    )
 
 
 def _compile(annotation: Any, models: dict[type[BaseModel], _ModelConverter]) -> Converter:

@@ -21,7 +21,7 @@ import copy
 import enum
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeGuard, TypeVar, cast
 
 from pydantic import BaseModel
@@ -114,6 +114,15 @@ class ModelBuilder(Generic[M]):
                 if name not in values:
                     data[name] = factory()
         return self.assemble(data, set(values), private)
+
+    def made_fields(self, given: Iterable[str]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+        """The fields `build` makes afresh when only ``given`` are passed, with their factories.
+
+        For callers that fill a copy of `template` themselves: each of these
+        must be set to its factory's result before `assemble`.
+        """
+        names = set(given)
+        return tuple((name, factory) for name, factory in self._factories if name not in names)
 
     @property
     def template(self) -> dict[str, Any]:

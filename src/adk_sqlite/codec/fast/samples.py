@@ -1,8 +1,9 @@
 """The events the fast path's self-check decodes both ways: one of each shape it treats apart.
 
 Each sample takes a different branch of `adk_sqlite.codec.fast.events`: the
-one-pass text message, the converters (function calls and responses, thought
-signatures, inline bytes as base64), the tagged JSON of non-finite floats and
+one-pass messages of text, function call and function response parts, the
+converters (function calls and responses, thought signatures, inline bytes as
+base64), the tagged JSON of non-finite floats and
 tag-shaped objects (with bytes beside them), the fields stored in ``extra``
 (enums, a set ``NodeInfo``, ``Any`` values, a negative zero timestamp), every
 metadata column, and pickled actions holding nested models.
@@ -111,6 +112,18 @@ def sample_events() -> list[Event]:
                 ),
             ),
             actions=_actions(),
+        ),
+        _event(
+            "tool-turn",
+            "model",
+            content=_message(
+                "model",
+                types.Part(text="checking"),
+                types.Part(function_call=types.FunctionCall(name="lookup", args={})),
+                types.Part(
+                    function_response=types.FunctionResponse(name="lookup", response={"ok": 1})
+                ),
+            ),
         ),
         _event(
             "inline-bytes",
