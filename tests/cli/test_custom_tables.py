@@ -275,10 +275,15 @@ def _forget_recorded_names(path: Path) -> None:
     events = sql(path, "SELECT events_table FROM adk_sqlite_table_sets")[0][0]
     sql(path, "DELETE FROM adk_sqlite_schema WHERE version >= 2")
     sql(path, "DROP TABLE adk_sqlite_table_sets")
-    # Version 3's page indexes, version 4's flagged-events index.
+    # Version 3's page indexes, version 4's flagged-events index, version 5's event views.
     sql(path, f'DROP INDEX "{sessions}_app_create"')
     sql(path, f'DROP INDEX "{sessions}_app_user_create"')
     sql(path, f'DROP INDEX "{events}_flagged"')
+    views = ("view_unsure", "view_needed", "compactions", "compaction_starts", "compaction_ends")
+    for index in views:
+        sql(path, f'DROP INDEX "{events}_{index}"')
+    for column in ("view_role", "compaction_start", "compaction_end"):
+        sql(path, f'ALTER TABLE "{events}" DROP COLUMN {column}')
 
 
 async def test_a_file_from_before_recorded_names_is_read_with_the_default_names(
