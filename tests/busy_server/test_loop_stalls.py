@@ -12,7 +12,7 @@ import asyncio
 import functools
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from google.genai import types
 
 from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
 from adk_sqlite.sqlite.shared_file import store as shared_file_store
+from support.turns import counting_turns
 
 T = TypeVar("T")
 
@@ -230,27 +231,6 @@ async def test_a_session_read_off_the_loop_once_is_read_there_again_but_its_newe
 
     assert whole_read_turns >= 1  # remembered as long: on a thread, whatever the time
     assert newest == 0  # the newest 20 stay on the loop's thread
-
-
-async def counting_turns(call: Awaitable[T]) -> tuple[T, int]:
-    """What ``call`` returns, and how many times another task ran while it was awaited."""
-    turns = 0
-    running = True
-
-    async def tick() -> None:
-        nonlocal turns
-        while running:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.ensure_future(tick())
-    await asyncio.sleep(0)  # the ticker is running
-    before = turns
-    result = await call
-    during = turns - before
-    running = False
-    await ticker
-    return result, during
 
 
 # The compacted session: plain events a compaction summarises, then plain events after it.

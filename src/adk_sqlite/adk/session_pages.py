@@ -19,6 +19,7 @@ later page), and one deleted meanwhile at most once. Each page is one snapshot.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -151,6 +152,7 @@ class PagedReads:
     _store: BaseAsyncStore
     _owner_id: Any
     _fast_decoding: bool
+    _decode_slice: int | None
 
     def _decode_events(self, records: list[EventRecord]) -> list[Event]:
         raise NotImplementedError
@@ -170,22 +172,37 @@ class PagedReads:
         token = next_session_token(
             page, app_name=app_name, user_id=user_id, newest_first=query.newest_first
         )
-        return ListSessionsPage(sessions=self._sessions_of(page), next_page_token=token)
+        return ListSessionsPage(sessions=await self._sessions_of(page), next_page_token=token)
 
-    def _sessions_of(self, listing: SessionListing) -> list[Session]:
-        """The listed sessions, without their events, each with its merged state."""
+    async def _sessions_of(self, listing: SessionListing) -> list[Session]:
+        """The listed sessions, without their events, each with its merged state.
+
+        A long listing (a user with thousands of sessions) is built ``decode_slice``
+        sessions per turn of the event loop, as a long session's events are decoded,
+        so that it does not hold up other requests. The listing is one snapshot
+        already: building it in slices cannot mix two states.
+        """
         build = session_builder(fast=self._fast_decoding)
-        with paused_gc():  # thousands of live Sessions, no garbage (see gc_pause)
-            return [
-                build(
-                    record,
-                    merged_state(
-                        record.state, listing.app_state, listing.user_states.get(record.user_id, {})
-                    ),
-                    [],
-                )
-                for record in listing.sessions
-            ]
+        listed = listing.sessions
+        size = self._decode_slice or max(len(listed), 1)
+        sessions: list[Session] = []
+        for start in range(0, len(listed), size):
+            if start:
+                await asyncio.sleep(0)
+            with paused_gc():  # hundreds of live Sessions, no garbage (see gc_pause)
+                sessions += [
+                    build(
+                        record,
+                        merged_state(
+                            record.state,
+                            listing.app_state,
+                            listing.user_states.get(record.user_id, {}),
+                        ),
+                        [],
+                    )
+                    for record in listed[start : start + size]
+                ]
+        return sessions
 
     async def list_events(
         self,

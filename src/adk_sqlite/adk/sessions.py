@@ -123,7 +123,8 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
             that reading a long session never holds up a busy server's other
             requests. The events still come from one consistent read; only
             building them is spread over turns of the loop. When the returned
-            session is dropped, its events are freed that many at a time, too.
+            session is dropped, its events are freed that many at a time, too, and
+            `list_sessions` builds its sessions that many at a time.
             None: decode and free every session in one go (the fastest read of
             a long session when nothing else waits for the loop).
 
@@ -367,7 +368,7 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         listing = await self._store.list_sessions(
             app_name=app_name, user_id=user_id, owner_id=self._owner_id
         )
-        return ListSessionsResponse(sessions=self._sessions_of(listing))
+        return ListSessionsResponse(sessions=await self._sessions_of(listing))
 
     async def _decoded_reusing(
         self, records: list[EventRecord], decoded: list[Event]

@@ -41,6 +41,7 @@ from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render
 from adk_sqlite.sqlite.shared_file import forget, jobs, page_jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.table_sets import damaged_events_table
+from adk_sqlite.storage.job_requests import SessionsOf
 from adk_sqlite.storage.store_base import JobStore
 from adk_sqlite.storage.store_jobs import bind
 from adk_sqlite.storage.store_options import StoreNames, deletes_session_artifacts
@@ -55,8 +56,11 @@ _EXIT_TIMEOUT = 5.0
 
 INLINE_READ_SECONDS = 0.002
 """How long a read may run on the event loop's thread before it moves to a thread."""
-# How many long sessions a store remembers to read off the loop at once.
-_LONG_SESSIONS_KEPT = 1024
+# How many long reads (sessions, listings) a store remembers to run off the loop at once.
+_LONG_READS_KEPT = 1024
+# What a long read is remembered by: a session's (app, user, id), or a listing's
+# (app, user), user None for the whole app's. The lengths differ, so they never clash.
+LongReadKey = tuple[str, str, str] | tuple[str, str | None]
 
 
 class SqliteStore(JobStore[Statements]):
@@ -154,8 +158,9 @@ class SqliteStore(JobStore[Statements]):
         # whose transaction an inline read may be using meanwhile.
         self._off_loop_reader: WorkerConnection | None = None
         self._off_loop_reader_lock = asyncio.Lock()
-        # Sessions whose last inline read ran out of time: read off the loop at once.
-        self._long_sessions: dict[tuple[str, str, str], None] = {}
+        # Sessions and listings whose last inline read ran out of time: read off the
+        # loop at once, not interrupted and read a second time.
+        self._long_reads: dict[LongReadKey, None] = {}
         self._committer: GroupCommitter | None = None
         self._lock: WriteLock | None = None
         self._checkpointer: Checkpointer | None = None
@@ -288,14 +293,12 @@ class SqliteStore(JobStore[Statements]):
     def _connections(self) -> tuple[WorkerConnection | None, ...]:
         return (self._reader, self._writer, self._off_loop_reader)
 
-    async def _read(
-        self, job: Callable[..., T], *, session: tuple[str, str, str] | None = None
-    ) -> T:
+    async def _read(self, job: Callable[..., T], *, remember_as: LongReadKey | None = None) -> T:
         """Runs a read job: inline when it is short, else on a thread.
 
         Inline, a job that is still running after `INLINE_READ_SECONDS` is
-        interrupted and run again off the loop (and the ``session`` it read is
-        read off the loop from then on); so is one that finds the file locked: a
+        interrupted and run again off the loop (and what it read, ``remember_as``,
+        is read off the loop from then on); so is one that finds the file locked: a
         WAL reader waits only while another connection recovers the log or holds
         the file exclusively, and that wait, with the configured busy timeout,
         must not happen on the event loop.
@@ -307,23 +310,23 @@ class SqliteStore(JobStore[Statements]):
         with sqlite_errors(self._target):
             if not self._inline_reads:
                 return await run_on_connection(reader, job)
-            if session is None or session not in self._long_sessions:
+            if remember_as is None or remember_as not in self._long_reads:
                 try:
                     with time_limited(reader.raw, INLINE_READ_SECONDS) as limit:
                         return job(reader.raw)
                 except sqlite3.OperationalError as exc:
                     if limit.exceeded and is_interrupted_error(exc):
-                        self._remember_long(session)
+                        self._remember_long(remember_as)
                     elif not is_busy_error(exc):
                         raise
             return await run_on_connection(await self._reader_off_loop(), job)
 
-    def _remember_long(self, session: tuple[str, str, str] | None) -> None:
-        if session is None:
+    def _remember_long(self, key: LongReadKey | None) -> None:
+        if key is None:
             return
-        if len(self._long_sessions) >= _LONG_SESSIONS_KEPT:
-            del self._long_sessions[next(iter(self._long_sessions))]
-        self._long_sessions[session] = None
+        if len(self._long_reads) >= _LONG_READS_KEPT:
+            del self._long_reads[next(iter(self._long_reads))]
+        self._long_reads[key] = None
 
     async def _reader_off_loop(self) -> WorkerConnection:
         """The connection whose thread runs the reads kept off the event loop."""
@@ -344,7 +347,14 @@ class SqliteStore(JobStore[Statements]):
         job = self._job(jobs.read_session, key, events, owner_id)
         # A whole session (or all after a time) may be long; the newest n never is.
         whole = events is None or events.limit is None
-        return self._read(job, session=key if whole else None)
+        return self._read(job, remember_as=key if whole else None)
+
+    def _list_sessions(self, listing: SessionsOf) -> Awaitable[records.SessionListing]:
+        # A user (or an app) with thousands of sessions lists for longer than the
+        # inline budget: remembered like a long session, so that its next listings
+        # go to a thread at once instead of being interrupted and read twice.
+        job = self._job(jobs.list_sessions, listing)
+        return self._read(job, remember_as=(listing.app_name, listing.user_id))
 
     async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
         committer = await self._ensure_open()
