@@ -202,13 +202,23 @@ def _container_of(
 
 
 def _enum_member(kind: type[enum.Enum]) -> Converter:
-    members = kind._value2member_map_
+    # The members by value, one table per JSON type a value can have: a member
+    # is found only from a value of exactly its value's type (not True from 1).
+    # Read once: a member's ``value`` is a descriptor call on every access.
+    by_type: dict[type, dict[Any, enum.Enum]] = {str: {}, int: {}}
+    for member in kind:
+        table = by_type.get(type(member.value))
+        if table is not None:
+            table.setdefault(member.value, member)
+    by_str, by_int = by_type[str], by_type[int]
 
     def convert(value: Any) -> Any:
         # Only an exact value: a case-insensitive or unknown one goes to the
         # enum's own _missing_ hook through validation.
-        member = members.get(value) if type(value) in (str, int) else None
-        if member is None or type(member.value) is not type(value):
+        kind_of_value = type(value)
+        table = by_str if kind_of_value is str else by_int if kind_of_value is int else None
+        member = None if table is None else table.get(value)
+        if member is None:
             raise NotPlainJsonError
         return member
 
