@@ -2,11 +2,13 @@
 
 Every value read back was written by ``model_dump_json`` of models pydantic had
 validated, so wherever the validated result is known in advance it is built
-directly: a text-only message in one pass (`model_builder`), every other JSON
-column by `json_models`' converters, and the event itself by its builder. What
-the converters do not rebuild is validated in pydantic's JSON mode, exactly as
-`adk_sqlite.codec.events` does it, so bytes (base64 in JSON) and exact floats
-stay intact either way.
+directly: a message of text, function call (with its thought signature) and
+function response parts in one pass (`model_builder`, with the converter's own
+rules for the function call and response, `json_models.model_rules`), every
+other JSON column by `json_models`' converters, ``extra`` in one piece, and
+the event itself by its builder. What the converters do not rebuild is
+validated in pydantic's JSON mode, exactly as `adk_sqlite.codec.events` does
+it, so bytes (base64 in JSON) and exact floats stay intact either way.
 
 Imported only through `adk_sqlite.codec.fast`, once its self-check has found
 every private hook in place: the builders below are made at import time.
