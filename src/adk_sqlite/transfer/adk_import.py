@@ -12,7 +12,10 @@ Two source layouts are understood, both read with a read-only connection:
 
 Sessions and events are written through a `SqliteStore` with their original
 ids and exact timestamps (an event's epoch float is taken from its JSON, which
-is exact in both layouts; session create times come from the table). A
+is exact in both layouts; session create times come from the table), each event
+with its view (`adk_sqlite.adk.compaction_view.event_view`) as `SessionService`
+stores it, so that ``skip_compacted_events`` reads an imported session by the
+views rather than the earlier, slower way. A
 session's state arrives whole when the session is created; events already in
 the destination (matched by id) are skipped, and an event added to the source
 since an earlier import is appended with its own session-state change, so
@@ -42,6 +45,7 @@ from typing import Any
 
 from google.adk.events.event import Event
 
+from adk_sqlite.adk.compaction_view import event_view
 from adk_sqlite.codec.events import encode_event, julian_day_from_unix
 from adk_sqlite.codec.state import decode_state, encode_state, split_state_delta
 from adk_sqlite.errors import ConfigurationError
@@ -205,10 +209,13 @@ async def _import_session(
             if existing is None
             else StateDelta(session=split_state_delta(event.actions.state_delta).session)
         )
+        # With its view, as `SessionService` appends it, so that ``skip_compacted_events``
+        # reads an imported session by the views rather than the earlier way.
         result = await store.append_event(
             event=encode_event(event, app_name=app_name, user_id=user_id, session_id=session_id),
             delta=delta,
             expected=StaleCheck(revision=revision),
+            view=event_view(event),
         )
         revision = result.revision
         report.events_imported += 1
