@@ -24,6 +24,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +35,12 @@ from benchmarks.scale_build import ADK_SQLITE, OURS
 
 BACKENDS = (OURS, ADK_SQLITE)
 CACHE = Path(__file__).parent / ".scale-cache"
+# The compacted sessions, written through the service: the layout (also the workload that
+# reads it and its cache name), its compaction, and its builder.
+COMPACTED_BUILDS: tuple[tuple[str, str, Callable[[Path, Sequence[int]], None]], ...] = (
+    ("compacted", "sliding window", scale_build.build_compacted),
+    ("compacted-token", "token threshold", scale_build.build_token_compacted),
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,6 @@ def build_databases(sizes: Sizes) -> tuple[dict[tuple[str, str, int], Path], lis
     for total in sizes.exports:
         if total not in sizes.appends:
             wanted.append((OURS, "events", total, scale_build.event_database(total), "-"))
-    compacted = scale_build.cache_path(CACHE, OURS, "compacted", reads_label)
     # The largest last: a run short of time has everything else by then.
     wanted.sort(key=lambda item: sum(spec.events for spec in item[3]) + len(item[3]))
     paths: dict[tuple[str, str, int], Path] = {}
@@ -118,18 +124,25 @@ def build_databases(sizes: Sizes) -> tuple[dict[tuple[str, str, int], Path], lis
                 "mib": path.stat().st_size / 2**20,
             }
         )
-    print(f"database {OURS} compacted {reads_label}: ", end="", file=sys.stderr, flush=True)
-    seconds = scale_build.cached_file(
-        compacted, lambda partial: scale_build.build_compacted(partial, sizes.reads)
-    )
-    print("cached" if seconds is None else f"built in {seconds:.1f} s", file=sys.stderr)
-    paths[(OURS, "compacted", max(sizes.reads))] = compacted
-    builds.append(
-        {"backend": OURS, "layout": "compacted (service appends)", "size": max(sizes.reads),
-         "sessions": len(sizes.reads), "events": sum(sizes.reads), "build_s": seconds,
-         "mib": compacted.stat().st_size / 2**20}
-    )  # fmt: skip
+    for layout, shape, builder in COMPACTED_BUILDS:
+        path = scale_build.cache_path(CACHE, OURS, layout, reads_label)
+        print(f"database {OURS} {layout} {reads_label}: ", end="", file=sys.stderr, flush=True)
+        seconds = scale_build.cached_file(path, _for_sizes(builder, sizes.reads))
+        print("cached" if seconds is None else f"built in {seconds:.1f} s", file=sys.stderr)
+        paths[(OURS, layout, max(sizes.reads))] = path
+        builds.append(
+            {"backend": OURS, "layout": f"compacted, {shape} (service appends)",
+             "size": max(sizes.reads), "sessions": len(sizes.reads), "events": sum(sizes.reads),
+             "build_s": seconds, "mib": path.stat().st_size / 2**20}
+        )  # fmt: skip
     return paths, builds
+
+
+def _for_sizes(
+    builder: Callable[[Path, Sequence[int]], None], sizes: Sequence[int]
+) -> Callable[[Path], None]:
+    """``builder`` as `scale_build.cached_file` calls it: on the file's temporary name."""
+    return lambda partial: builder(partial, sizes)
 
 
 def plan(sizes: Sizes, paths: dict[tuple[str, str, int], Path]) -> list[dict[str, Any]]:
@@ -158,9 +171,10 @@ def plan(sizes: Sizes, paths: dict[tuple[str, str, int], Path]) -> list[dict[str
             for events in sizes.reads:
                 measurements.append({"workload": workload, "size": events, "db": reads_db})
         if backend == OURS:  # the option is adk-sqlite's own; ADK has no such read
-            compacted_db = str(paths[(OURS, "compacted", max(sizes.reads))])
-            for events in sizes.reads:
-                measurements.append({"workload": "compacted", "size": events, "db": compacted_db})
+            for layout, _, _ in COMPACTED_BUILDS:
+                compacted_db = str(paths[(OURS, layout, max(sizes.reads))])
+                for events in sizes.reads:
+                    measurements.append({"workload": layout, "size": events, "db": compacted_db})
         for measurement in measurements:
             measurement.setdefault("backend", backend)
     for total in sizes.exports:

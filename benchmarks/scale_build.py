@@ -312,9 +312,10 @@ def event_database(total_events: int) -> list[SessionSpec]:
     return specs
 
 
-# Compacted histories: written through the service, as a Runner with a sliding-window
-# compaction writes them (the compaction events carry per-event ranges, which a row
-# copy could not vary).
+# Compacted histories: written through the service, as a Runner with compaction writes
+# them (the compaction events carry per-event ranges, which a row copy could not vary, and
+# each append stores the event's view, which the option's reads use). Two shapes: ADK's
+# sliding window, and its token threshold.
 
 COMPACTION_INTERVAL = 10  # invocations summarised by each compaction
 COMPACTION_OVERLAP = 1  # earlier invocations each compaction summarises again
@@ -335,9 +336,9 @@ def compacted_session_id(size: int) -> str:
 
 def build_compacted(path: Path, sizes: Sequence[int]) -> None:
     """One session per size, ``compacted-<n>`` of at least n events: agent turns of 4 plain
-    events (no state changes: every event with actions is always loaded), and after every
-    `COMPACTION_INTERVAL` invocations a compaction event summarising them and the
-    `COMPACTION_OVERLAP` before, as ADK's sliding-window compactor writes it."""
+    events (no state changes), and after every `COMPACTION_INTERVAL` invocations a
+    compaction event summarising them and the `COMPACTION_OVERLAP` before, as ADK's
+    sliding-window compactor writes it."""
     asyncio.run(_write_compacted(path, sizes))
 
 
@@ -378,6 +379,88 @@ async def _write_compacted(path: Path, sizes: Sequence[int]) -> None:
                         session,
                         Event(
                             id=f"{session_id}-c{turn:05d}",
+                            author="user",
+                            invocation_id=f"{session_id}-compaction{turn}",
+                            timestamp=when + 0.0005,
+                            actions=EventActions(compaction=compaction),
+                        ),
+                    )
+                    appended += 1
+                turn += 1
+
+
+# The token-threshold shape of `benchmarks.compaction --mode token`: ADK compacts when a
+# prompt goes over the threshold, here after every `TOKEN_COMPACTION_EVERY` invocations.
+
+TOKEN_COMPACTION_EVERY = 10  # invocations between two token-threshold compactions
+TOKEN_THRESHOLD = 1000
+TOKEN_RETENTION = 4  # events left out of each summary: the newest invocation, whole
+
+
+def token_compaction_config() -> Any:
+    """The App's ``events_compaction_config`` the token-threshold sessions were written
+    under."""
+    from google.adk.apps.app import EventsCompactionConfig
+
+    return EventsCompactionConfig(
+        token_threshold=TOKEN_THRESHOLD, event_retention_size=TOKEN_RETENTION
+    )
+
+
+def token_compacted_session_id(size: int) -> str:
+    return f"token-compacted-{size}"
+
+
+def token_compaction_id(session_id: str, turn: int) -> str:
+    """The id of the compaction appended after invocation ``turn``."""
+    return f"{session_id}-c{turn:05d}"
+
+
+def build_token_compacted(path: Path, sizes: Sequence[int]) -> None:
+    """One session per size, ``token-compacted-<n>`` of at least n events: the agent turns
+    of `make_turn_events` as they are (a state delta on every other answer), and after
+    every `TOKEN_COMPACTION_EVERY` invocations a compaction from the session's first event
+    to the end of the invocation before the newest, so that each summary contains every
+    earlier one, as ADK's token-threshold compactor writes them."""
+    asyncio.run(_write_token_compacted(path, sizes))
+
+
+async def _write_token_compacted(path: Path, sizes: Sequence[int]) -> None:
+    from google.adk.events.event import Event
+    from google.adk.events.event_actions import EventActions, EventCompaction
+    from google.genai import types
+
+    from adk_sqlite import SessionService, SqliteStore
+
+    async with SessionService(SqliteStore(path)) as service:
+        for size in sizes:
+            session_id = token_compacted_session_id(size)
+            session = await service.create_session(
+                app_name=APP, user_id=f"reader-{size}", session_id=session_id
+            )
+            appended = turn = 0
+            ends: list[float] = []  # each invocation's last timestamp
+            while appended < size:
+                when = BASE_TIME + turn * 0.001
+                events = make_turn_events(turn, timestamp=when, scope=session_id)
+                for event in events:
+                    await service.append_event(session, event)
+                    appended += 1
+                ends.append(events[-1].timestamp)
+                if turn % TOKEN_COMPACTION_EVERY == TOKEN_COMPACTION_EVERY - 1:
+                    summary = types.Content(
+                        role="model",
+                        parts=[types.Part(text=f"Summary of invocations 0-{turn - 1}.")],
+                    )
+                    compaction = EventCompaction(
+                        start_timestamp=BASE_TIME,
+                        end_timestamp=ends[-2],  # the newest invocation is kept whole
+                        compacted_content=summary,
+                    )
+                    await service.append_event(
+                        session,
+                        Event(
+                            id=token_compaction_id(session_id, turn),
                             author="user",
                             invocation_id=f"{session_id}-compaction{turn}",
                             timestamp=when + 0.0005,

@@ -250,10 +250,9 @@ async def full(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    """``get_session`` of a compacted session of ``size`` events, by a service opened with
-    ``skip_compacted_events=True``; the same read without the option, for comparison."""
-    from adk_sqlite import SessionService, SqliteStore
-
+    """``get_session`` of a session compacted by a sliding window, of ``size`` events, by a
+    service opened with ``skip_compacted_events=True``; the same read without the option,
+    for comparison."""
     size = spec["size"]
     where: dict[str, Any] = {
         "app_name": APP,
@@ -263,10 +262,90 @@ async def compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
     everything = await service.get_session(**where)
     all_ids = [event.id for event in everything.events]
     del everything
+
+    def check(session: Any) -> str | None:
+        ids = [event.id for event in session.events]
+        if not ids or ids[-1] != all_ids[-1] or not set(ids) <= set(all_ids):
+            return "compacted read: not a subset of the session ending with its last event"
+        return None
+
+    return await _compacted_read(
+        service, spec, where, scale_build.compaction_config(), check, len(all_ids)
+    )
+
+
+async def token_compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """``get_session`` with ``skip_compacted_events=True`` of a session compacted by a token
+    threshold, of ``size`` events (each summary contains every earlier one); the same read
+    without the option, for comparison. The read must return the newest compaction and
+    every event from the end of its range on (the option leaves out [start, end): the
+    event at the end is read, and ADK drops it), nothing else, and ADK's request builder
+    must make the same history of it as of the whole session."""
+    from google.adk.flows.llm_flows.contents import _process_compaction_events
+
+    size = spec["size"]
+    where: dict[str, Any] = {
+        "app_name": APP,
+        "user_id": f"reader-{size}",
+        "session_id": scale_build.token_compacted_session_id(size),
+    }
+    everything = await service.get_session(**where)
+    total = len(everything.events)
+    compactions = [event for event in everything.events if event.actions.compaction]
+    if not compactions:
+        return {"checks": ["token-threshold read: the built session holds no compaction"]}
+    newest = compactions[-1]
+    cut = newest.actions.compaction.end_timestamp
+    expected = [
+        event.id
+        for event in everything.events
+        if event is newest or (not event.actions.compaction and event.timestamp >= cut)
+    ]
+
+    def model_history(events: list[Any]) -> list[dict[str, Any]]:
+        # The summary ADK materialises gets a new random id each time: ids are compared above.
+        return [
+            event.model_dump(exclude={"id"})
+            for event in _process_compaction_events(events, agent_name="assistant")
+        ]
+
+    expected_history = model_history(everything.events)
+    del everything, compactions, newest
+    # The shape's most: the summary, the event at its end and the newest invocations.
+    most = 2 + 4 * scale_build.TOKEN_COMPACTION_EVERY
+
+    def check(session: Any) -> str | None:
+        ids = [event.id for event in session.events]
+        if ids != expected:
+            return (
+                f"token-threshold read: {len(ids)} events, not the newest compaction and the"
+                f" {len(expected) - 1} from the end of its range on"
+            )
+        if len(ids) > most:
+            return f"token-threshold read: {len(ids)} events, more than the shape's {most}"
+        if model_history(session.events) != expected_history:
+            return "token-threshold read: ADK builds another history from it than from all"
+        return None
+
+    return await _compacted_read(
+        service, spec, where, scale_build.token_compaction_config(), check, total
+    )
+
+
+async def _compacted_read(
+    service: Any,
+    spec: dict[str, Any],
+    where: dict[str, Any],
+    config: Any,
+    check: Callable[[Any], str | None],
+    total: int,
+) -> dict[str, Any]:
+    """Times the read of ``where`` by a service skipping compacted events under ``config``
+    (checked by ``check``), then the read of every event by ``service``."""
+    from adk_sqlite import SessionService, SqliteStore
+
     skipping = SessionService(
-        SqliteStore(Path(spec["db"])),
-        skip_compacted_events=True,
-        events_compaction_config=scale_build.compaction_config(),
+        SqliteStore(Path(spec["db"])), skip_compacted_events=True, events_compaction_config=config
     )
     async with skipping:
         returned: list[int] = []
@@ -274,21 +353,20 @@ async def compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
         async def call() -> Any:
             return await skipping.get_session(**where)
 
-        def check(session: Any) -> str | None:
-            ids = [event.id for event in session.events]
-            returned.append(len(ids))
-            if not ids or ids[-1] != all_ids[-1] or not set(ids) <= set(all_ids):
-                return "compacted read: not a subset of the session ending with its last event"
-            return None
+        def counted(session: Any) -> str | None:
+            returned.append(len(session.events))
+            return check(session)
 
-        result = await repeat(call, check, spec)
+        result = await repeat(call, counted, spec)
 
     async def call_all() -> Any:
         return await service.get_session(**where)
 
+    if result["checks"]:
+        return result
     without = await repeat(call_all, lambda _: None, spec)
     result.update(
-        events_total=len(all_ids),
+        events_total=total,
         events_returned=returned[0],
         without_option_ms=without.get("median_ms"),
     )
@@ -363,6 +441,7 @@ WORKLOADS: dict[str, Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]]
     "recent": recent,
     "full": full,
     "compacted": compacted,
+    "compacted-token": token_compacted,
     "rss": full_read_rss,
 }
 

@@ -11,10 +11,11 @@ call them in a thread.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
-from benchmarks import scale_build
+from benchmarks import scale_build, scale_worker
 from benchmarks.subjects import APP
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.adk.sessions.sqlite_session_service import SqliteSessionService
@@ -138,3 +139,62 @@ async def test_compacted_sessions_are_read_shorter_with_the_option(tmp_path: Pat
     assert len(compactions) == 4
     assert 0 < len(skipped.events) < len(everything.events) / 2
     assert skipped.events[-1].id == everything.events[-1].id
+
+
+def _measure_token_compacted(path: Path, size: int) -> dict:
+    spec = {
+        "workload": "compacted-token",
+        "backend": scale_build.OURS,
+        "size": size,
+        "db": str(path),
+        "repeats": 2,
+        "budget_s": 0.2,
+    }
+    return scale_worker.measure_guarded(spec)
+
+
+async def test_token_threshold_sessions_are_read_flat_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "token.db"
+    await asyncio.to_thread(scale_build.build_token_compacted, path, [100, 1000])
+    where = {"app_name": APP, "user_id": "reader-1000", "session_id": "token-compacted-1000"}
+
+    async with SessionService(SqliteStore(path)) as service:
+        everything = await service.get_session(**where)
+    assert everything is not None
+    compactions = [event.actions.compaction for event in everything.events]
+    ranges = [(c.start_timestamp, c.end_timestamp) for c in compactions if c]
+    # Each summary starts at the session's first event and reaches further than the one
+    # before: it contains every earlier one. Every other answer changes the state.
+    assert len(ranges) == 1000 // (4 * scale_build.TOKEN_COMPACTION_EVERY + 1)
+    assert {start for start, _ in ranges} == {everything.events[0].timestamp}
+    assert [end for _, end in ranges] == sorted({end for _, end in ranges})
+    assert sum(1 for event in everything.events if event.actions.state_delta) > 100
+    with sqlite3.connect(path) as connection:
+        unknown = connection.execute("SELECT count(*) FROM adk_events WHERE view_role IS NULL")
+        assert unknown.fetchone() == (0,)  # appended by the service: every row has its view
+
+    small, large = await asyncio.gather(
+        asyncio.to_thread(_measure_token_compacted, path, 100),
+        asyncio.to_thread(_measure_token_compacted, path, 1000),
+    )
+    assert small["checks"] == large["checks"] == []
+    assert large["events_total"] == len(everything.events)
+    assert small["events_returned"] <= 2 + 4 * scale_build.TOKEN_COMPACTION_EVERY
+    assert large["events_returned"] <= 2 + 4 * scale_build.TOKEN_COMPACTION_EVERY
+
+
+async def test_the_token_threshold_check_fails_a_read_that_lost_events(tmp_path: Path) -> None:
+    path = tmp_path / "token.db"
+    await asyncio.to_thread(scale_build.build_token_compacted, path, [200])
+    # The newest summary's stored view claims a range up to the last event: a read by the
+    # views then leaves out events the summary does not contain.
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "UPDATE adk_events SET compaction_end = (SELECT max(timestamp_unix) FROM adk_events)"
+            " WHERE seq = (SELECT max(seq) FROM adk_events WHERE compaction_end IS NOT NULL)"
+        )
+
+    result = await asyncio.to_thread(_measure_token_compacted, path, 200)
+
+    assert result["checks"]
+    assert "token-threshold read" in result["checks"][0]
