@@ -227,6 +227,15 @@ def _decode_content(text: str) -> types.Content:
         and type(role := raw.get("role")) is str
         and len(raw) == 2
     ):
+        for part in parts:
+            if not (type(part) is dict and len(part) == 1 and type(part.get("text")) is str):
+                break
+        else:  # text only, the commonest: its parts are replaced in place
+            for index, part in enumerate(parts):
+                data = _PART_TEMPLATE.copy()
+                data["text"] = part["text"]
+                parts[index] = _assemble_part(data, {"text"})
+            return _content(parts, role)
         built = []
         for part in parts:
             if type(part) is not dict:
@@ -241,15 +250,19 @@ def _decode_content(text: str) -> types.Content:
                 break
             built.append(tool_part)
         else:
-            data = _CONTENT_TEMPLATE.copy()
-            data["parts"] = built
-            data["role"] = role
-            return _assemble_content(data, {"parts", "role"})
+            return _content(built, role)
     try:
         content = _CONTENT_FROM_JSON(raw)
     except NotPlainJsonError:
         return types.Content.model_validate_json(text)
     return content
+
+
+def _content(parts: list[types.Part], role: str) -> types.Content:
+    data = _CONTENT_TEMPLATE.copy()
+    data["parts"] = parts
+    data["role"] = role
+    return _assemble_content(data, {"parts", "role"})
 
 
 def _tool_part(part: dict[str, Any]) -> types.Part | None:
