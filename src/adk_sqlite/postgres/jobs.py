@@ -47,7 +47,6 @@ from adk_sqlite.storage.store_rules import (
     new_revision,
     session_not_found,
 )
-from adk_sqlite.storage.store_statements import EventsRead
 
 # INSERT ... ON CONFLICT DO NOTHING finds no row only when another transaction
 # inserted it between our SELECT and INSERT; the next SELECT then sees it.
@@ -93,24 +92,11 @@ async def read_events(
     key: Key,
     query: records.EventQuery | None,
 ) -> list[records.EventRecord]:
-    read = _span_read(statements, key, query) or statements.events_read(key, query)
+    read = statements.events_read(key, query)
     if read is None:
         return []
     rows = await connection.fetch(read.sql, *read.params)
     return [event_record(row) for row in (reversed(rows) if read.newest_first else rows)]
-
-
-def _span_read(
-    statements: Statements, key: Key, query: records.EventQuery | None
-) -> EventsRead | None:
-    """The read of ``query.skip_between`` (which `StatementsBase.events_read` leaves to
-    the stores that keep event views), or None for any other query."""
-    if query is None or query.skip_between is None or query.limit is not None:
-        return None
-    if query.after_timestamp is not None:
-        return None
-    start, end = query.skip_between
-    return EventsRead(statements.select_events_skipping_span, (*key, start, end, list(query.keep)))
 
 
 async def read_compaction_index(

@@ -32,6 +32,7 @@ from adk_sqlite.storage.session_tables import TABLES, add_columns, create_table,
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
+from adk_sqlite.storage.view_statements import compaction_view_reads
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 # pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
@@ -230,26 +231,9 @@ SELECT_EVENTS_SKIPPING_PLAIN = (
 )
 # A session's compactions as their views recorded them (records.CompactionIndex),
 # each from its own partial index.
-SELECT_VIEW_UNSURE = (
-    'SELECT EXISTS (SELECT 1 FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND "
-    + VIEW_UNSURE
-    + ")"
-)
-SELECT_COMPACTION_BOUNDS = (
-    'SELECT (SELECT min(compaction_start) FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + ' AND view_role = 1), (SELECT max(compaction_end) FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND view_role = 1)"
-)
-# $4: how many, newest first (NULL: all).
-SELECT_NEWEST_COMPACTIONS = (
-    'SELECT timestamp_unix, seq, compaction_start, compaction_end FROM "{events}"'
-    " WHERE session_key = "
-    + _SESSION_KEY_OF
-    + " AND view_role = 1 ORDER BY timestamp_unix DESC, seq DESC LIMIT $4"
+# $4 of SELECT_NEWEST_COMPACTIONS: how many, newest first (NULL: all).
+SELECT_VIEW_UNSURE, SELECT_COMPACTION_BOUNDS, SELECT_NEWEST_COMPACTIONS = compaction_view_reads(
+    session_key_of=_SESSION_KEY_OF, view_unsure=VIEW_UNSURE, limit="$4"
 )
 # Every event but those with $4 <= timestamp < $5, except, inside, the NEEDED and
 # unsure ones and the compactions whose seq is in the array $6.

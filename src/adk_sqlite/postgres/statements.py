@@ -47,12 +47,10 @@ class Statements(StatementsBase[SessionStatements]):
     lock_user_state: str
     insert_empty_user_state: str
     update_user_state: str
-    select_flagged_events: str
-    select_events_skipping_plain: str
-    select_view_unsure: str
-    select_compaction_bounds: str
-    select_newest_compactions: str
-    select_events_skipping_span: str
+
+    def seq_array(self, seqs: tuple[int, ...]) -> object:
+        # A bigint[] parameter (asyncpg takes a list).
+        return list(seqs)
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:

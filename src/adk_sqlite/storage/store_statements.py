@@ -84,6 +84,11 @@ class StatementsBase(Generic[SessionStatementsT]):
     select_flagged_events: str
     select_events_skipping_plain: str
     select_last_event_ids: str
+    # The compaction views (`adk_sqlite.storage.view_statements`) and the read they allow.
+    select_view_unsure: str
+    select_compaction_bounds: str
+    select_newest_compactions: str
+    select_events_skipping_span: str
 
     def sessions(self, *, confined: bool) -> SessionStatementsT:
         """The owner-confined statements when ``confined``, else the unconfined ones."""
@@ -104,6 +109,10 @@ class StatementsBase(Generic[SessionStatementsT]):
         """
         return () if self.owner_column is None else (owner_id,)
 
+    def seq_array(self, seqs: tuple[int, ...]) -> object:
+        """Events' append-order numbers as ``select_events_skipping_span`` binds them."""
+        raise NotImplementedError
+
     def events_read(self, key: tuple[str, str, str], query: EventQuery | None) -> EventsRead | None:
         """The statement reading the events of session ``key`` that ``query`` asks for.
 
@@ -115,6 +124,10 @@ class StatementsBase(Generic[SessionStatementsT]):
             return None
         after, limit = query.after_timestamp, query.limit
         if limit is None and after is None:
+            if query.skip_between is not None:
+                start, end = query.skip_between
+                keep = self.seq_array(query.keep)
+                return EventsRead(self.select_events_skipping_span, (*key, start, end, keep))
             if not query.include_plain:
                 return EventsRead(self.select_flagged_events, key)
             if query.skip_plain_between is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from adk_sqlite.identifiers import OwnerColumn
 from adk_sqlite.sqlite.schema import per_session_sql as _psql
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -40,12 +42,10 @@ class Statements(StatementsBase[SessionStatements]):
     upsert_user_state: str
     select_event_exists: str
     select_event_with_blob_text: str
-    select_flagged_events: str
-    select_events_skipping_plain: str
-    select_view_unsure: str
-    select_compaction_bounds: str
-    select_newest_compactions: str
-    select_events_skipping_span: str
+
+    def seq_array(self, seqs: tuple[int, ...]) -> object:
+        # A JSON array, which the statement reads with json_each.
+        return msgspec.json.encode(seqs).decode()
 
 
 def render_statements(tables: TableNames, owner_column: OwnerColumn | None) -> Statements:

@@ -35,7 +35,6 @@ from adk_sqlite.storage.store_rules import (
     new_revision,
     session_not_found,
 )
-from adk_sqlite.storage.store_statements import EventsRead
 
 # --- reads --------------------------------------------------------------------------
 
@@ -108,7 +107,7 @@ def select_events(
         CorruptRecordError: A text column of an event holds a BLOB (a damaged
             or hand-edited file); nothing of the session is returned.
     """
-    read = _span_read(statements, key, query) or statements.events_read(key, query)
+    read = statements.events_read(key, query)
     if read is None:
         return []
     try:
@@ -124,20 +123,6 @@ def select_events(
         raise CorruptRecordError(
             f"an event of session {key[2]!r} is corrupt: a text column holds a BLOB"
         ) from exc
-
-
-def _span_read(
-    statements: Statements, key: tuple[str, str, str], query: records.EventQuery | None
-) -> EventsRead | None:
-    """The read of ``query.skip_between`` (which `StatementsBase.events_read` leaves to
-    the stores that keep event views), or None for any other query."""
-    if query is None or query.skip_between is None or query.limit is not None:
-        return None
-    if query.after_timestamp is not None:
-        return None
-    start, end = query.skip_between
-    keep = msgspec.json.encode(query.keep).decode()
-    return EventsRead(statements.select_events_skipping_span, (*key, start, end, keep))
 
 
 def select_compaction_index(
