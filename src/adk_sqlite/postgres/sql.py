@@ -32,7 +32,7 @@ from adk_sqlite.storage.session_tables import TABLES, add_columns, create_table,
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
-from adk_sqlite.storage.view_statements import compaction_view_reads
+from adk_sqlite.storage.view_statements import compaction_view_reads, view_unsure
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 # pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
@@ -67,7 +67,7 @@ PLAIN_EVENT = (
 # An event whose role a reader of a compacted session cannot trust to the views
 # (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
 # version 4, or copied by an export) on a flagged event.
-VIEW_UNSURE = "(view_role = 3 OR (view_role IS NULL AND NOT (" + PLAIN_EVENT + ")))"
+VIEW_UNSURE = view_unsure(PLAIN_EVENT)
 
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.
 # Each step runs in one transaction together with its version row; never edit

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["CompactionViewReads", "compaction_view_reads"]
+__all__ = ["CompactionViewReads", "compaction_view_reads", "view_unsure"]
 
 # The role `adk_sqlite.records.EventRole` stores for a compaction.
 _COMPACTION = "view_role = 1"
+
+
+def view_unsure(plain_event: str) -> str:
+    """The condition an event meets when a reader cannot trust its view.
+
+    Its role is WHOLE_SESSION (3, `adk_sqlite.records.EventRole`), or it has no view
+    at all (written before the views, or copied by an export) and is flagged: not
+    ``plain_event``, the backend's plain-event test. A plain event without a view is
+    plain, so skippable.
+    """
+    return f"(view_role = 3 OR (view_role IS NULL AND NOT ({plain_event})))"
 
 
 class CompactionViewReads(NamedTuple):
