@@ -279,10 +279,9 @@ async def token_compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
     threshold, of ``size`` events (each summary contains every earlier one); the same read
     without the option, for comparison. The read must return the newest compaction and
     every event from the end of its range on (the option leaves out [start, end): the
-    event at the end is read, and ADK drops it), nothing else, and ADK's request builder
-    must make the same history of it as of the whole session."""
-    from google.adk.flows.llm_flows.contents import _process_compaction_events
-
+    event at the end is read, and ADK drops it), nothing else. (That the model then gets
+    the same requests as from the whole session is proven by tests/compaction with real
+    Runners, through ADK's public API; this check needs none of ADK's private helpers.)"""
     size = spec["size"]
     where: dict[str, Any] = {
         "app_name": APP,
@@ -302,14 +301,6 @@ async def token_compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
         if event is newest or (not event.actions.compaction and event.timestamp >= cut)
     ]
 
-    def model_history(events: list[Any]) -> list[dict[str, Any]]:
-        # The summary ADK materialises gets a new random id each time: ids are compared above.
-        return [
-            event.model_dump(exclude={"id"})
-            for event in _process_compaction_events(events, agent_name="assistant")
-        ]
-
-    expected_history = model_history(everything.events)
     del everything, compactions, newest
     # The shape's most: the summary, the event at its end and the newest invocations.
     most = 2 + 4 * scale_build.TOKEN_COMPACTION_EVERY
@@ -323,8 +314,6 @@ async def token_compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
             )
         if len(ids) > most:
             return f"token-threshold read: {len(ids)} events, more than the shape's {most}"
-        if model_history(session.events) != expected_history:
-            return "token-threshold read: ADK builds another history from it than from all"
         return None
 
     return await _compacted_read(
