@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from adk_sqlite.codec.event_digest import DIGEST_COLUMNS, ColumnKind
 from adk_sqlite.postgres.sql import EVENT_COLUMNS
+from adk_sqlite.storage.session_tables import ADDED_COLUMNS
 
 STAGED_SESSIONS = "adk_sqlite_export_sessions"
 STAGED_EVENTS = "adk_sqlite_export_events"
@@ -49,13 +50,19 @@ def _staged_as_json(name: str) -> str:
 
 
 _EVENT_NAMES = tuple(name.strip() for name in EVENT_COLUMNS.split(","))
-EVENT_STAGING_COLUMNS = ("src_seq", *_EVENT_NAMES)
+# The event's view (records.EventView, schema version 4), copied as the source holds it
+# (NULL stays NULL: such a session is read the earlier way), so that exported sessions
+# are read by their views on PostgreSQL too. The target is migrated before staging.
+_VIEW_NAMES = tuple(ADDED_COLUMNS["events"])
+_VIEW_LIST = ", ".join(_VIEW_NAMES)
+EVENT_STAGING_COLUMNS = ("src_seq", *_EVENT_NAMES, *_VIEW_NAMES)
 
 # JSON columns are staged as text: the cast into the target's json columns
 # validates each value once.
 CREATE_EVENT_STAGING = (
     f"CREATE TEMP TABLE {STAGED_EVENTS} ON COMMIT DELETE ROWS AS SELECT seq AS src_seq, "
     + ", ".join(_staged_as_text(name) for name in _EVENT_NAMES)
+    + f", {_VIEW_LIST}"
     + ' FROM "{events}" WITH NO DATA'
 )
 
@@ -89,9 +96,10 @@ WHERE t.app_name = s.app_name AND t.user_id = s.user_id AND t.id = s.id"""
 INSERT_STAGED_EVENTS = (
     'INSERT INTO "{events}" ('
     + EVENT_COLUMNS
-    + ', "timestamp", session_key) SELECT '
+    + f', "timestamp", session_key, {_VIEW_LIST}) SELECT '
     + ", ".join(f"e.{_staged_as_json(name)}" for name in _EVENT_NAMES)
-    + ", to_timestamp(e.timestamp_unix), s.session_key"
+    + ", to_timestamp(e.timestamp_unix), s.session_key, "
+    + ", ".join(f"e.{name}" for name in _VIEW_NAMES)
     + f" FROM {STAGED_EVENTS} AS e"
     + ' JOIN "{sessions}" AS s'
     " ON s.app_name = e.app_name AND s.user_id = e.user_id AND s.id = e.session_id"
@@ -99,11 +107,11 @@ INSERT_STAGED_EVENTS = (
 )
 # One row at a time, only to find which event a failed bulk insert choked on.
 INSERT_ONE_EVENT = (
-    'INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key) VALUES'
+    'INSERT INTO "{events}" (' + EVENT_COLUMNS + f', "timestamp", session_key, {_VIEW_LIST}) VALUES'
     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
     " $20, $21, $22, $23, to_timestamp($7),"
-    ' (SELECT session_key FROM "{sessions}" WHERE app_name = $2 AND user_id = $3 AND id = $4))'
-    " ON CONFLICT (session_key, id) DO NOTHING"
+    ' (SELECT session_key FROM "{sessions}" WHERE app_name = $2 AND user_id = $3 AND id = $4),'
+    " $24, $25, $26) ON CONFLICT (session_key, id) DO NOTHING"
 )
 
 # ``$1`` is the app name the export is limited to, or NULL for every app.
@@ -144,6 +152,8 @@ def _digest_field(name: str, kind: ColumnKind, alias: str = "e") -> str:
     return f"coalesce('\\x01'::bytea || int4send(length({data})) || {data}, '\\x00'::bytea)"
 
 
+# Over the EventRecord columns only, not the view columns (see
+# adk_sqlite.transfer.export_source.staged_events for why).
 _ROW_DIGEST = "sha256(" + " || ".join(_digest_field(n, k) for n, k in DIGEST_COLUMNS) + ")"
 
 # Per session: its event count and the digest of its row digests in append order.

@@ -213,7 +213,7 @@ class TargetTables:
         """COPYs staged event records in and inserts the ones the target lacks.
 
         ``records`` follow `_export_sql.EVENT_STAGING_COLUMNS` (the source
-        ``seq`` first). Returns how many rows were new.
+        ``seq`` first, the event's view columns last). Returns how many rows were new.
         """
         if not records:
             return 0

@@ -64,6 +64,7 @@ from adk_sqlite.transfer.export_source import (
     SourceTables,
     nothing_read,
     read_ahead,
+    selected_view_columns,
     staged_events,
 )
 
@@ -83,7 +84,7 @@ _SELECT_ENTRY_GENERATION = (
 )
 _COUNT_FILE_EVENTS = 'SELECT count(*), max(seq) FROM "{events}"'
 # A session file holds one session's events: up to the last one counted, in append order.
-_SELECT_FILE_EVENTS = 'SELECT seq, {columns} FROM "{events}" WHERE seq <= ?1 ORDER BY seq'
+_SELECT_FILE_EVENTS = 'SELECT seq, {columns}, {views} FROM "{events}" WHERE seq <= ?1 ORDER BY seq'
 _REPAIR_HINT = "adk-sqlite check --repair {folder} finishes or repairs what left it so"
 
 
@@ -307,8 +308,14 @@ class FolderSnapshot(SourceSnapshot):
         held: Mapping[SessionKey, int],
     ) -> AsyncGenerator[tuple[int, list[tuple[Any, ...]]], None]:
         async with self._opened(live) as connection:
-            sql = self._render(_SELECT_FILE_EVENTS)
-            cursor = await self._call(lambda: connection.execute(sql, (live.last_seq,)))
+
+            def start() -> sqlite3.Cursor:
+                # Each file has the view columns once a store of schema version 5 opened it.
+                views = selected_view_columns(connection, self.tables.events)
+                sql = self._render(_SELECT_FILE_EVENTS, views)
+                return connection.execute(sql, (live.last_seq,))
+
+            cursor = await self._call(start)
             steps = read_ahead(
                 lambda: self.in_file(
                     live.path,

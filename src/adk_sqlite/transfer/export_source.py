@@ -32,6 +32,7 @@ from adk_sqlite.sqlite.schema import sql as sqlite_sql
 from adk_sqlite.sqlite.schema.per_session_sql import CATALOG_FILE
 from adk_sqlite.sqlite.schema.statements import TableNames as SqliteTableNames
 from adk_sqlite.sqlite.table_sets import DEFAULT_TABLE_NAMES, artifact_tables_in, choose_table_set
+from adk_sqlite.storage.session_tables import ADDED_COLUMNS
 from adk_sqlite.tools.artifact_tables import choose_artifact_table
 from adk_sqlite.tools.session_folder import is_session_folder
 
@@ -41,6 +42,7 @@ __all__ = [
     "SourceTables",
     "nothing_read",
     "read_ahead",
+    "selected_view_columns",
     "source_tables",
     "staged_events",
 ]
@@ -64,7 +66,14 @@ _COUNT_EVENTS = (
     + " GROUP BY app_name, user_id, session_id"
 )
 # Append order: a scan of the table in rowid order, the cheapest read SQLite has.
-_SELECT_EVENTS = 'SELECT seq, {columns} FROM "{events}" WHERE ' + _IN_SCOPE + " ORDER BY seq"
+# ``{views}``: the event's view columns, or NULLs (`selected_view_columns`).
+_SELECT_EVENTS = (
+    'SELECT seq, {columns}, {views} FROM "{events}" WHERE ' + _IN_SCOPE + " ORDER BY seq"
+)
+# The event's view (records.EventView), after its EventRecord columns in a staged row.
+VIEW_COLUMNS = tuple(ADDED_COLUMNS["events"])
+_RECORD_WIDTH = len(sqlite_sql.EVENT_COLUMNS.split(","))
+_SELECT_COLUMN_NAMES = "SELECT name FROM pragma_table_info(?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +190,14 @@ def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
+def selected_view_columns(connection: sqlite3.Connection, events_table: str) -> str:
+    """What the export selects for the view columns of ``events_table``: the columns, or
+    NULL for those a table written before schema version 5 does not have yet (a file is
+    only read here, not migrated). Its events then arrive without views, as they are."""
+    present = {row[0] for row in connection.execute(_SELECT_COLUMN_NAMES, (events_table,))}
+    return ", ".join(name if name in present else "NULL" for name in VIEW_COLUMNS)
+
+
 class SourceSnapshot(AsyncClosing):
     """A read-only, consistent view of the source, read on its own thread.
 
@@ -202,6 +219,8 @@ class SourceSnapshot(AsyncClosing):
         """The source's artifacts table, or None when it holds none (found on entering)."""
         self.archived_sessions = 0
         """Archived sessions in the exported scope, left out (a folder's; a file has none)."""
+        self._views = ", ".join(VIEW_COLUMNS)
+        """The view columns the events are read with (`selected_view_columns`)."""
 
     async def __aenter__(self) -> SourceSnapshot:
         try:
@@ -264,6 +283,7 @@ class SourceSnapshot(AsyncClosing):
             )
         if self.owner_column is None:
             self.owner_column = found.owner_column
+        self._views = selected_view_columns(connection, self.tables.events)
         self.artifact_table = self._find_artifact_table(connection, target.describe())
 
     def _find_artifact_table(self, connection: sqlite3.Connection, where: str) -> str | None:
@@ -280,7 +300,9 @@ class SourceSnapshot(AsyncClosing):
             option="--source-artifact-table NAME (source_artifact_table= in Python)",
         )
 
-    def _render(self, template: str) -> str:
+    def _render(self, template: str, views: str | None = None) -> str:
+        """``template`` with the source's names; ``views``: the view columns to read
+        (default: those of the snapshot's own events table)."""
         owner = "" if self.owner_column is None else f', "{self.owner_column}"'
         return template.format(
             sessions=self.tables.sessions,
@@ -289,6 +311,7 @@ class SourceSnapshot(AsyncClosing):
             user_states=self.tables.user_states,
             owner=owner,
             columns=sqlite_sql.EVENT_COLUMNS,
+            views=self._views if views is None else views,
         )
 
     def _fetch_all(self, template: str, app_name: str | None) -> list[Any]:
@@ -347,8 +370,8 @@ class SourceSnapshot(AsyncClosing):
         written by earlier runs holds a prefix, in append order, of each
         session, or when its session is not in ``sessions`` (an orphan left by
         a hand-made delete without foreign keys). Rows to copy come as staging
-        records (source ``seq`` first, flags as bools). The next chunk is read
-        while the caller writes.
+        records (source ``seq`` first, flags as bools, the view columns last). The
+        next chunk is read while the caller writes.
         """
         digests = self.digests = {}
         await self._start(_SELECT_EVENTS, app_name)
@@ -398,7 +421,8 @@ def staged_events(
 ) -> tuple[int, list[tuple[Any, ...]]]:
     """Checksums rows read from an events table; returns ``(rows read, rows to copy)``.
 
-    See `SourceSnapshot.events` for which rows are to be copied.
+    ``rows``: ``seq``, the `EventRecord` columns, then the view columns. See
+    `SourceSnapshot.events` for which rows are to be copied.
     """
     to_copy: list[tuple[Any, ...]] = []
     for row in rows:
@@ -406,7 +430,11 @@ def staged_events(
         digest = digests.get(key)
         if digest is None:
             digest = digests[key] = SessionDigest()
-        digest.add(event_row_digest(row[1:]))
+        # The checksum covers the EventRecord columns, not the view: a view is derived
+        # from them (compaction_view.event_view), so equal columns mean equal views;
+        # and a target copied before the export copied views holds the same events
+        # without them (NULL: read the earlier way, as correctly), which must still verify.
+        digest.add(event_row_digest(row[1 : 1 + _RECORD_WIDTH]))
         if digest.events > held.get(key, 0) and key in sessions:
             to_copy.append((*row[:18], _flag(row[18]), _flag(row[19]), _flag(row[20]), *row[21:]))
     return len(rows), to_copy
