@@ -235,7 +235,10 @@ def _decode_content(text: str) -> types.Content:
                 data = _PART_TEMPLATE.copy()
                 data["text"] = part["text"]
                 parts[index] = _assemble_part(data, {"text"})
-            return _content(parts, role)
+            data = _CONTENT_TEMPLATE.copy()
+            data["parts"] = parts
+            data["role"] = role
+            return _assemble_content(data, {"parts", "role"})
         built = []
         for part in parts:
             if type(part) is not dict:
