@@ -66,7 +66,7 @@ PLAIN_EVENT = (
 
 # An event whose role a reader of a compacted session cannot trust to the views
 # (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
-# version 4, or copied by an export) on a flagged event.
+# version 4, or exported from a file older than SQLite's version 5) on a flagged event.
 VIEW_UNSURE = view_unsure(PLAIN_EVENT)
 
 # Append-only: MIGRATIONS[i] takes a table set from version i to version i + 1.

@@ -22,7 +22,7 @@ def view_unsure(plain_event: str) -> str:
     """The condition an event meets when a reader cannot trust its view.
 
     Its role is WHOLE_SESSION (3, `adk_sqlite.records.EventRole`), or it has no view
-    at all (written before the views, or copied by an export) and is flagged: not
+    at all (written before the views existed, or exported from such rows) and is flagged: not
     ``plain_event``, the backend's plain-event test. A plain event without a view is
     plain, so skippable.
     """
