@@ -137,7 +137,9 @@ def _compared(record: EventRecord) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(("event_id", "record"), list(_records()), ids=lambda value: "")
+@pytest.mark.parametrize(
+    ("event_id", "record"), [pytest.param(*pair, id=pair[0]) for pair in _records()]
+)
 def test_an_agent_event_decodes_as_validation_decodes_it(
     event_id: str, record: EventRecord
 ) -> None:
@@ -232,7 +234,9 @@ def _tracked_by(make: Callable[[], object]) -> int:
     return after - before
 
 
-@pytest.mark.parametrize(("event_id", "record"), list(_records())[:4], ids=lambda value: "")
+@pytest.mark.parametrize(
+    ("event_id", "record"), [pytest.param(*pair, id=pair[0]) for pair in list(_records())[:4]]
+)
 def test_an_agent_event_holds_as_many_tracked_objects_as_the_validated_one(
     event_id: str, record: EventRecord
 ) -> None:
