@@ -21,6 +21,7 @@ from adk_sqlite.codec.fast import paused_gc
 from adk_sqlite.codec.state import decode_state, encode_state
 from adk_sqlite.errors import CorruptRecordError, DuplicateEventError, SessionAlreadyExistsError
 from adk_sqlite.sqlite import artifact_jobs
+from adk_sqlite.sqlite.chunked_fetch import fetch_converted
 from adk_sqlite.sqlite.engine.connection import is_interrupted_error
 from adk_sqlite.sqlite.read_transaction import in_read_transaction, read_transaction
 from adk_sqlite.sqlite.schema import sql as _sql
@@ -112,8 +113,10 @@ def select_events(
         return []
     try:
         with paused_gc():
-            rows = connection.execute(read.sql, read.params).fetchall()
-            return event_records(reversed(rows) if read.newest_first else rows, key)
+            cursor = connection.execute(read.sql, read.params)
+            if read.newest_first:  # the newest n: few, and reversed whole
+                return event_records(reversed(cursor.fetchall()), key)
+            return fetch_converted(cursor, lambda rows: event_records(rows, key))
     except sqlite3.OperationalError as exc:
         if is_interrupted_error(exc):  # out of time on the loop's thread: the store reruns it
             raise
@@ -171,21 +174,26 @@ def list_sessions(
 ) -> records.SessionListing:
     app_name, user_id, owner_id = listing
     sql, owner = statements.for_owner(owner_id)
+
     # paused: thousands of live records, no garbage (see _gc)
+    def session_records(rows: list[tuple[Any, ...]]) -> list[records.SessionRecord]:
+        return [session_record(row, app_name) for row in rows]
+
     with read_transaction(connection), paused_gc():
         if user_id is None:
-            rows = connection.execute(sql.list_sessions_of_app, (app_name, *owner)).fetchall()
+            cursor = connection.execute(sql.list_sessions_of_app, (app_name, *owner))
+            sessions = fetch_converted(cursor, session_records)
             states = session_jobs.user_states(
                 connection.execute(statements.select_user_states_of_app, (app_name,))
             )
         else:
-            params = (app_name, user_id, *owner)
-            rows = connection.execute(sql.list_sessions_of_user, params).fetchall()
+            cursor = connection.execute(sql.list_sessions_of_user, (app_name, user_id, *owner))
+            sessions = fetch_converted(cursor, session_records)
             states = {
                 user_id: _state_of(connection, statements.select_user_state, (app_name, user_id))
             }
         return records.SessionListing(
-            sessions=[session_record(row, app_name) for row in rows],
+            sessions=sessions,
             app_state=_state_of(connection, statements.select_app_state, (app_name,)),
             user_states=states,
         )
