@@ -106,12 +106,7 @@ def decode_event(record: EventRecord) -> Event:
         raise corrupt_record(record, exc) from exc
     # Most events: only the always-set fields, and maybe content. Built here
     # without the general path's dict of values.
-    data = _EVENT_TEMPLATE.copy()
-    data["id"] = record.id
-    data["invocation_id"] = record.invocation_id
-    data["author"] = record.author
-    data["timestamp"] = record.timestamp
-    data["actions"] = actions
+    data = _always_set_fields(record, actions)
     data["node_info"] = _new_node_info()
     if content is None:
         return _assemble_event(data, {"id", "invocation_id", "author", "timestamp", "actions"})
@@ -129,12 +124,7 @@ def _event_with_columns(
     The values, and which wins where two columns give the same field, are
     `event_values`' own; ``extra`` is decoded in one piece when it holds no tag.
     """
-    data = _EVENT_TEMPLATE.copy()
-    data["id"] = record.id
-    data["invocation_id"] = record.invocation_id
-    data["author"] = record.author
-    data["timestamp"] = record.timestamp
-    data["actions"] = actions
+    data = _always_set_fields(record, actions)
     fields_set = {"id", "invocation_id", "author", "timestamp", "actions"}
     if content is not None:
         data["content"] = content
@@ -161,6 +151,17 @@ def _event_with_columns(
         if name not in fields_set:
             data[name] = factory()
     return _assemble_event(data, fields_set)
+
+
+def _always_set_fields(record: EventRecord, actions: EventActions) -> dict[str, Any]:
+    """A new event's dict: the defaults, and the fields every stored event sets."""
+    data = _EVENT_TEMPLATE.copy()
+    data["id"] = record.id
+    data["invocation_id"] = record.invocation_id
+    data["author"] = record.author
+    data["timestamp"] = record.timestamp
+    data["actions"] = actions
+    return data
 
 
 def _set_extra_fields(extra: str, data: dict[str, Any], fields_set: set[str]) -> None:
@@ -277,34 +278,35 @@ def _tool_part(part: dict[str, Any]) -> types.Part | None:
     call = part.get("function_call")
     if call is not None:
         if len(part) == 1:
-            function_call = _plain_model(call_rules, call)
-            if function_call is None:
-                return None
-            data = _PART_TEMPLATE.copy()
-            data["function_call"] = function_call
-            return _assemble_part(data, {"function_call"})
+            return _part_of_model("function_call", call_rules, call, {})
         signature = part.get("thought_signature")
         if len(part) != 2 or type(signature) is not str:
             return None
-        function_call = _plain_model(call_rules, call)
-        if function_call is None:
-            return None
-        data = _PART_TEMPLATE.copy()
-        data["function_call"] = function_call
         try:
-            data["thought_signature"] = signature_from_json(signature)
+            thought_signature = signature_from_json(signature)
         except NotPlainJsonError:
             return None
-        return _assemble_part(data, {"function_call", "thought_signature"})
+        return _part_of_model(
+            "function_call", call_rules, call, {"thought_signature": thought_signature}
+        )
     response = part.get("function_response")
     if response is None or len(part) != 1:
         return None
-    function_response = _plain_model(response_rules, response)
-    if function_response is None:
+    return _part_of_model("function_response", response_rules, response, {})
+
+
+def _part_of_model(
+    field: str, rules: ModelRules, value: Any, others: dict[str, Any]
+) -> types.Part | None:
+    """The part whose ``field`` is the model ``value`` holds (see `_plain_model`) and
+    whose other set fields are ``others``; None when ``value`` is not plain."""
+    model = _plain_model(rules, value)
+    if model is None:
         return None
     data = _PART_TEMPLATE.copy()
-    data["function_response"] = function_response
-    return _assemble_part(data, {"function_response"})
+    data[field] = model
+    data.update(others)
+    return _assemble_part(data, {field, *others})
 
 
 def _plain_model(rules: ModelRules, value: Any) -> Any:
