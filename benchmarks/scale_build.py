@@ -343,9 +343,7 @@ def build_compacted(path: Path, sizes: Sequence[int]) -> None:
 
 
 async def _write_compacted(path: Path, sizes: Sequence[int]) -> None:
-    from google.adk.events.event import Event
-    from google.adk.events.event_actions import EventActions, EventCompaction
-    from google.genai import types
+    from google.adk.events.event_actions import EventActions
 
     from adk_sqlite import SessionService, SqliteStore
 
@@ -366,24 +364,8 @@ async def _write_compacted(path: Path, sizes: Sequence[int]) -> None:
                 starts.append(when)
                 if turn % COMPACTION_INTERVAL == COMPACTION_INTERVAL - 1:
                     first = max(0, turn + 1 - COMPACTION_INTERVAL - COMPACTION_OVERLAP)
-                    summary = types.Content(
-                        role="model",
-                        parts=[types.Part(text=f"Summary of invocations {first}-{turn}.")],
-                    )
-                    compaction = EventCompaction(
-                        start_timestamp=starts[first],
-                        end_timestamp=when + 0.0003,
-                        compacted_content=summary,
-                    )
-                    await service.append_event(
-                        session,
-                        Event(
-                            id=f"{session_id}-c{turn:05d}",
-                            author="user",
-                            invocation_id=f"{session_id}-compaction{turn}",
-                            timestamp=when + 0.0005,
-                            actions=EventActions(compaction=compaction),
-                        ),
+                    await _append_compaction(
+                        service, session, turn, f"{first}-{turn}", starts[first], when + 0.0003
                     )
                     appended += 1
                 turn += 1
@@ -426,10 +408,6 @@ def build_token_compacted(path: Path, sizes: Sequence[int]) -> None:
 
 
 async def _write_token_compacted(path: Path, sizes: Sequence[int]) -> None:
-    from google.adk.events.event import Event
-    from google.adk.events.event_actions import EventActions, EventCompaction
-    from google.genai import types
-
     from adk_sqlite import SessionService, SqliteStore
 
     async with SessionService(SqliteStore(path)) as service:
@@ -448,24 +426,37 @@ async def _write_token_compacted(path: Path, sizes: Sequence[int]) -> None:
                     appended += 1
                 ends.append(events[-1].timestamp)
                 if turn % TOKEN_COMPACTION_EVERY == TOKEN_COMPACTION_EVERY - 1:
-                    summary = types.Content(
-                        role="model",
-                        parts=[types.Part(text=f"Summary of invocations 0-{turn - 1}.")],
-                    )
-                    compaction = EventCompaction(
-                        start_timestamp=BASE_TIME,
-                        end_timestamp=ends[-2],  # the newest invocation is kept whole
-                        compacted_content=summary,
-                    )
-                    await service.append_event(
-                        session,
-                        Event(
-                            id=token_compaction_id(session_id, turn),
-                            author="user",
-                            invocation_id=f"{session_id}-compaction{turn}",
-                            timestamp=when + 0.0005,
-                            actions=EventActions(compaction=compaction),
-                        ),
+                    # From the first event to the end of the invocation before the newest,
+                    # which is kept whole.
+                    await _append_compaction(
+                        service, session, turn, f"0-{turn - 1}", BASE_TIME, ends[-2]
                     )
                     appended += 1
                 turn += 1
+
+
+async def _append_compaction(
+    service: Any, session: Any, turn: int, invocations: str, start: float, end: float
+) -> None:
+    """Appends, after invocation ``turn``, a compaction summarising ``invocations``
+    (a label) over [``start``, ``end``], as ADK's compactors write one."""
+    from google.adk.events.event import Event
+    from google.adk.events.event_actions import EventActions, EventCompaction
+    from google.genai import types
+
+    summary = types.Content(
+        role="model", parts=[types.Part(text=f"Summary of invocations {invocations}.")]
+    )
+    compaction = EventCompaction(
+        start_timestamp=start, end_timestamp=end, compacted_content=summary
+    )
+    await service.append_event(
+        session,
+        Event(
+            id=token_compaction_id(session.id, turn),
+            author="user",
+            invocation_id=f"{session.id}-compaction{turn}",
+            timestamp=BASE_TIME + turn * 0.001 + 0.0005,
+            actions=EventActions(compaction=compaction),
+        ),
+    )

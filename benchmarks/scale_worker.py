@@ -249,16 +249,17 @@ async def full(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
     return await repeat(call, check, spec)
 
 
+def _compacted_session(size: int, session_id: str) -> dict[str, Any]:
+    """The ``get_session`` arguments of the compacted session of ``size`` events."""
+    return {"app_name": APP, "user_id": f"reader-{size}", "session_id": session_id}
+
+
 async def compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
     """``get_session`` of a session compacted by a sliding window, of ``size`` events, by a
     service opened with ``skip_compacted_events=True``; the same read without the option,
     for comparison."""
     size = spec["size"]
-    where: dict[str, Any] = {
-        "app_name": APP,
-        "user_id": f"reader-{size}",
-        "session_id": scale_build.compacted_session_id(size),
-    }
+    where = _compacted_session(size, scale_build.compacted_session_id(size))
     everything = await service.get_session(**where)
     all_ids = [event.id for event in everything.events]
     del everything
@@ -283,11 +284,7 @@ async def token_compacted(service: Any, spec: dict[str, Any]) -> dict[str, Any]:
     the same requests as from the whole session is proven by tests/compaction with real
     Runners, through ADK's public API; this check needs none of ADK's private helpers.)"""
     size = spec["size"]
-    where: dict[str, Any] = {
-        "app_name": APP,
-        "user_id": f"reader-{size}",
-        "session_id": scale_build.token_compacted_session_id(size),
-    }
+    where = _compacted_session(size, scale_build.token_compacted_session_id(size))
     everything = await service.get_session(**where)
     total = len(everything.events)
     compactions = [event for event in everything.events if event.actions.compaction]
