@@ -8,6 +8,7 @@ and no SQL: the store below it takes and returns plain records.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -51,7 +52,13 @@ from adk_sqlite.errors import (
     InvalidArgumentError,
     SessionAlreadyExistsError,
 )
-from adk_sqlite.records import EventQuery, EventRecord, SessionSnapshot, StaleCheck
+from adk_sqlite.records import (
+    AppendResult,
+    EventQuery,
+    EventRecord,
+    SessionSnapshot,
+    StaleCheck,
+)
 from adk_sqlite.storage.store_base import StoreBase
 from adk_sqlite.store import BaseAsyncStore
 
@@ -279,6 +286,12 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
             events = await self._decoded_reusing(snapshot.events, flagged)
             if is_faithful(events, span, config):
                 return self._build_session(snapshot, events)
+        return await self._read_whole_session(app_name, user_id, session_id)
+
+    async def _read_whole_session(
+        self, app_name: str, user_id: str, session_id: str
+    ) -> Session | None:
+        """Every event of the session (the fallback of the compacted reads)."""
         snapshot = await self._read_session(app_name, user_id, session_id)
         return None if snapshot is None else await self._to_session_yielding(snapshot)
 
@@ -317,8 +330,7 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
             events = await self._decode_yielding(snapshot.events)
             if is_faithful(events, plan.span, config):
                 return True, self._build_session(snapshot, events)
-        snapshot = await self._read_session(app_name, user_id, session_id)
-        return True, None if snapshot is None else await self._to_session_yielding(snapshot)
+        return True, await self._read_whole_session(app_name, user_id, session_id)
 
     def _read_session(
         self, app_name: str, user_id: str, session_id: str, events: EventQuery | None = None
@@ -425,21 +437,18 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
             session_id=session.id,
             state_delta=delta,
         )
-        if self._view_store is not None:
-            result = await self._view_store.append_event(
-                event=record,
-                delta=split_state_delta(delta),
-                expected=_stale_check(session),
-                owner_id=self._owner_id,
-                view=event_view(event),
-            )
-        else:
-            result = await self._store.append_event(
-                event=record,
-                delta=split_state_delta(delta),
-                expected=_stale_check(session),
-                owner_id=self._owner_id,
-            )
+        # adk-sqlite's own stores also keep the event's view, in the same transaction.
+        append: Callable[..., Awaitable[AppendResult]] = (
+            self._store.append_event
+            if self._view_store is None
+            else functools.partial(self._view_store.append_event, view=event_view(event))
+        )
+        result = await append(
+            event=record,
+            delta=split_state_delta(delta),
+            expected=_stale_check(session),
+            owner_id=self._owner_id,
+        )
         session.last_update_time = event.timestamp
         write_marker(session, result.revision)
         return self._commit_event_to_session(session, event)
