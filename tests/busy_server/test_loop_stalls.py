@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +25,7 @@ from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
 from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
+from adk_sqlite.codec.fast import release, slices
 from adk_sqlite.sqlite.shared_file import store as shared_file_store
 from support.turns import counting_turns
 
@@ -186,6 +188,92 @@ async def test_events_the_application_kept_are_not_freed(store: Any) -> None:
         await asyncio.sleep(0)
 
     assert [event.id for event in kept] == [f"e{index:05d}" for index in range(EVENTS)]
+
+
+async def test_a_slice_also_ends_when_its_time_is_spent(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Events with large tool responses take far longer each: a slice is bounded in
+    # time as well as in events. With no time at all, each event is a slice of its own.
+    whole = await SessionService(store, decode_slice=None).get_session(
+        app_name=APP, user_id=USER, session_id=SESSION
+    )
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
+
+    session, turns = await read_counting_turns(SessionService(store, decode_slice=EVENTS))
+
+    assert turns >= EVENTS - 1
+    assert whole is not None
+    assert session.model_dump() == whole.model_dump()
+
+
+async def test_a_long_page_of_events_is_decoded_in_slices_too(store: Any) -> None:
+    service = SessionService(store, decode_slice=SLICE)
+
+    page, turns = await counting_turns(
+        service.list_events(app_name=APP, user_id=USER, session_id=SESSION, page_size=EVENTS)
+    )
+
+    assert [event.id for event in page.events] == [f"e{index:05d}" for index in range(EVENTS)]
+    assert turns >= EVENTS // SLICE - 1
+
+
+async def test_a_read_that_fits_in_one_slice_takes_no_extra_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_file_store, "INLINE_READ_SECONDS", 3600.0)
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 3600.0)
+    async with SqliteStore(tmp_path / "sessions.db") as inline_store:
+        await fill(SessionService(inline_store), EVENTS)
+
+        session, turns = await read_counting_turns(
+            SessionService(inline_store, decode_slice=EVENTS)
+        )
+
+    assert len(session.events) == EVENTS
+    assert turns == 0
+
+
+async def test_freeing_a_slice_also_ends_when_its_time_is_spent(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = SessionService(store, decode_slice=SLICE)
+    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert session is not None
+    first, last = weakref.ref(session.events[0]), weakref.ref(session.events[-1])
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
+
+    del session
+    turns = 0
+    while first() is not None:
+        await asyncio.sleep(0)
+        turns += 1
+
+    assert last() is None
+    # Freed from the end, a step of events per turn instead of a whole slice.
+    assert turns >= EVENTS // release.FREE_STEP - 1
+
+
+async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with SqliteStore(tmp_path / "damaged.db") as damaged_store:
+        await fill(SessionService(damaged_store), EVENTS)
+        # JSON that parses but is not a Content, as a buggy writer could leave it.
+        connection = sqlite3.connect(tmp_path / "damaged.db")
+        with connection:
+            connection.execute(
+                "UPDATE adk_events SET content = ? WHERE id = ?", ('{"parts": 5}', "e00007")
+            )
+        connection.close()
+        service = SessionService(damaged_store, skip_damaged_events=True, decode_slice=SLICE)
+
+        session, turns = await read_counting_turns(service)
+
+    assert [event.id for event in session.events] == [
+        f"e{index:05d}" for index in range(EVENTS) if index != 7
+    ]
+    assert turns >= EVENTS // SLICE - 1
 
 
 @pytest.mark.parametrize("decode_slice", [0, -1, 2.5, True, "100"])

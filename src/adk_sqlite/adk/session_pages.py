@@ -154,7 +154,7 @@ class PagedReads:
     _fast_decoding: bool
     _decode_slice: int | None
 
-    def _decode_events(self, records: list[EventRecord]) -> list[Event]:
+    async def _decode_yielding(self, records: list[EventRecord]) -> list[Event]:
         raise NotImplementedError
 
     async def _list_session_page(
@@ -241,7 +241,7 @@ class PagedReads:
             )
             if page is not None:
                 return ListEventsResponse(
-                    events=self._decode_events(page.events),
+                    events=await self._decode_yielding(page.events),
                     next_page_token=next_event_token(
                         page, key=key, newest_first=query.newest_first
                     ),

@@ -8,6 +8,7 @@ and no SQL: the store below it takes and returns plain records.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import os
@@ -46,6 +47,7 @@ from adk_sqlite.codec.fast import (
     paused_gc,
     session_builder,
 )
+from adk_sqlite.codec.fast.slices import MaybeEventDecoder, decode_slice
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
 from adk_sqlite.errors import (
     CorruptRecordError,
@@ -125,15 +127,16 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         events_compaction_config: The ``events_compaction_config`` of the App
             the Runner runs (``app.events_compaction_config``): which raw events
             the next compaction re-reads depends on it.
-        decode_slice: How many events `get_session` decodes before it lets the
-            event loop run other tasks (default 100, about 0.5-1.5 ms of work), so
-            that reading a long session never holds up a busy server's other
-            requests. The events still come from one consistent read; only
-            building them is spread over turns of the loop. When the returned
-            session is dropped, its events are freed that many at a time, too, and
-            `list_sessions` builds its sessions that many at a time.
-            None: decode and free every session in one go (the fastest read of
-            a long session when nothing else waits for the loop).
+        decode_slice: How many events, at most, `get_session` and `list_events`
+            decode before they let the event loop run other tasks (default 100,
+            about 0.5-1.5 ms of work); a slice also ends once it has taken 2 ms
+            (events with large tool responses). So reading a long session never
+            holds up a busy server's other requests. The events still come from
+            one consistent read; only building them is spread over turns of the
+            loop. When the returned session is dropped, its events are freed in
+            the same slices, too, and `list_sessions` builds its sessions that
+            many at a time. None: decode and free every session in one go (the
+            fastest read of a long session when nothing else waits for the loop).
 
     Raises:
         InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither;
@@ -463,28 +466,32 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         return self._build_session(snapshot, self._decode_events(snapshot.events))
 
     async def _to_session_yielding(self, snapshot: SessionSnapshot) -> Session:
-        """`_to_session`, decoding ``decode_slice`` events per turn of the event loop."""
+        """`_to_session`, decoding a slice of events per turn of the event loop."""
         return self._build_session(snapshot, await self._decode_yielding(snapshot.events))
 
     async def _decode_yielding(self, records: list[EventRecord]) -> list[Event]:
-        """``records`` decoded ``decode_slice`` at a time, letting the event loop run
-        other tasks between two slices.
+        """``records`` decoded a slice at a time, letting the event loop run other
+        tasks between two slices.
 
-        The records are one consistent read already; decoding them in slices cannot
-        mix two states of the session. ``records`` must be a list the store made for
-        this read alone: a long one is emptied as it is decoded, so that each slice's
-        records are released once decoded, not all at once at the end.
+        A slice is at most ``decode_slice`` events, and ends early once it has
+        taken `adk_sqlite.codec.fast.slices.SLICE_SECONDS` (events with large
+        tool responses); a read that fits in one slice takes no extra turn of the
+        loop. The records are one consistent read already; decoding them in
+        slices cannot mix two states of the session. ``records`` must be a list
+        the store made for this read alone: it is emptied, and each record is
+        released once decoded.
         """
         size = self._decode_slice
-        if size is None or len(records) <= size:
+        if size is None:
             return self._decode_events(records)
+        decoder = event_decoder(fast=self._fast_decoding)
+        decode: MaybeEventDecoder = _readable(decoder) if self._skip_damaged_events else decoder
+        pending = collections.deque(records)
+        records.clear()
         events: list[Event] = []
         while True:
-            batch = records[:size]
-            del records[:size]
-            events += self._decode_events(batch)
-            del batch
-            if not records:
+            decode_slice(pending, decode, events, most=size)
+            if not pending:
                 return events
             await asyncio.sleep(0)
 
@@ -525,23 +532,32 @@ def _stale_check(session: Session) -> StaleCheck:
 def _decode_readable_events(
     records: list[EventRecord], decode: Callable[[EventRecord], Event]
 ) -> list[Event]:
-    """The events that decode, in order; each one that does not is logged and left out.
-
-    A separate path, so that the default read keeps `decode_events`' loop
-    without a ``try`` per event.
-    """
-    events = []
+    """The events that decode, in order; each one that does not is logged and left out."""
+    readable = _readable(decode)
     with paused_gc():  # as in decode_events: every event kept is live
-        for record in records:
-            try:
-                events.append(decode(record))
-            except CorruptRecordError as exc:
-                _logger.warning(
-                    "left out damaged event %r of session %r (app %r, user %r): %s",
-                    record.id,
-                    record.session_id,
-                    record.app_name,
-                    record.user_id,
-                    exc,
-                )
-    return events
+        decoded = [readable(record) for record in records]
+    return [event for event in decoded if event is not None]
+
+
+def _readable(decode: Callable[[EventRecord], Event]) -> MaybeEventDecoder:
+    """``decode``, but an event that cannot be decoded is logged and left out (None).
+
+    A separate decoder, so that the default read keeps its loop without a ``try``
+    per event.
+    """
+
+    def readable(record: EventRecord) -> Event | None:
+        try:
+            return decode(record)
+        except CorruptRecordError as exc:
+            _logger.warning(
+                "left out damaged event %r of session %r (app %r, user %r): %s",
+                record.id,
+                record.session_id,
+                record.app_name,
+                record.user_id,
+                exc,
+            )
+            return None
+
+    return readable

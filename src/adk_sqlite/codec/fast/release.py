@@ -6,7 +6,9 @@ the event loop runs nothing else (an ADK server drops the session at the end of
 every request). So a read of a long session watches the ``Session`` it returns
 (a weak reference, nothing else of the object is touched): when the application
 drops it, its events list is kept back, and the loop frees it a slice of events
-per turn, the way the read decoded it.
+per turn, the way the read decoded it: at most ``decode_slice`` events, and fewer
+once a slice has taken `slices.SLICE_SECONDS` (events holding large tool responses are
+thousands of objects each).
 
 Only a list that nobody else holds is freed that way: if the application kept
 ``session.events`` (or the list outlived the session some other way), it is left
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import weakref
 from typing import Any
+
+from adk_sqlite.codec.fast import slices
 
 __all__ = ["free_events_later"]
 
@@ -30,6 +35,8 @@ _Watched = tuple[weakref.ref[Any], list[Any], asyncio.AbstractEventLoop, int]
 _watched: dict[int, _Watched] = {}
 # References held by this module alone while a list waits: the holder and the call.
 _OWN_REFERENCES = 2
+# Events freed between two looks at the clock.
+FREE_STEP = 10
 
 
 def free_events_later(session: Any, events: list[Any], slice_size: int) -> None:
@@ -68,7 +75,15 @@ def _free_slices(holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size:
     if sys.getrefcount(events) > _OWN_REFERENCES + 1:
         holder.clear()  # someone else kept the list: it is theirs, leave it whole
         return
-    del events[-size:]
+    clock = time.perf_counter
+    deadline = clock() + slices.SLICE_SECONDS
+    freed = 0
+    while events and freed < size:
+        step = min(FREE_STEP, size - freed)
+        del events[-step:]
+        freed += step
+        if clock() >= deadline:
+            break
     if not events:
         holder.clear()
         return

@@ -1,0 +1,60 @@
+"""Decoding a long read a slice at a time, each slice bounded in events and in time.
+
+`SessionService` decodes a long session between turns of the event loop, so that
+one user's read does not hold up a server's other requests. A slice of a fixed
+number of events is not enough on its own: events differ in size by orders of
+magnitude. A hundred plain text events decode in about a millisecond; a hundred
+events each carrying a 40 KiB tool response took 35-40 ms here (decoding costs
+roughly 10 µs per KiB of JSON). So a slice also ends once it has run for
+`SLICE_SECONDS`, whatever its event count; the one event in progress then is
+finished, since an event is the smallest unit of decoding.
+
+The collector is paused for each slice, not across slices (see `gc_pause`): a
+pause held while the loop runs other tasks would keep it off for all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from google.adk.events.event import Event
+
+from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.records import EventRecord
+
+__all__ = ["SLICE_SECONDS", "MaybeEventDecoder", "decode_slice"]
+
+SLICE_SECONDS = 0.002
+"""The time after which a slice of decoding (or of freeing) ends and lets the loop run."""
+
+MaybeEventDecoder = Callable[[EventRecord], Event | None]
+"""Decodes one record; None leaves the event out (a damaged one, logged by the decoder)."""
+
+
+def decode_slice(
+    pending: deque[EventRecord],
+    decode: MaybeEventDecoder,
+    events: list[Event],
+    *,
+    most: int,
+) -> None:
+    """Decodes records from the front of ``pending`` onto ``events``, with the collector
+    paused, until ``most`` records are done, ``pending`` is empty, or `SLICE_SECONDS`
+    have passed.
+
+    Each record leaves ``pending`` as it is decoded, so the slice's records are
+    released as it goes, not all at the end of the read.
+    """
+    clock = time.perf_counter
+    deadline = clock() + SLICE_SECONDS
+    take = pending.popleft
+    keep = events.append
+    with paused_gc():  # every event kept is live: nothing to collect (see gc_pause)
+        for _ in range(min(most, len(pending))):
+            event = decode(take())
+            if event is not None:
+                keep(event)
+            if clock() >= deadline:
+                return
