@@ -6,7 +6,10 @@ is, while the backend serves one of three workloads (issue 16's table):
 - **H1 appenders**: 20 sessions appended to concurrently, 100 events each (W4's shape);
 - **H2 long reads**: `get_session` of one 10,000-event session, 10 times in a row;
 - **H3 mixed**: H1's appends to 20 new sessions while another task reads the
-  10,000-event session back to back until the appends are done.
+  10,000-event session back to back until the appends are done;
+- **H4 large events**: `get_session` of one 1,000-event session whose events are
+  tool responses of 40 KiB of JSON each, 5 times in a row (a slice of a hundred
+  such events is tens of milliseconds of decoding, where W1's events take one).
 
 Per workload: the heartbeat's p50/p99/max lateness; the longest single stall (the
 longest callback the loop ran, timed by wrapping ``asyncio.Handle._run``), and the
@@ -61,7 +64,14 @@ HEARTBEAT_OURS = (
     "adk-sqlite-per-session",
     "adk-sqlite-postgres",
 )
-WORKLOADS = (("h1", "H1 20 appenders"), ("h2", "H2 long reads"), ("h3", "H3 appends + reads"))
+WORKLOADS = (
+    ("h1", "H1 20 appenders"),
+    ("h2", "H2 long reads"),
+    ("h3", "H3 appends + reads"),
+    ("h4", "H4 reads of large events"),
+)
+# The reading workloads: their throughput is reads, not appends.
+_READ_ONLY = ("h2", "h4")
 BEAT = 0.001  # the heartbeat's sleep, seconds
 STALL = 0.005  # what counts as a stall, seconds (the issue's target)
 
@@ -99,8 +109,14 @@ HEARTBEAT_METRICS = tuple(
 def heartbeat_sizes(quick: bool) -> dict[str, int]:
     """The workload sizes a run passes to each backend's process."""
     if quick:
-        return {"events": 500, "appenders": 5, "appends": 20, "reads": 3}
-    return {"events": 10_000, "appenders": 20, "appends": 100, "reads": 10}
+        return {
+            "events": 500, "appenders": 5, "appends": 20, "reads": 3,
+            "large_events": 50, "large_kib": 40, "large_reads": 2,
+        }  # fmt: skip
+    return {
+        "events": 10_000, "appenders": 20, "appends": 100, "reads": 10,
+        "large_events": 1_000, "large_kib": 40, "large_reads": 5,
+    }  # fmt: skip
 
 
 # --- what the loop and the collector did ----------------------------------------------
@@ -313,17 +329,54 @@ async def append_concurrently(service: Any, appenders: Appenders) -> dict[str, f
     }
 
 
-async def read_long_session(service: Any) -> int:
-    session = await service.get_session(app_name=APP, user_id="reader", session_id="long")
+def large_response(kib: int) -> dict[str, Any]:
+    """A tool's answer of about ``kib`` KiB of JSON: rows of a search result."""
+    rows = [
+        {"id": row, "title": f"result {row}", "score": row / 7, "tags": ["doc", "web"]}
+        for row in range(kib * 1024 // 80)
+    ]
+    return {"rows": rows}
+
+
+async def fill_large_session(service: Any, events: int, kib: int) -> None:
+    """The session H4 reads: tool responses of ``kib`` KiB each (not timed)."""
+    from google.adk.events.event import Event
+    from google.genai import types
+
+    session = await service.create_session(app_name=APP, user_id="reader", session_id="large")
+    response = large_response(kib)
+    base = time.time() - events * 0.001
+    for index in range(events):
+        part = types.Part(
+            function_response=types.FunctionResponse(
+                id=f"call-{index}", name="search", response=response
+            )
+        )
+        await service.append_event(
+            session,
+            Event(
+                id=f"large-{index:06d}",
+                invocation_id=f"inv-{index // 4}",
+                author="researcher",
+                timestamp=base + index * 0.001,
+                content=types.Content(role="user", parts=[part]),
+            ),
+        )
+
+
+async def read_long_session(service: Any, session_id: str = "long") -> int:
+    session = await service.get_session(app_name=APP, user_id="reader", session_id=session_id)
     return len(session.events)
 
 
-async def read_repeatedly(service: Any, reads: int, events: int) -> dict[str, float]:
+async def read_repeatedly(
+    service: Any, reads: int, events: int, session_id: str = "long"
+) -> dict[str, float]:
     timings = []
     start = time.perf_counter()
     for _ in range(reads):
         began = time.perf_counter()
-        got = await read_long_session(service)
+        got = await read_long_session(service, session_id)
         timings.append(time.perf_counter() - began)
         if got != events:
             raise AssertionError(f"read {got} events of the {events} appended")
@@ -375,14 +428,19 @@ async def run_backend_here(name: str, folder: Path, sizes: dict[str, int]) -> di
         async with open_service(name, folder) as service:
             fill_started = time.perf_counter()
             await fill_long_session(service, events)
+            await fill_large_session(service, sizes["large_events"], sizes["large_kib"])
             result["fill_s"] = time.perf_counter() - fill_started
             await read_long_session(service)  # warm-up: first-use work is no stall of a server
+            await read_long_session(service, "large")
             first = await new_appenders(service, sessions, appends, "h1")
             second = await new_appenders(service, sessions, appends, "h3")
             workloads = {
                 "h1": lambda: append_concurrently(service, first),
                 "h2": lambda: read_repeatedly(service, sizes["reads"], events),
                 "h3": lambda: appends_beside_reads(service, second, events),
+                "h4": lambda: read_repeatedly(
+                    service, sizes["large_reads"], sizes["large_events"], "large"
+                ),
             }
             for prefix, workload in workloads.items():
                 try:
@@ -429,7 +487,7 @@ def heartbeat_markdown(summary: dict[str, Any], backends: list[str]) -> str:
         operations = ("appends_per_s", "append_p50_ms", "append_p99_ms")
         if workload != "h1":
             operations = (*operations, "reads_per_s", "read_p50_ms")
-        if workload == "h2":
+        if workload in _READ_ONLY:
             operations = ("reads_per_s", "read_p50_ms")
         columns = (*_TABLE_FIGURES, *operations)
         lines += [
@@ -467,7 +525,7 @@ def _worker_main(argv: list[str]) -> None:
     parser.add_argument("backend", choices=HEARTBEAT_BACKENDS)
     parser.add_argument("folder", type=Path)
     for name, default in heartbeat_sizes(quick=False).items():
-        parser.add_argument(f"--{name}", type=int, default=default)
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, default=default)
     args = parser.parse_args(argv)
     sizes = {name: getattr(args, name) for name in heartbeat_sizes(quick=False)}
     args.folder.mkdir(parents=True, exist_ok=True)
