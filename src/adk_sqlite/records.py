@@ -33,6 +33,7 @@ __all__ = [
     "SessionSnapshot",
     "StaleCheck",
     "StateDelta",
+    "payload_length",
 ]
 
 
@@ -85,6 +86,27 @@ class EventRecord(msgspec.Struct, gc=False):
     error_code: str | None = None
     error_message: str | None = None
     extra: str | None = None
+
+
+def payload_length(event: EventRecord) -> int:
+    """The length of an event row's long columns (characters of JSON, bytes of the
+    actions pickle): close to the bytes its append writes, without encoding anything."""
+    return sum(
+        len(value)
+        for value in (
+            event.actions,
+            event.content,
+            event.grounding_metadata,
+            event.custom_metadata,
+            event.usage_metadata,
+            event.citation_metadata,
+            event.input_transcription,
+            event.output_transcription,
+            event.error_message,
+            event.extra,
+        )
+        if value is not None
+    )
 
 
 class StateDelta(msgspec.Struct, kw_only=True):

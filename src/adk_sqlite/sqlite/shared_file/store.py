@@ -41,7 +41,7 @@ from adk_sqlite.sqlite.schema.statements import Statements, render_pages, render
 from adk_sqlite.sqlite.shared_file import forget, jobs, page_jobs
 from adk_sqlite.sqlite.shared_file.forget import ForgetReport
 from adk_sqlite.sqlite.table_sets import damaged_events_table
-from adk_sqlite.storage.job_requests import SessionsOf
+from adk_sqlite.storage.job_requests import Append, SessionsOf
 from adk_sqlite.storage.store_base import JobStore
 from adk_sqlite.storage.store_jobs import bind
 from adk_sqlite.storage.store_options import StoreNames, deletes_session_artifacts
@@ -355,6 +355,13 @@ class SqliteStore(JobStore[Statements]):
         # go to a thread at once instead of being interrupted and read twice.
         job = self._job(jobs.list_sessions, listing)
         return self._read(job, remember_as=(listing.app_name, listing.user_id))
+
+    def _append_event(self, append: Append) -> Awaitable[records.AppendResult]:
+        # An event of hundreds of KiB (a tool's long answer) is committed on the writer
+        # thread, as a large artifact is: on the loop's, a group commit of twenty such
+        # events held every other task up for 20 ms while SQLite copied them.
+        large = records.payload_length(append.event) > artifact_jobs.OFF_LOOP_ABOVE
+        return self._write(self._job(self._jobs.append_event, append), off_loop=large)
 
     async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
         committer = await self._ensure_open()
