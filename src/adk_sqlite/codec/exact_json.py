@@ -76,6 +76,9 @@ def _tagged_float(name: Any) -> float:
     raise ValueError(f"a {FLOAT_TAG} tag holds {name!r}, not a non-finite float")
 
 
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def needs_json_form(value: Any, *, tags: bool = True) -> bool:
     """Whether ``value`` is anything but plain JSON data, in one walk.
 
@@ -83,20 +86,38 @@ def needs_json_form(value: Any, *, tags: bool = True) -> bool:
     tag-shaped object) counts too: it is what `tag` would change.
     """
     kind = type(value)
-    if value is None or kind is str or kind is int or kind is bool:
+    if kind in _PLAIN_LEAVES:
         return False
     if kind is float:
         return tags and not math.isfinite(value)
-    if kind is dict:
-        if tags and len(value) == 1 and next(iter(value)) in _TAGS:
-            return True
-        for key, item in value.items():
-            if type(key) is not str or needs_json_form(item, tags=tags):
+    if kind is not dict and kind is not list:
+        return True
+    # Iterative, with the leaves checked in place: a tool's answer can be tens of
+    # thousands of values, and a call per value was most of an append's encoding.
+    containers: list[Any] = [value]
+    while containers:
+        container = containers.pop()
+        if type(container) is dict:
+            if tags and len(container) == 1 and next(iter(container)) in _TAGS:
                 return True
-        return False
-    if kind is list:
-        return any(needs_json_form(item, tags=tags) for item in value)
-    return True
+            for key in container:
+                if type(key) is not str:
+                    return True
+            items = container.values()
+        else:
+            items = container
+        for item in items:
+            kind = type(item)
+            if kind in _PLAIN_LEAVES:
+                continue
+            if kind is float:
+                if tags and not math.isfinite(item):
+                    return True
+            elif kind is dict or kind is list:
+                containers.append(item)
+            else:
+                return True
+    return False
 
 
 def tag(value: Any) -> Any:
