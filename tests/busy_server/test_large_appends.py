@@ -1,13 +1,15 @@
-"""A shared file commits an event of hundreds of KiB on its writer thread, not the loop's.
+"""A shared file commits long events on its writer thread, not the loop's: one of more than
+`INLINE_WRITE_BYTES`, or a group of appends that add up to more.
 
-On the loop's thread, a group commit of twenty such events held every other task
-up for about 20 ms while SQLite copied them into the WAL. Which thread ran each
+On the loop's thread, a group commit of twenty 150 KiB tool answers held every other
+task up for 7 ms while SQLite copied them into the WAL. Which thread ran each
 append's job is recorded by wrapping the store's own job function; the job still
 runs, against the real file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,7 @@ from google.adk.events.event import Event
 from google.genai import types
 
 from adk_sqlite import SessionService, SqliteStore
-from adk_sqlite.sqlite import artifact_jobs
+from adk_sqlite.sqlite.engine.writer import INLINE_WRITE_BYTES
 from adk_sqlite.sqlite.shared_file import jobs as shared_file_jobs
 
 
@@ -59,7 +61,7 @@ def append_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def test_a_large_event_is_committed_off_the_loop_and_a_small_one_on_it(
     tmp_path: Path, append_threads: list[int]
 ) -> None:
-    large = artifact_jobs.OFF_LOOP_ABOVE + 10_000
+    large = INLINE_WRITE_BYTES + 10_000
     async with SqliteStore(tmp_path / "sessions.db") as store:
         service = SessionService(store)
         session = await service.create_session(app_name="app", user_id="u", session_id="s")
@@ -74,4 +76,37 @@ async def test_a_large_event_is_committed_off_the_loop_and_a_small_one_on_it(
     assert stored is not None
     assert [event.model_dump() for event in stored.events] == [
         event.model_dump() for event in session.events
+    ]
+
+
+async def test_concurrent_appends_that_add_up_to_a_large_write_are_committed_off_the_loop(
+    tmp_path: Path, append_threads: list[int]
+) -> None:
+    each = INLINE_WRITE_BYTES // 3  # four of them are more than one inline transaction takes
+    async with SqliteStore(tmp_path / "sessions.db") as store:
+        service = SessionService(store)
+        sessions = [
+            await service.create_session(app_name="app", user_id="u", session_id=f"s{n}")
+            for n in range(4)
+        ]
+
+        await asyncio.gather(
+            *(service.append_event(s, tool_answer(n, 1_000)) for n, s in enumerate(sessions))
+        )
+        small_batch = list(append_threads)
+        append_threads.clear()
+        await asyncio.gather(
+            *(service.append_event(s, tool_answer(10 + n, each)) for n, s in enumerate(sessions))
+        )
+        stored = [
+            await service.get_session(app_name="app", user_id="u", session_id=f"s{n}")
+            for n in range(4)
+        ]
+
+    loop_thread = threading.get_ident()
+    assert small_batch == [loop_thread] * 4
+    assert len(append_threads) == 4
+    assert loop_thread not in append_threads
+    assert [[event.id for event in session.events] for session in stored if session] == [
+        [f"answer-{n}", f"answer-{10 + n}"] for n in range(4)
     ]

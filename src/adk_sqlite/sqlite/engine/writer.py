@@ -30,7 +30,7 @@ from adk_sqlite.sqlite.engine.worker_connection import WorkerConnection
 from adk_sqlite.sqlite.engine.write_lock import SLOW_LOCK_WAIT, WriteLock
 from adk_sqlite.sqlite.schema import sql as _sql
 
-__all__ = ["SLOW_LOCK_WAIT", "Checkpointer", "GroupCommitter", "WriteLock"]
+__all__ = ["INLINE_WRITE_BYTES", "SLOW_LOCK_WAIT", "Checkpointer", "GroupCommitter", "WriteLock"]
 
 _logger = logging.getLogger("adk_sqlite.sqlite")
 
@@ -41,6 +41,11 @@ Job = Callable[[sqlite3.Connection], Any]
 _MAX_JOBS_PER_TRANSACTION = 256
 # Commits between background checkpoints (each commit adds a few WAL pages).
 _COMMITS_PER_CHECKPOINT = 200
+
+INLINE_WRITE_BYTES = 256 << 10
+"""Bytes a transaction may write on the event loop's thread: SQLite copies about 4 KiB
+into the WAL per 10-20 µs, so a larger one runs on the writer thread (a group commit
+of twenty 150 KiB tool answers took 7 ms on the loop's)."""
 
 
 class Checkpointer:
@@ -119,6 +124,7 @@ def _truncating_checkpoint(connection: sqlite3.Connection) -> None:
 class _Pending:
     job: Job
     future: asyncio.Future[Any]
+    size: int = 0  # about the bytes the job writes, when its caller knows (see submit)
 
 
 class GroupCommitter:
@@ -164,17 +170,22 @@ class GroupCommitter:
         self._busy_timeout_ms = busy_timeout_ms if inline else None
         self._flush_scheduled = False
 
-    async def submit(self, job: Callable[[sqlite3.Connection], T], *, off_loop: bool = False) -> T:
+    async def submit(
+        self, job: Callable[[sqlite3.Connection], T], *, off_loop: bool = False, size: int = 0
+    ) -> T:
         """Runs ``job`` in a write transaction and returns its result once committed.
 
         ``off_loop`` keeps the job off the event loop's thread even with ``inline``
         (a write whose copy takes long, such as a large artifact's bytes).
+        ``size``, about the bytes the job writes: a job over `INLINE_WRITE_BYTES`
+        runs off the loop, and so does an inline batch whose jobs add up to more.
         """
+        off_loop = off_loop or size > INLINE_WRITE_BYTES
         if self._drainer is None and not self._leading and not self._inline:
             return await self._lead(job)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.append(_Pending(job, future))
+        self._queue.append(_Pending(job, future, size))
         if self._drainer is None and not self._leading:
             if not self._inline or off_loop:
                 self._drainer = asyncio.ensure_future(self._drain())
@@ -204,6 +215,11 @@ class GroupCommitter:
         if self._drainer is not None or not self._queue:
             return  # the writer thread is busy: it takes the queue when done
         batch = self._queue[:_MAX_JOBS_PER_TRANSACTION]
+        if sum(pending.size for pending in batch) > INLINE_WRITE_BYTES:
+            # Many large jobs at once (long tool answers from many sessions): the
+            # writer thread takes the whole queue, and the loop stays free.
+            self._drainer = asyncio.ensure_future(self._drain())
+            return
         del self._queue[:_MAX_JOBS_PER_TRANSACTION]
         try:
             with sqlite_errors(self._target):

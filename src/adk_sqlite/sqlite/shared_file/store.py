@@ -357,15 +357,16 @@ class SqliteStore(JobStore[Statements]):
         return self._read(job, remember_as=(listing.app_name, listing.user_id))
 
     def _append_event(self, append: Append) -> Awaitable[records.AppendResult]:
-        # An event of hundreds of KiB (a tool's long answer) is committed on the writer
-        # thread, as a large artifact is: on the loop's, a group commit of twenty such
-        # events held every other task up for 20 ms while SQLite copied them.
-        large = records.payload_length(append.event) > artifact_jobs.OFF_LOOP_ABOVE
-        return self._write(self._job(self._jobs.append_event, append), off_loop=large)
+        # The group committer keeps appends of long tool answers off the loop's thread
+        # (`writer.INLINE_WRITE_BYTES`), alone or many at once.
+        return self._write(
+            self._job(self._jobs.append_event, append),
+            size=records.payload_length(append.event),
+        )
 
-    async def _write(self, job: Callable[..., T], *, off_loop: bool = False) -> T:
+    async def _write(self, job: Callable[..., T], *, off_loop: bool = False, size: int = 0) -> T:
         committer = await self._ensure_open()
-        return await committer.submit(job, off_loop=off_loop)
+        return await committer.submit(job, off_loop=off_loop, size=size)
 
     async def _read_off_loop(self, job: Callable[..., T]) -> T:
         await self._ensure_open()
@@ -422,7 +423,7 @@ class SqliteStore(JobStore[Statements]):
             # waits for a moment without a writer; a stream of large saves would never
             # give it one, and the WAL would grow by all of them.
             await self._checkpointer.settled()
-        version = await self._write(job, off_loop=large)
+        version = await self._write(job, off_loop=large, size=size)
         if large and self._checkpointer is not None:
             self._large_bytes_written += size
             if self._large_bytes_written >= artifact_jobs.CHECKPOINT_AFTER_BYTES:
