@@ -11,10 +11,10 @@ import asyncpg
 
 from adk_sqlite import records
 from adk_sqlite.postgres import sql as _sql
-from adk_sqlite.postgres.jobs import event_record
+from adk_sqlite.postgres.jobs import converted_in_chunks, event_records, user_states_in_chunks
 from adk_sqlite.storage.job_requests import SessionsOf
 from adk_sqlite.storage.page_statements import PageStatements, page_of, render_page_statements
-from adk_sqlite.storage.session_jobs import session_page, session_record
+from adk_sqlite.storage.session_jobs import session_record, state_or_empty
 from adk_sqlite.storage.store_options import TableNames
 from adk_sqlite.storage.store_statements import quoted
 
@@ -48,11 +48,24 @@ async def list_session_page(
     has_owner = statements.owner_column is not None
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         page, has_more = page_of(await connection.fetch(sql, *params), query.limit)
-        sessions = [session_record(row, listing.app_name, has_owner=has_owner) for row in page]
+        # Converted inside the transaction: the user states to read are the page's users'.
+        # A page may hold up to 10,000 sessions, so in chunks (see jobs.converted_in_chunks).
+        sessions = await converted_in_chunks(
+            page,
+            lambda chunk: [
+                session_record(row, listing.app_name, has_owner=has_owner) for row in chunk
+            ],
+        )
         sql, params = statements.user_states(listing.app_name, sessions)
         user_rows = await connection.fetch(sql, *params)
         app_text = await connection.fetchval(statements.app_state.sql, listing.app_name)
-    return session_page(sessions, user_rows, app_text, has_more=has_more)
+    # session_page's fields, with the users' states decoded in chunks too.
+    return records.SessionPage(
+        sessions=sessions,
+        app_state=state_or_empty(app_text, "app state"),
+        user_states=await user_states_in_chunks(user_rows),
+        has_more=has_more,
+    )
 
 
 async def read_event_page(
@@ -69,7 +82,8 @@ async def read_event_page(
             return None
         sql, params = statements.event_page(session_key, query)
         page, has_more = page_of(await connection.fetch(sql, *params), query.limit)
+    # A page may hold up to 10,000 events: converted in chunks, after the transaction.
     return records.EventPage(
-        events=[event_record(row) for row in page],
+        events=await converted_in_chunks(page, event_records),
         next=statements.next_event_position(page, has_more),
     )
