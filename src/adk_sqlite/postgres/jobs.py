@@ -13,7 +13,7 @@ state row), so concurrent writers cannot deadlock each other.
 
 A long result (a 10,000-event session, a listing of thousands of sessions) is turned
 into records `CONVERT_CHUNK` rows per turn of the event loop (`converted_in_chunks`),
-once its transaction has ended unless a later statement of it needs them: converting
+once its transaction has ended (unless a later statement of it needs them): converting
 10,000 event rows in one go kept the loop from running anything else for 15-80 ms.
 asyncpg itself parses rows as they arrive, one socket read (at most 256 KiB) per
 callback, which stalls the loop well under a millisecond at a time.
@@ -178,8 +178,8 @@ async def read_session(
         if row is None:
             return None
         event_rows = await _event_rows(connection, statements, key, query)
-    # Converted once the transaction has ended: the connection goes back to the pool
-    # without waiting for the loop's other tasks.
+    # Converted once the transaction has ended: its snapshot is not held open while
+    # the loop runs other tasks between chunks.
     events = await converted_in_chunks(event_rows, event_records)
     return _snapshot(row, statements, key, events)
 
