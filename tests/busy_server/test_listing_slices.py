@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from adk_sqlite import SessionService, SqliteStore
+from adk_sqlite.codec.fast import slices
 from adk_sqlite.sqlite.shared_file import store as shared_file_store
 from support.turns import counting_turns
 
@@ -80,6 +81,22 @@ async def test_a_page_of_sessions_is_built_in_slices_too(store: Any) -> None:
 
     assert [session.id for session in page.sessions] == [f"s{i:04d}" for i in range(SESSIONS)]
     assert turns >= SESSIONS // SLICE - 1
+
+
+async def test_a_listing_slice_also_ends_when_its_time_is_spent(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sessions can carry large states: a slice is bounded in time as well as in count.
+    # With no time at all, each session is a slice of its own.
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
+    service = SessionService(store, decode_slice=SESSIONS)
+
+    listed, turns = await counting_turns(service.list_sessions(app_name=APP, user_id=USER))
+
+    assert sorted(session.id for session in listed.sessions) == [
+        f"s{i:04d}" for i in range(SESSIONS)
+    ]
+    assert turns >= SESSIONS - 1
 
 
 async def test_without_slices_a_listing_is_built_in_one_turn(store: Any) -> None:

@@ -20,6 +20,7 @@ later page), and one deleted meanwhile at most once. Each page is one snapshot.
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from google.adk.sessions.session import Session
 from pydantic import BaseModel, Field
 
 from adk_sqlite.codec.fast import paused_gc, session_builder
+from adk_sqlite.codec.fast.slices import decode_slice
 from adk_sqlite.codec.page_tokens import (
     decode_event_token,
     decode_session_token,
@@ -45,6 +47,7 @@ from adk_sqlite.records import (
     SessionPage,
     SessionPageQuery,
     SessionPosition,
+    SessionRecord,
 )
 from adk_sqlite.store import BaseAsyncStore
 
@@ -177,32 +180,29 @@ class PagedReads:
     async def _sessions_of(self, listing: SessionListing) -> list[Session]:
         """The listed sessions, without their events, each with its merged state.
 
-        A long listing (a user with thousands of sessions) is built ``decode_slice``
-        sessions per turn of the event loop, as a long session's events are decoded,
-        so that it does not hold up other requests. The listing is one snapshot
-        already: building it in slices cannot mix two states.
+        A long listing (a user with thousands of sessions) is built in slices, as a
+        long session's events are decoded (at most ``decode_slice`` sessions and
+        about 2 ms per turn of the event loop: states can be large), so that it does
+        not hold up other requests. The listing is one snapshot already: building it
+        in slices cannot mix two states.
         """
         build = session_builder(fast=self._fast_decoding)
-        listed = listing.sessions
-        size = self._decode_slice or max(len(listed), 1)
-        sessions: list[Session] = []
-        for start in range(0, len(listed), size):
-            if start:
-                await asyncio.sleep(0)
+
+        def listed_session(record: SessionRecord) -> Session:
+            user_state = listing.user_states.get(record.user_id, {})
+            return build(record, merged_state(record.state, listing.app_state, user_state), [])
+
+        size = self._decode_slice
+        if size is None:
             with paused_gc():  # hundreds of live Sessions, no garbage (see gc_pause)
-                sessions += [
-                    build(
-                        record,
-                        merged_state(
-                            record.state,
-                            listing.app_state,
-                            listing.user_states.get(record.user_id, {}),
-                        ),
-                        [],
-                    )
-                    for record in listed[start : start + size]
-                ]
-        return sessions
+                return [listed_session(record) for record in listing.sessions]
+        pending = collections.deque(listing.sessions)
+        sessions: list[Session] = []
+        while True:
+            decode_slice(pending, listed_session, sessions, most=size)
+            if not pending:
+                return sessions
+            await asyncio.sleep(0)
 
     async def list_events(
         self,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
 
 from google.adk.events.event import Event
 
@@ -25,6 +26,9 @@ from adk_sqlite.codec.fast.gc_pause import paused_gc
 from adk_sqlite.records import EventRecord
 
 __all__ = ["SLICE_SECONDS", "MaybeEventDecoder", "decode_slice"]
+
+Stored = TypeVar("Stored")
+Built = TypeVar("Built")
 
 SLICE_SECONDS = 0.002
 """The time after which a slice of decoding (or of freeing) ends and lets the loop run."""
@@ -34,15 +38,16 @@ MaybeEventDecoder = Callable[[EventRecord], Event | None]
 
 
 def decode_slice(
-    pending: deque[EventRecord],
-    decode: MaybeEventDecoder,
-    events: list[Event],
+    pending: deque[Stored],
+    decode: Callable[[Stored], Built | None],
+    built: list[Built],
     *,
     most: int,
 ) -> None:
-    """Decodes records from the front of ``pending`` onto ``events``, with the collector
-    paused, until ``most`` records are done, ``pending`` is empty, or `SLICE_SECONDS`
-    have passed.
+    """Decodes records (of events, or of listed sessions) from the front of ``pending``
+    onto ``built``, with the collector paused, until ``most`` records are done,
+    ``pending`` is empty, or `SLICE_SECONDS` have passed. A None that ``decode``
+    returns (a damaged event left out) is not kept.
 
     Each record leaves ``pending`` as it is decoded, so the slice's records are
     released as it goes, not all at the end of the read.
@@ -50,11 +55,11 @@ def decode_slice(
     clock = time.perf_counter
     deadline = clock() + SLICE_SECONDS
     take = pending.popleft
-    keep = events.append
-    with paused_gc():  # every event kept is live: nothing to collect (see gc_pause)
+    keep = built.append
+    with paused_gc():  # everything built is kept, live: nothing to collect (see gc_pause)
         for _ in range(min(most, len(pending))):
-            event = decode(take())
-            if event is not None:
-                keep(event)
+            item = decode(take())
+            if item is not None:
+                keep(item)
             if clock() >= deadline:
                 return
