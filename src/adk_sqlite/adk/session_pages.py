@@ -19,7 +19,6 @@ later page), and one deleted meanwhile at most once. Each page is one snapshot.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,7 +29,7 @@ from google.adk.sessions.session import Session
 from pydantic import BaseModel, Field
 
 from adk_sqlite.codec.fast import paused_gc, session_builder
-from adk_sqlite.codec.fast.slices import decode_slice
+from adk_sqlite.codec.fast.slices import decoded_in_slices
 from adk_sqlite.codec.page_tokens import (
     decode_event_token,
     decode_session_token,
@@ -196,13 +195,9 @@ class PagedReads:
         if size is None:
             with paused_gc():  # hundreds of live Sessions, no garbage (see gc_pause)
                 return [listed_session(record) for record in listing.sessions]
-        pending = collections.deque(listing.sessions)
-        sessions: list[Session] = []
-        while True:
-            decode_slice(pending, listed_session, sessions, most=size)
-            if not pending:
-                return sessions
-            await asyncio.sleep(0)
+        return await decoded_in_slices(
+            collections.deque(listing.sessions), listed_session, most=size
+        )
 
     async def list_events(
         self,

@@ -7,7 +7,6 @@ and no SQL: the store below it takes and returns plain records.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import functools
 import logging
@@ -47,7 +46,7 @@ from adk_sqlite.codec.fast import (
     paused_gc,
     session_builder,
 )
-from adk_sqlite.codec.fast.slices import MaybeEventDecoder, decode_slice
+from adk_sqlite.codec.fast.slices import MaybeEventDecoder, decoded_in_slices
 from adk_sqlite.codec.state import json_safe, merged_state, split_state_delta
 from adk_sqlite.errors import (
     CorruptRecordError,
@@ -488,12 +487,7 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         decode: MaybeEventDecoder = _readable(decoder) if self._skip_damaged_events else decoder
         pending = collections.deque(records)
         records.clear()
-        events: list[Event] = []
-        while True:
-            decode_slice(pending, decode, events, most=size)
-            if not pending:
-                return events
-            await asyncio.sleep(0)
+        return await decoded_in_slices(pending, decode, most=size)
 
     def _build_session(self, snapshot: SessionSnapshot, events: list[Event]) -> Session:
         """The session of ``snapshot`` with ``events``; a long one's events are freed

@@ -15,6 +15,7 @@ pause held while the loop runs other tasks would keep it off for all of them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from google.adk.events.event import Event
 from adk_sqlite.codec.fast.gc_pause import paused_gc
 from adk_sqlite.records import EventRecord
 
-__all__ = ["SLICE_SECONDS", "MaybeEventDecoder", "decode_slice"]
+__all__ = ["SLICE_SECONDS", "MaybeEventDecoder", "decode_slice", "decoded_in_slices"]
 
 Stored = TypeVar("Stored")
 Built = TypeVar("Built")
@@ -63,3 +64,16 @@ def decode_slice(
                 keep(item)
             if clock() >= deadline:
                 return
+
+
+async def decoded_in_slices(
+    pending: deque[Stored], decode: Callable[[Stored], Built | None], *, most: int
+) -> list[Built]:
+    """Everything in ``pending`` decoded, in order, a `decode_slice` per turn of the event
+    loop; other tasks run between two slices. ``pending`` ends empty."""
+    built: list[Built] = []
+    while True:
+        decode_slice(pending, decode, built, most=most)
+        if not pending:
+            return built
+        await asyncio.sleep(0)
