@@ -64,3 +64,34 @@ def test_plain_json_needs_no_tags_and_the_quick_test_says_so() -> None:
     assert needs_json_form({"x": (1, 2)}, tags=False)
     assert not may_hold_tags(msgspec.json.encode(tag(plain)))
     assert may_hold_tags(msgspec.json.encode(tag({"x": math.nan})).decode())
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    """``leaf`` inside ``depth`` containers, dicts and lists in turn."""
+    value = leaf
+    for level in range(depth):
+        value = [value] if level % 2 else {"inner": value}
+    return value
+
+
+def test_the_walk_finds_what_needs_a_json_form_at_any_depth_and_position() -> None:
+    assert not needs_json_form(nested(100, 1.5))
+    assert needs_json_form(nested(100, math.inf))
+    assert needs_json_form(nested(60, b"bytes"))
+    assert needs_json_form([{"a": 1}, {"b": [1, 2, {"c": (3,)}]}], tags=False)
+    assert needs_json_form([{"a": 1}, {"b": [1, 2, {5: "int key"}]}], tags=False)
+    assert needs_json_form({"rows": [{"x": 1}, {"$float": "NaN"}]})
+    assert not needs_json_form({"rows": [{"x": 1}, {"$float": "NaN"}]}, tags=False)
+
+
+def test_nesting_too_deep_to_walk_or_a_circular_reference_takes_the_careful_path() -> None:
+    # The careful path (tag, json_form) refuses what pydantic cannot write; the walk
+    # itself must end, and must not call plain what it did not see whole.
+    circular: list[Any] = [1, 2]
+    circular.append(circular)
+    inside_a_dict: dict[str, Any] = {"rows": []}
+    inside_a_dict["rows"].append(inside_a_dict)
+
+    assert needs_json_form(circular)
+    assert needs_json_form(inside_a_dict, tags=False)
+    assert needs_json_form(nested(101, "plain"))

@@ -77,13 +77,17 @@ def _tagged_float(name: Any) -> float:
 
 
 _PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+# Nesting deeper than this takes the careful path (`tag`, `json_form`), which refuses a
+# circular reference and nesting too deep to write, as pydantic does.
+_DEEPEST_WALKED = 100
 
 
 def needs_json_form(value: Any, *, tags: bool = True) -> bool:
     """Whether ``value`` is anything but plain JSON data, in one walk.
 
     With ``tags``, JSON data that needs tagging (a non-finite float, a
-    tag-shaped object) counts too: it is what `tag` would change.
+    tag-shaped object) counts too: it is what `tag` would change. A container
+    nested more than `_DEEPEST_WALKED` deep (or inside itself) counts as well.
     """
     kind = type(value)
     if kind in _PLAIN_LEAVES:
@@ -94,9 +98,11 @@ def needs_json_form(value: Any, *, tags: bool = True) -> bool:
         return True
     # Iterative, with the leaves checked in place: a tool's answer can be tens of
     # thousands of values, and a call per value was most of an append's encoding.
-    containers: list[Any] = [value]
+    containers: list[tuple[Any, int]] = [(value, 1)]
     while containers:
-        container = containers.pop()
+        container, depth = containers.pop()
+        if depth > _DEEPEST_WALKED:
+            return True
         if type(container) is dict:
             if tags and len(container) == 1 and next(iter(container)) in _TAGS:
                 return True
@@ -114,7 +120,7 @@ def needs_json_form(value: Any, *, tags: bool = True) -> bool:
                 if tags and not math.isfinite(item):
                     return True
             elif kind is dict or kind is list:
-                containers.append(item)
+                containers.append((item, depth + 1))
             else:
                 return True
     return False
