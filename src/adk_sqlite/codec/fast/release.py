@@ -35,9 +35,8 @@ _Watched = tuple[weakref.ref[Any], list[Any], asyncio.AbstractEventLoop, int]
 _watched: dict[int, _Watched] = {}
 # References held by this module alone while a list waits: the holder and the call.
 _OWN_REFERENCES = 2
-# Events freed between two looks at the clock: one, since a single event holding a large
-# tool response can be thousands of objects (a look costs tens of nanoseconds).
-FREE_STEP = 1
+# A step of freeing quicker than this doubles the next one.
+_QUICK_STEP_SECONDS = 0.0001
 
 
 def free_events_later(session: Any, events: list[Any], slice_size: int) -> None:
@@ -78,13 +77,20 @@ def _free_slices(holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size:
         return
     clock = time.perf_counter
     deadline = clock() + slices.SLICE_SECONDS
+    # One event first, then twice as many while a step is quick: an event holding a large
+    # tool answer is thousands of objects, a plain one a few dozen.
+    step = 1
     freed = 0
     while events and freed < size:
-        step = min(FREE_STEP, size - freed)
-        del events[-step:]
-        freed += step
-        if clock() >= deadline:
+        started = clock()
+        count = min(step, size - freed)
+        del events[-count:]
+        freed += count
+        now = clock()
+        if now >= deadline:
             break
+        if now - started < _QUICK_STEP_SECONDS:
+            step *= 2
     if not events:
         holder.clear()
         return
