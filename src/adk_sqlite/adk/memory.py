@@ -7,6 +7,7 @@ store keeps the memories and their full-text index (`adk_sqlite.memory_store`).
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import time
@@ -20,6 +21,7 @@ from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 
 from adk_sqlite.adk.store_argument import StoreService, store_or_url
+from adk_sqlite.codec.fast.slices import decoded_in_slices
 from adk_sqlite.codec.memory_text import query_terms, searchable_text
 from adk_sqlite.codec.vectors import pack_vector
 from adk_sqlite.errors import (
@@ -181,7 +183,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
             and events[mark.events - 1].id == mark.last_event_id
         ):
             start = mark.events  # the events before are indexed already
-        memories = await self._embedded(self._memories_of(events[start:], session.id, None))
+        memories = await self._embedded(await self._memories_of(events[start:], session.id, None))
         watermark = None
         if events:
             watermark = (session.id, MemoryWatermark(len(events), events[-1].id))
@@ -201,7 +203,7 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
     ) -> None:
         app_name, user_id = _scope(app_name, user_id)
         memories = await self._embedded(
-            self._memories_of(list(events), session_id or "", custom_metadata)
+            await self._memories_of(list(events), session_id or "", custom_metadata)
         )
         if memories:
             await self._store.add_memories(app_name=app_name, user_id=user_id, memories=memories)
@@ -237,26 +239,28 @@ class MemoryService(StoreService[MemoryStore], BaseMemoryService):
         if records:
             await self._store.add_memories(app_name=app_name, user_id=user_id, memories=records)
 
-    def _memories_of(
+    async def _memories_of(
         self, events: list[Event], session_id: str, metadata: Mapping[str, object] | None
     ) -> list[_Unembedded]:
-        records = []
-        for event in events:
+        """The memories of the events that hold text, built a slice per turn of the event
+        loop: a whole session's are hundreds of milliseconds of work (10,000 events:
+        650 ms, in one piece before)."""
+
+        def memory_of(event: Event) -> _Unembedded | None:
             text = _text_of(event.content)
             if not text or event.content is None:
-                continue
-            records.append(
-                self._record(
-                    event.content,
-                    text,
-                    session_id=session_id,
-                    event_id=event.id,
-                    author=event.author or None,
-                    timestamp=float(event.timestamp),
-                    metadata=dict(metadata or {}),
-                )
+                return None
+            return self._record(
+                event.content,
+                text,
+                session_id=session_id,
+                event_id=event.id,
+                author=event.author or None,
+                timestamp=float(event.timestamp),
+                metadata=dict(metadata or {}),
             )
-        return records
+
+        return await decoded_in_slices(collections.deque(events), memory_of, most=len(events))
 
     def _record(
         self,

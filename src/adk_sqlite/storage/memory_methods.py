@@ -80,6 +80,11 @@ class MemoryMethods:
         """Runs a job that writes, inside one write transaction."""
         raise NotImplementedError
 
+    def _write_sized(self, job: Job, size: int) -> Awaitable[Any]:
+        """`_write` of a job that writes about ``size`` bytes: a backend that writes on the
+        event loop's thread moves a large one off it (the shared SQLite file)."""
+        return self._write(job)
+
     def _memory_job(
         self, job: Callable[Concatenate[Any, Any, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> Callable[[Any], R]:
@@ -94,8 +99,16 @@ class MemoryMethods:
         memories: list[MemoryRecord],
         watermark: tuple[str, MemoryWatermark] | None = None,
     ) -> None:
-        await self._write(
-            self._memory_job(self._memory_jobs.add_memories, app_name, user_id, memories, watermark)
+        # A whole session's memories are thousands of rows and index entries at once.
+        size = sum(
+            len(memory.content) + len(memory.search_text) + len(memory.vector or b"")
+            for memory in memories
+        )
+        await self._write_sized(
+            self._memory_job(
+                self._memory_jobs.add_memories, app_name, user_id, memories, watermark
+            ),
+            size,
         )
 
     async def delete_memories(

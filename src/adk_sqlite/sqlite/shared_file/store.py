@@ -364,6 +364,9 @@ class SqliteStore(JobStore[Statements]):
             size=records.payload_length(append.event),
         )
 
+    def _write_sized(self, job: Callable[..., T], size: int) -> Awaitable[T]:
+        return self._write(job, size=size)
+
     async def _write(self, job: Callable[..., T], *, off_loop: bool = False, size: int = 0) -> T:
         committer = await self._ensure_open()
         return await committer.submit(job, off_loop=off_loop, size=size)
