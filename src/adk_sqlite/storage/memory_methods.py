@@ -85,6 +85,12 @@ class MemoryMethods:
         event loop's thread moves a large one off it (the shared SQLite file)."""
         return self._write(job)
 
+    def _write_long(self, job: Job) -> Awaitable[Any]:
+        """`_write` of a job whose work grows with what it removes (a session's events,
+        an artifact's versions, memories): a backend that writes on the event loop's
+        thread runs it elsewhere, however little it turns out to remove."""
+        return self._write(job)
+
     def _memory_job(
         self, job: Callable[Concatenate[Any, Any, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> Callable[[Any], R]:
@@ -122,7 +128,7 @@ class MemoryMethods:
         job = self._memory_job(
             self._memory_jobs.delete_memories, app_name, user_id, memory_id, session_id
         )
-        deleted: int = await self._write(job)
+        deleted: int = await self._write_long(job)
         return deleted
 
     async def memory_watermark(

@@ -421,7 +421,7 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
         return self._read(self._job(self._jobs.list_sessions, listing))
 
     def _delete_session(self, key: Key, owner_id: Any) -> Awaitable[bool]:
-        return self._write(self._job(self._jobs.delete_session, key, owner_id))
+        return self._write_long(self._job(self._jobs.delete_session, key, owner_id))
 
     def _append_event(self, append: Append) -> Awaitable[records.AppendResult]:
         return self._write(self._job(self._jobs.append_event, append))
@@ -480,7 +480,7 @@ class JobStore(StoreBase, MemoryMethods, Generic[StatementsT]):
         return versions
 
     async def delete_artifact(self, key: ArtifactKey) -> int:
-        deleted: int = await self._write(
+        deleted: int = await self._write_long(
             bind(self._artifact_jobs.delete_artifact, self._artifacts, key)
         )
         return deleted
