@@ -10,10 +10,7 @@ runs, against the real file.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from google.adk.events.event import Event
@@ -22,6 +19,7 @@ from google.genai import types
 from adk_sqlite import SessionService, SqliteStore
 from adk_sqlite.sqlite.engine.writer import INLINE_WRITE_BYTES
 from adk_sqlite.sqlite.shared_file import jobs as shared_file_jobs
+from support.job_threads import record_job_threads
 
 
 def tool_answer(index: int, characters: int) -> Event:
@@ -44,23 +42,11 @@ def tool_answer(index: int, characters: int) -> Event:
     )
 
 
-@pytest.fixture
-def append_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The thread each append's job runs on, in order."""
-    threads: list[int] = []
-    original: Callable[..., Any] = shared_file_jobs.append_event
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.get_ident())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(shared_file_jobs, "append_event", recording)
-    return threads
-
-
 async def test_a_large_event_is_committed_off_the_loop_and_a_small_one_on_it(
-    tmp_path: Path, append_threads: list[int]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    append_threads: list[str] = []
+    record_job_threads(monkeypatch, shared_file_jobs, "append_event", append_threads)
     large = INLINE_WRITE_BYTES + 10_000
     async with SqliteStore(tmp_path / "sessions.db") as store:
         service = SessionService(store)
@@ -71,8 +57,11 @@ async def test_a_large_event_is_committed_off_the_loop_and_a_small_one_on_it(
         await service.append_event(session, tool_answer(2, 1_000))
         stored = await service.get_session(app_name="app", user_id="u", session_id="s")
 
-    loop_thread = threading.get_ident()
-    assert [thread == loop_thread for thread in append_threads] == [True, False, True]
+    assert append_threads == [
+        "append_event on the loop",
+        "append_event on a thread",
+        "append_event on the loop",
+    ]
     assert stored is not None
     assert [event.model_dump() for event in stored.events] == [
         event.model_dump() for event in session.events
@@ -80,8 +69,10 @@ async def test_a_large_event_is_committed_off_the_loop_and_a_small_one_on_it(
 
 
 async def test_concurrent_appends_that_add_up_to_a_large_write_are_committed_off_the_loop(
-    tmp_path: Path, append_threads: list[int]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    append_threads: list[str] = []
+    record_job_threads(monkeypatch, shared_file_jobs, "append_event", append_threads)
     each = INLINE_WRITE_BYTES // 3  # four of them are more than one inline transaction takes
     async with SqliteStore(tmp_path / "sessions.db") as store:
         service = SessionService(store)
@@ -103,10 +94,8 @@ async def test_concurrent_appends_that_add_up_to_a_large_write_are_committed_off
             for n in range(4)
         ]
 
-    loop_thread = threading.get_ident()
-    assert small_batch == [loop_thread] * 4
-    assert len(append_threads) == 4
-    assert loop_thread not in append_threads
+    assert small_batch == ["append_event on the loop"] * 4
+    assert append_threads == ["append_event on a thread"] * 4
     assert [[event.id for event in session.events] for session in stored if session] == [
         [f"answer-{n}", f"answer-{10 + n}"] for n in range(4)
     ]

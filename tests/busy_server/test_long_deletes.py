@@ -8,10 +8,7 @@ functions; the jobs still run, against the real file.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,21 +18,9 @@ from google.genai import types
 from adk_sqlite import ArtifactService, MemoryService, SessionService, SqliteStore
 from adk_sqlite.sqlite import artifact_jobs, memory_jobs
 from adk_sqlite.sqlite.shared_file import jobs as shared_file_jobs
+from support.job_threads import record_job_threads
 
 APP, USER, SESSION = "app", "u", "s"
-
-
-def record_threads(
-    monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, threads: list[str]
-) -> None:
-    original: Callable[..., Any] = getattr(module, name)
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        on_loop = threading.get_ident() == threading.main_thread().ident
-        threads.append(f"{name} on {'the loop' if on_loop else 'a thread'}")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, recording)
 
 
 @pytest.mark.parametrize("session_artifacts", ["keep", "delete"])
@@ -50,7 +35,7 @@ async def test_deletes_run_on_the_writer_thread(
         (memory_jobs, "delete_memories"),
         (shared_file_jobs, "append_event"),
     ):
-        record_threads(monkeypatch, module, name, threads)
+        record_job_threads(monkeypatch, module, name, threads)
     async with SqliteStore(tmp_path / "agent.db", session_artifacts=session_artifacts) as store:
         sessions, artifacts, memory = (
             SessionService(store),

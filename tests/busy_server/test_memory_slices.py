@@ -7,8 +7,6 @@ them commits on the writer thread. Counted in turns and threads, never timed.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from google.genai import types
 from adk_sqlite import MemoryService, SessionService, SqliteStore
 from adk_sqlite.codec.fast import slices
 from adk_sqlite.sqlite import memory_jobs
+from support.job_threads import record_job_threads
 from support.turns import counting_turns
 
 EVENTS = 300
@@ -45,20 +44,6 @@ async def long_session(service: SessionService) -> Any:
     return await service.get_session(app_name=APP, user_id=USER, session_id="long")
 
 
-@pytest.fixture
-def memory_write_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The thread each memory write ran on; the store's own job still runs."""
-    threads: list[int] = []
-    original: Callable[..., Any] = memory_jobs.add_memories
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.get_ident())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(memory_jobs, "add_memories", recording)
-    return threads
-
-
 async def test_a_long_session_is_put_into_memory_in_slices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,8 +66,10 @@ async def test_a_long_session_is_put_into_memory_in_slices(
 
 
 async def test_a_large_memory_write_commits_off_the_loop_and_a_small_one_on_it(
-    tmp_path: Path, memory_write_threads: list[int]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    memory_write_threads: list[str] = []
+    record_job_threads(monkeypatch, memory_jobs, "add_memories", memory_write_threads)
     long_text = " ".join(f"word{n}" for n in range(2_000))  # about 16 KiB each
     long_events = [
         Event(
@@ -104,6 +91,5 @@ async def test_a_large_memory_write_commits_off_the_loop_and_a_small_one_on_it(
         )
         found = await memory.search_memory(app_name=APP, user_id=USER, query="word1999")
 
-    loop_thread = threading.get_ident()
-    assert [thread == loop_thread for thread in memory_write_threads] == [True, False]
+    assert memory_write_threads == ["add_memories on the loop", "add_memories on a thread"]
     assert len(found.memories) == len(long_events)
