@@ -234,24 +234,49 @@ async def test_a_read_that_fits_in_one_slice_takes_no_extra_turn(
     assert turns == 0
 
 
-async def test_freeing_a_slice_also_ends_when_its_time_is_spent(
+async def test_a_dropped_session_is_freed_the_way_it_was_decoded(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no time at all, every event was a slice of its own when decoded (as events
+    # holding large tool answers are): they are freed one per turn too.
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
+    service = SessionService(store, decode_slice=SLICE)
+    session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert session is not None
+    first, last = weakref.ref(session.events[0]), weakref.ref(session.events[-1])
+
+    del session
+    turns = await turns_until_freed(first)
+
+    assert last() is None
+    assert turns >= EVENTS - 1
+
+
+async def test_events_a_session_gained_are_freed_by_the_clock_then_the_rest_by_slice(
     store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = SessionService(store, decode_slice=SLICE)
     session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
     assert session is not None
-    first, last = weakref.ref(session.events[0]), weakref.ref(session.events[-1])
+    gained = [make_event(EVENTS + index) for index in range(30)]
+    session.events.extend(gained)  # as the Runner's appends add to it
+    first, newest = weakref.ref(session.events[0]), weakref.ref(gained[0])
     monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
 
-    del session
+    del session, gained
+    turns_for_gained = await turns_until_freed(newest)
+    turns_for_read = await turns_until_freed(first)
+
+    assert turns_for_gained >= 30 - 1  # no time at all: one event per turn
+    assert turns_for_read <= EVENTS // SLICE + 1  # the read's own slices, one per turn
+
+
+async def turns_until_freed(reference: weakref.ref[Any]) -> int:
     turns = 0
-    while first() is not None:
+    while reference() is not None:
         await asyncio.sleep(0)
         turns += 1
-
-    assert last() is None
-    # With no time at all, one event per turn instead of a whole slice.
-    assert turns >= EVENTS - 1
+    return turns
 
 
 async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(

@@ -11,7 +11,7 @@ import collections
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self
 
 from google.adk.apps.app import EventsCompactionConfig
@@ -466,9 +466,13 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
 
     async def _to_session_yielding(self, snapshot: SessionSnapshot) -> Session:
         """`_to_session`, decoding a slice of events per turn of the event loop."""
-        return self._build_session(snapshot, await self._decode_yielding(snapshot.events))
+        slice_sizes: list[int] = []
+        events = await self._decode_yielding(snapshot.events, slice_sizes)
+        return self._build_session(snapshot, events, slice_sizes)
 
-    async def _decode_yielding(self, records: list[EventRecord]) -> list[Event]:
+    async def _decode_yielding(
+        self, records: list[EventRecord], slice_sizes: list[int] | None = None
+    ) -> list[Event]:
         """``records`` decoded a slice at a time, letting the event loop run other
         tasks between two slices.
 
@@ -478,7 +482,8 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         loop. The records are one consistent read already; decoding them in
         slices cannot mix two states of the session. ``records`` must be a list
         the store made for this read alone: it is emptied, and each record is
-        released once decoded.
+        released once decoded. ``slice_sizes``, when given, gets how many events
+        each slice kept (the session is freed the same way when dropped).
         """
         size = self._decode_slice
         if size is None:
@@ -487,17 +492,20 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
         decode: MaybeEventDecoder = _readable(decoder) if self._skip_damaged_events else decoder
         pending = collections.deque(records)
         records.clear()
-        return await decoded_in_slices(pending, decode, most=size)
+        return await decoded_in_slices(pending, decode, most=size, slice_sizes=slice_sizes)
 
-    def _build_session(self, snapshot: SessionSnapshot, events: list[Event]) -> Session:
-        """The session of ``snapshot`` with ``events``; a long one's events are freed
-        ``decode_slice`` at a time when it is dropped."""
+    def _build_session(
+        self, snapshot: SessionSnapshot, events: list[Event], slice_sizes: Sequence[int] = ()
+    ) -> Session:
+        """The session of ``snapshot`` with ``events``. One read in more than one slice
+        is freed a slice per turn when dropped: as it was decoded (``slice_sizes``),
+        else at most ``decode_slice`` events and 2 ms per turn."""
         record = snapshot.session
         state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
         session = session_builder(fast=self._fast_decoding)(record, state, events)
         size = self._decode_slice
-        if size is not None and len(session.events) > size:
-            free_events_later(session, session.events, size)
+        if size is not None and (len(session.events) > size or len(slice_sizes) > 1):
+            free_events_later(session, session.events, size, slice_sizes)
         return session
 
     # --- ids ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ import asyncio
 import sys
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from adk_sqlite.codec.fast import slices
@@ -31,7 +32,7 @@ __all__ = ["free_events_later"]
 
 # The watched sessions, by the id of their weak reference (a Session is not hashable):
 # the reference itself, kept alive here, and the events list to free after it.
-_Watched = tuple[weakref.ref[Any], list[Any], asyncio.AbstractEventLoop, int]
+_Watched = tuple[weakref.ref[Any], list[Any], asyncio.AbstractEventLoop, int, list[int]]
 _watched: dict[int, _Watched] = {}
 # References held by this module alone while a list waits: the holder and the call.
 _OWN_REFERENCES = 2
@@ -39,8 +40,16 @@ _OWN_REFERENCES = 2
 _QUICK_STEP_SECONDS = 0.0001
 
 
-def free_events_later(session: Any, events: list[Any], slice_size: int) -> None:
-    """When ``session`` is dropped, frees ``events`` ``slice_size`` at a time on the loop.
+def free_events_later(
+    session: Any, events: list[Any], slice_size: int, decoded_slices: Sequence[int] = ()
+) -> None:
+    """When ``session`` is dropped, frees ``events`` a slice at a time on the loop.
+
+    ``decoded_slices``: how many events each slice of the read decoded, in order. They
+    are freed the same way, the last slice first, one per turn: slices the clock
+    already bounded, at no cost per event. Events the list gained since (the Runner
+    appends to it), or every event when the read does not say, are freed at most
+    ``slice_size`` and `slices.SLICE_SECONDS` per turn.
 
     Call it from the event loop's thread, with the list the session holds.
     """
@@ -49,7 +58,7 @@ def free_events_later(session: Any, events: list[Any], slice_size: int) -> None:
     except RuntimeError:
         return
     reference = weakref.ref(session, _session_dropped)
-    _watched[id(reference)] = (reference, events, loop, slice_size)
+    _watched[id(reference)] = (reference, events, loop, slice_size, list(decoded_slices))
 
 
 def _session_dropped(reference: weakref.ref[Any]) -> None:
@@ -58,16 +67,18 @@ def _session_dropped(reference: weakref.ref[Any]) -> None:
     watched = _watched.pop(id(reference), None)
     if watched is None:
         return
-    _, events, loop, slice_size = watched
+    _, events, loop, slice_size, decoded_slices = watched
     holder = [events]
     del events, watched
     try:
-        loop.call_soon_threadsafe(_free_slices, holder, loop, slice_size)
+        loop.call_soon_threadsafe(_free_slices, holder, loop, slice_size, decoded_slices)
     except RuntimeError:  # the loop is closed: free it now, as without this module
         holder.clear()
 
 
-def _free_slices(holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size: int) -> None:
+def _free_slices(
+    holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size: int, decoded: list[int]
+) -> None:
     if not holder:
         return
     events = holder[0]
@@ -75,27 +86,38 @@ def _free_slices(holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size:
     if sys.getrefcount(events) > _OWN_REFERENCES + 1:
         holder.clear()  # someone else kept the list: it is theirs, leave it whole
         return
-    clock = time.perf_counter
-    deadline = clock() + slices.SLICE_SECONDS
-    # One event first, then twice as many while a step is quick: an event holding a large
-    # tool answer is thousands of objects, a plain one a few dozen.
-    step = 1
-    freed = 0
-    while events and freed < size:
-        started = clock()
-        count = min(step, size - freed)
-        del events[-count:]
-        freed += count
-        now = clock()
-        if now >= deadline:
-            break
-        if now - started < _QUICK_STEP_SECONDS:
-            step *= 2
+    gained = len(events) - sum(decoded)
+    if gained == 0 and decoded:
+        del events[-decoded.pop() :]  # the read's last slice, as it was decoded
+    else:
+        if gained < 0:
+            decoded.clear()  # events were taken out: the slices no longer say where
+        _free_by_the_clock(events, min(size, gained) if gained > 0 else size)
     if not events:
         holder.clear()
         return
     del events
     try:
-        loop.call_soon(_free_slices, holder, loop, size)
+        loop.call_soon(_free_slices, holder, loop, size, decoded)
     except RuntimeError:
         holder.clear()
+
+
+def _free_by_the_clock(events: list[Any], most: int) -> None:
+    """Frees up to ``most`` events from the end of ``events``, for `slices.SLICE_SECONDS`
+    at most: one event first, then twice as many while a step is quick (an event
+    holding a large tool answer is thousands of objects, a plain one a few dozen)."""
+    clock = time.perf_counter
+    deadline = clock() + slices.SLICE_SECONDS
+    step = 1
+    freed = 0
+    while events and freed < most:
+        started = clock()
+        count = min(step, most - freed)
+        del events[-count:]
+        freed += count
+        now = clock()
+        if now >= deadline:
+            return
+        if now - started < _QUICK_STEP_SECONDS:
+            step *= 2

@@ -44,11 +44,11 @@ def decode_slice(
     built: list[Built],
     *,
     most: int,
-) -> None:
+) -> int:
     """Decodes records (of events, or of listed sessions) from the front of ``pending``
     onto ``built``, with the collector paused, until ``most`` records are done,
-    ``pending`` is empty, or `SLICE_SECONDS` have passed. A None that ``decode``
-    returns (a damaged event left out) is not kept.
+    ``pending`` is empty, or `SLICE_SECONDS` have passed; returns how many it kept. A
+    None that ``decode`` returns (a damaged event left out) is not kept.
 
     Each record leaves ``pending`` as it is decoded, so the slice's records are
     released as it goes, not all at the end of the read.
@@ -57,23 +57,32 @@ def decode_slice(
     deadline = clock() + SLICE_SECONDS
     take = pending.popleft
     keep = built.append
+    before = len(built)
     with paused_gc():  # everything built is kept, live: nothing to collect (see gc_pause)
         for _ in range(min(most, len(pending))):
             item = decode(take())
             if item is not None:
                 keep(item)
             if clock() >= deadline:
-                return
+                break
+    return len(built) - before
 
 
 async def decoded_in_slices(
-    pending: deque[Stored], decode: Callable[[Stored], Built | None], *, most: int
+    pending: deque[Stored],
+    decode: Callable[[Stored], Built | None],
+    *,
+    most: int,
+    slice_sizes: list[int] | None = None,
 ) -> list[Built]:
     """Everything in ``pending`` decoded, in order, a `decode_slice` per turn of the event
-    loop; other tasks run between two slices. ``pending`` ends empty."""
+    loop; other tasks run between two slices. ``pending`` ends empty. ``slice_sizes``,
+    when given, gets how many items each slice kept (see `release.free_events_later`)."""
     built: list[Built] = []
     while True:
-        decode_slice(pending, decode, built, most=most)
+        kept = decode_slice(pending, decode, built, most=most)
+        if slice_sizes is not None:
+            slice_sizes.append(kept)
         if not pending:
             return built
         await asyncio.sleep(0)
