@@ -271,9 +271,11 @@ async def test_events_a_session_gained_are_freed_by_the_clock_then_the_rest_by_s
     assert turns_for_read <= EVENTS // SLICE + 1  # the read's own slices, one per turn
 
 
-async def turns_until_freed(reference: weakref.ref[Any]) -> int:
+async def turns_until_freed(reference: weakref.ref[Any], most: int = 10 * EVENTS) -> int:
+    """Turns of the loop until ``reference``'s event is freed (failing after ``most``)."""
     turns = 0
     while reference() is not None:
+        assert turns < most, "the events were never freed"
         await asyncio.sleep(0)
         turns += 1
     return turns
@@ -299,6 +301,31 @@ async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(
         f"e{index:05d}" for index in range(EVENTS) if index != 7
     ]
     assert turns >= EVENTS // SLICE - 1
+
+
+async def test_a_slice_that_kept_no_event_frees_nothing_in_its_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One event per slice (no time at all): the damaged event's slice kept none, and
+    # freeing still goes one event per turn instead of everything at once.
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
+    async with SqliteStore(tmp_path / "damaged.db") as damaged_store:
+        await fill(SessionService(damaged_store), EVENTS)
+        connection = sqlite3.connect(tmp_path / "damaged.db")
+        with connection:
+            connection.execute(
+                "UPDATE adk_events SET content = ? WHERE id = ?", ('{"parts": 5}', "e00007")
+            )
+        connection.close()
+        service = SessionService(damaged_store, skip_damaged_events=True, decode_slice=SLICE)
+        session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+        assert session is not None
+        first = weakref.ref(session.events[0])
+
+        del session
+        turns = await turns_until_freed(first)
+
+    assert turns >= EVENTS - 2
 
 
 @pytest.mark.parametrize("decode_slice", [0, -1, 2.5, True, "100"])

@@ -552,13 +552,15 @@ def _readable(decode: Callable[[EventRecord], Event]) -> MaybeEventDecoder:
         try:
             return decode(record)
         except CorruptRecordError as exc:
+            # The message, not the exception: a handler that keeps log records would
+            # keep its traceback, and through its frames the whole read's events.
             _logger.warning(
                 "left out damaged event %r of session %r (app %r, user %r): %s",
                 record.id,
                 record.session_id,
                 record.app_name,
                 record.user_id,
-                exc,
+                str(exc),
             )
             return None
 

@@ -6,9 +6,8 @@ the event loop runs nothing else (an ADK server drops the session at the end of
 every request). So a read of a long session watches the ``Session`` it returns
 (a weak reference, nothing else of the object is touched): when the application
 drops it, its events list is kept back, and the loop frees it a slice of events
-per turn, the way the read decoded it: at most ``decode_slice`` events, and fewer
-once a slice has taken `slices.SLICE_SECONDS` (events holding large tool responses are
-thousands of objects each).
+per turn, the way the read decoded it (slices bounded in time as well as in events:
+an event holding a large tool response is thousands of objects).
 
 Only a list that nobody else holds is freed that way: if the application kept
 ``session.events`` (or the list outlived the session some other way), it is left
@@ -71,13 +70,19 @@ def _session_dropped(reference: weakref.ref[Any]) -> None:
     holder = [events]
     del events, watched
     try:
-        loop.call_soon_threadsafe(_free_slices, holder, loop, slice_size, decoded_slices)
+        loop.call_soon_threadsafe(
+            _free_slices, holder, loop, slice_size, decoded_slices, sum(decoded_slices)
+        )
     except RuntimeError:  # the loop is closed: free it now, as without this module
         holder.clear()
 
 
 def _free_slices(
-    holder: list[list[Any]], loop: asyncio.AbstractEventLoop, size: int, decoded: list[int]
+    holder: list[list[Any]],
+    loop: asyncio.AbstractEventLoop,
+    size: int,
+    decoded: list[int],
+    decoded_left: int,
 ) -> None:
     if not holder:
         return
@@ -86,19 +91,23 @@ def _free_slices(
     if sys.getrefcount(events) > _OWN_REFERENCES + 1:
         holder.clear()  # someone else kept the list: it is theirs, leave it whole
         return
-    gained = len(events) - sum(decoded)
+    gained = len(events) - decoded_left
     if gained == 0 and decoded:
-        del events[-decoded.pop() :]  # the read's last slice, as it was decoded
+        last_slice = decoded.pop()
+        if last_slice:  # (a slice of damaged events left out kept none: events[-0:] is all)
+            del events[-last_slice:]  # the read's last slice, as it was decoded
+            decoded_left -= last_slice
     else:
-        if gained < 0:
-            decoded.clear()  # events were taken out: the slices no longer say where
+        if gained < 0:  # events were taken out: the slices no longer say where
+            decoded.clear()
+            decoded_left = 0
         _free_by_the_clock(events, min(size, gained) if gained > 0 else size)
     if not events:
         holder.clear()
         return
     del events
     try:
-        loop.call_soon(_free_slices, holder, loop, size, decoded)
+        loop.call_soon(_free_slices, holder, loop, size, decoded, decoded_left)
     except RuntimeError:
         holder.clear()
 
