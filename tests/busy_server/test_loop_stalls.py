@@ -281,21 +281,25 @@ async def turns_until_freed(reference: weakref.ref[Any], most: int = 10 * EVENTS
     return turns
 
 
-async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def skipping_damaged(tmp_path: Path) -> AsyncIterator[SessionService]:
+    """A service leaving damaged events out, over a file of ``EVENTS`` events of which
+    ``e00007`` holds JSON that parses but is not a Content (as a buggy writer leaves it)."""
     async with SqliteStore(tmp_path / "damaged.db") as damaged_store:
         await fill(SessionService(damaged_store), EVENTS)
-        # JSON that parses but is not a Content, as a buggy writer could leave it.
         connection = sqlite3.connect(tmp_path / "damaged.db")
         with connection:
             connection.execute(
                 "UPDATE adk_events SET content = ? WHERE id = ?", ('{"parts": 5}', "e00007")
             )
         connection.close()
-        service = SessionService(damaged_store, skip_damaged_events=True, decode_slice=SLICE)
+        yield SessionService(damaged_store, skip_damaged_events=True, decode_slice=SLICE)
 
-        session, turns = await read_counting_turns(service)
+
+async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(
+    skipping_damaged: SessionService,
+) -> None:
+    session, turns = await read_counting_turns(skipping_damaged)
 
     assert [event.id for event in session.events] == [
         f"e{index:05d}" for index in range(EVENTS) if index != 7
@@ -304,26 +308,17 @@ async def test_a_session_with_damaged_events_skipped_is_read_in_slices_too(
 
 
 async def test_a_slice_that_kept_no_event_frees_nothing_in_its_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    skipping_damaged: SessionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One event per slice (no time at all): the damaged event's slice kept none, and
     # freeing still goes one event per turn instead of everything at once.
     monkeypatch.setattr(slices, "SLICE_SECONDS", 0.0)
-    async with SqliteStore(tmp_path / "damaged.db") as damaged_store:
-        await fill(SessionService(damaged_store), EVENTS)
-        connection = sqlite3.connect(tmp_path / "damaged.db")
-        with connection:
-            connection.execute(
-                "UPDATE adk_events SET content = ? WHERE id = ?", ('{"parts": 5}', "e00007")
-            )
-        connection.close()
-        service = SessionService(damaged_store, skip_damaged_events=True, decode_slice=SLICE)
-        session = await service.get_session(app_name=APP, user_id=USER, session_id=SESSION)
-        assert session is not None
-        first = weakref.ref(session.events[0])
+    session = await skipping_damaged.get_session(app_name=APP, user_id=USER, session_id=SESSION)
+    assert session is not None
+    first = weakref.ref(session.events[0])
 
-        del session
-        turns = await turns_until_freed(first)
+    del session
+    turns = await turns_until_freed(first)
 
     assert turns >= EVENTS - 2
 
