@@ -64,10 +64,12 @@ def encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes
                 f"event {event.id!r}: its actions cannot be stored: {exc}"
             ) from exc
     if updates:
-        # Built, not copied with update=, so that model_fields_set stays the caller's.
-        actions = EventActions.model_construct(
-            _fields_set=set(actions.model_fields_set), **{**dict(actions), **updates}
-        )
+        # A shallow copy whose values are replaced in its __dict__: model_fields_set
+        # stays the caller's (model_copy(update=) would add the replaced names to it).
+        # model_construct of the whole model, which does the same, took 17 µs to this
+        # copy's 2, on every event with a state delta.
+        actions = actions.model_copy()
+        actions.__dict__.update(updates)
     if actions == _DEFAULT_ACTIONS and not actions.model_fields_set:
         return None
     try:
