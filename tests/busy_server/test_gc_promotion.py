@@ -65,7 +65,10 @@ async def test_a_long_read_promotes_its_events_and_nothing_else(
         assert warm is not None
         assert read is not None
         assert len(read.events) == EVENTS
-        assert promoted >= EVENTS * TRACKED_PER_TEXT_EVENT  # the events: held, so promoted
+        # The events are held, so promoted. The count is net of what left the oldest
+        # generation meanwhile: a background checkpoint or a worker's job that ended
+        # during the read frees a few dozen objects there (seen: 6-47 on a slower machine).
+        assert promoted >= EVENTS * TRACKED_PER_TEXT_EVENT - PER_READ
         assert promoted <= EVENTS * TRACKED_PER_TEXT_EVENT + PER_READ
     finally:
         await store.close()
