@@ -45,6 +45,9 @@ def encode_actions(event: Event, state_delta: Mapping[str, Any] | None) -> bytes
             one the restricted unpickler could not load back.
     """
     actions = event.actions
+    # Most events carry untouched actions (compared by value: ADK mutates them in place).
+    if not actions.model_fields_set and actions == _DEFAULT_ACTIONS:
+        return None
     updates: dict[str, Any] = {}
     if actions.state_delta:
         updates["state_delta"] = (

@@ -373,7 +373,20 @@ class SqliteStore(JobStore[Statements]):
         # and the thread hop tens of microseconds.
         return self._write(job, off_loop=True)
 
-    async def _write(self, job: Callable[..., T], *, off_loop: bool = False, size: int = 0) -> T:
+    def _write(
+        self, job: Callable[..., T], *, off_loop: bool = False, size: int = 0
+    ) -> Awaitable[T]:
+        # Once the store is open, the committer's own coroutine is the write: two
+        # coroutine frames fewer per append than awaiting _ensure_open first (an
+        # append costs the loop's thread 100 µs, and every frame a resume passes through
+        # counts).
+        self._check_event_loop()
+        committer = self._committer
+        if committer is not None:
+            return committer.submit(job, off_loop=off_loop, size=size)
+        return self._write_once_open(job, off_loop=off_loop, size=size)
+
+    async def _write_once_open(self, job: Callable[..., T], *, off_loop: bool, size: int) -> T:
         committer = await self._ensure_open()
         return await committer.submit(job, off_loop=off_loop, size=size)
 
