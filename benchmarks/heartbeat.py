@@ -230,10 +230,38 @@ def loop_figures(
     return {f"{prefix}_{key}": value for key, value in figures.items()}
 
 
+QUIET_LATENESS = 0.0005  # a sleep this little late: nothing else ran in the loop meanwhile
+QUIET_BEATS = 10  # that many in a row: the loop is quiet
+QUIET_WAIT_LIMIT = 10.0  # seconds; a loop still busy then is measured as it is
+
+
+async def quiet_loop() -> float:
+    """Waits until nothing but this task runs in the event loop; returns the seconds waited.
+
+    A session a read returned is freed a slice per turn of the loop once dropped: after
+    the warm-up reads, or H2's last read, that work goes on for a few hundred
+    milliseconds. It belongs to the reads; a workload that began meanwhile would be
+    measured with it (H1's heartbeat p99 was 5.1 ms that way, 3.7 ms once the loop had
+    settled: 2026-12-05, docs/performance.md).
+    """
+    started = time.perf_counter()
+    quiet = 0
+    while quiet < QUIET_BEATS and time.perf_counter() - started < QUIET_WAIT_LIMIT:
+        asleep = time.perf_counter()
+        await asyncio.sleep(BEAT)
+        late = time.perf_counter() - asleep - BEAT
+        quiet = quiet + 1 if late < QUIET_LATENESS else 0
+    return time.perf_counter() - started
+
+
 async def observed(
     probe: LoopProbe, prefix: str, workload: Callable[[], Awaitable[dict[str, float]]]
 ) -> dict[str, float]:
-    """Runs ``workload`` with the heartbeat beside it; its figures and the loop's."""
+    """Runs ``workload`` with the heartbeat beside it; its figures and the loop's.
+
+    The workload starts on a quiet loop (`quiet_loop`) and a fresh collector state.
+    """
+    settled = await quiet_loop()
     gc.collect()  # every workload starts from the same collector state
     probe.reset()
     stop = asyncio.Event()
@@ -248,6 +276,7 @@ async def observed(
         stop.set()
         beats = await beating
     return {**{f"{prefix}_{key}": value for key, value in figures.items()},
+            f"{prefix}_settle_s": settled,
             **loop_figures(beats, probe, prefix)}  # fmt: skip
 
 
