@@ -1,0 +1,48 @@
+"""`let_others_run`: one turn of the loop for a long read's next slice, two when the loop is busy.
+
+A task counts the turns it gets while the read waits between two slices. Quiet, that
+task does nothing in its turn; busy, it works for 2 ms of each turn, four times
+`BUSY_TURN_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from adk_sqlite.codec.fast.slices import BUSY_TURN_SECONDS, let_others_run
+
+_BUSY = 4 * BUSY_TURN_SECONDS
+
+
+async def _turns_others_got(work_per_turn: float) -> int:
+    turns = 0
+    running = True
+
+    async def other_task() -> None:
+        nonlocal turns
+        while running:
+            turns += 1
+            until = time.perf_counter() + work_per_turn
+            while time.perf_counter() < until:
+                pass
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(other_task())
+    await asyncio.sleep(0)  # the other task has begun and waits for its next turn
+    before = turns
+    await let_others_run()
+    after = turns
+    running = False
+    await task
+    return after - before
+
+
+async def test_a_quiet_loop_gives_the_turn_straight_back() -> None:
+    # The fewest of a few tries: a machine busy with other processes may pause this
+    # one for longer than BUSY_TURN_SECONDS in any single turn.
+    assert min([await _turns_others_got(0.0) for _ in range(5)]) == 1
+
+
+async def test_a_busy_loop_gets_a_second_turn_before_the_next_slice() -> None:
+    assert await _turns_others_got(_BUSY) == 2
