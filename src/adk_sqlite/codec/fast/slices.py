@@ -108,14 +108,13 @@ async def let_others_run() -> None:
     busy (more than `BUSY_TURN_SECONDS`).
 
     A long read calls it between two slices. On a quiet loop the turn comes straight
-    back, and the second is not taken. On a busy one the read then takes at most every
-    other turn, and the turns between go to shorter requests: twenty sessions appending
-    while another task read a 10,000-event session back to back made 4,400 appends/s
-    with one turn per slice and 5,700-5,900 with this, against 9,900-10,100 without the
-    reader; the reads kept their pace (2.5-2.7 reads/s), and the heartbeat's p99 (garbage
-    collections aside) fell from 7.8 to 5.9-6.2 ms (H3 of ``benchmarks.heartbeat``,
-    docs/performance.md). A collection that ran in the first turn also counts as busy:
-    the second turn then costs the read a few microseconds.
+    back, and a second one, when taken, costs microseconds (a collection that ran in the
+    first turn also counts as busy). On a busy loop the read takes at most every other
+    turn, and the turns between go to shorter requests: with twenty sessions appending
+    beside a task reading a 10,000-event session back to back, the appends were 2.0-2.2
+    times slower than alone with one turn per slice, and 1.75-1.8 times with this; the
+    reader's pace fell from 2.75 to 2.4 reads/s (H3 of ``benchmarks.heartbeat``,
+    docs/performance.md).
     """
     yielded = time.perf_counter()
     await asyncio.sleep(0)
