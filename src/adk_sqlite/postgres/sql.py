@@ -32,7 +32,12 @@ from adk_sqlite.storage.session_tables import TABLES, add_columns, create_table,
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
-from adk_sqlite.storage.view_statements import compaction_view_reads, view_unsure
+from adk_sqlite.storage.view_statements import (
+    compaction_view_reads,
+    plain_event,
+    skipping_reads,
+    view_unsure,
+)
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 # pg_advisory_xact_lock key serialising migrations of every adk-sqlite table set in a
@@ -58,11 +63,7 @@ SELECT_SERVER_ENCODING = "SELECT current_setting('server_encoding')"
 # A plain event (records.EventQuery): no actions, branch, pending long-running
 # ids or isolation scope. The flagged index's WHERE and the queries below use this
 # exact text, which is how the planner knows the partial index serves them.
-PLAIN_EVENT = (
-    "actions IS NULL AND branch IS NULL"
-    " AND (long_running_tool_ids_json IS NULL OR long_running_tool_ids_json::text = '[]')"
-    """ AND (extra IS NULL OR strpos(extra::text, '"isolation_scope"') = 0)"""
-)
+PLAIN_EVENT = plain_event(as_text="{}::text", find="strpos")
 
 # An event whose role a reader of a compacted session cannot trust to the views
 # (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
@@ -212,22 +213,8 @@ SELECT_EVENTS_AFTER = _EVENTS_OF_SESSION + " AND timestamp_unix >= $4 ORDER BY t
 SELECT_FLAGGED_EVENTS = (
     _EVENTS_OF_SESSION + " AND NOT (" + PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
 )
-# Every event but the plain ones with $4 <= timestamp < $5: three index range
-# reads (before, after, and the flagged index inside), not a scan of the session.
 _SESSION_KEY_OF = (
     '(SELECT session_key FROM "{sessions}" WHERE app_name = $1 AND user_id = $2 AND id = $3)'
-)
-SELECT_EVENTS_SKIPPING_PLAIN = (
-    'SELECT {event_columns} FROM "{events}" WHERE seq IN ('
-    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < $4"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= $5"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND NOT ("
-    + PLAIN_EVENT
-    + ")) ORDER BY timestamp_unix, seq"
 )
 # A session's compactions as their views recorded them (records.CompactionIndex),
 # each from its own partial index.
@@ -235,28 +222,19 @@ SELECT_EVENTS_SKIPPING_PLAIN = (
 SELECT_VIEW_UNSURE, SELECT_COMPACTION_BOUNDS, SELECT_NEWEST_COMPACTIONS = compaction_view_reads(
     session_key_of=_SESSION_KEY_OF, view_unsure=VIEW_UNSURE, limit="$4"
 )
-# Every event but those with $4 <= timestamp < $5, except, inside, the NEEDED and
-# unsure ones and the compactions whose seq is in the array $6.
-_SPAN_OF_SESSION = (
-    'SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND "
-)
-SELECT_EVENTS_SKIPPING_SPAN = (
-    'SELECT {event_columns} FROM "{events}" WHERE seq IN ('
-    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < $4"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= $5"
-    + " UNION ALL "
-    + _SPAN_OF_SESSION
-    + "view_role = 2 UNION ALL "
-    + _SPAN_OF_SESSION
-    + VIEW_UNSURE
-    + ' UNION ALL SELECT seq FROM "{events}" WHERE seq = ANY($6::bigint[]) AND session_key = '
+# Reads skipping compacted history (view_statements.skipping_reads); the kept
+# compactions are those whose seq is in the array $6.
+_KEPT_COMPACTIONS = (
+    'SELECT seq FROM "{events}" WHERE seq = ANY($6::bigint[]) AND session_key = '
     + _SESSION_KEY_OF
     + " AND timestamp_unix >= $4 AND timestamp_unix < $5 AND view_role = 1"
-    + ") ORDER BY timestamp_unix, seq"
+)
+SELECT_EVENTS_SKIPPING_PLAIN, SELECT_EVENTS_SKIPPING_SPAN = skipping_reads(
+    columns="{event_columns}",
+    session_key_of=_SESSION_KEY_OF,
+    span=("$4", "$5"),
+    plain_event=PLAIN_EVENT,
+    kept_compactions=_KEPT_COMPACTIONS,
 )
 # Newest first with a LIMIT, reversed in Python: "the n most recent" must not
 # be LIMIT n on an ascending query, which returns the n oldest.

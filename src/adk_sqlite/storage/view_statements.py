@@ -12,10 +12,38 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["CompactionViewReads", "compaction_view_reads", "view_unsure"]
+__all__ = [
+    "CompactionViewReads",
+    "SkippingReads",
+    "compaction_view_reads",
+    "plain_event",
+    "skipping_reads",
+    "view_unsure",
+]
 
 # The role `adk_sqlite.records.EventRole` stores for a compaction.
 _COMPACTION = "view_role = 1"
+
+
+def plain_event(*, as_text: str, find: str) -> str:
+    """The condition a plain event meets (`adk_sqlite.records.EventQuery`): no actions,
+    branch, pending long-running ids or isolation scope.
+
+    A backend's flagged index is made with ``WHERE NOT (...)`` of this text and its
+    queries repeat it, which is how the planner knows that index serves them; released
+    migrations hold it, so the text a dialect gets must never change.
+
+    Args:
+        as_text: The dialect's text of a JSON column, ``{}`` standing for the column.
+        find: The dialect's function giving the position of a substring (0 if absent).
+    """
+    tool_ids = as_text.format("long_running_tool_ids_json")
+    extra = as_text.format("extra")
+    return (
+        "actions IS NULL AND branch IS NULL"
+        f" AND (long_running_tool_ids_json IS NULL OR {tool_ids} = '[]')"
+        f""" AND (extra IS NULL OR {find}({extra}, '"isolation_scope"') = 0)"""
+    )
 
 
 def view_unsure(plain_event: str) -> str:
@@ -62,5 +90,58 @@ def compaction_view_reads(
         select_newest_compactions=(
             f"SELECT timestamp_unix, seq, compaction_start, compaction_end {of_session}"
             f" AND {_COMPACTION} ORDER BY timestamp_unix DESC, seq DESC LIMIT {limit}"
+        ),
+    )
+
+
+class SkippingReads(NamedTuple):
+    """The two reads of a session's events that skip compacted history
+    (`skipping_reads`), with ``{events}``/``{sessions}`` and the columns left to fill."""
+
+    select_events_skipping_plain: str
+    """Every event but the plain ones with start <= timestamp < end: three index range
+    reads (before, after, and the flagged index inside), not a scan of the session."""
+    select_events_skipping_span: str
+    """Every event but those with start <= timestamp < end, except, inside, the NEEDED
+    and unsure ones and the kept compactions: index range reads, none of them over the
+    span's skippable events."""
+
+
+def skipping_reads(
+    *,
+    columns: str,
+    session_key_of: str,
+    span: tuple[str, str],
+    plain_event: str,
+    kept_compactions: str,
+) -> SkippingReads:
+    """The reads that skip compacted history, in one backend's SQL.
+
+    Args:
+        columns: What each read selects (the backend's placeholder for its columns).
+        session_key_of: A subquery giving the session's integer key from its app,
+            user and id (the backend's first three placeholders).
+        span: The placeholders of the skipped span's start and end (fourth and fifth).
+        plain_event: The backend's plain-event condition (`plain_event`); the unsure
+            views are found with `view_unsure` of it.
+        kept_compactions: A ``UNION ALL`` member selecting the seq of the compactions
+            inside the span that are kept (the sixth placeholder lists them).
+    """
+    start, end = span
+    of_session = 'SELECT seq FROM "{events}" WHERE session_key = ' + session_key_of
+    outside = (
+        f"{of_session} AND timestamp_unix < {start}"
+        f" UNION ALL {of_session} AND timestamp_unix >= {end}"
+    )
+    inside = f"{of_session} AND timestamp_unix >= {start} AND timestamp_unix < {end} AND "
+    select = f'SELECT {columns} FROM "{{events}}" WHERE seq IN ('
+    return SkippingReads(
+        select_events_skipping_plain=(
+            f"{select}{outside} UNION ALL {inside}NOT ({plain_event})) ORDER BY timestamp_unix, seq"
+        ),
+        select_events_skipping_span=(
+            f"{select}{outside} UNION ALL {inside}view_role = 2"
+            f" UNION ALL {inside}{view_unsure(plain_event)} UNION ALL {kept_compactions})"
+            " ORDER BY timestamp_unix, seq"
         ),
     )

@@ -20,7 +20,12 @@ from adk_sqlite.storage.session_tables import add_columns, create_table
 
 # The event columns are the same in both backends (EventRecord's fields, in order).
 from adk_sqlite.storage.store_statements import EVENT_COLUMNS as EVENT_COLUMNS
-from adk_sqlite.storage.view_statements import compaction_view_reads, view_unsure
+from adk_sqlite.storage.view_statements import (
+    compaction_view_reads,
+    plain_event,
+    skipping_reads,
+    view_unsure,
+)
 
 SCHEMA_TABLE = "adk_sqlite_schema"
 
@@ -63,11 +68,7 @@ SELECT_TABLE_SETS = (
 # A plain event (records.EventQuery): no actions, branch, pending long-running
 # ids or isolation scope. The flagged index's WHERE and the queries below use this
 # exact text, which is how SQLite knows the partial index serves them.
-PLAIN_EVENT = (
-    "actions IS NULL AND branch IS NULL"
-    " AND (long_running_tool_ids_json IS NULL OR long_running_tool_ids_json = '[]')"
-    """ AND (extra IS NULL OR instr(extra, '"isolation_scope"') = 0)"""
-)
+PLAIN_EVENT = plain_event(as_text="{}", find="instr")
 
 # An event whose role a reader of a compacted session cannot trust to the views
 # (records.EventRole): WHOLE_SESSION (3), or no view at all (written before schema
@@ -223,52 +224,27 @@ SELECT_RECENT_EVENTS_AFTER = (
 SELECT_FLAGGED_EVENTS = (
     _EVENTS_OF_SESSION + " AND NOT (" + PLAIN_EVENT + ") ORDER BY timestamp_unix, seq"
 )
-# Every event but the plain ones with ?4 <= timestamp < ?5: three index range
-# reads (before, after, and the flagged index inside), not a scan of the session.
-SELECT_EVENTS_SKIPPING_PLAIN = (
-    'SELECT {read_event_columns} FROM "{events}" WHERE seq IN ('
-    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < ?4"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= ?5"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND NOT ("
-    + PLAIN_EVENT
-    + ")) ORDER BY timestamp_unix, seq"
-)
 # A session's compactions as their views recorded them (records.CompactionIndex),
 # each read from its own partial index: none decodes or even reads an event row.
 # ?4 of SELECT_NEWEST_COMPACTIONS: how many, newest first (-1: all).
 SELECT_VIEW_UNSURE, SELECT_COMPACTION_BOUNDS, SELECT_NEWEST_COMPACTIONS = compaction_view_reads(
     session_key_of=_SESSION_KEY_OF, view_unsure=VIEW_UNSURE, limit="?4"
 )
-# Every event but those with ?4 <= timestamp < ?5, except, inside, the NEEDED and
-# unsure ones and the compactions whose seq is in the JSON array ?6: index range
-# reads, none of them over the span's skippable events.
-_SPAN_OF_SESSION = (
-    'SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= ?4 AND timestamp_unix < ?5 AND "
-)
-SELECT_EVENTS_SKIPPING_SPAN = (
-    'SELECT {read_event_columns} FROM "{events}" WHERE seq IN ('
-    'SELECT seq FROM "{events}" WHERE session_key = ' + _SESSION_KEY_OF + " AND timestamp_unix < ?4"
-    ' UNION ALL SELECT seq FROM "{events}" WHERE session_key = '
-    + _SESSION_KEY_OF
-    + " AND timestamp_unix >= ?5"
-    + " UNION ALL "
-    + _SPAN_OF_SESSION
-    + "view_role = 2 UNION ALL "
-    + _SPAN_OF_SESSION
-    + VIEW_UNSURE
-    # The kept compactions by their rowid: the unary + keeps the planner from
-    # scanning the span's compactions (in token-threshold mode, all of them).
-    + ' UNION ALL SELECT seq FROM "{events}" WHERE seq IN (SELECT value FROM json_each(?6))'
+# Reads skipping compacted history (view_statements.skipping_reads). The kept
+# compactions by their rowid, from the JSON array ?6: the unary + keeps the planner from
+# scanning the span's compactions (in token-threshold mode, all of them).
+_KEPT_COMPACTIONS = (
+    'SELECT seq FROM "{events}" WHERE seq IN (SELECT value FROM json_each(?6))'
     " AND +session_key = "
     + _SESSION_KEY_OF
     + " AND +timestamp_unix >= ?4 AND +timestamp_unix < ?5 AND +view_role = 1"
-    + ") ORDER BY timestamp_unix, seq"
+)
+SELECT_EVENTS_SKIPPING_PLAIN, SELECT_EVENTS_SKIPPING_SPAN = skipping_reads(
+    columns="{read_event_columns}",
+    session_key_of=_SESSION_KEY_OF,
+    span=("?4", "?5"),
+    plain_event=PLAIN_EVENT,
+    kept_compactions=_KEPT_COMPACTIONS,
 )
 SELECT_EVENT_EXISTS = 'SELECT 1 FROM "{events}" WHERE session_key = ? AND id = ?'
 # Whether an event of the session holds a BLOB where text belongs (a damaged or
