@@ -7,35 +7,15 @@ task does nothing in its turn; busy, it works for 2 ms of each turn, four times
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from adk_sqlite.codec.fast.slices import BUSY_TURN_SECONDS, let_others_run
+from support.turns import counting_turns
 
 _BUSY = 4 * BUSY_TURN_SECONDS
 
 
 async def _turns_others_got(work_per_turn: float) -> int:
-    turns = 0
-    running = True
-
-    async def other_task() -> None:
-        nonlocal turns
-        while running:
-            turns += 1
-            until = time.perf_counter() + work_per_turn
-            while time.perf_counter() < until:
-                pass
-            await asyncio.sleep(0)
-
-    task = asyncio.ensure_future(other_task())
-    await asyncio.sleep(0)  # the other task has begun and waits for its next turn
-    before = turns
-    await let_others_run()
-    after = turns
-    running = False
-    await task
-    return after - before
+    _, turns = await counting_turns(let_others_run(), work_per_turn=work_per_turn)
+    return turns
 
 
 async def test_a_quiet_loop_gives_the_turn_straight_back() -> None:
