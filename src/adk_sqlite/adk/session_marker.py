@@ -47,7 +47,7 @@ def read_marker(session: Session) -> str | None:
     # ``__pydantic_private__`` dict; reading it there costs 0.1 µs, where ``getattr``
     # of a private attribute (pydantic's ``__getattr__`` fallback) took 2.4 µs, 2-3% of
     # an append.
-    values = session.__pydantic_private__
+    values = getattr(session, "__pydantic_private__", None)  # None: no private attributes
     marker = None if values is None else values.get(MARKER_ATTRIBUTE)
     return marker if isinstance(marker, str) else None
 
