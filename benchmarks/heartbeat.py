@@ -18,6 +18,8 @@ timed apart with ``gc.callbacks`` (count, total and longest, per generation; the
 heartbeat's p99 over the wake-ups no collection delayed is given too); and the
 operations' throughput (appends/s and their latency, reads/s). The process imports
 ADK's agents and runner first, so a full collection costs what it costs in a server.
+Each workload starts once the loop is quiet (`quiet_loop`): sessions an earlier
+workload dropped are freed a slice per turn, and that belongs to the earlier one.
 
 Each backend runs in its own process, on fresh files:
 
