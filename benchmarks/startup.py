@@ -9,6 +9,16 @@ session. The commands alternate within each run, so the machine's speed swings
 hit them alike; the table gives the median and the fastest of ``--runs`` runs,
 and, for scale, the same figures for a bare ``python`` and for ``import click``.
 
+The commands run with their modules' bytecode cached, as on a user's machine:
+pip compiles a wheel's modules when it installs them, and Python caches an
+editable install's on first import. Where the environment forbids writing those
+caches (``PYTHONDONTWRITEBYTECODE``, set on some CI machines), an editable
+install would compile its ~100 modules from source at every start (~65 ms of
+``check`` on the machine of docs/performance.md). So the commands run with a
+bytecode cache of their own (``PYTHONPYCACHEPREFIX``, in the scratch folder),
+filled by the warm-up run, which is not counted; nothing is written beside the
+sources.
+
     python -m benchmarks.startup [--runs 10]
     python -m benchmarks.run --suites startup
 """
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -123,10 +134,21 @@ def cases(shared_file: Path, session_folder: Path, backups: Path) -> list[Case]:
     return listed
 
 
-def _time_once(case: Case, run: int) -> float:
+def cached_bytecode_environment(cache: Path) -> dict[str, str]:
+    """This environment, with bytecode cached in ``cache`` (see the module's docstring)."""
+    environment = {
+        name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"
+    }
+    environment["PYTHONPYCACHEPREFIX"] = str(cache)
+    return environment
+
+
+def _time_once(case: Case, run: int, environment: dict[str, str]) -> float:
     argv = [argument.replace("{run}", str(run)) for argument in case.argv]
     started = time.perf_counter()
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, check=False, env=environment
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}: {result.stderr}")
@@ -136,14 +158,15 @@ def _time_once(case: Case, run: int) -> float:
 def measure(runs: int = DEFAULT_RUNS) -> list[Timing]:
     """Times every case ``runs`` times (one warm-up run first, not counted)."""
     with tempfile.TemporaryDirectory(prefix="adk-sqlite-startup-") as scratch:
+        environment = cached_bytecode_environment(Path(scratch) / "bytecode")
         shared_file, session_folder = build_databases(Path(scratch))
         backups = Path(scratch) / "backups"
         backups.mkdir()
         timed = cases(shared_file, session_folder, backups)
         seconds: dict[str, list[float]] = {case.label: [] for case in timed}
-        for run in range(-1, runs):  # run -1 fills the OS's file cache
+        for run in range(-1, runs):  # run -1 fills the OS's file cache and the bytecode's
             for case in timed:
-                elapsed = _time_once(case, run + 1)
+                elapsed = _time_once(case, run + 1, environment)
                 if run >= 0:
                     seconds[case.label].append(elapsed)
             shutil.rmtree(backups)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adk_sqlite.cli import main
+from adk_sqlite.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="adk-sqlite")
+    run(prog_name="adk-sqlite")

@@ -194,6 +194,18 @@ def test_check_decodes_events_with_adk_models(
     assert "google.adk.events.event" in modules
 
 
+@pytest.mark.parametrize("where", ["file", "folder"])
+def test_check_imports_numpy_only_to_scan_vectors(
+    where: str, db_path: Path, conversation_folder: Path
+) -> None:
+    # numpy (the exact vector scan of memory search) takes ~35 ms to import:
+    # check reaches the vector codec through the folder's repair code, and scans nothing.
+    modules = _run_cli("check", db_path if where == "file" else conversation_folder)
+
+    assert "adk_sqlite.codec.vectors" in modules or where == "file"
+    assert "numpy" not in modules
+
+
 def test_the_state_scopes_split_on_adks_own_prefixes() -> None:
     # codec.state writes ADK's prefixes out, so that reading state does not import ADK.
     delta = {

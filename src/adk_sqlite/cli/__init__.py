@@ -8,6 +8,6 @@ load only when the command line runs).
 
 from __future__ import annotations
 
-from adk_sqlite.cli._app import main
+from adk_sqlite.cli._app import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

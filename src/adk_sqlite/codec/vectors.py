@@ -159,8 +159,8 @@ def _usable(pairs: list[tuple[K, object]], size: int) -> tuple[list[K], bytes]:
 
 def _best(query: bytes, matrix: bytes, rows: int, count: int) -> list[tuple[int, float]]:
     """The (row, similarity) of the ``count`` rows of ``matrix`` nearest to ``query``."""
-    if _numpy is not None:
-        np = _numpy
+    np = _numpy_or_none()
+    if np is not None:
         # float32 throughout: the vectors are unit length, so a product cannot
         # overflow, and the matrix is used in place (no copy of a large scan).
         vectors = np.frombuffer(matrix, dtype="<f4").reshape(rows, -1)
@@ -179,12 +179,18 @@ def _best(query: bytes, matrix: bytes, rows: int, count: int) -> list[tuple[int,
     return [(row, scores[row]) for row in best]
 
 
-def _load_numpy() -> Any:
-    try:
-        numpy = importlib.import_module("numpy")
-    except ImportError:  # numpy is optional (the `vector` extra): pure Python is exact too
-        return None
-    return numpy
+# numpy, None where it is not installed, or _NOT_LOADED before the first scan: numpy
+# takes ~35 ms to import, which a command that never scans (``adk-sqlite check``
+# of a session folder reaches this module) should not pay.
+_NOT_LOADED: Any = object()
+_numpy: Any = _NOT_LOADED
 
 
-_numpy = _load_numpy()
+def _numpy_or_none() -> Any:
+    global _numpy
+    if _numpy is _NOT_LOADED:
+        try:
+            _numpy = importlib.import_module("numpy")
+        except ImportError:  # numpy is optional (the `vector` extra): pure Python is exact too
+            _numpy = None
+    return _numpy
