@@ -32,11 +32,16 @@ per query, to one growing buffer whose bytes become the result without a second 
 
 A table created before pieces existed gets its pieces table the first time a store
 touches it (under the migrations' lock, as a creation).
+
+The bytes columns are compressed with lz4 where the server has it (`use_lz4`): a store
+sets it when it creates the tables, and on tables of earlier releases the first time it
+touches them. A column an administrator set to another method is left as it is.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 
 import asyncpg
 
@@ -50,8 +55,10 @@ from adk_sqlite.artifact_records import (
 )
 from adk_sqlite.postgres import sql
 from adk_sqlite.postgres.artifact_sql import (
+    COMPRESSION_SINCE_VERSION,
     PIECE_SIZE,
     PIECES_PER_READ,
+    SELECT_DEFAULT_COMPRESSION,
     TABLE_EXISTS,
     ArtifactStatements,
     pieces_table,
@@ -66,7 +73,10 @@ __all__ = [
     "list_artifact_versions",
     "load_artifact",
     "save_artifact",
+    "use_lz4",
 ]
+
+_logger = logging.getLogger("adk_sqlite.postgres")
 
 # The versions an INTEGER column holds; a load asking for another finds nothing.
 _INT4_MIN, _INT4_MAX = -(2**31), 2**31 - 1
@@ -110,6 +120,8 @@ async def _has_table(connection: asyncpg.Connection, table: ArtifactTable) -> bo
         return True
     name = table.statements.table
     if await connection.fetchval(TABLE_EXISTS, pieces_table(name)):
+        if await _columns_to_compress(connection, table.statements):
+            await _create_tables(connection, table)  # made before lz4 was chosen
         table.seen = True
     elif await connection.fetchval(TABLE_EXISTS, name):
         await _create_tables(connection, table)  # made before pieces existed
@@ -121,7 +133,36 @@ async def _create_tables(connection: asyncpg.Connection, table: ArtifactTable) -
         await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
         await connection.execute(table.statements.create_table)
         await connection.execute(table.statements.create_pieces)
+        await use_lz4(connection, table.statements)
     table.seen = True
+
+
+async def _columns_to_compress(
+    connection: asyncpg.Connection, statements: ArtifactStatements
+) -> set[str]:
+    """The tables (of the artifacts table and its pieces) whose bytes use the default method."""
+    if connection.get_server_version().major < COMPRESSION_SINCE_VERSION:
+        return set()
+    name = statements.table
+    rows = await connection.fetch(SELECT_DEFAULT_COMPRESSION, name, pieces_table(name))
+    return {row[0] for row in rows}
+
+
+async def use_lz4(connection: asyncpg.Connection, statements: ArtifactStatements) -> None:
+    """Compresses the artifacts' bytes with lz4 where the server can and nobody chose otherwise.
+
+    Call it in a transaction that holds the migrations' lock, after the tables exist.
+    New values are compressed with lz4; stored ones stay as they are until rewritten.
+    """
+    name = statements.table
+    found = await _columns_to_compress(connection, statements)
+    for table, statement in (
+        (name, statements.use_lz4),
+        (pieces_table(name), statements.use_lz4_in_pieces),
+    ):
+        if table in found:
+            await connection.execute(statement)
+            _logger.info("table %r: its bytes are compressed with lz4 from now on", table)
 
 
 async def _ensure_table(connection: asyncpg.Connection, table: ArtifactTable) -> None:

@@ -15,7 +15,7 @@ import asyncpg
 from adk_sqlite.errors import ConstraintError, SchemaError
 from adk_sqlite.postgres import export_sql as _export_sql
 from adk_sqlite.postgres import sql as _sql
-from adk_sqlite.postgres.artifact_jobs import _name_bytes, _name_text
+from adk_sqlite.postgres.artifact_jobs import _name_bytes, _name_text, use_lz4
 from adk_sqlite.postgres.artifact_sql import render_artifact_statements
 from adk_sqlite.postgres.connection import postgres_errors, translate_postgres_error
 from adk_sqlite.postgres.memory_export import MemoryTarget
@@ -316,9 +316,7 @@ class ArtifactTarget:
         self._where = where
         self._bulk_or_explain = bulk_or_explain
         self.table = table
-        statements = render_artifact_statements(table)
-        self._create_table = statements.create_table
-        self._create_pieces = statements.create_pieces
+        self._statements = render_artifact_statements(table)
 
         def render(template: str) -> str:
             return template.format(artifacts=table)
@@ -338,7 +336,7 @@ class ArtifactTarget:
         # A store creates it under the migrations' lock too: concurrent creations
         # of one table can fail on the catalog.
         await connection.execute(_sql.LOCK_MIGRATIONS, _sql.MIGRATION_LOCK_KEY)
-        await connection.execute(self._create_table)
+        await connection.execute(self._statements.create_table)
         rows = await connection.fetch(_export_sql.SELECT_COLUMN_NAMES, self.table)
         columns = tuple(row[0] for row in rows)
         if columns != _export_sql.ARTIFACT_TABLE_COLUMNS:
@@ -346,7 +344,8 @@ class ArtifactTarget:
                 f"{self._where}: table {self.table!r} is not an adk-sqlite artifacts"
                 f" table (its columns are {', '.join(columns)})"
             )
-        await connection.execute(self._create_pieces)
+        await connection.execute(self._statements.create_pieces)
+        await use_lz4(connection, self._statements)
         await connection.execute(self._create_staging)
 
     async def versions(self, app_name: str | None) -> dict[ArtifactVersionKey, tuple[int, float]]:
