@@ -9,9 +9,12 @@ These tests read the columns' method from the catalog (``attcompression``: ``l``
 
 from __future__ import annotations
 
+import logging
 import random
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -126,3 +129,37 @@ async def test_an_export_creates_its_artifacts_tables_with_lz4(
     await export_to_postgres(tmp_path / "source.db", dsn)
 
     assert await _methods(sql) == {"adk_artifacts": "l", "adk_artifacts_pieces": "l"}
+
+
+async def test_a_role_that_does_not_own_the_tables_works_with_them_as_they_are(
+    dsn: str, sql: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The tables as an earlier release made them, owned by the role that created them;
+    # the application connects as a role allowed to read and write rows, nothing more.
+    async with PostgresStore(dsn) as store:
+        await ArtifactService(store).save_artifact(filename="a", artifact=_bytes(64, 1), **SCOPE)
+    for table in TABLES:
+        await sql.execute(f"ALTER TABLE {table} ALTER COLUMN data SET COMPRESSION DEFAULT")
+    role = f"adk_sqlite_rows_only_{uuid.uuid4().hex[:8]}"
+    schema = await sql.fetchval("SELECT current_schema()")
+    await sql.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        await sql.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        await sql.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+        )
+        parts = urlsplit(dsn)
+        as_role = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+
+        with caplog.at_level(logging.INFO, logger="adk_sqlite.postgres"):
+            async with PostgresStore(as_role) as store:
+                service = ArtifactService(store)
+                version = await service.save_artifact(filename="a", artifact=_bytes(64, 2), **SCOPE)
+                loaded = await service.load_artifact(filename="a", **SCOPE)
+    finally:
+        await sql.execute(f"DROP OWNED BY {role}")
+        await sql.execute(f"DROP ROLE {role}")
+
+    assert (version, loaded) == (1, _bytes(64, 2))
+    assert await _methods(sql) == {"adk_artifacts": "", "adk_artifacts_pieces": ""}
+    assert "does not own it" in caplog.text

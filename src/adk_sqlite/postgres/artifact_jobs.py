@@ -120,8 +120,10 @@ async def _has_table(connection: asyncpg.Connection, table: ArtifactTable) -> bo
         return True
     name = table.statements.table
     if await connection.fetchval(TABLE_EXISTS, pieces_table(name)):
-        if await _columns_to_compress(connection, table.statements):
-            await _create_tables(connection, table)  # made before lz4 was chosen
+        if await _columns_to_compress(connection, table.statements):  # made before lz4
+            async with connection.transaction():
+                await connection.execute(sql.LOCK_MIGRATIONS, sql.MIGRATION_LOCK_KEY)
+                await use_lz4(connection, table.statements)
         table.seen = True
     elif await connection.fetchval(TABLE_EXISTS, name):
         await _create_tables(connection, table)  # made before pieces existed
@@ -153,6 +155,9 @@ async def use_lz4(connection: asyncpg.Connection, statements: ArtifactStatements
 
     Call it in a transaction that holds the migrations' lock, after the tables exist.
     New values are compressed with lz4; stored ones stay as they are until rewritten.
+    A role that does not own a table (an application role with rights to read and
+    write rows only) cannot change it: the table keeps its method, and a store works
+    with it as before.
     """
     name = statements.table
     found = await _columns_to_compress(connection, statements)
@@ -160,8 +165,19 @@ async def use_lz4(connection: asyncpg.Connection, statements: ArtifactStatements
         (name, statements.use_lz4),
         (pieces_table(name), statements.use_lz4_in_pieces),
     ):
-        if table in found:
-            await connection.execute(statement)
+        if table not in found:
+            continue
+        try:
+            async with connection.transaction():  # a savepoint: a refusal undoes only this
+                await connection.execute(statement)
+        except asyncpg.InsufficientPrivilegeError:
+            _logger.info(
+                "table %r keeps the server's default compression for its bytes: this role"
+                " does not own it (its owner can run: %s)",
+                table,
+                statement,
+            )
+        else:
             _logger.info("table %r: its bytes are compressed with lz4 from now on", table)
 
 
