@@ -178,8 +178,9 @@ def run(prog_name: str | None = None) -> None:
     The process ends right after the command. Python's shutdown would first run
     full collections over every object still alive: after a command that
     decodes events, the hundred thousand objects the collector tracks for ADK's
-    and google-genai's models, about 0.1 s of a 0.5 s ``check``. `gc.freeze` moves them out of
-    the collector's reach, and the OS takes the memory back with the process.
+    and google-genai's models, about 0.1 s of a 0.5 s ``check``. `gc.freeze`
+    moves them out of the collector's reach, and the OS takes the memory back
+    with the process.
     Only the command's own process does this (the console script and
     ``python -m adk_sqlite``): `main` called in another program leaves its
     collector alone. Exit handlers still run, so a store left open is still
