@@ -338,6 +338,8 @@ async def append_event(
     _refuse_unstorable(event)
     key = event_session_key(event)
     sql, owner = statements.for_owner(owner_id)
+    if bumps_in_one_statement(expected, delta) and not delta.app and not delta.user:
+        return await _append_at_once(connection, statements, sql, append, owner)
     async with connection.transaction():
         if bumps_in_one_statement(expected, delta):
             bumped = await connection.fetchrow(
@@ -358,10 +360,7 @@ async def append_event(
             *view_values(append.view),
         )
         if seq is None:
-            raise DuplicateEventError(
-                f"session {event.session_id!r} already has an event with id {event.id!r};"
-                " nothing was written"
-            )
+            raise _duplicate_event(event)
         if delta.app:
             await _merge_scope(
                 connection,
@@ -379,6 +378,42 @@ async def append_event(
                 event.timestamp,
             )
     return records.AppendResult(revision=int(revision), update_time=event.timestamp)
+
+
+async def _append_at_once(
+    connection: asyncpg.Connection,
+    statements: Statements,
+    sql: SessionStatements,
+    append: Append,
+    owner: tuple[Any, ...],
+) -> records.AppendResult:
+    """The common append in one statement, one round trip (see `_sql.APPEND_AT_ONCE`)."""
+    event = append.event
+    try:
+        revision = await connection.fetchval(
+            sql.append_at_once,
+            *_event_values(event),
+            append.expected.revision,
+            *view_values(append.view),
+            *owner,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        # The events' one unique key besides the generated seq is (session_key, id).
+        if exc.table_name != statements.tables.events:
+            raise
+        raise _duplicate_event(event) from None
+    if revision is None:
+        key = event_session_key(event)
+        found = await connection.fetchval(sql.select_session_key, *key, *owner)
+        raise missing_or_stale(found is not None, event.session_id)
+    return records.AppendResult(revision=int(revision), update_time=event.timestamp)
+
+
+def _duplicate_event(event: records.EventRecord) -> DuplicateEventError:
+    return DuplicateEventError(
+        f"session {event.session_id!r} already has an event with id {event.id!r};"
+        " nothing was written"
+    )
 
 
 async def _lock_and_bump(

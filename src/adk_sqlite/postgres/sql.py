@@ -202,6 +202,37 @@ INSERT_EVENT = (
     " $20, $21, $22, $23, to_timestamp($7), $24, $25, $26, $27)"
     " ON CONFLICT (session_key, id) DO NOTHING RETURNING seq"
 )
+# The common append, when nothing but the session's revision and update time changes
+# beside the event (the writer holds a revision marker, the event carries no state
+# delta): one statement, so one round trip, in a transaction of its own. The UPDATE
+# waits for a concurrent writer's row lock and re-checks the revision after it, as
+# BUMP_SESSION_REVISION does; the event goes in only with the row it bumped. No row
+# back means "not found or stale" (nothing was written), told apart by
+# SELECT_SESSION_KEY; a duplicate event id fails the whole statement on the events'
+# unique (session_key, id), so the bump goes too. Parameters: the event's columns
+# ($1-$23, EVENT_COLUMNS' order), the revision the writer expects ($24), the views
+# ($25-$27). INSERT ... SELECT takes its parameters' types from the casts, not
+# from the columns.
+_EVENT_PARAMETER_TYPES = reported_types("events")
+APPEND_AT_ONCE = (
+    'WITH bumped AS (UPDATE "{sessions}" SET update_time = to_timestamp($7),'
+    " update_time_unix = $7, revision = revision + 1"
+    " WHERE app_name = $2 AND user_id = $3 AND id = $4 AND revision = $24 {owner_filter}"
+    " RETURNING session_key, revision),"
+    ' inserted AS (INSERT INTO "{events}" (' + EVENT_COLUMNS + ', "timestamp", session_key,'
+    " view_role, compaction_start, compaction_end) SELECT "
+    + ", ".join(
+        f"${number}::{_EVENT_PARAMETER_TYPES[column.strip()]}"
+        for number, column in enumerate(EVENT_COLUMNS.split(","), start=1)
+    )
+    + ", to_timestamp($7), bumped.session_key, "
+    + ", ".join(
+        f"${number}::{_EVENT_PARAMETER_TYPES[column]}"
+        for number, column in enumerate(("view_role", "compaction_start", "compaction_end"), 25)
+    )
+    + " FROM bumped RETURNING seq)"
+    " SELECT bumped.revision FROM bumped, inserted"
+)
 # Events are found through the session's integer key, which their indexes hold:
 # the entries every append writes are a few bytes instead of three strings.
 _EVENTS_OF_SESSION = (

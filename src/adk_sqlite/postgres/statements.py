@@ -17,6 +17,7 @@ _OWNER_PARAMETER = {
     "select_session": 4,
     "lock_session": 4,
     "bump_session_revision": 6,
+    "append_at_once": 28,
     "select_session_key": 4,
     "delete_session": 4,
     "list_sessions_of_app": 2,
@@ -31,6 +32,7 @@ class SessionStatements:
     select_session: str
     lock_session: str
     bump_session_revision: str
+    append_at_once: str
     select_session_key: str
     delete_session: str
     list_sessions_of_app: str
