@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from adk_sqlite import SessionService
@@ -23,3 +24,13 @@ async def service(dsn: str) -> AsyncIterator[SessionService]:
 
     async with SessionService(PostgresStore(dsn)) as service:
         yield service
+
+
+@pytest.fixture
+async def sql(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test's schema."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        yield connection
+    finally:
+        await connection.close()

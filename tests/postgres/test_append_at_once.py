@@ -10,7 +10,6 @@ ones the other path writes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -28,15 +27,6 @@ EVENT_ROWS = (
     " view_role, compaction_start, compaction_end, content::text, partial"
     " FROM adk_events ORDER BY seq"
 )
-
-
-@pytest.fixture
-async def sql(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _rows(sql: asyncpg.Connection) -> tuple[Any, list[Any]]:
