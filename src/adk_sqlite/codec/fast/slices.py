@@ -9,12 +9,19 @@ roughly 10 µs per KiB of JSON). So a slice also ends once it has run for
 `SLICE_SECONDS`, whatever its event count; the one event in progress then is
 finished, since an event is the smallest unit of decoding.
 
-The collector is paused for each slice, not across slices (see `gc_pause`): a
-pause held while the loop runs other tasks would keep it off for all of them.
+The collector stays paused over `PAUSE_SECONDS` of a read's decoding (or as many
+events as a slice may hold), across the one or two slices that take and the turns
+of the loop between them (`gc_pause.HeldPause`). Its collections follow the
+decoding, one young collection per pause, whatever the slices' length, so slices
+can be short, for the other tasks' sake, without making the collector run, and
+promote a read's objects, more often. A pause held while other tasks run keeps the
+collector off for them too, briefly: it is let go after `PAUSE_SECONDS` of this
+read's decoding, and at the next turn once the collector has been off for
+`gc_pause.MAX_HELD_SECONDS`, whatever other reads hold.
 
-Between two slices the read lets the loop run (`let_others_run`): one turn, and a
-second one when other tasks kept the first busy, so that on a busy server a long read
-takes at most every other turn of the loop.
+Between two slices the read lets the loop run (`let_others_run`): one turn, and more
+(up to three) while other tasks keep them busy, so that on a busy server a long read
+takes at most one turn of the loop in four.
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from typing import TypeVar
 
 from google.adk.events.event import Event
 
-from adk_sqlite.codec.fast.gc_pause import paused_gc
+from adk_sqlite.codec.fast.gc_pause import MAX_HELD_SECONDS, HeldPause, paused_for, paused_gc
 from adk_sqlite.records import EventRecord
 
 __all__ = [
+    "BUSY_TURNS",
     "BUSY_TURN_SECONDS",
+    "PAUSE_SECONDS",
     "SLICE_SECONDS",
     "MaybeEventDecoder",
     "decode_slice",
@@ -42,12 +51,18 @@ __all__ = [
 Stored = TypeVar("Stored")
 Built = TypeVar("Built")
 
-SLICE_SECONDS = 0.002
+SLICE_SECONDS = 0.0005
 """The time after which a slice of decoding (or of freeing) ends and lets the loop run."""
+
+PAUSE_SECONDS = 0.002
+"""A read's decoding time over which the collector stays paused (see the module's docstring)."""
 
 BUSY_TURN_SECONDS = 0.0005
 """Other tasks' work in one turn of the loop past which `let_others_run` counts the loop
-as busy and gives it a second turn."""
+as busy and gives it another turn."""
+
+BUSY_TURNS = 3
+"""The most turns `let_others_run` gives a busy loop before the read's next slice."""
 
 MaybeEventDecoder = Callable[[EventRecord], Event | None]
 """Decodes one record; None leaves the event out (a damaged one, logged by the decoder)."""
@@ -94,29 +109,50 @@ async def decoded_in_slices(
     loop; other tasks run between two slices. ``pending`` ends empty. ``slice_sizes``,
     when given, gets how many items each slice kept (see `release.free_events_later`)."""
     built: list[Built] = []
-    while True:
-        kept = decode_slice(pending, decode, built, most=most)
-        if slice_sizes is not None:
-            slice_sizes.append(kept)
-        if not pending:
-            return built
-        await let_others_run()
+    pause = HeldPause()
+    paused_items = 0  # decoded under the pause in progress
+    paused_seconds = 0.0
+    clock = time.perf_counter
+    try:
+        while True:
+            pause.hold()
+            left = len(pending)
+            started = clock()
+            kept = decode_slice(pending, decode, built, most=most)
+            paused_seconds += clock() - started
+            paused_items += left - len(pending)
+            if slice_sizes is not None:
+                slice_sizes.append(kept)
+            if not pending:
+                return built
+            if (
+                paused_items >= most
+                or paused_seconds >= PAUSE_SECONDS
+                or paused_for() >= MAX_HELD_SECONDS
+            ):
+                pause.release()  # the collector may run in the turn below
+                paused_items = 0
+                paused_seconds = 0.0
+            await let_others_run()
+    finally:
+        pause.release()
 
 
 async def let_others_run() -> None:
-    """Gives the event loop's other tasks one turn, and a second when they kept the first
-    busy (more than `BUSY_TURN_SECONDS`).
+    """Gives the event loop's other tasks one turn, and up to `BUSY_TURNS` while they keep
+    each busy (more than `BUSY_TURN_SECONDS`).
 
     A long read calls it between two slices. On a quiet loop the turn comes straight
-    back, and a second one, when taken, costs microseconds (a collection that ran in the
-    first turn also counts as busy). On a busy loop the read takes at most every other
-    turn, and the turns between go to shorter requests: with twenty sessions appending
-    beside a task reading a 10,000-event session back to back, the appends were 2.0-2.2
-    times slower than alone with one turn per slice, and 1.75-1.8 times with this; the
-    reader's pace fell from 2.75 to 2.4 reads/s (H3 of ``benchmarks.heartbeat``,
-    docs/performance.md).
+    back; a further turn, when taken, costs microseconds (a collection that ran in the
+    turn also counts as busy). On a busy loop the read takes at most one turn in four,
+    and the turns between go to shorter requests. With twenty sessions appending beside
+    a task reading a 10,000-event session back to back (H3 of ``benchmarks.heartbeat``,
+    docs/performance.md), the appends were 2.0-2.2 times slower than alone with one turn
+    per slice, 2.0-2.1 times with up to two, and 1.9 times with up to three and slices
+    of 0.5 ms; the reader's pace did not fall with the last change (about 4 reads/s).
     """
-    yielded = time.perf_counter()
-    await asyncio.sleep(0)
-    if time.perf_counter() - yielded > BUSY_TURN_SECONDS:
+    for _ in range(BUSY_TURNS):
+        yielded = time.perf_counter()
         await asyncio.sleep(0)
+        if time.perf_counter() - yielded <= BUSY_TURN_SECONDS:
+            return
