@@ -181,7 +181,7 @@ class PagedReads:
 
         A long listing (a user with thousands of sessions) is built in slices, as a
         long session's events are decoded (at most ``decode_slice`` sessions and
-        about 2 ms per turn of the event loop: states can be large), so that it does
+        about 0.5 ms per turn of the event loop: states can be large), so that it does
         not hold up other requests. The listing is one snapshot already: building it
         in slices cannot mix two states.
         """

@@ -127,15 +127,16 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
             the Runner runs (``app.events_compaction_config``): which raw events
             the next compaction re-reads depends on it.
         decode_slice: How many events, at most, `get_session` and `list_events`
-            decode before they let the event loop run other tasks (default 100,
-            about 0.5-1.5 ms of work); a slice also ends once it has taken 2 ms
-            (events with large tool responses). So reading a long session never
-            holds up a busy server's other requests. The events still come from
-            one consistent read; only building them is spread over turns of the
-            loop. When the returned session is dropped, its events are freed in
-            the same slices, too, and `list_sessions` builds its sessions that
-            many at a time. None: decode and free every session in one go (the
-            fastest read of a long session when nothing else waits for the loop).
+            decode before they let the event loop run other tasks (default 100);
+            a slice also ends once it has taken 0.5 ms (a hundred plain events are
+            0.5-1.5 ms of work, events with large tool responses far more). So
+            reading a long session never holds up a busy server's other requests.
+            The events still come from one consistent read; only building them is
+            spread over turns of the loop. When the returned session is dropped,
+            its events are freed in the same slices, too, and `list_sessions`
+            builds its sessions that many at a time. None: decode and free every
+            session in one go (the fastest read of a long session when nothing
+            else waits for the loop).
 
     Raises:
         InvalidArgumentError: Both ``store`` and ``uri`` were given, or neither;
@@ -499,7 +500,7 @@ class SessionService(PagedReads, StoreService[BaseAsyncStore], BaseSessionServic
     ) -> Session:
         """The session of ``snapshot`` with ``events``. One read in more than one slice
         is freed a slice per turn when dropped: as it was decoded (``slice_sizes``),
-        else at most ``decode_slice`` events and 2 ms per turn."""
+        else at most ``decode_slice`` events and 0.5 ms per turn."""
         record = snapshot.session
         state = merged_state(record.state, snapshot.app_state, snapshot.user_state)
         session = session_builder(fast=self._fast_decoding)(record, state, events)
