@@ -86,15 +86,17 @@ def save_artifact(
     """Writes the next version of ``key``; returns its number."""
     create_artifact_table(connection, statements)
     data = payload.data
+    # The version, then the row (see artifact_sql's _INSERT): the write transaction
+    # makes the statements one step.
+    (version,) = connection.execute(statements.next_version, _key_params(key)).fetchone()
     if data is None or len(data) <= STREAM_THRESHOLD:
-        (version,) = connection.execute(
+        connection.execute(
             statements.insert,
-            (*_key_params(key), payload.part, data, *_metadata(payload)),
-        ).fetchone()
+            (*_key_params(key), version, payload.part, *_metadata(payload), data),
+        )
         return int(version)
     # Large: a zeroblob of the right length, then the bytes in pieces (no whole copy
-    # inside SQLite). The write transaction makes the two statements one step.
-    (version,) = connection.execute(statements.next_version, _key_params(key)).fetchone()
+    # inside SQLite).
     (row_id,) = connection.execute(
         statements.insert_zeroblob,
         (*_key_params(key), version, payload.part, *_metadata(payload), len(data)),

@@ -43,18 +43,19 @@ _CREATE_TABLE = (
     + "    UNIQUE (app_name, user_id, session_id, filename, version)\n)"
 )
 
-_INSERT = (
-    "INSERT INTO {table} (app_name, user_id, session_id, filename, version, part,"
-    " size, mime_type, custom_metadata, create_time, data)"
-    " SELECT ?1, ?2, ?3, ?4, coalesce(max(version) + 1, 0), ?5, ?7, ?8, ?9, ?10, ?6"
-    " FROM {table} WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3 AND filename = ?4"
-    " RETURNING version"
-)
-# The zeroblob form takes the version from _NEXT_VERSION, read in the same write
-# transaction: INSERT ... SELECT would build the zeroblob in memory, VALUES does not.
+# A save reads the next version with _NEXT_VERSION, then inserts the row with it, in one
+# write transaction. Not one INSERT ... SELECT: reading the table it inserts into, it
+# first copies its rows into a temporary table, the bytes included (0.3-0.45 ms of a
+# 1 MiB save here; the two statements are faster at every size down to 256 bytes), and
+# it would build a zeroblob in memory.
 _NEXT_VERSION = (
     "SELECT coalesce(max(version) + 1, 0) FROM {table}"
     " WHERE app_name = ? AND user_id = ? AND session_id = ? AND filename = ?"
+)
+_INSERT = (
+    "INSERT INTO {table} (app_name, user_id, session_id, filename, version, part,"
+    " size, mime_type, custom_metadata, create_time, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_ZEROBLOB = (
     "INSERT INTO {table} (app_name, user_id, session_id, filename, version, part,"
