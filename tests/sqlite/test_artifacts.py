@@ -209,5 +209,5 @@ async def test_a_stream_of_large_saves_keeps_the_wal_bounded(tmp_path: Path) -> 
                 **KEY,
             )
             largest = max(largest, wal.stat().st_size if wal.exists() else 0)
-    # Without the truncating checkpoints every 32 MiB, the WAL holds all 120 MiB.
+    # Without the restarting checkpoints every 32 MiB, the WAL holds all 120 MiB.
     assert largest < 80 << 20, largest >> 20

@@ -441,7 +441,7 @@ class SqliteStore(JobStore[Statements]):
         large = size > artifact_jobs.OFF_LOOP_ABOVE
         job = bind(artifact_jobs.save_artifact, self._artifacts, key, payload)
         if large and self._checkpointer is not None:
-            # Back-pressure: a large save waits while a checkpoint runs. A truncation
+            # Back-pressure: a large save waits while a checkpoint runs. A restart
             # waits for a moment without a writer; a stream of large saves would never
             # give it one, and the WAL would grow by all of them.
             await self._checkpointer.settled()
@@ -450,7 +450,7 @@ class SqliteStore(JobStore[Statements]):
             self._large_bytes_written += size
             if self._large_bytes_written >= artifact_jobs.CHECKPOINT_AFTER_BYTES:
                 self._large_bytes_written = 0
-                self._checkpointer.request(truncate=True)
+                self._checkpointer.request(restart=True)
         return version
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
