@@ -20,7 +20,6 @@ import pytest
 from google.genai import types
 
 from adk_sqlite import ArtifactService, ArtifactTooLargeError, SqliteStore
-from adk_sqlite.sqlite.artifact_jobs import COPY_AFTER_BYTES, RESTART_AFTER_BYTES
 from adk_sqlite.sqlite.table_sets import artifact_tables_in
 from support.heartbeat import heartbeat
 
@@ -212,30 +211,3 @@ async def test_a_stream_of_large_saves_keeps_the_wal_bounded(tmp_path: Path) -> 
             largest = max(largest, wal.stat().st_size if wal.exists() else 0)
     # Without the restarting checkpoints every 32 MiB, the WAL holds all 120 MiB.
     assert largest < 80 << 20, largest >> 20
-
-
-async def test_large_saves_are_copied_into_the_database_while_they_go_on(tmp_path: Path) -> None:
-    # Past COPY_AFTER_BYTES of large versions, a passive checkpoint copies them out of
-    # the WAL in the background, long before the restart at RESTART_AFTER_BYTES (and the
-    # 200 commits of the group committer's own): the database file grows to hold them.
-    path = tmp_path / "a.db"
-    saves = COPY_AFTER_BYTES // (1 << 20) + 1
-    assert saves << 20 < RESTART_AFTER_BYTES
-    data = os.urandom(1 << 20)
-    async with SqliteStore(path) as store:
-        service = ArtifactService(store)
-        for index in range(saves):
-            await service.save_artifact(
-                filename=f"f{index}",
-                artifact=types.Part.from_bytes(data=data, mime_type="a/b"),
-                **KEY,
-            )
-        for _ in range(1000):  # up to 10 s: the copy runs on the checkpointer's thread
-            if path.stat().st_size >= COPY_AFTER_BYTES:
-                break
-            await asyncio.sleep(0.01)
-        assert path.stat().st_size >= COPY_AFTER_BYTES, path.stat().st_size
-        loaded = await service.load_artifact(filename=f"f{saves - 1}", **KEY)
-        assert loaded is not None
-        assert loaded.inline_data is not None
-        assert loaded.inline_data.data == data

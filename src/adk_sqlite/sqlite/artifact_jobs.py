@@ -29,10 +29,9 @@ from adk_sqlite.sqlite.schema.artifact_sql import ArtifactStatements
 from adk_sqlite.storage.artifact_statements import keys_parameters
 
 __all__ = [
+    "CHECKPOINT_AFTER_BYTES",
     "CHUNK",
-    "COPY_AFTER_BYTES",
     "OFF_LOOP_ABOVE",
-    "RESTART_AFTER_BYTES",
     "STREAM_THRESHOLD",
     "TOO_LARGE_HERE",
     "TooLargeHere",
@@ -52,14 +51,10 @@ CHUNK = 1 << 20
 # Saves and loads of more bytes than this leave the event loop's thread: a commit of a
 # 1 MiB version takes 2-3 ms of SQLite's own WAL writing (256 pages, two writes each).
 OFF_LOOP_ABOVE = 256 << 10
-# Large versions written since the last restart of the WAL that make a store ask for a
-# passive checkpoint (it copies them into the database while saves go on), whatever the
-# commit count: a stream of large saves would otherwise grow the WAL by the full size of
-# 200 commits before the first checkpoint.
-COPY_AFTER_BYTES = 8 << 20
-# ... and for a restart, which the next large save waits for: a passive checkpoint racing
-# a stream of large saves never copies the WAL whole, so never lets it begin again.
-RESTART_AFTER_BYTES = 32 << 20
+# Large versions written since the last WAL checkpoint that make a store ask for one,
+# whatever the commit count (a stream of large saves would otherwise grow the WAL by
+# the full size of 200 commits before the first checkpoint).
+CHECKPOINT_AFTER_BYTES = 32 << 20
 
 _TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 

@@ -55,42 +55,30 @@ class Checkpointer:
         self._connection = connection
         self._target = target
         self._running: asyncio.Task[None] | None = None
-        self._running_restart = False  # whether the checkpoint running is a restart
         self._restart_next = False
 
     def request(self, *, restart: bool = False) -> None:
         """Starts a checkpoint unless one is running.
 
         A passive one by default: it copies what it can without waiting for
-        writers, and writes go on meanwhile. With ``restart``, it waits for the
-        writer in progress, copies the whole WAL and has the next write begin the WAL
-        again: for after large writes, which a passive checkpoint racing a stream of
-        them never catches up with. The WAL file keeps its size (the writer's
-        ``journal_size_limit`` caps it), so the writes after it reuse its blocks
-        rather than grow the file again: 1 MiB saves were 10-15% faster here than
-        after ``TRUNCATE``, which empties it. A restart asked for while another
-        checkpoint runs is run after it (a passive one can leave the WAL as long as
-        it found it).
+        writers. With ``restart``, it waits for the writer in progress, copies the
+        whole WAL and has the next write begin the WAL again: for after large writes,
+        which a passive checkpoint racing a stream of them never catches up with. The
+        WAL file keeps its size (the writer's ``journal_size_limit`` caps it), so the
+        writes after it reuse its blocks rather than grow the file again: 1 MiB saves
+        were 10-15% faster here than after ``TRUNCATE``, which empties it. A restart
+        asked for while another checkpoint runs is run after it (a passive one can
+        leave the WAL as long as it found it).
         """
         if self._running is None:
-            self._start(restart=restart)
+            job = _restarting_checkpoint if restart else _passive_checkpoint
+            self._running = asyncio.ensure_future(self._checkpoint(job))
         elif restart:
             self._restart_next = True
-
-    def _start(self, *, restart: bool) -> None:
-        job = _restarting_checkpoint if restart else _passive_checkpoint
-        self._running_restart = restart
-        self._running = asyncio.ensure_future(self._checkpoint(job))
 
     async def settled(self) -> None:
         """Waits until no checkpoint runs, a restart queued behind one included."""
         while self._running is not None:
-            await asyncio.shield(self._running)
-
-    async def restarted(self) -> None:
-        """Waits while a restart runs or is queued; a passive checkpoint alone is not
-        waited for (writes go on beside it)."""
-        while self._running is not None and (self._running_restart or self._restart_next):
             await asyncio.shield(self._running)
 
     async def _checkpoint(self, job: Callable[[sqlite3.Connection], None]) -> None:
@@ -104,10 +92,9 @@ class Checkpointer:
             )
         finally:
             self._running = None
-            self._running_restart = False
             if self._restart_next:
                 self._restart_next = False
-                self._start(restart=True)
+                self._running = asyncio.ensure_future(self._checkpoint(_restarting_checkpoint))
 
     async def close(self) -> None:
         await self.settled()

@@ -168,7 +168,6 @@ class SqliteStore(JobStore[Statements]):
         self._closed = False
         # Bytes of large artifact versions saved since the last checkpoint request.
         self._large_bytes_written = 0
-        self._copied_bytes_written = 0  # of those, when the last copy was asked for
 
     # The other layout, with the same options plus its own: see `PerSessionSqliteStore`.
     per_session_files = staticmethod(PerSessionSqliteStore)
@@ -442,25 +441,16 @@ class SqliteStore(JobStore[Statements]):
         large = size > artifact_jobs.OFF_LOOP_ABOVE
         job = bind(artifact_jobs.save_artifact, self._artifacts, key, payload)
         if large and self._checkpointer is not None:
-            # Back-pressure: a large save waits while a restart runs. A restart waits
-            # for a moment without a writer; a stream of large saves would never give
-            # it one, and the WAL would grow by all of them.
-            await self._checkpointer.restarted()
+            # Back-pressure: a large save waits while a checkpoint runs. A restart
+            # waits for a moment without a writer; a stream of large saves would never
+            # give it one, and the WAL would grow by all of them.
+            await self._checkpointer.settled()
         version = await self._write(job, off_loop=large, size=size)
         if large and self._checkpointer is not None:
             self._large_bytes_written += size
-            if self._large_bytes_written >= artifact_jobs.RESTART_AFTER_BYTES:
+            if self._large_bytes_written >= artifact_jobs.CHECKPOINT_AFTER_BYTES:
                 self._large_bytes_written = 0
-                self._copied_bytes_written = 0
                 self._checkpointer.request(restart=True)
-            elif self._large_bytes_written - self._copied_bytes_written >= (
-                artifact_jobs.COPY_AFTER_BYTES
-            ):
-                # Copied while the saves go on: the restart then has less to copy, and
-                # between bursts of saves the WAL begins again on its own (a writer
-                # restarts a WAL that was copied whole).
-                self._copied_bytes_written = self._large_bytes_written
-                self._checkpointer.request()
         return version
 
     async def load_artifact(self, key: ArtifactKey, version: int | None) -> StoredArtifact | None:
