@@ -64,7 +64,16 @@ async def fill(service: SessionService, events: int) -> None:
 
 
 @pytest.fixture(params=sorted(LAYOUTS))
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Any]:
+    """A store of each layout holding one session of ``EVENTS`` events.
+
+    Its slices are counted in events only (``decode_slice``): on a busy machine a
+    0.5 ms slice of these events may end by the clock, and the tests that count turns
+    count slices of ``SLICE`` events. A test of the clock sets `SLICE_SECONDS` itself.
+    """
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 3600.0)
     store = LAYOUTS[request.param](tmp_path)
     async with store:
         await fill(SessionService(store), EVENTS)
