@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -20,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from adk_sqlite.codec.fast import slices
-from adk_sqlite.codec.fast.gc_pause import MAX_HELD_SECONDS, HeldPause, paused_for
+from adk_sqlite.codec.fast import gc_pause, slices
+from adk_sqlite.codec.fast.gc_pause import MAX_HELD_SECONDS, HeldPause, paused_for, paused_gc
 
 ITEM_SECONDS = 20e-6  # CPU per decoded item: 25 items make a 0.5 ms slice
 # Containers the collector tracks per item, as an event is a dozen or more: 25 items
@@ -153,3 +154,39 @@ def test_a_held_pause_is_idempotent_and_measured() -> None:
     pause.release()  # already released: the collector's state is left alone
     assert gc.isenabled()
     assert paused_for() == 0.0
+
+
+def test_a_read_left_suspended_on_a_stopped_loop_does_not_keep_the_collector_off(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A task mid-read, holding its pause between two slices, on a loop that stops and
+    # is neither closed nor run again: the holder never comes back to let go. The
+    # watchdog ends the pause (it may first sleep out a longer period begun before).
+    monkeypatch.setattr(gc_pause, "ABANDONED_AFTER_SECONDS", 0.2)
+    monkeypatch.setattr(slices, "PAUSE_SECONDS", 10.0)
+    monkeypatch.setattr(slices, "MAX_HELD_SECONDS", 10.0)  # held at whatever turn it stops
+    loop = asyncio.new_event_loop()
+    try:
+        read = loop.create_task(
+            slices.decoded_in_slices(deque(range(100_000)), _decode, most=10**9)
+        )
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert not read.done()
+        assert not gc.isenabled()  # held across the turn the loop stopped in
+        with caplog.at_level(logging.WARNING, logger="adk_sqlite.codec.fast"):
+            for _ in range(400):
+                if gc.isenabled():
+                    break
+                time.sleep(0.01)
+        assert gc.isenabled()
+        assert paused_for() == 0.0
+        assert "never resumed" in caplog.text
+    finally:
+        read.cancel()
+        loop.run_until_complete(asyncio.gather(read, return_exceptions=True))
+        loop.close()
+    # The cancelled read's own release found its pause ended: nothing is counted twice.
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -27,46 +27,112 @@ other tasks run. Such a pause spans other tasks' turns, so it is bounded twice:
 by the read (it releases after a set amount of its own decoding) and for the
 whole process (`paused_for`: a read releases once the collector has been off for
 `MAX_HELD_SECONDS`, whoever keeps it off), so that overlapping reads cannot keep
-the collector off for good.
+the collector off for good. Both bounds need the holder to run again; one that
+never does (its task left suspended on a loop that was stopped and never
+closed) would leave the collector off for the whole process. So a watchdog
+thread, started with the first `HeldPause`, ends any held pause older than
+`ABANDONED_AFTER_SECONDS` and logs a warning; its holder's release is then a
+no-op.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import threading
 import time
 from types import TracebackType
 
-__all__ = ["MAX_HELD_SECONDS", "HeldPause", "paused_for", "paused_gc"]
+__all__ = ["ABANDONED_AFTER_SECONDS", "MAX_HELD_SECONDS", "HeldPause", "paused_for", "paused_gc"]
 
 MAX_HELD_SECONDS = 0.02
 """How long the collector may stay off, pauses overlapping, before a `HeldPause` is let go
 at its holder's next turn of the loop."""
 
+ABANDONED_AFTER_SECONDS = 5.0
+"""How old a held pause is when the watchdog ends it (a read holds one for milliseconds)."""
+
+_logger = logging.getLogger("adk_sqlite.codec.fast")
+
 _lock = threading.Lock()
 _pauses = 0  # pauses in progress, on every thread
 _resume = False  # whether the last pause to end turns the collector back on
 _off_since = 0.0  # when the first of the pauses in progress began (perf_counter)
+_held: dict[HeldPause, float] = {}  # the held pauses in progress, and when each began
+_watching = threading.Event()  # set while _held has entries
+_watchdog: threading.Thread | None = None
 
 
 def _begin() -> None:
-    global _pauses, _resume, _off_since
     with _lock:
-        if _pauses == 0:
-            _off_since = time.perf_counter()
-            _resume = gc.isenabled()
-            if _resume:
-                gc.disable()
-        _pauses += 1
+        _begin_locked()
+
+
+def _begin_locked() -> None:
+    global _pauses, _resume, _off_since
+    if _pauses == 0:
+        _off_since = time.perf_counter()
+        _resume = gc.isenabled()
+        if _resume:
+            gc.disable()
+    _pauses += 1
 
 
 def _end() -> None:
-    global _pauses, _resume
     with _lock:
-        _pauses -= 1
-        if _pauses == 0 and _resume:
-            _resume = False
-            gc.enable()
+        _end_locked()
+
+
+def _end_locked() -> None:
+    global _pauses, _resume
+    _pauses -= 1
+    if _pauses == 0 and _resume:
+        _resume = False
+        gc.enable()
+
+
+def _watch() -> None:
+    """The watchdog's loop: ends held pauses whose holders never came back."""
+    while True:
+        _watching.wait()
+        time.sleep(ABANDONED_AFTER_SECONDS / 4)
+        with _lock:
+            now = time.perf_counter()
+            abandoned = [
+                pause for pause, since in _held.items() if now - since > ABANDONED_AFTER_SECONDS
+            ]
+            for pause in abandoned:
+                del _held[pause]
+                _end_locked()
+            if not _held:
+                _watching.clear()
+        if abandoned:
+            _logger.warning(
+                "ended %d pause(s) of the garbage collector held for over %g s by reads"
+                " that never resumed (a task left suspended on a stopped event loop?)",
+                len(abandoned),
+                ABANDONED_AFTER_SECONDS,
+            )
+
+
+def _forget_watchdog_in_child() -> None:
+    # A forked child has none of its parent's threads (its watchdog included), and the
+    # tasks that held pauses do not run there: their pauses end now, and a holder that
+    # does run again finds its release a no-op.
+    global _watchdog, _lock, _pauses, _resume
+    _watchdog = None
+    _lock = threading.Lock()
+    _pauses -= len(_held)
+    _held.clear()
+    _watching.clear()
+    if _pauses == 0 and _resume:
+        _resume = False
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_watchdog_in_child)
 
 
 def paused_for() -> float:
@@ -111,12 +177,25 @@ class HeldPause:
 
     def hold(self) -> None:
         """Begins the pause, unless it is in progress."""
-        if not self._held:
-            _begin()
-            self._held = True
+        global _watchdog
+        if self._held:
+            return
+        with _lock:
+            _begin_locked()
+            _held[self] = time.perf_counter()
+            _watching.set()
+            if _watchdog is None:
+                _watchdog = threading.Thread(
+                    target=_watch, name="adk-sqlite-gc-watchdog", daemon=True
+                )
+                _watchdog.start()
+        self._held = True
 
     def release(self) -> None:
-        """Ends the pause, if it is in progress."""
-        if self._held:
-            self._held = False
-            _end()
+        """Ends the pause, if it is in progress (and the watchdog has not ended it)."""
+        if not self._held:
+            return
+        self._held = False
+        with _lock:
+            if _held.pop(self, None) is not None:
+                _end_locked()
