@@ -13,6 +13,9 @@ import asyncio
 import gc
 import itertools
 import logging
+import subprocess
+import sys
+import textwrap
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -190,3 +193,36 @@ def test_a_read_left_suspended_on_a_stopped_loop_does_not_keep_the_collector_off
     with paused_gc():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_the_watchdog_starts_with_the_first_pause_held_across_a_turn() -> None:
+    # A fresh process: a read that fits in one slice holds nothing across a turn and
+    # starts no thread (a program that forks after short reads, as the crash tests'
+    # writer does, has none to wait for); a long one starts the watchdog, a daemon.
+    script = textwrap.dedent(
+        """
+        import asyncio, threading, time
+        from collections import deque
+        from adk_sqlite.codec.fast import slices
+
+        def decode(item):  # 20 µs each: slices end by the clock, before 1,000 items
+            busy_until = time.perf_counter() + 20e-6
+            while time.perf_counter() < busy_until:
+                pass
+            return [item]
+
+        def watchdogs():
+            return [t for t in threading.enumerate() if t.name == "adk-sqlite-gc-watchdog"]
+
+        asyncio.run(slices.decoded_in_slices(deque(range(10)), decode, most=1000))
+        assert watchdogs() == [], watchdogs()
+        asyncio.run(slices.decoded_in_slices(deque(range(500)), decode, most=1000))
+        assert [t.daemon for t in watchdogs()] == [True], watchdogs()
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -115,16 +115,15 @@ async def decoded_in_slices(
     clock = time.perf_counter
     try:
         while True:
-            pause.hold()
             left = len(pending)
             started = clock()
-            kept = decode_slice(pending, decode, built, most=most)
+            kept = decode_slice(pending, decode, built, most=most)  # paused, held or not
             paused_seconds += clock() - started
             paused_items += left - len(pending)
             if slice_sizes is not None:
                 slice_sizes.append(kept)
             if not pending:
-                return built
+                return built  # a read of one slice holds nothing across a turn
             if (
                 paused_items >= most
                 or paused_seconds >= PAUSE_SECONDS
@@ -133,6 +132,8 @@ async def decoded_in_slices(
                 pause.release()  # the collector may run in the turn below
                 paused_items = 0
                 paused_seconds = 0.0
+            else:
+                pause.hold()  # kept off across the turn below, until the next slice
             await let_others_run()
     finally:
         pause.release()
