@@ -11,7 +11,6 @@ import asyncio
 import json
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -24,16 +23,6 @@ from adk_sqlite.artifact_records import ArtifactKey, ArtifactPayload
 from adk_sqlite.errors import ConfigurationError, ConstraintError, UnencodableValueError
 
 SCOPE = {"app_name": "app", "user_id": "u", "session_id": "s"}
-
-
-@pytest.fixture
-async def sql(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test's schema."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _table_exists(sql: asyncpg.Connection, name: str) -> bool:

@@ -20,16 +20,6 @@ APP, USER = "app", "u"
 
 
 @pytest.fixture
-async def sql(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test's schema."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
 async def store(dsn: str) -> AsyncIterator[PostgresStore]:
     async with PostgresStore(dsn) as opened:
         yield opened

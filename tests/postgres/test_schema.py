@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import struct
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -18,16 +17,6 @@ from adk_sqlite.postgres.sql import SCHEMA_VERSION
 from support.postgres import admin_execute, base_dsn, with_database
 
 TABLES = ("adk_sessions", "adk_events", "adk_app_states", "adk_user_states")
-
-
-@pytest.fixture
-async def sql(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test's schema."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _tables(sql: asyncpg.Connection) -> set[str]:
