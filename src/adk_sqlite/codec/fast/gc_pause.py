@@ -30,7 +30,7 @@ whole process (`paused_for`: a read releases once the collector has been off for
 the collector off for good. Both bounds need the holder to run again; one that
 never does (its task left suspended on a loop that was stopped and never
 closed) would leave the collector off for the whole process. So a watchdog
-thread, started with the first `HeldPause`, ends any held pause older than
+thread, started by the first `HeldPause.hold`, ends any held pause older than
 `ABANDONED_AFTER_SECONDS` and logs a warning; its holder's release is then a
 no-op.
 """
@@ -161,8 +161,9 @@ class paused_gc:  # noqa: N801 - used as a function: ``with paused_gc(): ...``
 class HeldPause:
     """A pause held from `hold` to `release`, across awaits: one per long read.
 
-    Both are idempotent, so a read calls `hold` before each slice and `release`
-    when its share of decoding under one pause is done (and in a ``finally``).
+    Both are idempotent, so a read calls `hold` before each turn of the loop it
+    yields and `release` when its share of decoding under one pause is done (and in
+    a ``finally``).
     """
 
     __slots__ = ("_held",)
