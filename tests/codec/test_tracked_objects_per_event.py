@@ -88,13 +88,20 @@ def test_decoding_a_session_leaves_no_tracked_garbage_behind() -> None:
     decode = _fast_decoder()
     records = [_record(index, delta=index % 5 == 0) for index in range(500)]
     decode(records[0])
-    expected, _ = _tracked_by(lambda: [decode(record) for record in records])
-
-    tracked, events = _tracked_by(lambda: fast.decode_events(list(records)))
-
-    assert isinstance(events, list)
-    assert len(events) == len(records)
-    assert tracked == expected
+    # The count is the whole process's: a thread of the test run (a store's worker
+    # winding down, the collector's watchdog) may make or free an object or two while
+    # it is taken (seen once: 7,001 against 7,003). Garbage the decoding left behind
+    # would show in every try; such noise in one.
+    tries = []
+    for _ in range(3):
+        expected, _ = _tracked_by(lambda: [decode(record) for record in records])
+        tracked, events = _tracked_by(lambda: fast.decode_events(list(records)))
+        assert isinstance(events, list)
+        assert len(events) == len(records)
+        tries.append((tracked, expected))
+        if tracked == expected:
+            break
+    assert tries[-1][0] == tries[-1][1], tries
 
 
 def test_the_fast_path_tracks_no_more_than_validation_does() -> None:
