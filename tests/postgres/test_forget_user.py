@@ -10,22 +10,10 @@ still read back whole through the services.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest
 
 from adk_sqlite import ArtifactService, MemoryService, PostgresStore, SessionService
 from support.forgetting import SECRET, fill_user
-
-
-@pytest.fixture
-async def connection(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _tables(connection: asyncpg.Connection) -> list[str]:
@@ -88,25 +76,25 @@ async def _tuples_holding(connection: asyncpg.Connection, marker: str) -> dict[s
 
 
 async def test_forgetting_a_user_leaves_nothing_of_them_and_everything_of_others(
-    dsn: str, connection: asyncpg.Connection
+    dsn: str, sql: asyncpg.Connection
 ) -> None:
     async with PostgresStore(dsn) as store:
         await fill_user(store, "app", "ada", SECRET)
         await fill_user(store, "app", "bob", "bermuda")
         await fill_user(store, "other-app", "ada", "bermuda")
-        before_bob = await _rows_of(connection, "app", "bob")
-        before_other = await _rows_of(connection, "other-app", "ada")
-        assert await _tuples_holding(connection, SECRET)  # the probe finds them before
+        before_bob = await _rows_of(sql, "app", "bob")
+        before_other = await _rows_of(sql, "other-app", "ada")
+        assert await _tuples_holding(sql, SECRET)  # the probe finds them before
 
         report = await store.forget_user(app_name="app", user_id="ada")
 
         assert (report.sessions, report.events, report.user_state) == (3, 6, 1)
         assert (report.artifact_versions, report.memories, report.files) == (4, 6, 0)
-        assert await _rows_of(connection, "app", "ada") == {}
-        assert await _rows_of(connection, "app", "bob") == before_bob
-        assert await _rows_of(connection, "other-app", "ada") == before_other
+        assert await _rows_of(sql, "app", "ada") == {}
+        assert await _rows_of(sql, "app", "bob") == before_bob
+        assert await _rows_of(sql, "other-app", "ada") == before_other
         # Vacuumed: not even a dead tuple of theirs in any page.
-        assert await _tuples_holding(connection, SECRET) == {}
+        assert await _tuples_holding(sql, SECRET) == {}
 
         sessions = SessionService(store)
         assert (await sessions.list_sessions(app_name="app", user_id="ada")).sessions == []
@@ -141,11 +129,9 @@ async def test_forgetting_before_any_artifact_or_memory_table_exists(dsn: str) -
         assert (await sessions.list_sessions(app_name="app", user_id="ada")).sessions == []
 
 
-async def test_a_users_sessions_go_whatever_their_owner(
-    dsn: str, connection: asyncpg.Connection
-) -> None:
-    await connection.execute("CREATE TABLE tenants (id BIGINT PRIMARY KEY)")
-    await connection.execute("INSERT INTO tenants VALUES (1), (2)")
+async def test_a_users_sessions_go_whatever_their_owner(dsn: str, sql: asyncpg.Connection) -> None:
+    await sql.execute("CREATE TABLE tenants (id BIGINT PRIMARY KEY)")
+    await sql.execute("INSERT INTO tenants VALUES (1), (2)")
     owner = "tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE"
     async with PostgresStore(dsn, owner_id_column=owner) as store:
         for tenant in (1, 2):
@@ -156,5 +142,5 @@ async def test_a_users_sessions_go_whatever_their_owner(
         report = await store.forget_user(app_name="app", user_id="ada")
 
         assert report.sessions == 2
-        assert await _rows_of(connection, "app", "ada") == {}
-        assert (await _rows_of(connection, "app", "bob"))["adk_sessions"] == 2
+        assert await _rows_of(sql, "app", "ada") == {}
+        assert (await _rows_of(sql, "app", "bob"))["adk_sessions"] == 2
