@@ -25,7 +25,7 @@ from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
 from adk_sqlite import InvalidArgumentError, SessionService, SqliteStore
-from adk_sqlite.codec.fast import slices
+from adk_sqlite.codec.fast import release, slices
 from adk_sqlite.sqlite.shared_file import store as shared_file_store
 from support.turns import counting_turns
 
@@ -177,13 +177,16 @@ async def test_a_dropped_long_session_frees_its_events_over_later_turns(store: A
     assert session is not None
     first, last = weakref.ref(session.events[0]), weakref.ref(session.events[-1])
 
+    assert release.lists_being_freed() == 0
     del session
     assert first() is not None  # nothing freed yet: the loop has not run
+    assert release.lists_being_freed() == 1
     for _ in range(EVENTS // SLICE + 1):
         await asyncio.sleep(0)
 
     assert first() is None
     assert last() is None
+    assert release.lists_being_freed() == 0
 
 
 async def test_events_the_application_kept_are_not_freed(store: Any) -> None:
@@ -196,6 +199,7 @@ async def test_events_the_application_kept_are_not_freed(store: Any) -> None:
     for _ in range(EVENTS // SLICE + 1):
         await asyncio.sleep(0)
 
+    assert release.lists_being_freed() == 0  # let go of, not freed
     assert [event.id for event in kept] == [f"e{index:05d}" for index in range(EVENTS)]
 
 

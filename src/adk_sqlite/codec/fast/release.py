@@ -27,7 +27,7 @@ from typing import Any
 
 from adk_sqlite.codec.fast import slices
 
-__all__ = ["free_events_later"]
+__all__ = ["free_events_later", "lists_being_freed"]
 
 # The watched sessions, by the id of their weak reference (a Session is not hashable):
 # the reference itself, kept alive here, and the events list to free after it.
@@ -37,6 +37,10 @@ _watched: dict[int, _Watched] = {}
 _OWN_REFERENCES = 2
 # A step of freeing quicker than this doubles the next one.
 _QUICK_STEP_SECONDS = 0.0001
+# The holders of the dropped sessions' lists still being freed, by id (a list is not
+# hashable). Added to where a session is freed (any thread), taken out on the loop:
+# set.add and set.discard are each atomic.
+_being_freed: set[int] = set()
 
 
 def free_events_later(
@@ -60,6 +64,16 @@ def free_events_later(
     _watched[id(reference)] = (reference, events, loop, slice_size, list(decoded_slices))
 
 
+def lists_being_freed() -> int:
+    """How many dropped sessions' event lists the loops have yet to finish freeing.
+
+    A caller that times reads back to back (a benchmark) lets the loop run until it is
+    0 between two of them, so that freeing what one read returned is not counted in
+    the next read's time.
+    """
+    return len(_being_freed)
+
+
 def _session_dropped(reference: weakref.ref[Any]) -> None:
     # Runs where the session was freed, before its attributes are: hand the list to
     # a holder the loop empties later, so that freeing the session frees no event.
@@ -69,12 +83,19 @@ def _session_dropped(reference: weakref.ref[Any]) -> None:
     _, events, loop, slice_size, decoded_slices = watched
     holder = [events]
     del events, watched
+    _being_freed.add(id(holder))
     try:
         loop.call_soon_threadsafe(
             _free_slices, holder, loop, slice_size, decoded_slices, sum(decoded_slices)
         )
     except RuntimeError:  # the loop is closed: free it now, as without this module
-        holder.clear()
+        _done(holder)
+
+
+def _done(holder: list[list[Any]]) -> None:
+    """Lets go of the list (freeing what is left of it, unless someone else holds it)."""
+    holder.clear()
+    _being_freed.discard(id(holder))
 
 
 def _free_slices(
@@ -85,11 +106,13 @@ def _free_slices(
     decoded_left: int,
 ) -> None:
     if not holder:
+        _being_freed.discard(id(holder))
         return
     events = holder[0]
     # Ours alone: the holder's reference, this frame's and getrefcount's argument.
     if sys.getrefcount(events) > _OWN_REFERENCES + 1:
-        holder.clear()  # someone else kept the list: it is theirs, leave it whole
+        del events
+        _done(holder)  # someone else kept the list: it is theirs, leave it whole
         return
     gained = len(events) - decoded_left
     if gained == 0 and decoded:
@@ -103,13 +126,14 @@ def _free_slices(
             decoded_left = 0
         _free_by_the_clock(events, min(size, gained) if gained > 0 else size)
     if not events:
-        holder.clear()
+        del events
+        _done(holder)
         return
     del events
     try:
         loop.call_soon(_free_slices, holder, loop, size, decoded, decoded_left)
     except RuntimeError:
-        holder.clear()
+        _done(holder)
 
 
 def _free_by_the_clock(events: list[Any], most: int) -> None:
