@@ -38,9 +38,10 @@ _OWN_REFERENCES = 2
 # A step of freeing quicker than this doubles the next one.
 _QUICK_STEP_SECONDS = 0.0001
 # The holders of the dropped sessions' lists still being freed, by id (a list is not
-# hashable). Added to where a session is freed (any thread), taken out on the loop:
-# set.add and set.discard are each atomic.
-_being_freed: set[int] = set()
+# hashable), with the loop freeing each. Added to where a session is freed (any
+# thread), taken out on the loop; each step is one atomic operation on the dict. A
+# loop closed before it finished leaves its entries behind: they no longer count.
+_being_freed: dict[int, asyncio.AbstractEventLoop] = {}
 
 
 def free_events_later(
@@ -65,13 +66,25 @@ def free_events_later(
 
 
 def lists_being_freed() -> int:
-    """How many dropped sessions' event lists the loops have yet to finish freeing.
+    """How many dropped sessions' event lists the running loop has yet to finish freeing
+    (0 outside a running loop).
 
     A caller that times reads back to back (a benchmark) lets the loop run until it is
     0 between two of them, so that freeing what one read returned is not counted in
     the next read's time.
     """
-    return len(_being_freed)
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        return 0
+    _forget_closed_loops()
+    return sum(loop is running for loop in list(_being_freed.values()))
+
+
+def _forget_closed_loops() -> None:
+    for key, loop in list(_being_freed.items()):
+        if loop.is_closed():
+            _being_freed.pop(key, None)
 
 
 def _session_dropped(reference: weakref.ref[Any]) -> None:
@@ -83,7 +96,8 @@ def _session_dropped(reference: weakref.ref[Any]) -> None:
     _, events, loop, slice_size, decoded_slices = watched
     holder = [events]
     del events, watched
-    _being_freed.add(id(holder))
+    _forget_closed_loops()
+    _being_freed[id(holder)] = loop
     try:
         loop.call_soon_threadsafe(
             _free_slices, holder, loop, slice_size, decoded_slices, sum(decoded_slices)
@@ -95,7 +109,7 @@ def _session_dropped(reference: weakref.ref[Any]) -> None:
 def _done(holder: list[list[Any]]) -> None:
     """Lets go of the list (freeing what is left of it, unless someone else holds it)."""
     holder.clear()
-    _being_freed.discard(id(holder))
+    _being_freed.pop(id(holder), None)
 
 
 def _free_slices(
@@ -106,7 +120,7 @@ def _free_slices(
     decoded_left: int,
 ) -> None:
     if not holder:
-        _being_freed.discard(id(holder))
+        _being_freed.pop(id(holder), None)
         return
     events = holder[0]
     # Ours alone: the holder's reference, this frame's and getrefcount's argument.
