@@ -1,9 +1,8 @@
 """A long read holds the collector's pause over a few slices, never for good.
 
-`decoded_in_slices` keeps the collector off until `PAUSE_OBJECTS` containers were
-allocated or for `PAUSE_SECONDS` of its decoding, across the slices and the turns of
-the loop between them, so that the collector runs once per pause rather than once
-per slice. Another task watches, at each of
+`decoded_in_slices` keeps the collector off for `PAUSE_SECONDS` of its decoding,
+across the slices and the turns of the loop between them, so that the collector
+runs once per pause rather than once per slice. Another task watches, at each of
 its turns, whether the collector is on. The items decoded are synthetic: each
 burns a fixed amount of CPU, so that the slices' lengths are known.
 """
@@ -104,31 +103,23 @@ async def test_a_pause_spans_slices_and_turns_and_the_collector_runs_between_pau
         )
     assert decoded == [_built(item) for item in range(2000)]
     assert gc.isenabled()
-    # ~80 slices of 0.5 ms, four to a 2 ms pause (100 items, 4,000 containers): the
-    # collector ran about once per pause, where a pause per slice makes it run once per
-    # slice (the bound leaves room for a busy machine, whose preempted slices and pauses
-    # end early).
+    # ~80 slices of 0.5 ms, four to a 2 ms pause: the collector ran about once per
+    # pause, where a pause per slice makes it run once per slice (the bound leaves
+    # room for a busy machine, whose preempted slices and pauses end early).
     assert len(sizes) > 20
     assert 0 < collections[0] <= len(sizes) * 3 // 4
 
 
-async def test_a_pause_ends_once_its_containers_reach_pause_objects(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Only the count of containers ends a pause here: 2,000 items of 40 allocate 80,000,
-    # so about 40 pauses of 2,000, each ended by one young collection. Without the count,
-    # the same read makes about one.
-    monkeypatch.setattr(slices, "PAUSE_SECONDS", 10.0)
-    monkeypatch.setattr(slices, "MAX_HELD_SECONDS", 10.0)
-    monkeypatch.setattr(slices, "PAUSE_OBJECTS", 2_000)
-    with _young_collections() as by_count:
-        await slices.decoded_in_slices(deque(range(2000)), _decode, most=1000)
-    monkeypatch.setattr(slices, "PAUSE_OBJECTS", 10**12)
-    with _young_collections() as without:
-        await slices.decoded_in_slices(deque(range(2000)), _decode, most=1000)
+async def test_small_slices_do_not_make_the_collector_run_more_often() -> None:
+    # Slices of 10 items (0.2 ms each): a pause still spans 2 ms of decoding, ten slices,
+    # so about 20 young collections for the 2,000 items; ended after each slice's 10
+    # events as well (as before), there were 90 here.
+    sizes: list[int] = []
+    with _young_collections() as collections:
+        await slices.decoded_in_slices(deque(range(2000)), _decode, most=10, slice_sizes=sizes)
 
-    assert 20 <= by_count[0] <= 80
-    assert without[0] <= 3
+    assert len(sizes) == 200
+    assert 0 < collections[0] <= len(sizes) // 4
 
 
 async def test_other_tasks_see_the_collector_off_at_some_turns_and_on_at_others() -> None:
@@ -144,7 +135,6 @@ async def test_overlapping_reads_let_the_collector_run_every_max_held_seconds(
     # the process-wide bound lets the collector on, once it has been off for
     # MAX_HELD_SECONDS, whichever read keeps it off.
     monkeypatch.setattr(slices, "PAUSE_SECONDS", 10.0)
-    monkeypatch.setattr(slices, "PAUSE_OBJECTS", 10**12)
     watcher, results = await _watched(25_000, 25_000, most=10**9)
     assert [len(result) for result in results] == [25_000, 25_000]
     assert gc.isenabled()
@@ -194,7 +184,6 @@ def test_a_read_left_suspended_on_a_stopped_loop_does_not_keep_the_collector_off
     # watchdog ends the pause (it may first sleep out a longer period begun before).
     monkeypatch.setattr(gc_pause, "ABANDONED_AFTER_SECONDS", 0.2)
     monkeypatch.setattr(slices, "PAUSE_SECONDS", 10.0)
-    monkeypatch.setattr(slices, "PAUSE_OBJECTS", 10**12)
     monkeypatch.setattr(slices, "MAX_HELD_SECONDS", 10.0)  # held at whatever turn it stops
     loop = asyncio.new_event_loop()
     try:

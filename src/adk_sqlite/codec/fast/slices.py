@@ -9,21 +9,20 @@ roughly 10 µs per KiB of JSON). So a slice also ends once it has run for
 `SLICE_SECONDS`, whatever its event count; the one event in progress then is
 finished, since an event is the smallest unit of decoding.
 
-The collector stays paused over a share of a read's decoding, across the slices that
-take and the turns of the loop between them (`gc_pause.HeldPause`). Its collections
-then follow what the read builds, not its slices: a pause ends once the containers
-allocated under it reach `PAUSE_OBJECTS` (the collector's own count, which its next young
-collection traverses), or after `PAUSE_SECONDS` of the read's decoding, and the
-collector may run in the turn that follows. So slices can be short, for the other
-tasks' sake, without making the collector run more often; and each young collection,
-and the middle one every ten of them, stays small. How many young collections a read
-causes matters beyond their own cost: every hundred of them the collector considers a
-full collection of the whole process, which it makes whenever the objects promoted
-since its last one outnumber a quarter of those it kept then, as a long read's always
-do. A pause held while other tasks run keeps the collector off for them too, briefly:
-for `PAUSE_SECONDS` of this read's decoding at most, and it is let go at the next turn
-once the collector has been off for `gc_pause.MAX_HELD_SECONDS`, whatever other reads
-hold.
+The collector stays paused over `PAUSE_SECONDS` of a read's decoding, across the
+slices that take and the turns of the loop between them (`gc_pause.HeldPause`), then
+may run in the turn that follows. Its collections follow the decoding time, one young
+collection per pause, whatever the slices' length or their count of events, so slices
+can be short, for the other tasks' sake, without making the collector run more often.
+How many young collections a read causes matters beyond their own cost: every hundred
+of them the collector considers a full collection of the whole process, which it makes
+whenever the objects promoted since its last one outnumber a quarter of those it kept
+then, as a long read's always do. (Ending a pause after ``decode_slice`` events as well,
+as before, made reads of agent turns, 100 events in about 1 ms, collect twice as often,
+and make twice the full collections.) A pause held while other tasks run keeps the
+collector off for them too, briefly: for `PAUSE_SECONDS` of this read's decoding at
+most, and it is let go at the next turn once the collector has been off for
+`gc_pause.MAX_HELD_SECONDS`, whatever other reads hold.
 
 Between two slices the read lets the loop run (`let_others_run`): one turn, and more
 (up to three) while other tasks keep them busy, so that on a busy server a long read
@@ -33,7 +32,6 @@ takes at most one turn of the loop in four.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,7 +45,6 @@ from adk_sqlite.records import EventRecord
 __all__ = [
     "BUSY_TURNS",
     "BUSY_TURN_SECONDS",
-    "PAUSE_OBJECTS",
     "PAUSE_SECONDS",
     "SLICE_SECONDS",
     "MaybeEventDecoder",
@@ -62,14 +59,9 @@ Built = TypeVar("Built")
 SLICE_SECONDS = 0.0005
 """The time after which a slice of decoding (or of freeing) ends and lets the loop run."""
 
-PAUSE_OBJECTS = 5_000
-"""How many new containers (the collector's count) end a read's pause. Events of agent
-turns reach about 3,300 in `PAUSE_SECONDS`, so time ends their pauses; events holding
-large tool answers reach it first. Either way the young collection that follows takes
-under a millisecond here, and the middle one every ten of them about five."""
-
 PAUSE_SECONDS = 0.002
-"""The most decoding time of a read over which the collector stays paused."""
+"""A read's decoding time over which the collector stays paused (see the module's docstring):
+about 160 events of agent turns, whose young collection then takes about 0.3 ms here."""
 
 BUSY_TURN_SECONDS = 0.0005
 """Other tasks' work in one turn of the loop past which `let_others_run` counts the loop
@@ -135,11 +127,7 @@ async def decoded_in_slices(
                 slice_sizes.append(kept)
             if not pending:
                 return built  # a read of one slice holds nothing across a turn
-            if (
-                gc.get_count()[0] >= PAUSE_OBJECTS
-                or paused_seconds >= PAUSE_SECONDS
-                or paused_for() >= MAX_HELD_SECONDS
-            ):
+            if paused_seconds >= PAUSE_SECONDS or paused_for() >= MAX_HELD_SECONDS:
                 pause.release()  # the collector may run in the turn below
                 paused_seconds = 0.0
             else:
