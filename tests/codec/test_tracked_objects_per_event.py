@@ -75,11 +75,17 @@ def test_a_decoded_text_event_holds_no_more_tracked_objects_than_it_needs(delta:
     records = [_record(index, delta=delta) for index in range(200)]
     decode(records[0])  # first-use work (caches, compiled converters) is not counted
 
-    tracked, events = _tracked_by(lambda: [decode(record) for record in records])
-
-    assert isinstance(events, list)
-    assert all(type(event) is Event for event in events)
-    per_event = (tracked - 1) / len(records)  # the list holding them is one more
+    # The count is the whole process's: another thread of the test run may make an object
+    # or two while it is taken (CI once: 2,803 for 2,801). The fewest of three tries is
+    # the decoding's own; a decoding that built more per event would show in every try.
+    counts = []
+    for _ in range(3):
+        tracked, events = _tracked_by(lambda: [decode(record) for record in records])
+        assert isinstance(events, list)
+        assert all(type(event) is Event for event in events)
+        counts.append(tracked)
+        del events
+    per_event = (min(counts) - 1) / len(records)  # the list holding them is one more
     assert per_event <= TRACKED_PER_TEXT_EVENT
 
 
