@@ -213,6 +213,39 @@ def test_a_read_left_suspended_on_a_stopped_loop_does_not_keep_the_collector_off
     assert gc.isenabled()
 
 
+def test_a_forked_child_drops_the_pauses_its_parent_held() -> None:
+    # A fresh process holds a pause (as a read between two slices does), then forks: the
+    # child runs none of the parent's tasks, so their pauses end there, and the collector
+    # is back on in the child; a holder's later release there changes nothing.
+    script = textwrap.dedent(
+        """
+        import gc, os
+        from adk_sqlite.codec.fast.gc_pause import HeldPause, paused_for
+
+        pause = HeldPause()
+        pause.hold()
+        assert not gc.isenabled()
+        child = os.fork()
+        if child == 0:
+            ok = gc.isenabled() and paused_for() == 0.0
+            pause.release()
+            ok = ok and gc.isenabled()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        assert not gc.isenabled()  # the parent's pause is its own, still held
+        pause.release()
+        assert gc.isenabled()
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 def test_the_watchdog_starts_with_the_first_pause_held_across_a_turn() -> None:
     # A fresh process: a read that fits in one slice holds nothing across a turn and
     # starts no thread (a program that forks after short reads, as the crash tests'

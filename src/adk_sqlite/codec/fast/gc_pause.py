@@ -120,15 +120,13 @@ def _forget_watchdog_in_child() -> None:
     # A forked child has none of its parent's threads (its watchdog included), and the
     # tasks that held pauses do not run there: their pauses end now, and a holder that
     # does run again finds its release a no-op.
-    global _watchdog, _lock, _pauses, _resume
+    global _watchdog, _lock
     _watchdog = None
     _lock = threading.Lock()
-    _pauses -= len(_held)
+    for _ in range(len(_held)):
+        _end_locked()
     _held.clear()
     _watching.clear()
-    if _pauses == 0 and _resume:
-        _resume = False
-        gc.enable()
 
 
 if hasattr(os, "register_at_fork"):
